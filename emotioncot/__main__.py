@@ -1,0 +1,3 @@
+from emotioncot.cli import main
+
+main()

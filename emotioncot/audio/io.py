@@ -1,0 +1,123 @@
+"""Reading audio: soundfile for WAV/FLAC/OGG, PyAV (its own FFmpeg, no system ffmpeg) for everything else
+(mp4, m4a, mp3). Segments are read by time without decoding the whole file where the format allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+class AudioError(ValueError):
+    """The file cannot be used as audio; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+_SOUNDFILE_EXT = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".w64", ".caf"}
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Duration, rate and channels from the header only."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: file does not exist")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: file is empty")
+    if path.suffix.lower() in _SOUNDFILE_EXT:
+        try:
+            info = sf.info(str(path))
+        except Exception as exc:  # soundfile raises a bare RuntimeError/LibsndfileError
+            raise AudioError(f"{path}: not a readable audio file ({exc})") from None
+        return AudioInfo(int(info.samplerate), int(info.channels), int(info.frames))
+    return _av_info(path)
+
+
+def _av_info(path: Path) -> AudioInfo:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: no audio stream")
+            stream = container.streams.audio[0]
+            rate = int(stream.codec_context.sample_rate or stream.rate)
+            channels = int(stream.codec_context.channels or 1)
+            if stream.duration is not None and stream.time_base is not None:
+                seconds = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                seconds = container.duration / 1_000_000
+            else:
+                seconds = 0.0
+            return AudioInfo(rate, channels, int(round(seconds * rate)))
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(f"{path}: not a readable audio file ({exc})") from None
+
+
+def read_audio(
+    path: str | Path, start_s: float | None = None, end_s: float | None = None, mono: bool = True
+) -> tuple[np.ndarray, int]:
+    """Samples as float32 in [-1, 1] (mono: channel mean) and the sample rate."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: file does not exist")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: file is empty")
+    if path.suffix.lower() in _SOUNDFILE_EXT:
+        try:
+            with sf.SoundFile(str(path)) as fh:
+                rate = fh.samplerate
+                start = int(round((start_s or 0.0) * rate))
+                stop = int(round(end_s * rate)) if end_s is not None else fh.frames
+                fh.seek(min(start, fh.frames))
+                data = fh.read(max(0, stop - start), dtype="float32", always_2d=True)
+        except Exception as exc:
+            raise AudioError(f"{path}: not a readable audio file ({exc})") from None
+    else:
+        data, rate = _av_read(path, start_s, end_s)
+    if data.size == 0:
+        raise AudioError(f"{path}: no samples" + (f" between {start_s} s and {end_s} s" if start_s or end_s else ""))
+    if mono:
+        data = data.mean(axis=1)
+    return np.ascontiguousarray(data, dtype=np.float32), int(rate)
+
+
+def _av_read(path: Path, start_s: float | None, end_s: float | None) -> tuple[np.ndarray, int]:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: no audio stream")
+            stream = container.streams.audio[0]
+            rate = int(stream.codec_context.sample_rate)
+            resampler = av.AudioResampler(format="flt", layout=stream.codec_context.layout.name, rate=rate)
+            chunks = []
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1, len(out.layout.channels)))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1, len(out.layout.channels)))
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(f"{path}: not a readable audio file ({exc})") from None
+    if not chunks:
+        raise AudioError(f"{path}: no audio samples decoded")
+    data = np.concatenate(chunks, axis=0)
+    start = int(round((start_s or 0.0) * rate))
+    stop = int(round(end_s * rate)) if end_s is not None else len(data)
+    return data[start:stop], rate

@@ -1,0 +1,320 @@
+"""The build: ingest -> measure -> calibrate -> write -> filter -> export, each a function from tables
+to tables, run over a workspace so that finished work is never redone.
+
+Every stage has a key (a hash of its input table and its configuration). A stage whose key matches the
+one recorded beside its table is skipped. The per-item stages (measure, write) also journal each item as
+it finishes, so a killed build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from emotioncot import __version__
+from emotioncot.audio.io import AudioError
+from emotioncot.config import BuildConfig
+from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
+from emotioncot.tables import read_table, write_json_atomic, write_table
+from emotioncot.workspace import Workspace, stable_hash
+
+STAGES = ("ingest", "measure", "calibrate", "write", "filter", "export")
+
+
+class BuildError(RuntimeError):
+    """A build cannot go on (bad configuration, missing input); the message says what to fix."""
+
+
+def _file_stamp(path: str) -> list:
+    try:
+        st = os.stat(path)
+        return [st.st_size, int(st.st_mtime)]
+    except OSError:
+        return [None, None]
+
+
+def _table_key(rows: list[dict]) -> str:
+    return stable_hash(rows)
+
+
+# ---------------------------------------------------------------- stages (tables in, tables out)
+
+
+def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool = True) -> list[dict]:
+    from emotioncot.ingest import ingest_sources, parse_source
+
+    stamps = []
+    for spec in sources:
+        src = parse_source(spec)
+        if src.path is not None and Path(src.path).is_file():
+            stamps.append(_file_stamp(str(src.path)))
+    key = stable_hash("ingest", __version__, sources, stamps, config.ingest.model_dump(mode="json", exclude={"workers"}))
+    if ws.stage_done("ingest", key):
+        return read_table(ws.stage_table("ingest"), Utterance)
+    rows, errors = ingest_sources(sources, config.ingest)
+    if not rows:
+        ws.set_stage_errors("ingest", errors)
+        raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")
+    write_table(ws.stage_table("ingest"), rows, Utterance)
+    ws.set_stage_errors("ingest", errors)
+    ws.mark_stage("ingest", key, {"rows": len(rows), "errors": len(errors)})
+    return rows
+
+
+def _measure_one(row: dict, measure_config) -> dict:
+    from emotioncot.measure import measure_utterance
+
+    try:
+        return {"ok": True, "result": measure_utterance(row, measure_config)}
+    except AudioError as exc:
+        return {"ok": False, "reason": str(exc)}
+    except Exception as exc:  # one bad clip must never stop a build
+        return {"ok": False, "reason": f"{row['audio_path']}: measurement failed ({type(exc).__name__}: {exc})"}
+
+
+def measure_key(row: dict, config: BuildConfig) -> str:
+    return stable_hash(
+        row["id"], row["audio_path"], _file_stamp(row["audio_path"]), row.get("start_s"), row.get("end_s"),
+        row.get("transcript"), row.get("language"), config.measure.model_dump(mode="json", exclude={"workers"}),
+        __version__,
+    )
+
+
+def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True) -> list[dict]:
+    keys = {row["id"]: measure_key(row, config) for row in utterances}
+    stage_key = stable_hash("measure", sorted(keys.values()))
+    if ws.stage_done("measure", stage_key):
+        return read_table(ws.stage_table("measure"), Measurements)
+    with ws.journal("measure") as journal:
+        todo = [row for row in utterances if keys[row["id"]] not in journal]
+        if todo:
+            bar = tqdm(total=len(utterances), initial=len(utterances) - len(todo), desc="measure", unit="clip", disable=not progress)
+            workers = max(1, min(config.measure.workers, len(todo)))
+            if workers == 1:
+                for row in todo:
+                    journal.append(keys[row["id"]], {"id": row["id"], **_measure_one(row, config.measure)})
+                    bar.update()
+            else:
+                with ProcessPoolExecutor(max_workers=workers) as pool:
+                    futures = {pool.submit(_measure_one, row, config.measure): row for row in todo}
+                    for fut in as_completed(futures):
+                        row = futures[fut]
+                        journal.append(keys[row["id"]], {"id": row["id"], **fut.result()})
+                        bar.update()
+            bar.close()
+        results, errors = [], []
+        for row in utterances:
+            entry = journal.get(keys[row["id"]])
+            if entry["ok"] and not entry["result"].get("error"):
+                results.append(entry["result"])
+            else:
+                reason = entry.get("reason") or entry["result"]["error"]
+                errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
+    write_table(ws.stage_table("measure"), results, Measurements)
+    ws.set_stage_errors("measure", errors)
+    ws.mark_stage("measure", stage_key, {"rows": len(results), "errors": len(errors)})
+    return read_table(ws.stage_table("measure"), Measurements)
+
+
+def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict] | None = None) -> list[dict]:
+    by_id = {m["id"]: m for m in measurements}
+    level_by_id = {lv["id"]: lv for lv in (levels or [])}
+    out = []
+    for utt in utterances:
+        m = by_id.get(utt["id"])
+        if m is None:
+            continue
+        row = {**utt}
+        for k, v in m.items():
+            if k in ("estimated_gender", "estimated_gender_confidence", "error"):
+                continue
+            row[k] = v
+        if not row.get("gender") and m.get("estimated_gender"):
+            row["gender"], row["gender_source"] = m["estimated_gender"], "estimated"
+        if levels is not None:
+            lv = level_by_id.get(utt["id"], {})
+            row.update({k: v for k, v in lv.items() if k != "id"})
+        out.append(row)
+    return out
+
+
+def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    from emotioncot.calibrate import apply_thresholds, fit_thresholds
+
+    if config.calibrate.thresholds_file:
+        path = Path(config.calibrate.thresholds_file)
+        if not path.exists():
+            raise BuildError(f"{path}: thresholds file not found")
+        thresholds = json.loads(path.read_text())
+    else:
+        thresholds = fit_thresholds(joined, config.calibrate)
+    write_json_atomic(ws.thresholds_path, thresholds)
+    levels = apply_thresholds(joined, thresholds)
+    write_table(ws.stage_table("calibrate"), levels, Levels)
+    ws.mark_stage("calibrate", stable_hash("calibrate", thresholds["version"], len(levels)), {"rows": len(levels)})
+    return levels, thresholds
+
+
+def _writer(config: BuildConfig) -> Callable[[list[dict], Workspace, BuildConfig, bool], tuple[list[dict], list[dict], dict]]:
+    if config.write.writer == "template":
+        return _write_template
+    from emotioncot.write.llm import write_with_llm  # filled in by the LLM writer
+
+    return write_with_llm
+
+
+def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
+    from emotioncot.write.template import PROMPT_ID, write_template
+
+    rows, errors = [], []
+    with ws.journal("write") as journal:
+        for rec in tqdm(records, desc="write", unit="record", disable=not progress):
+            key = stable_hash("template", PROMPT_ID, __version__, {k: rec.get(k) for k in _WRITE_INPUTS})
+            entry = journal.get(key)
+            if entry is None:
+                try:
+                    entry = {"id": rec["id"], "ok": True, "result": write_template(rec, config.write.label_mode)}
+                except ValueError as exc:
+                    entry = {"id": rec["id"], "ok": False, "reason": str(exc)}
+                journal.append(key, entry)
+            if entry["ok"]:
+                rows.append(entry["result"])
+            else:
+                errors.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": entry["reason"]})
+    return rows, errors, {"writer": "template", "prompt_id": PROMPT_ID}
+
+
+_WRITE_INPUTS = (
+    "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
+    "intonation", "stressed_words",
+)
+
+
+def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    rows, errors, info = _writer(config)(records, ws, config, progress)
+    write_table(ws.stage_table("write"), rows, GeneratedText)
+    ws.set_stage_errors("write", errors)
+    ws.mark_stage("write", stable_hash("write", rows), {"rows": len(rows), "errors": len(errors), **info})
+    return rows, info
+
+
+def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
+    from emotioncot.filter import filter_records
+
+    kept, rejected = filter_records(records, config.filter)
+    write_table(ws.stage_table("filter"), kept, Record)
+    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rejected]
+    from emotioncot.tables import write_text_atomic
+
+    write_text_atomic(ws.root / "rejected.jsonl", "".join(line + "\n" for line in lines))
+    ws.set_stage_errors(
+        "filter", [{"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]} for r in rejected]
+    )
+    ws.mark_stage("filter", stable_hash("filter", kept), {"rows": len(kept), "rejected": len(rejected)})
+    return kept, rejected
+
+
+def run_export(ws: Workspace, kept: list[dict], config: BuildConfig) -> dict:
+    from emotioncot.export import export_records
+
+    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
+    if ws.stage_done("export", key) and (ws.root / "dataset").exists():
+        return ws.stage_info("export")["counts"]
+    counts = export_records(kept, ws.root, embed_audio=config.export.embed_audio)
+    ws.mark_stage("export", key, {"counts": counts})
+    return counts
+
+
+# ---------------------------------------------------------------- the whole build
+
+
+def build(sources: list[str], out: Path, config: BuildConfig | None = None, progress: bool = True, log=print) -> dict:
+    """Run every stage over ``sources`` into the workspace ``out``; return the build summary (build.json)."""
+    config = config or BuildConfig()
+    ws = Workspace(out)
+    times, counts = {}, {}
+    started = time.perf_counter()
+
+    def timed(stage, fn, *args):
+        t0 = time.perf_counter()
+        result = fn(*args)
+        times[stage] = round(time.perf_counter() - t0, 3)
+        return result
+
+    utterances = timed("ingest", run_ingest, ws, sources, config, progress)
+    counts["ingest"] = len(utterances)
+    measurements = timed("measure", run_measure, ws, utterances, config, progress)
+    counts["measure"] = len(measurements)
+    joined = _joined(utterances, measurements)
+    levels, thresholds = timed("calibrate", run_calibrate, ws, joined, config)
+    counts["calibrate"] = len(levels)
+    records = _joined(utterances, measurements, levels)
+    for rec in records:
+        rec["tool_version"] = __version__
+        rec["thresholds_version"] = thresholds["version"]
+    if config.write.writer == "template":
+        log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
+    texts, writer_info = timed("write", run_write, ws, records, config, progress)
+    counts["write"] = len(texts)
+    full = with_text(records, texts)
+    kept, rejected = timed("filter", run_filter, ws, full, config)
+    counts["filter"] = len(kept)
+    counts["rejected"] = len(rejected)
+    if not kept:
+        raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
+    split_counts = timed("export", run_export, ws, kept, config)
+    counts["export"] = sum(split_counts.values())
+    summary = {
+        "tool": "emotioncot",
+        "tool_version": __version__,
+        "sources": sources,
+        "config": config.public_dict(),
+        "counts": counts,
+        "errors": sum(1 for _ in ws.iter_errors()),
+        "splits": split_counts,
+        "emotions": _count(kept, "emotion"),
+        "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
+        "writer": writer_info,
+        "thresholds_version": thresholds["version"],
+    }
+    write_json_atomic(ws.build_json, summary)
+    return summary
+
+
+def with_text(records: list[dict], texts: list[dict]) -> list[dict]:
+    """Records joined with their generated text (records without text are left out)."""
+    text_by_id = {t["id"]: t for t in texts}
+    out = []
+    for rec in records:
+        text = text_by_id.get(rec["id"])
+        if text is not None:
+            out.append({**rec, **{k: v for k, v in text.items() if k not in ("prompt_tokens", "completion_tokens")}})
+    return out
+
+
+def load_records(ws: Workspace, with_texts: bool = True) -> list[dict]:
+    """The joined records of a build folder from its stage tables (for the single-stage commands)."""
+    utterances = read_table(ws.stage_table("ingest"), Utterance)
+    measurements = read_table(ws.stage_table("measure"), Measurements)
+    levels = read_table(ws.stage_table("calibrate"), Levels)
+    thresholds = json.loads(ws.thresholds_path.read_text()) if ws.thresholds_path.exists() else {}
+    records = _joined(utterances, measurements, levels)
+    for rec in records:
+        rec["tool_version"] = __version__
+        rec["thresholds_version"] = thresholds.get("version")
+    if with_texts:
+        records = with_text(records, read_table(ws.stage_table("write"), GeneratedText))
+    return records
+
+
+def _count(rows: list[dict], field: str) -> dict:
+    out: dict = {}
+    for row in rows:
+        out[row.get(field)] = out.get(row.get(field), 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0])))

@@ -1,0 +1,50 @@
+"""Shared fixtures: the real recordings in ../shared/data, the demo corpus, a built demo workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _test_data() -> Path:
+    return Path(os.environ.get("EMOTIONCOT_TEST_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """The real recordings. Missing: skip, except under CI where it must fail."""
+    path = _test_data()
+    if not path.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"test data folder {path} is missing under CI")
+        pytest.skip(f"real recordings not found at {path} (set EMOTIONCOT_TEST_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache(tmp_path_factory):
+    """Tests share one cache (the demo corpus is synthesised once per session), never the user's."""
+    cache = os.environ.get("EMOTIONCOT_TEST_CACHE") or str(tmp_path_factory.mktemp("cache"))
+    os.environ["EMOTIONCOT_CACHE"] = cache
+    yield
+
+
+@pytest.fixture(scope="session")
+def demo_corpus(_cache) -> Path:
+    from emotioncot.demo.corpus import ensure_demo_corpus
+
+    return ensure_demo_corpus(progress=False)
+
+
+@pytest.fixture(scope="session")
+def demo_build(demo_corpus, tmp_path_factory) -> Path:
+    """A complete demo build, shared by tests that only read it."""
+    from emotioncot.pipeline import build
+
+    out = tmp_path_factory.mktemp("demo-build")
+    build(["demo"], out, progress=False, log=lambda m: None)
+    return out
