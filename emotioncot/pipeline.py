@@ -220,11 +220,16 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
     return kept, rejected
 
 
-def run_export(ws: Workspace, kept: list[dict], config: BuildConfig) -> dict:
+def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True) -> dict:
     from emotioncot.export import export_records
 
+    if not progress:
+        import datasets
+
+        datasets.disable_progress_bars()
+
     key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
-    if ws.stage_done("export", key) and (ws.root / "dataset").exists():
+    if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
         return ws.stage_info("export")["counts"]
     counts = export_records(kept, ws.root, embed_audio=config.export.embed_audio)
     ws.mark_stage("export", key, {"counts": counts})
@@ -268,7 +273,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     counts["rejected"] = len(rejected)
     if not kept:
         raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
-    split_counts = timed("export", run_export, ws, kept, config)
+    split_counts = timed("export", run_export, ws, kept, config, progress)
     counts["export"] = sum(split_counts.values())
     summary = {
         "tool": "emotioncot",

@@ -120,9 +120,11 @@ class Workspace:
         return self.root / "thresholds.json"
 
     # stage completion
-    def stage_done(self, stage: str, key: str) -> bool:
+    def stage_done(self, stage: str, key: str, outputs: list[Path] | None = None) -> bool:
+        """Whether ``stage`` finished with this key and its outputs (default: its table) are in place."""
         meta = self.stage_meta(stage)
-        if not (meta.exists() and self.stage_table(stage).exists()):
+        outputs = outputs if outputs is not None else [self.stage_table(stage)]
+        if not (meta.exists() and all(p.exists() for p in outputs)):
             return False
         try:
             return json.loads(meta.read_text())["key"] == key
