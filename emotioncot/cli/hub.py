@@ -40,4 +40,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"token: from ${token_env} ({'set' if token else 'NOT set: a real push would fail'})")
         typer.echo(plan.describe())
         if not dry_run:
-            typer.echo(f"done: https://huggingface.co/datasets/{repo_id}" + (f"/tree/{plan.revision}" if plan.revision != "main" else ""))
+            from huggingface_hub import constants
+
+            where = f"{constants.ENDPOINT}/datasets/{repo_id}" + (f"/tree/{plan.revision}" if plan.revision != "main" else "")
+            typer.echo(f"done: {where}")

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Iterable
 
 from emotioncot import __version__
-from emotioncot.taxonomy import EMOTIONS, SPLITS
+from emotioncot.taxonomy import EMOTIONS, ENERGY_LEVELS, INTONATIONS, PITCH_LEVELS, SPEED_LEVELS, SPLITS
 
 # Licence identifiers the Hub knows (a subset); anything else is declared as "other" with its text.
 HF_LICENSES = {
@@ -74,10 +74,11 @@ def _crosstab(records: list[dict], field: str, order: Iterable[str] | None = Non
     return _table([field, *SPLITS, "total"], rows)
 
 
-def _distribution(records: list[dict], field: str) -> str:
+def _distribution(records: list[dict], field: str, order: tuple[str, ...]) -> str:
     counts = Counter(r.get(field) for r in records)
     total = sum(counts.values()) or 1
-    rows = [["—" if k is None else k, v, f"{100 * v / total:.1f}%"] for k, v in sorted(counts.items(), key=lambda kv: str(kv[0]))]
+    keys = [k for k in order if k in counts] + sorted((k for k in counts if k not in order), key=str)
+    rows = [["—" if k is None else k, counts[k], f"{100 * counts[k] / total:.1f}%"] for k in keys]
     return _table([field, "records", "share"], rows)
 
 
@@ -88,7 +89,7 @@ def _provenance(records: list[dict]) -> str:
     return _table([*keys, "records"], rows)
 
 
-def card_metadata(records: list[dict], manifests: dict[str, dict | None]):
+def card_metadata(records: list[dict], manifests: dict[str, dict | None], counts: dict | None = None):
     from huggingface_hub import DatasetCardData
 
     licences, unknown = [], []
@@ -117,7 +118,8 @@ def card_metadata(records: list[dict], manifests: dict[str, dict | None]):
         tags=["speech-emotion-recognition", "chain-of-thought", "emotioncot", "audio"],
         configs=[{
             "config_name": "default",
-            "data_files": [{"split": s, "path": f"parquet/{s}-*.parquet"} for s in SPLITS],
+            # Only splits with rows have shards (a pattern that matches no file breaks load_dataset).
+            "data_files": [{"split": s, "path": f"parquet/{s}-*.parquet"} for s in SPLITS if (counts or {}).get(s, 1)],
         }],
         **extra,
     )
@@ -127,7 +129,7 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
     """The whole README.md text."""
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
-    meta = card_metadata(records, manifests)
+    meta = card_metadata(records, manifests, counts)
     n_segments = sum(1 for r in records if r.get("start_s") is not None or r.get("end_s") is not None)
     licence_rows, citations = [], []
     for name, man in manifests.items():
@@ -170,8 +172,9 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "### By corpus", "", _crosstab(records, "corpus"), "",
         "### By emotion", "", _crosstab(records, "emotion", EMOTIONS), "",
         "## Level distributions", "",
-        _distribution(records, "pitch_level"), "", _distribution(records, "energy_level"), "",
-        _distribution(records, "speed_level"), "", _distribution(records, "intonation"), "",
+        _distribution(records, "pitch_level", PITCH_LEVELS), "", _distribution(records, "energy_level", ENERGY_LEVELS), "",
+        _distribution(records, "speed_level", SPEED_LEVELS), "", _distribution(records, "intonation", INTONATIONS), "",
+        "(— : not measurable for that record; the reason is in its `level_reasons`.)", "",
         "## How it was built", "",
         "Ingest -> measure -> calibrate -> write -> filter -> export. Levels are relative to the calibration group "
         "(thresholds saved with the build, identified by their version); rationales were written by:", "",

@@ -4,7 +4,7 @@ Rows arrive in chunks (so embedded audio never has to fit in memory at once). Th
 audio bytes plus an equal share of its chunk's other columns, uncompressed; a shard is closed before a row
 would take it past the limit (a single row bigger than the limit gets a shard of its own). Compressed
 files come out smaller than the limit. Shards are written under temporary names and renamed once the
-count, which the ``-of-NNNNN`` names need, is known.
+count, which the ``-of-NNNNN`` names need, is known. An empty split gets no file.
 """
 
 from __future__ import annotations
@@ -85,10 +85,9 @@ class ShardWriter:
         self._emit(table.slice(start), has_audio)
 
     def close(self) -> list[Path]:
-        """Finish the last shard and give every shard its final name; return the final paths."""
-        if not self.parts:
-            self._open()
-            self._writer.write_table(self.schema.empty_table())
+        """Finish the last shard and give every shard its final name; return the final paths (none for an
+        empty split: an empty Parquet file breaks ``load_dataset("parquet")``, so the card lists only the
+        splits that have rows)."""
         self._close_current()
         final = []
         for index, part in enumerate(self.parts):

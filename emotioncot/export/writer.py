@@ -158,11 +158,15 @@ def _save_dataset_dict(shard_paths: dict[str, list[Path]], features, work: Path,
         on_disk[AUDIO_COLUMN] = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
     cache = work / "cache"
     dd = datasets.DatasetDict({
-        split: datasets.Dataset.from_parquet([str(p) for p in paths], features=on_disk, cache_dir=str(cache), split=split)
+        split: (
+            datasets.Dataset.from_parquet([str(p) for p in paths], features=on_disk, cache_dir=str(cache), split=split)
+            if paths else datasets.Dataset.from_dict({name: [] for name in on_disk}, features=on_disk, split=split)
+        )
         for split, paths in shard_paths.items()
     })
     target = work / "dataset"
-    dd.save_to_disk(str(target))
+    # An empty split saved with zero shards cannot be loaded back (datasets 5): give it one (empty) shard.
+    dd.save_to_disk(str(target), num_shards={split: 1 for split, paths in shard_paths.items() if not paths})
     del dd
     shutil.rmtree(cache, ignore_errors=True)
     if not embedded:
