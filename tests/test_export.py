@@ -175,3 +175,22 @@ def test_dataset_card_metadata_counts_licences_citations(tmp_path):
     for level in ("pitch_level", "energy_level", "speed_level"):
         assert f"| {level} | records | share |" in text
     assert "| template | — | template-v1 | aware | synthetic | 40 |" in text
+
+
+def test_cli_export_embeds_audio_into_a_self_contained_dataset(demo_build, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from emotioncot.cli import app
+
+    build = tmp_path / "build"
+    shutil.copytree(demo_build, build)
+    result = CliRunner().invoke(app, ["export", str(build), "--embed-audio", "--shard-max-mb", "2"])
+    assert result.exit_code == 0, result.output
+    assert "exported 216 records" in result.output
+    train = load_dataset_dir(build)["train"]
+    cell = train[0]["audio"]
+    assert cell["bytes"] == open(train[0]["audio_path"], "rb").read()
+    assert len(list((build / "parquet").glob("train-*.parquet"))) >= 2
+    assert "embeds the audio bytes" in (build / "README.md").read_text()

@@ -3,12 +3,14 @@ created and committed (real ``CommitOperationAdd`` / ``RepoFile`` / ``HfHubHTTPE
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 from pathlib import Path
 
 import httpx2
 import pytest
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.hf_api import RepoFile
 from typer.testing import CliRunner
@@ -27,6 +29,17 @@ def _http_error(status: int, message: str = "") -> HfHubHTTPError:
     return HfHubHTTPError(f"{status} error {message}", response=httpx2.Response(status, request=request))
 
 
+def _real_signature(method):
+    """Every call must also bind to the real ``HfApi`` method's signature (guards against API drift)."""
+
+    @functools.wraps(method)
+    def checked(self, *args, **kwargs):
+        inspect.signature(getattr(HfApi, method.__name__)).bind(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return checked
+
+
 class FakeHub:
     """The part of ``HfApi`` push-to-hub uses; remote content is kept per (repo, revision)."""
 
@@ -37,16 +50,19 @@ class FakeHub:
         self.fail_commits: list[Exception] = []  # raised by the next create_commit calls, in order
         self.tokens: set = set()
 
+    @_real_signature
     def create_repo(self, repo_id, *, token=None, private=None, repo_type=None, exist_ok=False, **kw):
         self.tokens.add(token)
         self.calls.append(("create_repo", repo_id, repo_type, private))
         self.repos.setdefault(repo_id, {"private": private})
         self.trees.setdefault((repo_id, "main"), {})
 
+    @_real_signature
     def create_branch(self, repo_id, *, branch, token=None, repo_type=None, exist_ok=False, **kw):
         self.calls.append(("create_branch", repo_id, branch, repo_type))
         self.trees.setdefault((repo_id, branch), dict(self.trees[(repo_id, "main")]))
 
+    @_real_signature
     def list_repo_tree(self, repo_id, path_in_repo=None, *, recursive=False, revision=None, repo_type=None, token=None, **kw):
         self.calls.append(("list_repo_tree", repo_id, revision, repo_type))
         if repo_id not in self.repos:
@@ -56,6 +72,7 @@ class FakeHub:
             oid = hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
             yield RepoFile(path=path, size=len(data), oid=oid, lfs=lfs)
 
+    @_real_signature
     def create_commit(self, repo_id, operations, *, commit_message, token=None, repo_type=None, revision=None, **kw):
         self.tokens.add(token)
         ops = list(operations)

@@ -83,6 +83,17 @@ def export_records(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    bars_were_on = not datasets.are_progress_bars_disabled()
+    if not progress:
+        datasets.disable_progress_bars()
+    try:
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress)
+    finally:
+        if bars_were_on:
+            datasets.enable_progress_bars()
+
+
+def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool) -> dict:
     features = export_features()
     schema = features.arrow_schema
     failed: list[dict] = []
