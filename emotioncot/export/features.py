@@ -29,7 +29,7 @@ def _base(annotation: Any) -> Any:
 
 
 def field_kind(annotation: Any) -> str:
-    """One of ``string``, ``float64``, ``int64``, ``bool``, ``list_string``, ``json``."""
+    """One of ``string``, ``float64``, ``int64``, ``bool``, ``list_<one of those>``, ``json``."""
     base = _base(annotation)
     origin = typing.get_origin(base)
     if base is str or origin is typing.Literal:
@@ -42,6 +42,8 @@ def field_kind(annotation: Any) -> str:
         return "int64"
     if origin is list and typing.get_args(base) == (str,):
         return "list_string"
+    if origin is list and typing.get_args(base) in ((float,), (int,)):
+        return "list_" + ("float64" if typing.get_args(base) == (float,) else "int64")
     if base is dict or origin is dict:
         return "json"
     raise TypeError(f"Record field type {annotation!r} has no export mapping; add one in emotioncot/export/features.py")
@@ -62,8 +64,8 @@ def export_features():
     chat = datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")})
     feats = {}
     for name, kind in record_kinds().items():
-        if kind == "list_string":
-            feats[name] = datasets.List(datasets.Value("string"))
+        if kind.startswith("list_"):
+            feats[name] = datasets.List(datasets.Value(kind[len("list_"):]))
         elif kind == "json":
             feats[name] = datasets.Value("string")
         else:
@@ -82,8 +84,8 @@ def record_columns(records: list[dict]) -> dict[str, list]:
         values = [r.get(name) for r in records]
         if kind == "json":
             values = [json.dumps(v, sort_keys=True, ensure_ascii=False) if v is not None else None for v in values]
-        elif kind == "list_string":
-            values = [list(v) if v is not None else [] for v in values]
+        elif kind.startswith("list_"):
+            values = [list(v) if v is not None else None for v in values]
         cols[name] = values
     return cols
 
