@@ -214,7 +214,8 @@ def make_api():
     """The ``HfApi`` client (``HF_ENDPOINT`` selects the server, as everywhere in huggingface_hub)."""
     from huggingface_hub import HfApi
 
-    return HfApi()
+    # Read at call time (huggingface_hub reads it once, at import).
+    return HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
 
 
 def push_export(
