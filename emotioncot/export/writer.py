@@ -22,7 +22,7 @@ from emotioncot.audio.io import AudioError
 from emotioncot.export.audio import audio_cell, decode_audio_cell
 from emotioncot.export.card import render_card
 from emotioncot.export.features import AUDIO_COLUMN, VIEW_COLUMNS, arrow_table, export_features, record_columns
-from emotioncot.export.jsonl import write_jsonl
+from emotioncot.export.jsonl import to_emotioncot_fields, write_jsonl  # noqa: F401  (re-exported)
 from emotioncot.export.shards import ShardWriter
 from emotioncot.export.views import grpo_prompt, grpo_solution, sft_messages
 from emotioncot.schema import Record
@@ -106,6 +106,8 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
         else:
             by_split[rec["split"]].append(rec)
 
+    for stale in out.glob(".export.*"):  # left by a killed export; never looked complete
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".export.", dir=out))
     try:
         parquet_dir = work / "parquet"
