@@ -194,3 +194,18 @@ def test_cli_export_embeds_audio_into_a_self_contained_dataset(demo_build, tmp_p
     assert cell["bytes"] == open(train[0]["audio_path"], "rb").read()
     assert len(list((build / "parquet").glob("train-*.parquet"))) >= 2
     assert "embeds the audio bytes" in (build / "README.md").read_text()
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT", "PCM_U8"])
+def test_cut_segment_keeps_the_source_samples(subtype, tmp_path):
+    import soundfile as sf
+
+    from emotioncot.export.audio import cut_segment_wav, decode_audio_cell
+
+    path = tmp_path / f"noise-{subtype}.wav"
+    sf.write(path, np.random.default_rng(0).uniform(-0.9, 0.9, (8000, 2)).astype("float32"), 8000, subtype=subtype)
+    data = cut_segment_wav(path, 0.1, 0.6)
+    decoded = decode_audio_cell({"bytes": data, "path": "seg.wav"})
+    want, sr = read_audio(path, 0.1, 0.6)
+    assert decoded["sampling_rate"] == sr == 8000
+    assert np.array_equal(decoded["array"], want) and len(want) == 4000

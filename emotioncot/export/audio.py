@@ -20,6 +20,7 @@ import soundfile as sf
 from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, read_audio
 
 # Sample formats copied through unchanged when a segment is cut from a soundfile-readable file.
+# (24-bit samples come left-aligned in int32 and go back to 24 bits unchanged.)
 _EXACT_SUBTYPES = {"PCM_16": "int16", "PCM_24": "int32", "PCM_32": "int32", "FLOAT": "float32", "DOUBLE": "float64"}
 
 
@@ -70,8 +71,6 @@ def cut_segment_wav(path: Path, start_s: float | None, end_s: float | None) -> b
             raise AudioError(f"{path}: not a readable audio file ({exc})") from None
         if data.size == 0:
             raise AudioError(f"{path}: no samples between {start_s} s and {end_s} s")
-        if subtype == "PCM_24" and dtype == "int32":
-            subtype = "PCM_32"  # int32 container holds 24-bit samples exactly
         sf.write(buf, data, rate, format="WAV", subtype=subtype)
     else:
         data, rate = read_audio(path, start_s, end_s, mono=False)
