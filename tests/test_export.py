@@ -119,8 +119,10 @@ def test_jsonl_has_release_fields_and_reads_back(demo_export):
     assert len(lines) == len(kept)
     first = lines[0]
     assert list(first)[: len(RELEASE_FIELDS)] == list(RELEASE_FIELDS)
-    assert {"id", "corpus", "speaker_id", "split", "measurements", "provenance"} <= set(first)
-    assert "f0_median_hz" in first["measurements"] and "tool_version" in first["provenance"]
+    assert {"id", "corpus", "speaker_id", "split", "caption", "native_label"} <= set(first)
+    assert {"f0_median_hz", "energy_dbfs", "speaking_rate_sps", "null_reasons"} <= set(first)  # measurements
+    assert {"tool_version", "thresholds_version", "writer", "model", "prompt_id", "seed"} <= set(first)  # provenance
+    assert "transcript" not in first
     assert first["transcription"] == _by_id(kept)[first["id"]]["transcript"]
     back = validate_rows(list(read_jsonl(root / "emotioncot.jsonl")), Record)
     assert _by_id(back) == _by_id(kept)

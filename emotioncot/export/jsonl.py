@@ -1,12 +1,15 @@
 """``emotioncot.jsonl``: records in the public EmotionCoT field format, plus emotioncot's own fields.
 
-Release fields (top level, release names): ``audio_path``, ``transcription``, ``emotion``, ``pitch_level``,
-``energy_level``, ``speed_level``, ``stressed_words``, ``intonation``, ``gender``, ``age_level``,
-``cot_analysis``. Ours: ``id``, ``corpus``, ``speaker_id``, ``split``, ``caption``, the utterance fields
-(segment times, native label, soft / dimensional labels ...), ``measurements`` (the physical values behind
-every level, one object) and ``provenance`` (tool and thresholds versions, writer, model, prompt, seed).
-A tool that knows only the release reads the release fields and ignores the rest; ``from_emotioncot_fields``
-reads both back (and the release's aliases), so builds and the release interchange.
+One flat object per record. First the release fields, under the release's names: ``audio_path``,
+``transcription``, ``emotion``, ``pitch_level``, ``energy_level``, ``speed_level``, ``stressed_words``,
+``intonation``, ``gender``, ``age_level``, ``cot_analysis``. Then ours: ``id``, ``corpus``, ``speaker_id``,
+``split``, ``caption``, the other utterance fields (segment times, native label, soft / dimensional labels,
+meta ...), the measurements (every physical value behind a level: ``f0_median_hz``, ``energy_dbfs``,
+``speaking_rate_sps`` ...) and the provenance (``tool_version``, ``thresholds_version``, ``writer``,
+``model``, ``prompt_id``, ``prompt_hash``, ``label_mode``, ``seed``). Flat, so that pandas, ``datasets``
+and ``emotioncot validate`` read it as columns. A tool that knows only the release reads its fields and
+ignores the rest; ``from_emotioncot_fields`` reads both back (and the release's aliases, and nested
+``measurements`` / ``provenance`` objects), so builds and the release interchange.
 """
 
 from __future__ import annotations
@@ -35,19 +38,16 @@ RELEASE_ALIASES = {
 
 
 def to_emotioncot_fields(record: dict) -> dict:
-    """A record as one JSONL object: release fields first, then ours."""
+    """A record as one JSONL object: release fields first, then ours (utterance, measurements, provenance)."""
     out = {name: record.get("transcript" if name == "transcription" else name) for name in RELEASE_FIELDS}
-    out["id"] = record["id"]
-    out["corpus"] = record["corpus"]
-    out["speaker_id"] = record.get("speaker_id")
-    out["split"] = record.get("split")
-    out["caption"] = record.get("caption")
+    for name in ("id", "corpus", "speaker_id", "split", "caption"):
+        out[name] = record.get(name)
     grouped = set(RELEASE_FIELDS) | set(PROVENANCE_FIELDS) | set(MEASUREMENT_FIELDS) | {"transcript"}
     for name in Record.model_fields:
         if name not in grouped and name not in out:
             out[name] = record.get(name)
-    out["measurements"] = {name: record.get(name) for name in MEASUREMENT_FIELDS}
-    out["provenance"] = {name: record.get(name) for name in PROVENANCE_FIELDS}
+    for name in (*MEASUREMENT_FIELDS, *PROVENANCE_FIELDS):
+        out[name] = record.get(name)
     return out
 
 
