@@ -231,8 +231,12 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
     key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
     if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
         return ws.stage_info("export")["counts"]
-    counts = export_records(kept, ws.root, embed_audio=config.export.embed_audio)
-    ws.mark_stage("export", key, {"counts": counts})
+    errors: list[dict] = []
+    counts = export_records(
+        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors
+    )
+    ws.set_stage_errors("export", errors)
+    ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
     return counts
 
 

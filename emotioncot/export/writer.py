@@ -1,132 +1,225 @@
-"""Writing the export folder of a build: ``dataset/`` (DatasetDict), ``parquet/``, ``emotioncot.jsonl``, ``README.md``.
+"""Writing the export of a build: ``parquet/`` shards, ``dataset/`` (DatasetDict), ``emotioncot.jsonl``,
+``README.md`` (dataset card).
 
 Audio decoding decision: ``datasets`` 4+ decodes its ``Audio`` feature only through torchcodec (torch +
-FFmpeg shared libraries). The exported column is a standard ``Audio`` feature, so any environment with
-torchcodec decodes it as usual; emotioncot itself never depends on that, and reads the column with
-``decode=False`` and its own decoder (soundfile, PyAV) through ``load_dataset_dir(..., decode_audio=True)``.
+FFmpeg shared libraries), which emotioncot does not install. The exported column is a standard ``Audio``
+feature, so an environment with torchcodec decodes it as usual; emotioncot itself reads the column with
+``decode=False`` and decodes with soundfile / PyAV (``load_dataset_dir(..., decode_audio=True)``).
+
+Memory: records are turned into Arrow in chunks and streamed into the Parquet shards; the DatasetDict is
+then built from those shards (memory-mapped), so embedded audio never has to fit in memory.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
+import tempfile
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from tqdm import tqdm
 
-from emotioncot.export.views import grpo_prompt, sft_messages
-from emotioncot.tables import atomic_path, commit, to_frame, write_text_atomic
+from emotioncot.audio.io import AudioError
+from emotioncot.export.audio import audio_cell, decode_audio_cell
+from emotioncot.export.card import render_card
+from emotioncot.export.features import AUDIO_COLUMN, VIEW_COLUMNS, arrow_table, export_features, record_columns
+from emotioncot.export.jsonl import to_emotioncot_fields, write_jsonl  # noqa: F401  (re-exported)
+from emotioncot.export.shards import ShardWriter
+from emotioncot.export.views import grpo_prompt, grpo_solution, sft_messages
 from emotioncot.schema import Record
+from emotioncot.tables import validate_rows, write_text_atomic
 from emotioncot.taxonomy import SPLITS
 
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"
+CHUNK_ROWS = 2000          # rows turned into Arrow at a time (text only)
+CHUNK_ROWS_AUDIO = 200     # ... when rows carry audio bytes
 
 
-def _frame(records: list[dict]) -> pd.DataFrame:
-    frame = to_frame(records, Record)
-    frame["messages"] = [sft_messages(r) for r in records]
-    frame["prompt"] = [grpo_prompt(r) for r in records]
-    frame["solution"] = [r["emotion"] for r in records]
-    return frame
+class ExportError(RuntimeError):
+    """The export cannot be written; the message names the records or files at fault."""
 
 
-def export_records(records: list[dict], out: Path, embed_audio: bool = False) -> dict:
-    """Write every export of ``records`` (validated ``Record`` dicts) under ``out``; return counts per split."""
+def _row_problem(record: dict) -> str | None:
+    if record.get("split") not in SPLITS:
+        return f"no split assigned (split={record.get('split')!r})"
+    if not record.get("emotion"):
+        return f"no 9-class emotion (native label {record.get('native_label')!r}); the training views need one"
+    return None
+
+
+def _chunk_table(chunk: list[dict], cells: list[dict], features):
+    columns = record_columns(chunk)
+    columns["messages"] = [sft_messages(r) for r in chunk]
+    columns["prompt"] = [grpo_prompt(r) for r in chunk]
+    columns["solution"] = [grpo_solution(r) for r in chunk]
+    columns[AUDIO_COLUMN] = cells
+    return arrow_table(columns, features)
+
+
+def _swap_in(new: Path, final: Path) -> None:
+    """Replace ``final`` (file or folder) by ``new`` with renames only."""
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def export_records(
+    records: list[dict],
+    out: Path,
+    embed_audio: bool = False,
+    shard_max_mb: float = 256.0,
+    errors: list[dict] | None = None,
+    progress: bool = False,
+) -> dict:
+    """Write every export of ``records`` (``Record`` dicts) under ``out``; return the counts per split.
+
+    A record that cannot be exported (no split, no 9-class emotion, unreadable audio where audio must be
+    read) is left out with its reason appended to ``errors``; without an ``errors`` list such a record
+    raises ``ExportError`` instead, so it is never dropped silently.
+    """
     import datasets
 
     out = Path(out)
-    frame = _frame(records)
-    counts = {}
-    # Parquet shards, one per split (readable by pyarrow and pandas alone).
-    parquet_dir = out / "parquet"
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    for old in parquet_dir.glob("*.parquet"):
-        old.unlink()
-    split_frames = {}
-    for split in SPLITS:
-        part = frame[frame["split"] == split].reset_index(drop=True)
-        split_frames[split] = part
-        counts[split] = len(part)
-        tmp = atomic_path(parquet_dir / f"{split}-00000-of-00001.parquet")
-        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp)
-        commit(tmp, parquet_dir / f"{split}-00000-of-00001.parquet")
+    out.mkdir(parents=True, exist_ok=True)
+    bars_were_on = not datasets.are_progress_bars_disabled()
+    if not progress:
+        datasets.disable_progress_bars()
+    try:
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress)
+    finally:
+        if bars_were_on:
+            datasets.enable_progress_bars()
 
-    # DatasetDict with an Audio column, saved next to a temporary name then swapped in.
-    dd = {}
-    for split, part in split_frames.items():
-        ds = datasets.Dataset.from_pandas(part.assign(audio=part["audio_path"]), preserve_index=False)
-        if embed_audio:
-            ds = ds.map(lambda r: {"audio": {"bytes": _audio_bytes(r), "path": None}}, desc=f"embedding audio ({split})")
-        if not embed_audio:
-            # pandas 3 hands strings over as large_string, which the Audio cast does not take.
-            ds = ds.cast_column("audio", datasets.Value("string"))
-        ds = ds.cast_column("audio", datasets.Audio(decode=True))
-        dd[split] = ds
-    final = out / "dataset"
-    tmp_dir = out / ".dataset.tmp"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    datasets.DatasetDict(dd).save_to_disk(str(tmp_dir))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp_dir.rename(final)
 
-    # EmotionCoT JSONL (release field names plus ours).
-    lines = [json.dumps(to_emotioncot_fields(r), ensure_ascii=False, default=str) for r in records]
-    write_text_atomic(out / "emotioncot.jsonl", "".join(line + "\n" for line in lines))
+def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool) -> dict:
+    features = export_features()
+    schema = features.arrow_schema
+    failed: list[dict] = []
+    kept: list[dict] = []
+    by_split: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    for rec in records:
+        problem = _row_problem(rec)
+        if problem:
+            failed.append({"id": rec.get("id"), "path": rec.get("audio_path"), "reason": f"export: {problem}"})
+        else:
+            by_split[rec["split"]].append(rec)
+
+    for stale in out.glob(".export.*"):  # left by a killed export; never looked complete
+        shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=".export.", dir=out))
+    try:
+        parquet_dir = work / "parquet"
+        shard_paths: dict[str, list[Path]] = {}
+        counts: dict[str, int] = {}
+        bar = tqdm(total=sum(len(v) for v in by_split.values()), desc="export", unit="record", disable=not progress)
+        for split, rows in by_split.items():
+            writer = ShardWriter(parquet_dir, split, schema, shard_max_mb)
+            step = CHUNK_ROWS_AUDIO if embed_audio else CHUNK_ROWS
+            n = 0
+            for start in range(0, len(rows), step):
+                chunk, cells = [], []
+                for rec in rows[start:start + step]:
+                    try:
+                        cell = audio_cell(rec, embed_audio)
+                        sft_messages(rec)  # the assistant turn must be well formed
+                    except (AudioError, ValueError, OSError) as exc:
+                        failed.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": f"export: {exc}"})
+                        continue
+                    chunk.append(rec)
+                    cells.append(cell)
+                if chunk:
+                    writer.write(_chunk_table(chunk, cells, features))
+                    kept.extend(chunk)
+                    n += len(chunk)
+                bar.update(min(step, len(rows) - start))
+            shard_paths[split] = writer.close()
+            counts[split] = n
+        bar.close()
+        if failed and errors is None:
+            shown = "; ".join(f"{f['id']}: {f['reason']}" for f in failed[:5])
+            raise ExportError(f"{len(failed)} records cannot be exported ({shown}{' ...' if len(failed) > 5 else ''})")
+        if errors is not None:
+            errors.extend(failed)
+
+        _save_dataset_dict(shard_paths, features, work, embedded=embed_audio)
+        _swap_in(parquet_dir, out / "parquet")
+        _swap_in(work / "dataset", out / "dataset")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    write_jsonl(out / "emotioncot.jsonl", kept)
+    # The card last: its presence says the export is complete.
+    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio))
     return counts
 
 
-def _audio_bytes(row: dict) -> bytes:
-    """The bytes of the utterance as WAV (segments cut out)."""
-    import io
+def _save_dataset_dict(shard_paths: dict[str, list[Path]], features, work: Path, embedded: bool) -> None:
+    """``work/dataset``: the DatasetDict built from the shards (memory-mapped through a private cache).
 
-    import soundfile as sf
+    ``save_to_disk`` (datasets 5) always copies the files an ``Audio`` column references into the Arrow
+    files. A referencing export is therefore saved with the column typed as its plain storage struct
+    ``{bytes, path}`` and the ``Audio`` feature written back into each split's ``dataset_info.json``
+    afterwards: ``load_from_disk`` then returns an ``Audio`` column that references the corpus files, as
+    asked, instead of a silent multi-gigabyte copy. (Same Arrow type, so ``datasets`` accepts it.)
+    """
+    import datasets
 
-    from emotioncot.audio.io import read_audio
-
-    if row.get("start_s") is None and row.get("end_s") is None and row["audio_path"].lower().endswith((".wav", ".flac")):
-        return Path(row["audio_path"]).read_bytes()
-    y, sr = read_audio(row["audio_path"], row.get("start_s"), row.get("end_s"))
-    buf = io.BytesIO()
-    sf.write(buf, y, sr, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
-
-
-def to_emotioncot_fields(record: dict) -> dict:
-    """A record in the public EmotionCoT JSONL field names, plus emotioncot's own fields."""
-    out = dict(record)
-    out["transcription"] = record.get("transcript")
-    out.pop("transcript", None)
-    return out
+    on_disk = features.copy()
+    if not embedded:
+        on_disk[AUDIO_COLUMN] = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
+    cache = work / "cache"
+    dd = datasets.DatasetDict({
+        split: (
+            datasets.Dataset.from_parquet([str(p) for p in paths], features=on_disk, cache_dir=str(cache), split=split)
+            if paths else datasets.Dataset.from_dict({name: [] for name in on_disk}, features=on_disk, split=split)
+        )
+        for split, paths in shard_paths.items()
+    })
+    target = work / "dataset"
+    # An empty split saved with zero shards cannot be loaded back (datasets 5): give it one (empty) shard.
+    dd.save_to_disk(str(target), num_shards={split: 1 for split, paths in shard_paths.items() if not paths})
+    del dd
+    shutil.rmtree(cache, ignore_errors=True)
+    if not embedded:
+        for split in shard_paths:
+            info = datasets.DatasetInfo.from_directory(str(target / split))
+            info.features = features
+            info.write_to_directory(str(target / split))
 
 
 def load_dataset_dir(path: Path, decode_audio: bool = False):
-    """``load_from_disk`` on an export, with the Audio column left undecoded (``{path, bytes}``) or, with
-    ``decode_audio``, decoded by emotioncot's own reader into ``{"array", "sampling_rate", "path"}``."""
+    """The exported ``DatasetDict`` (``path`` is the build folder or its ``dataset/``), Audio column left
+    undecoded (``{"bytes", "path"}``) or, with ``decode_audio``, decoded by emotioncot's own reader into
+    ``{"array", "sampling_rate", "path"}`` on access."""
     import datasets
 
+    path = Path(path)
+    if (path / "dataset").is_dir() and not (path / "dataset_dict.json").exists():
+        path = path / "dataset"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no exported dataset (run `emotioncot export` first)")
     dd = datasets.load_from_disk(str(path))
-    dd = dd.cast_column("audio", datasets.Audio(decode=False))
+    dd = dd.cast_column(AUDIO_COLUMN, datasets.Audio(decode=False))
     if decode_audio:
-        dd.set_transform(_decode_batch)
+        dd = dd.with_transform(_decode_batch)
     return dd
 
 
 def _decode_batch(batch: dict) -> dict:
-    import io
-
-    import soundfile as sf
-
-    from emotioncot.audio.io import read_audio
-
-    decoded = []
-    for audio in batch["audio"]:
-        if audio.get("bytes"):
-            y, sr = sf.read(io.BytesIO(audio["bytes"]), dtype="float32", always_2d=True)
-            y = y.mean(axis=1)
-        else:
-            y, sr = read_audio(audio["path"])
-        decoded.append({"array": y, "sampling_rate": sr, "path": audio.get("path")})
-    batch["audio"] = decoded
+    batch = dict(batch)
+    if AUDIO_COLUMN in batch:
+        batch[AUDIO_COLUMN] = [decode_audio_cell(cell) for cell in batch[AUDIO_COLUMN]]
     return batch
+
+
+def dataset_records(rows) -> list[dict]:
+    """Validated ``Record`` dicts from exported rows (a split, or a list of row dicts): the view and audio
+    columns are dropped and the JSON text fields parsed, as ``emotioncot.tables.read_table`` does."""
+    extra = set(VIEW_COLUMNS) | {AUDIO_COLUMN}
+    if hasattr(rows, "remove_columns"):
+        rows = rows.remove_columns([c for c in rows.column_names if c in extra]).to_list()
+    else:
+        rows = [{k: v for k, v in r.items() if k not in extra} for r in rows]
+    return validate_rows(rows, Record, "exported dataset")
