@@ -3,7 +3,7 @@
 Tables are flat (one column per field) so that Parquet, pandas and ``datasets`` read them without
 nesting. Fields holding dicts are stored as JSON text at the table boundary (see ``emotioncot.tables``).
 The final record is the union of the stage models; its release fields keep the public EmotionCoT names
-(``transcription``, ``cot_analysis``, ``pitch_level`` ...), see ``emotioncot.export.emotioncot_jsonl``.
+(``transcription``, ``cot_analysis``, ``pitch_level`` ...), see ``emotioncot.export.jsonl``.
 """
 
 from __future__ import annotations
