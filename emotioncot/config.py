@@ -50,6 +50,10 @@ class WriteConfig(_Section):
     caption_prompt: Optional[Path] = None
     price_input_per_mtok: Optional[float] = None
     price_output_per_mtok: Optional[float] = None
+    send_audio: bool = False  # attach the clip as base64 WAV (input_audio) for audio-capable models
+    backoff_base_s: float = 0.5  # 5xx / timeouts: wait base * 2**retry (half of it jittered), capped at backoff_max_s
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 120.0  # cap on a 429's Retry-After
 
 
 class FilterConfig(_Section):
