@@ -13,7 +13,9 @@ action taken. A *plan* decides what each request gets::
 Actions: ``ok``, ``rate_limit`` (429 with Retry-After), ``server_error`` (500), ``slow`` (answers after
 ``slow_s``, past the client's timeout), ``empty`` (content ""), ``malformed`` (a 200 whose body is not
 JSON), ``truncated`` (finish_reason "length"), ``drop`` (closes the connection without answering),
-``echo_auth`` (a 400 whose body repeats the Authorization header, to prove the client redacts it).
+``echo_auth`` (a 400 whose body repeats the Authorization header, to prove the client redacts it),
+``unauthorized`` (a 401 that also repeats it). ``server.max_in_flight`` is the most requests it ever
+held at once (to check the client's concurrency bound).
 
 Run it alone for benchmarks: ``python tests/llm_server.py --port 8011 --delay 0.2``.
 """
@@ -90,6 +92,8 @@ class LLMServer:
         self._thread: Optional[threading.Thread] = None
         self._ready = threading.Event()
         self._server = None
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     # --------------------------------------------------------------- lifecycle
     @property
@@ -173,7 +177,7 @@ class LLMServer:
 
     async def _send(self, writer, status: int, payload: bytes, extra: dict | None = None,
                     content_type: str = "application/json") -> None:
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
         head = [f"HTTP/1.1 {status} {reason.get(status, 'X')}", f"Content-Type: {content_type}",
                 f"Content-Length: {len(payload)}", "Connection: keep-alive"]
         head += [f"{k}: {v}" for k, v in (extra or {}).items()]
@@ -195,6 +199,15 @@ class LLMServer:
         with self._lock:
             self.log.append(Request(time.monotonic(), record, task, key, attempt, action.kind,
                                     headers.get("authorization", ""), body))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._act(action, task, body, record, headers, writer)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def _act(self, action: Action, task: str, body: dict, record: str, headers: dict, writer) -> bool:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         kind = action.kind
@@ -211,6 +224,10 @@ class LLMServer:
         if kind == "echo_auth":
             msg = json.dumps({"error": {"message": f"bad request; you sent Authorization: {headers.get('authorization')}"}})
             await self._send(writer, 400, msg.encode())
+            return True
+        if kind == "unauthorized":
+            msg = json.dumps({"error": {"message": f"invalid key in Authorization: {headers.get('authorization')}"}})
+            await self._send(writer, 401, msg.encode())
             return True
         if kind == "malformed":
             await self._send(writer, 200, b'{"id": "x", "choices": [ {"message": ', content_type="application/json")
