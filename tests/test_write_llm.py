@@ -311,3 +311,44 @@ def test_answer_checks():
     assert check_answer("  ", "stop", "caption", "aware", None)[2] == "empty answer"
     text, inferred, problem = check_answer(ok + "\n**Emotion:** Anger.", "stop", "rationale", "blind", None)
     assert problem is None and inferred == "angry" and "Emotion" not in text
+
+
+def test_unreachable_endpoint_stops_the_stage_with_a_clear_error(records, tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv(KEY_ENV, "sk-x")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = BuildConfig()
+    cfg.write = cfg.write.model_validate({**cfg.write.model_dump(), "writer": "openai", "model": "m",
+                                          "base_url": f"http://127.0.0.1:{port}/v1", "api_key_env": KEY_ENV,
+                                          "max_retries": 1, "backoff_base_s": 0.01, "concurrency": 4})
+    started = time.perf_counter()
+    with pytest.raises(WriteError, match=rf"no answer from http://127.0.0.1:{port}/v1: 8 requests in a row failed"):
+        write_with_llm(records[:40], Workspace(tmp_path), cfg, progress=False)
+    assert time.perf_counter() - started < 20
+
+
+def test_send_audio_attaches_the_clip_as_wav(records, tmp_path, monkeypatch):
+    import base64
+    import io
+
+    import soundfile as sf
+
+    monkeypatch.setenv(KEY_ENV, "sk-x")
+    rec = records[0]
+    with LLMServer() as server:
+        rows, errors, info = write_with_llm([rec], Workspace(tmp_path), llm_config(server, send_audio=True), progress=False)
+        bodies = [r.body for r in server.log]
+    assert not errors and info["send_audio"] is True
+    for body in bodies:
+        parts = body["messages"][-1]["content"]
+        assert parts[0]["type"] == "text" and rec["transcript"] in parts[0]["text"]
+        assert parts[1]["type"] == "input_audio" and parts[1]["input_audio"]["format"] == "wav"
+        samples, rate = sf.read(io.BytesIO(base64.b64decode(parts[1]["input_audio"]["data"])))
+        assert abs(len(samples) / rate - rec["duration_s"]) < 0.05
+    # the audio is part of the request key: the same record without audio is a different request
+    with LLMServer() as server:
+        write_with_llm([rec], Workspace(tmp_path), llm_config(server), progress=False)
+        assert server.count() == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 
 from emotioncot.cli.common import fail, load_config
 from emotioncot.config import BuildConfig
@@ -48,8 +49,8 @@ def apply_write_options(cfg: BuildConfig, **options) -> BuildConfig:
             data[mapping[name]] = value
     try:
         cfg.write = type(cfg.write).model_validate(data)
-    except Exception as exc:
-        fail(f"invalid write option: {exc}")
+    except ValidationError as exc:
+        fail("invalid write option: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     if cfg.write.writer == "openai" and not cfg.write.model:
         fail("--writer openai needs --model (and --base-url unless you use api.openai.com)")
     return cfg
@@ -92,8 +93,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a caption and a chain-of-thought rationale for every measured utterance.
 
-        With --writer openai, every answer is stored as it arrives: a rerun (or a resume after a kill)
-        sends only the requests that have no answer yet.
+        With --writer openai, every answer is stored as it arrives: a rerun, or a resume after a kill, sends only the requests that have no answer yet. Try --dry-run 3 first to see the prompts and the estimated tokens.
         """
         from emotioncot.pipeline import BuildError, load_records, run_write
         from emotioncot.workspace import Workspace

@@ -96,6 +96,7 @@ class Answer:
     answer_prompt_tokens: int | None = None  # of the accepted answer
     answer_completion_tokens: int | None = None
     history: list[str] = field(default_factory=list)  # one short note per failed attempt
+    unreachable: bool = False  # the last attempt got no HTTP answer at all (connection failed / timed out)
 
 
 _EMOTION_LINE = re.compile(r"^[\s*_#>`-]*emotion\s*[:=]\s*(.+?)[\s*_`.]*$", re.I | re.M)
@@ -156,6 +157,7 @@ async def complete(
         kwargs["seed"] = seed
     for attempt in range(policy.max_retries + 1):
         answer.attempts = attempt + 1
+        answer.unreachable = False
         wait = 0.0
         try:
             response = await client.chat.completions.create(**kwargs)
@@ -178,8 +180,10 @@ async def complete(
         except openai.APITimeoutError:
             wait = policy.backoff(attempt, rng)
             note = f"timed out after {timeout_s:g} s"
+            answer.unreachable = True
         except openai.APIConnectionError as exc:
             wait = policy.backoff(attempt, rng)
+            answer.unreachable = True
             cause = exc.__cause__
             note = "connection failed" + (f" ({type(cause).__name__})" if cause else "")
         except (json.JSONDecodeError, openai.APIResponseValidationError, ValueError, TypeError) as exc:

@@ -147,6 +147,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     sem = asyncio.Semaphore(max(1, config.concurrency))
     usage = Usage()
     failures: dict[str, Answer] = {}
+    streak = {"ok": 0, "unreachable": 0}
     bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
 
     async def one(job: Job, index: int) -> None:
@@ -174,6 +175,13 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
             except Exception as exc:  # a bug or an unexpected client error must not stop the other records
                 answer = Answer(ok=False, attempts=1, reason=redact(f"unexpected {type(exc).__name__}: {exc}"))
         usage.add(answer.prompt_tokens, answer.completion_tokens, requests=answer.attempts)
+        # An endpoint that never answered anything: stop instead of retrying every record in turn.
+        streak["unreachable"] = 0 if not answer.unreachable else streak["unreachable"] + 1
+        streak["ok"] += answer.ok
+        if streak["ok"] == 0 and streak["unreachable"] >= max(8, config.concurrency):
+            raise FatalEndpointError(f"no answer from {public_url(config.base_url) or 'api.openai.com'}: "
+                                     f"{streak['unreachable']} requests in a row failed ({answer.reason}); "
+                                     f"is the server running, and is --base-url right?")
         if answer.ok:
             journal.append(job.key, {
                 "id": job.record["id"], "task": job.task, "ok": True, "text": answer.text,
