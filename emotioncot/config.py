@@ -79,8 +79,16 @@ class BuildConfig(_Section):
 
     def public_dict(self) -> dict:
         """The config as recorded in build.json: paths as text; secrets are never in the model (only the
-        *name* of the variable holding an API key)."""
-        return self.model_dump(mode="json")
+        *name* of the variable holding an API key). A base URL loses any user:password and query string."""
+        data = self.model_dump(mode="json")
+        url = data["write"].get("base_url")
+        if url:
+            from urllib.parse import urlsplit, urlunsplit
+
+            parts = urlsplit(url)
+            host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+            data["write"]["base_url"] = urlunsplit((parts.scheme, host, parts.path, "", ""))
+        return data
 
 
 def cache_dir() -> Path:

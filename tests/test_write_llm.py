@@ -352,3 +352,18 @@ def test_send_audio_attaches_the_clip_as_wav(records, tmp_path, monkeypatch):
     with LLMServer() as server:
         write_with_llm([rec], Workspace(tmp_path), llm_config(server), progress=False)
         assert server.count() == 2
+
+
+def test_build_dry_run_stops_before_writing_and_sends_nothing(demo_corpus, tmp_path):
+    out = tmp_path / "b"
+    with LLMServer() as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "emotioncot", "build", "-c", "demo", "-o", str(out), "--writer", "openai",
+             "--base-url", server.base_url, "--model", "m", "--label-mode", "blind", "--dry-run", "1", "-q"],
+            env=_env(), capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert server.count() == 0
+    assert "rationale-blind-v1" in proc.stdout and "EMOTION:" in proc.stdout and "432 requests to send" in proc.stdout
+    assert "gold emotion" not in proc.stdout.lower()
+    assert not (out / "build.json").exists() and not (out / "stages" / "write.parquet").exists()
