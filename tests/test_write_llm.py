@@ -367,3 +367,18 @@ def test_build_dry_run_stops_before_writing_and_sends_nothing(demo_corpus, tmp_p
     assert "rationale-blind-v1" in proc.stdout and "EMOTION:" in proc.stdout and "432 requests to send" in proc.stdout
     assert "gold emotion" not in proc.stdout.lower()
     assert not (out / "build.json").exists() and not (out / "stages" / "write.parquet").exists()
+
+
+def test_a_429_pauses_every_worker_for_its_retry_after(records, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "sk-x")
+    first = records[0]["id"]
+
+    def plan(record, task, attempt):
+        return Action("rate_limit" if (record, task, attempt) == (first, "caption", 1) else "ok", retry_after=1.0)
+
+    with LLMServer(plan, delay_s=0.01) as server:
+        rows, errors, _ = write_with_llm(records[:30], Workspace(tmp_path), llm_config(server, concurrency=4), progress=False)
+        limited = next(r.t for r in server.log if r.action == "rate_limit")
+        quiet = [r for r in server.log if limited + 0.1 < r.t < limited + 0.95]
+    assert not errors and len(rows) == 30
+    assert quiet == []  # nobody sent anything while the server had asked for a pause

@@ -82,6 +82,22 @@ def retry_after_s(exc: openai.APIStatusError) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
+class RateGate:
+    """Shared by all requests of a stage: after a 429 asks for a pause, no new attempt starts before it ends
+    (otherwise the other workers keep hitting a server that has just said it is overloaded)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def hold(self, seconds: float) -> None:
+        self.until = max(self.until, time.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        delay = self.until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
 @dataclass
 class Answer:
     ok: bool
@@ -148,6 +164,7 @@ async def complete(
     policy: RetryPolicy,
     redact: Redactor,
     rng: random.Random,
+    gate: RateGate | None = None,
 ) -> Answer:
     """Send one request, retrying by the rules above; never raises except FatalEndpointError."""
     answer = Answer(ok=False)
@@ -159,11 +176,15 @@ async def complete(
         answer.attempts = attempt + 1
         answer.unreachable = False
         wait = 0.0
+        if gate is not None:
+            await gate.wait()
         try:
             response = await client.chat.completions.create(**kwargs)
         except openai.RateLimitError as exc:
             asked = retry_after_s(exc)
             wait = min(asked, policy.retry_after_max_s) if asked is not None else policy.backoff(attempt, rng)
+            if gate is not None:
+                gate.hold(wait)
             note = f"429 rate limited (waited {wait:.1f} s)"
         except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
             raise FatalEndpointError(

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from emotioncot.config import BuildConfig, WriteConfig
 from emotioncot.workspace import Journal, Workspace, stable_hash
-from emotioncot.write.client import Answer, FatalEndpointError, Redactor, RetryPolicy, complete
+from emotioncot.write.client import Answer, FatalEndpointError, RateGate, Redactor, RetryPolicy, complete
 from emotioncot.write.cost import Usage
 from emotioncot.write.prompts import Prompt, default_prompt_path, estimate_tokens, load_prompt, prompt_values
 
@@ -45,9 +45,14 @@ class Job:
     record: dict
     task: str
     prompt: Prompt
-    messages: list[dict]
     key: str
+    label_mode: str
     audio_path: str | None = None
+
+    @property
+    def messages(self) -> list[dict]:
+        """Filled on demand (deterministic), so a million planned jobs do not hold a million prompts."""
+        return self.prompt.fill(prompt_values(self.record, self.label_mode))
 
 
 # ---------------------------------------------------------------- preparing requests
@@ -94,8 +99,8 @@ def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Promp
         for task in TASKS:
             prompt = prompts[task]
             messages = prompt.fill(values)
-            jobs.append(Job(rec, task, prompt, messages, request_key(rec["id"], config, messages, prompt.max_tokens, audio),
-                            rec.get("audio_path") if config.send_audio else None))
+            jobs.append(Job(rec, task, prompt, request_key(rec["id"], config, messages, prompt.max_tokens, audio),
+                            config.label_mode, rec.get("audio_path") if config.send_audio else None))
     return jobs, errors
 
 
@@ -148,6 +153,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     usage = Usage()
     failures: dict[str, Answer] = {}
     streak = {"ok": 0, "unreachable": 0}
+    gate = RateGate()  # a 429 pauses every worker, not only the one that got it
     bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
 
     async def one(job: Job, index: int) -> None:
@@ -155,7 +161,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
             messages = job.messages
             if job.audio_path:
                 try:
-                    messages = await asyncio.to_thread(_with_audio, job.messages, job.record)
+                    messages = await asyncio.to_thread(_with_audio, messages, job.record)
                 except Exception as exc:
                     failures[job.key] = Answer(ok=False, reason=redact(f"audio could not be attached: {exc}"))
                     bar.update()
@@ -168,7 +174,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                              "X-Emotioncot-Key": job.key},
                     task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
                     gold=job.record.get("emotion") if config.label_mode == "aware" else None,
-                    policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"),
+                    policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
                 )
             except FatalEndpointError:
                 raise
@@ -193,7 +199,15 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
             failures[job.key] = answer
         bar.update()
 
-    tasks = [asyncio.ensure_future(one(job, i)) for i, job in enumerate(jobs)]
+    # A fixed pool of workers pulls from one iterator: at most `concurrency` coroutines exist however
+    # many jobs there are; the semaphore inside `one` is what bounds the requests in flight.
+    pending = iter(enumerate(jobs))
+
+    async def worker() -> None:
+        for i, job in pending:
+            await one(job, i)
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(jobs), max(1, config.concurrency)))]
     try:
         await asyncio.gather(*tasks)
     except FatalEndpointError:
@@ -342,9 +356,10 @@ def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | No
             break
         shown += 1
         echo(f"===== {job.record['id']} / {job.task} (prompt {job.prompt.id}, {job.prompt.hash}) =====")
-        for m in job.messages:
+        messages = job.messages
+        for m in messages:
             echo(f"--- {m['role']} ---\n{m['content']}")
-        echo(f"--- estimated prompt tokens: {sum(estimate_tokens(m['content']) for m in job.messages)}; "
+        echo(f"--- estimated prompt tokens: {sum(estimate_tokens(m['content']) for m in messages)}; "
              f"max_tokens {job.prompt.max_tokens}")
     todo = [job for job in jobs if job.key not in answered]
     est = Usage()
