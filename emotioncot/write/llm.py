@@ -19,7 +19,9 @@ import os
 import random
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -154,6 +156,8 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     failures: dict[str, Answer] = {}
     streak = {"ok": 0, "unreachable": 0}
     gate = RateGate()  # a 429 pauses every worker, not only the one that got it
+    loop = asyncio.get_running_loop()
+    journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-journal")
     bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
 
     async def one(job: Job, index: int) -> None:
@@ -189,12 +193,13 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                                      f"{streak['unreachable']} requests in a row failed ({answer.reason}); "
                                      f"is the server running, and is --base-url right?")
         if answer.ok:
-            journal.append(job.key, {
+            # Appended by one helper thread, in arrival order: the fsync does not stall the event loop.
+            await loop.run_in_executor(journal_thread, partial(journal.append, job.key, {
                 "id": job.record["id"], "task": job.task, "ok": True, "text": answer.text,
                 "inferred_emotion": answer.inferred_emotion, "model": answer.model or config.model,
                 "prompt_id": job.prompt.id, "prompt_hash": job.prompt.hash, "attempts": answer.attempts,
                 "prompt_tokens": answer.answer_prompt_tokens, "completion_tokens": answer.answer_completion_tokens,
-            })
+            }))
         else:
             failures[job.key] = answer
         bar.update()
@@ -210,12 +215,13 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(jobs), max(1, config.concurrency)))]
     try:
         await asyncio.gather(*tasks)
-    except FatalEndpointError:
+    except BaseException:  # a fatal endpoint error, a full disk, Ctrl-C: stop the other workers too
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     finally:
+        journal_thread.shutdown(wait=True)
         bar.close()
         await client.close()
     return failures, usage
