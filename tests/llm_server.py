@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+from urllib.parse import unquote
 
 EMOTION_WORDS = ("neutral", "happy", "sad", "angry", "contempt or disgust", "confused", "whisper", "surprise", "fear")
 
@@ -189,7 +190,7 @@ class LLMServer:
             await self._send(writer, 404, b'{"error": {"message": "not found"}}')
             return True
         body = json.loads(raw or b"{}")
-        record = headers.get("x-emotioncot-record", "?")
+        record = unquote(headers.get("x-emotioncot-record", "?"))
         task = headers.get("x-emotioncot-task", "?")
         key = headers.get("x-emotioncot-key", "?")
         with self._lock:

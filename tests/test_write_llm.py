@@ -382,3 +382,12 @@ def test_a_429_pauses_every_worker_for_its_retry_after(records, tmp_path, monkey
         quiet = [r for r in server.log if limited + 0.1 < r.t < limited + 0.95]
     assert not errors and len(rows) == 30
     assert quiet == []  # nobody sent anything while the server had asked for a pause
+
+
+def test_non_ascii_record_ids_and_transcripts_go_through(records, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "sk-x")
+    rec = {**records[0], "id": "casia_王_生气/01 ü", "transcript": "Das ist nicht fair, 真的!"}
+    with LLMServer() as server:
+        rows, errors, _ = write_with_llm([rec], Workspace(tmp_path), llm_config(server), progress=False)
+        assert server.count(rec["id"]) == 2
+    assert not errors and rows[0]["id"] == rec["id"] and "真的" in rows[0]["caption"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from tqdm import tqdm
 
@@ -132,6 +132,13 @@ def public_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def request_headers(job: Job) -> dict:
+    """Headers that let a server's logs be matched with the journal (the model never sees them). Header
+    values must be ASCII, so the record id is percent-encoded."""
+    return {"X-Emotioncot-Record": quote(str(job.record["id"]), safe=""), "X-Emotioncot-Task": job.task,
+            "X-Emotioncot-Key": job.key}
+
+
 def api_key(config: WriteConfig) -> str:
     key = os.environ.get(config.api_key_env)
     if key:
@@ -174,8 +181,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                 answer = await complete(
                     client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
                     temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
-                    headers={"X-Emotioncot-Record": str(job.record["id"]), "X-Emotioncot-Task": job.task,
-                             "X-Emotioncot-Key": job.key},
+                    headers=request_headers(job),
                     task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
                     gold=job.record.get("emotion") if config.label_mode == "aware" else None,
                     policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
