@@ -293,7 +293,7 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
         "requests": {"planned": len(jobs), "answered_before": len(jobs) - len(todo),
                      "to_send": len(todo), "failed": len(failures), "http_requests_sent": usage_now.requests},
         "usage_this_run": usage_now.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),
-        "usage_of_kept_answers": stored.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),
+        "usage_of_kept_answers": stored.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),  # requests = answers
         "prices_per_mtok": {"input": wc.price_input_per_mtok, "output": wc.price_output_per_mtok},
     }
     return rows, errors, info
