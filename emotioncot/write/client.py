@@ -143,7 +143,7 @@ def check_answer(text: str | None, finish_reason: str | None, task: str, label_m
     if task == "rationale" and label_mode == "aware" and gold:
         first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].lower()
         first = re.sub(r'"[^"]*"|\u201c[^\u201d]*\u201d', "", first)  # the quoted transcript may hold the word
-        if re.search(rf"\b{re.escape(gold.split()[0])}", first):
+        if any(re.search(rf"\b{re.escape(word)}", first) for word in gold.split() if word != "or"):
             return None, None, f"rationale names the emotion ({gold}) in its first sentence"
     return text, inferred, None
 
