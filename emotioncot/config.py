@@ -50,6 +50,10 @@ class WriteConfig(_Section):
     caption_prompt: Optional[Path] = None
     price_input_per_mtok: Optional[float] = None
     price_output_per_mtok: Optional[float] = None
+    send_audio: bool = False  # attach the clip as base64 WAV (input_audio) for audio-capable models
+    backoff_base_s: float = 0.5  # 5xx / timeouts: wait base * 2**retry (half of it jittered), capped at backoff_max_s
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 120.0  # cap on a 429's Retry-After
 
 
 class FilterConfig(_Section):
@@ -75,8 +79,16 @@ class BuildConfig(_Section):
 
     def public_dict(self) -> dict:
         """The config as recorded in build.json: paths as text; secrets are never in the model (only the
-        *name* of the variable holding an API key)."""
-        return self.model_dump(mode="json")
+        *name* of the variable holding an API key). A base URL loses any user:password and query string."""
+        data = self.model_dump(mode="json")
+        url = data["write"].get("base_url")
+        if url:
+            from urllib.parse import urlsplit, urlunsplit
+
+            parts = urlsplit(url)
+            host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+            data["write"]["base_url"] = urlunsplit((parts.scheme, host, parts.path, "", ""))
+        return data
 
 
 def cache_dir() -> Path:

@@ -243,8 +243,12 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
 # ---------------------------------------------------------------- the whole build
 
 
-def build(sources: list[str], out: Path, config: BuildConfig | None = None, progress: bool = True, log=print) -> dict:
-    """Run every stage over ``sources`` into the workspace ``out``; return the build summary (build.json)."""
+def build(sources: list[str], out: Path, config: BuildConfig | None = None, progress: bool = True, log=print,
+          dry_run: int = 0) -> dict:
+    """Run every stage over ``sources`` into the workspace ``out``; return the build summary (build.json).
+
+    ``dry_run=N`` stops before writing: prints the first N records' LLM prompts and the estimated tokens
+    of the write stage, sends nothing, and returns ``{"dry_run": estimate}``."""
     config = config or BuildConfig()
     ws = Workspace(out)
     times, counts = {}, {}
@@ -267,6 +271,10 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     for rec in records:
         rec["tool_version"] = __version__
         rec["thresholds_version"] = thresholds["version"]
+    if dry_run:
+        from emotioncot.write.llm import dry_run as print_prompts
+
+        return {"dry_run": print_prompts(records, config, dry_run, ws)}
     if config.write.writer == "template":
         log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
     texts, writer_info = timed("write", run_write, ws, records, config, progress)

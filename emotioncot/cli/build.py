@@ -8,6 +8,10 @@ from typing import List, Optional
 import typer
 
 from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.generate import (
+    API_KEY_ENV, BASE_URL, CAPTION_PROMPT, CONCURRENCY, DRY_RUN, LABEL_MODE, MAX_RETRIES, MODEL, PRICE_IN, PRICE_OUT,
+    RATIONALE_PROMPT, SEED, SEND_AUDIO, TEMPERATURE, TIMEOUT, WRITER, apply_write_options, echo_usage,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,7 +20,22 @@ def register(app: typer.Typer) -> None:
         corpus: List[str] = typer.Option(..., "--corpus", "-c", help="A source: 'demo', NAME=PATH (a corpus in its distribution layout), jsonl:PATH or csv:PATH. Repeat for several."),
         out: Path = typer.Option(..., "--out", "-o", help="The build folder (created; a rerun resumes it)."),
         config: Optional[Path] = typer.Option(None, "--config", help="A JSON/YAML file with BuildConfig sections (ingest, measure, calibrate, write, filter, export)."),
-        writer: Optional[str] = typer.Option(None, "--writer", help="template (offline, the default) or openai."),
+        writer: Optional[str] = WRITER,
+        base_url: Optional[str] = BASE_URL,
+        model: Optional[str] = MODEL,
+        api_key_env: Optional[str] = API_KEY_ENV,
+        concurrency: Optional[int] = CONCURRENCY,
+        max_retries: Optional[int] = MAX_RETRIES,
+        timeout: Optional[float] = TIMEOUT,
+        temperature: Optional[float] = TEMPERATURE,
+        seed: Optional[int] = SEED,
+        label_mode: Optional[str] = LABEL_MODE,
+        rationale_prompt: Optional[Path] = RATIONALE_PROMPT,
+        caption_prompt: Optional[Path] = CAPTION_PROMPT,
+        price_input_per_mtok: Optional[float] = PRICE_IN,
+        price_output_per_mtok: Optional[float] = PRICE_OUT,
+        send_audio: Optional[bool] = SEND_AUDIO,
+        dry_run: int = DRY_RUN,
         thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="Apply saved calibration thresholds instead of fitting new ones."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes for the measure stage (default: all cores)."),
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
@@ -27,10 +46,15 @@ def register(app: typer.Typer) -> None:
         Finished work is kept: a rerun skips it, and a killed build resumes where it stopped.
         """
         from emotioncot.pipeline import BuildError, build as run_build
+        from emotioncot.write.llm import WriteError
 
-        cfg = load_config(config)
-        if writer:
-            cfg.write.writer = writer
+        cfg = apply_write_options(
+            load_config(config), writer=writer, base_url=base_url, model=model, api_key_env=api_key_env,
+            concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature, seed=seed,
+            label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
+            price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
+            send_audio=send_audio,
+        )
         if thresholds:
             cfg.calibrate.thresholds_file = thresholds
         if workers:
@@ -39,9 +63,12 @@ def register(app: typer.Typer) -> None:
         if embed_audio:
             cfg.export.embed_audio = True
         try:
-            summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True))
-        except (BuildError, FileNotFoundError, ValueError) as exc:
+            summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
+                                dry_run=dry_run)
+        except (BuildError, WriteError, FileNotFoundError, ValueError) as exc:
             fail(str(exc))
+        if dry_run:
+            return
         print_summary(out, summary)
 
 
@@ -49,6 +76,7 @@ def print_summary(out: Path, summary: dict) -> None:
     typer.echo(f"dataset: {out / 'dataset'}")
     typer.echo(f"parquet: {out / 'parquet'}")
     typer.echo(f"writer: {summary['writer'].get('writer')}")
+    echo_usage(summary["writer"])
     typer.echo("rows per split: " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
     typer.echo("rows per emotion: " + ", ".join(f"{k} {v}" for k, v in summary["emotions"].items()))
     c = summary["counts"]

@@ -1,4 +1,7 @@
-"""``emotioncot generate``: captions and rationales for a build folder."""
+"""``emotioncot generate``: captions and rationales for a build folder.
+
+The write options are declared here once (``WriteOptions``) and shared with ``emotioncot build``.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +9,115 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 
 from emotioncot.cli.common import fail, load_config
+from emotioncot.config import BuildConfig
+
+# Option declarations shared by ``generate`` and ``build``. None means "keep the config file's value".
+WRITER = typer.Option(None, "--writer", help="template (offline, deterministic; the default) or openai (any OpenAI-compatible endpoint).")
+BASE_URL = typer.Option(None, "--base-url", help="Endpoint base URL, e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama. Default: api.openai.com.")
+MODEL = typer.Option(None, "--model", help="Model name as the endpoint knows it (required by --writer openai).")
+API_KEY_ENV = typer.Option(None, "--api-key-env", help="Name of the environment variable that holds the API key (default OPENAI_API_KEY). The key itself is never written anywhere.")
+CONCURRENCY = typer.Option(None, "--concurrency", min=1, help="Requests in flight at once (default 8).")
+MAX_RETRIES = typer.Option(None, "--max-retries", min=0, help="Retries per request after 429/5xx/timeouts/bad answers (default 4).")
+TIMEOUT = typer.Option(None, "--timeout", min=0.1, help="Seconds before one request times out (default 60).")
+TEMPERATURE = typer.Option(None, "--temperature", min=0.0, help="Sampling temperature (default 0.7).")
+SEED = typer.Option(None, "--seed", help="Sampling seed sent to the endpoint (default 0).")
+LABEL_MODE = typer.Option(None, "--label-mode", help="aware: the gold label is in the prompt (post-hoc rationales); blind: the model infers the emotion, stored as inferred_emotion.")
+RATIONALE_PROMPT = typer.Option(None, "--rationale-prompt", help="Your own rationale prompt file (see prompts/rationale.md for the format).")
+CAPTION_PROMPT = typer.Option(None, "--caption-prompt", help="Your own caption prompt file (see prompts/caption.md).")
+PRICE_IN = typer.Option(None, "--price-input-per-mtok", min=0.0, help="Price per million prompt tokens; turns token usage into a cost in the summary and build.json.")
+PRICE_OUT = typer.Option(None, "--price-output-per-mtok", min=0.0, help="Price per million completion tokens.")
+SEND_AUDIO = typer.Option(None, "--send-audio/--no-send-audio", help="Attach each clip as base64 WAV (input_audio) for audio-capable models.")
+DRY_RUN = typer.Option(0, "--dry-run", min=0, metavar="N", help="Print the first N records' filled prompts and the estimated tokens (and cost) of the whole stage; send nothing.")
+
+
+def apply_write_options(cfg: BuildConfig, **options) -> BuildConfig:
+    """Copy the options given on the command line into ``cfg.write`` and re-validate it."""
+    mapping = {
+        "writer": "writer", "base_url": "base_url", "model": "model", "api_key_env": "api_key_env",
+        "concurrency": "concurrency", "max_retries": "max_retries", "timeout": "timeout_s",
+        "temperature": "temperature", "seed": "seed", "label_mode": "label_mode",
+        "rationale_prompt": "rationale_prompt", "caption_prompt": "caption_prompt",
+        "price_input_per_mtok": "price_input_per_mtok", "price_output_per_mtok": "price_output_per_mtok",
+        "send_audio": "send_audio",
+    }
+    data = cfg.write.model_dump()
+    for name, value in options.items():
+        if value is not None:
+            data[mapping[name]] = value
+    try:
+        cfg.write = type(cfg.write).model_validate(data)
+    except ValidationError as exc:
+        fail("invalid write option: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    if cfg.write.writer == "openai" and not cfg.write.model:
+        fail("--writer openai needs --model (and --base-url unless you use api.openai.com)")
+    return cfg
+
+
+def echo_usage(info: dict) -> None:
+    """One line on requests, tokens and cost for an LLM write."""
+    if info.get("writer") != "openai":
+        return
+    req, now, kept = info["requests"], info["usage_this_run"], info["usage_of_kept_answers"]
+    line = (f"requests: {req['to_send']} to send, {req['answered_before']} answered before, {req['failed']} failed; "
+            f"{now['requests']} HTTP requests, {now['prompt_tokens']} prompt + {now['completion_tokens']} completion tokens this run")
+    if "cost" in now:
+        line += f", cost {now['cost']:.4f} (dataset total {kept.get('cost', 0):.4f})"
+    typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def generate(
         workspace: Path = typer.Argument(..., help="A build folder with ingest, measure and calibrate tables."),
-        writer: str = typer.Option("template", "--writer", help="template (offline, deterministic) or openai."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
+        writer: Optional[str] = WRITER,
+        base_url: Optional[str] = BASE_URL,
+        model: Optional[str] = MODEL,
+        api_key_env: Optional[str] = API_KEY_ENV,
+        concurrency: Optional[int] = CONCURRENCY,
+        max_retries: Optional[int] = MAX_RETRIES,
+        timeout: Optional[float] = TIMEOUT,
+        temperature: Optional[float] = TEMPERATURE,
+        seed: Optional[int] = SEED,
+        label_mode: Optional[str] = LABEL_MODE,
+        rationale_prompt: Optional[Path] = RATIONALE_PROMPT,
+        caption_prompt: Optional[Path] = CAPTION_PROMPT,
+        price_input_per_mtok: Optional[float] = PRICE_IN,
+        price_output_per_mtok: Optional[float] = PRICE_OUT,
+        send_audio: Optional[bool] = SEND_AUDIO,
+        dry_run: int = DRY_RUN,
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     ) -> None:
-        """Write a caption and a chain-of-thought rationale for every measured utterance."""
-        from emotioncot.pipeline import load_records, run_write
-        from emotioncot.workspace import Workspace
+        """Write a caption and a chain-of-thought rationale for every measured utterance.
 
-        cfg = load_config(config)
-        cfg.write.writer = writer
+        With --writer openai, every answer is stored as it arrives: a rerun, or a resume after a kill, sends only the requests that have no answer yet. Try --dry-run 3 first to see the prompts and the estimated tokens.
+        """
+        from emotioncot.pipeline import BuildError, load_records, run_write
+        from emotioncot.workspace import Workspace
+        from emotioncot.write.llm import WriteError, dry_run as print_prompts
+
+        cfg = apply_write_options(
+            load_config(config), writer=writer, base_url=base_url, model=model, api_key_env=api_key_env,
+            concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature, seed=seed,
+            label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
+            price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
+            send_audio=send_audio,
+        )
         ws = Workspace(workspace)
         try:
             records = load_records(ws, with_texts=False)
         except FileNotFoundError as exc:
             fail(f"{exc} (run ingest, analyze and calibrate first, or use build)")
-        rows, info = run_write(ws, records, cfg)
-        typer.echo(f"{len(rows)} written by {info.get('writer')} -> {ws.stage_table('write')}")
+        try:
+            if dry_run:
+                print_prompts(records, cfg, dry_run, ws, echo=typer.echo)
+                return
+            rows, info = run_write(ws, records, cfg, progress=not quiet)
+        except (BuildError, WriteError, ValueError) as exc:
+            fail(str(exc))
+        errors = ws.stage_errors("write")
+        typer.echo(f"{len(rows)} written by {info.get('writer')}, {len(errors)} failed -> {ws.stage_table('write')}")
+        echo_usage(info)

@@ -1,0 +1,392 @@
+"""The LLM writer: a caption and a rationale per record from any OpenAI-compatible chat endpoint.
+
+Two requests per record (caption, rationale), run concurrently under a bound. Each request is keyed by
+the record id plus a hash of exactly what is sent (model, messages, max_tokens, temperature, seed, audio
+digest); its answer is appended to the ``write`` journal the moment it arrives. A rerun, or a resume
+after a kill, sends only the requests whose key has no answer yet. Failed requests are not journaled, so
+a rerun tries them again; the failure reason goes to the errors table.
+
+The API key is read from the environment variable named in the config (never stored in the config) and
+is redacted from every reason and exception text this module produces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import os
+import random
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from tqdm import tqdm
+
+from emotioncot.config import BuildConfig, WriteConfig
+from emotioncot.workspace import Journal, Workspace, stable_hash
+from emotioncot.write.client import Answer, FatalEndpointError, RateGate, Redactor, RetryPolicy, complete
+from emotioncot.write.cost import Usage
+from emotioncot.write.prompts import Prompt, default_prompt_path, estimate_tokens, load_prompt, prompt_values
+
+TASKS = ("caption", "rationale")
+NO_KEY = "no-key"  # sent to local servers (vLLM, llama.cpp, Ollama) that need none
+
+
+class WriteError(RuntimeError):
+    """The write stage cannot start or go on; the message says what to fix."""
+
+
+@dataclass
+class Job:
+    record: dict
+    task: str
+    prompt: Prompt
+    key: str
+    label_mode: str
+    audio_path: str | None = None
+
+    @property
+    def messages(self) -> list[dict]:
+        """Filled on demand (deterministic), so a million planned jobs do not hold a million prompts."""
+        return self.prompt.fill(prompt_values(self.record, self.label_mode))
+
+
+# ---------------------------------------------------------------- preparing requests
+
+
+def load_prompts(config: WriteConfig) -> dict[str, Prompt]:
+    rationale_path = config.rationale_prompt or default_prompt_path("rationale", config.label_mode)
+    caption_path = config.caption_prompt or default_prompt_path("caption")
+    return {
+        "caption": load_prompt(caption_path, "caption"),
+        "rationale": load_prompt(rationale_path, "rationale", config.label_mode),
+    }
+
+
+def _audio_digest(record: dict) -> str | None:
+    path = record.get("audio_path")
+    if not path or not os.path.exists(path):
+        return None
+    st = os.stat(path)
+    return stable_hash(path, st.st_size, int(st.st_mtime), record.get("start_s"), record.get("end_s"))
+
+
+def request_key(record_id: str, config: WriteConfig, messages: list[dict], max_tokens: int,
+                audio: str | None) -> str:
+    """What the answer depends on. The base URL is left out on purpose: the same model served from
+    another host gives an equivalent answer, and moving hosts must not pay for the dataset twice."""
+    return stable_hash("chat", record_id, config.model, messages, max_tokens, config.temperature, config.seed,
+                       audio, length=24)
+
+
+def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Prompt]) -> tuple[list[Job], list[dict]]:
+    jobs, errors = [], []
+    for rec in records:
+        if config.label_mode == "aware" and not rec.get("emotion"):
+            errors.append({"id": rec["id"], "path": rec.get("audio_path"),
+                           "reason": "no gold emotion for a label-aware rationale (use --label-mode blind)"})
+            continue
+        values = prompt_values(rec, config.label_mode)
+        audio = _audio_digest(rec) if config.send_audio else None
+        if config.send_audio and audio is None:
+            errors.append({"id": rec["id"], "path": rec.get("audio_path"),
+                           "reason": f"{rec.get('audio_path')}: audio file not found (needed by --send-audio)"})
+            continue
+        for task in TASKS:
+            prompt = prompts[task]
+            messages = prompt.fill(values)
+            jobs.append(Job(rec, task, prompt, request_key(rec["id"], config, messages, prompt.max_tokens, audio),
+                            config.label_mode, rec.get("audio_path") if config.send_audio else None))
+    return jobs, errors
+
+
+def _with_audio(messages: list[dict], record: dict) -> list[dict]:
+    """The user message with the clip attached as a base64 WAV ``input_audio`` part."""
+    import soundfile as sf
+
+    from emotioncot.audio.io import read_audio
+
+    samples, rate = read_audio(record["audio_path"], record.get("start_s"), record.get("end_s"))
+    buf = io.BytesIO()
+    sf.write(buf, samples, rate, format="WAV", subtype="PCM_16")
+    part = {"type": "input_audio", "input_audio": {"data": base64.b64encode(buf.getvalue()).decode(), "format": "wav"}}
+    out = [dict(m) for m in messages]
+    out[-1] = {"role": "user", "content": [{"type": "text", "text": messages[-1]["content"]}, part]}
+    return out
+
+
+def public_url(url: str | None) -> str | None:
+    """A base URL without user:password or query string (they may carry credentials)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def request_headers(job: Job) -> dict:
+    """Headers that let a server's logs be matched with the journal (the model never sees them). Header
+    values must be ASCII, so the record id is percent-encoded."""
+    return {"X-Emotioncot-Record": quote(str(job.record["id"]), safe=""), "X-Emotioncot-Task": job.task,
+            "X-Emotioncot-Key": job.key}
+
+
+def api_key(config: WriteConfig) -> str:
+    key = os.environ.get(config.api_key_env)
+    if key:
+        return key
+    if config.base_url:
+        return NO_KEY
+    raise WriteError(f"no API key: set the environment variable {config.api_key_env} "
+                     f"(or name another one with --api-key-env, or give --base-url for a local server)")
+
+
+# ---------------------------------------------------------------- sending
+
+
+async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key: str, redact: Redactor,
+                    progress: bool, total: int) -> tuple[dict[str, Answer], Usage]:
+    import openai
+
+    client = openai.AsyncOpenAI(api_key=key, base_url=config.base_url, max_retries=0, timeout=config.timeout_s)
+    policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_max_s, config.retry_after_max_s)
+    sem = asyncio.Semaphore(max(1, config.concurrency))
+    usage = Usage()
+    failures: dict[str, Answer] = {}
+    streak = {"ok": 0, "unreachable": 0}
+    gate = RateGate()  # a 429 pauses every worker, not only the one that got it
+    loop = asyncio.get_running_loop()
+    journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-journal")
+    bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
+
+    async def one(job: Job, index: int) -> None:
+        async with sem:
+            messages = job.messages
+            if job.audio_path:
+                try:
+                    messages = await asyncio.to_thread(_with_audio, messages, job.record)
+                except Exception as exc:
+                    failures[job.key] = Answer(ok=False, reason=redact(f"audio could not be attached: {exc}"))
+                    bar.update()
+                    return
+            try:
+                answer = await complete(
+                    client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
+                    temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
+                    headers=request_headers(job),
+                    task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
+                    gold=job.record.get("emotion") if config.label_mode == "aware" else None,
+                    policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
+                )
+            except FatalEndpointError:
+                raise
+            except Exception as exc:  # a bug or an unexpected client error must not stop the other records
+                answer = Answer(ok=False, attempts=1, reason=redact(f"unexpected {type(exc).__name__}: {exc}"))
+        usage.add(answer.prompt_tokens, answer.completion_tokens, requests=answer.attempts)
+        # An endpoint that never answered anything: stop instead of retrying every record in turn.
+        streak["unreachable"] = 0 if not answer.unreachable else streak["unreachable"] + 1
+        streak["ok"] += answer.ok
+        if streak["ok"] == 0 and streak["unreachable"] >= max(8, config.concurrency):
+            raise FatalEndpointError(f"no answer from {public_url(config.base_url) or 'api.openai.com'}: "
+                                     f"{streak['unreachable']} requests in a row failed ({answer.reason}); "
+                                     f"is the server running, and is --base-url right?")
+        if answer.ok:
+            # Appended by one helper thread, in arrival order: the fsync does not stall the event loop.
+            await loop.run_in_executor(journal_thread, partial(journal.append, job.key, {
+                "id": job.record["id"], "task": job.task, "ok": True, "text": answer.text,
+                "inferred_emotion": answer.inferred_emotion, "model": answer.model or config.model,
+                "prompt_id": job.prompt.id, "prompt_hash": job.prompt.hash, "attempts": answer.attempts,
+                "prompt_tokens": answer.answer_prompt_tokens, "completion_tokens": answer.answer_completion_tokens,
+            }))
+        else:
+            failures[job.key] = answer
+        bar.update()
+
+    # A fixed pool of workers pulls from one iterator: at most `concurrency` coroutines exist however
+    # many jobs there are; the semaphore inside `one` is what bounds the requests in flight.
+    pending = iter(enumerate(jobs))
+
+    async def worker() -> None:
+        for i, job in pending:
+            await one(job, i)
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(jobs), max(1, config.concurrency)))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:  # a fatal endpoint error, a full disk, Ctrl-C: stop the other workers too
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    finally:
+        journal_thread.shutdown(wait=True)
+        bar.close()
+        await client.close()
+    return failures, usage
+
+
+def _run(coro):
+    """asyncio.run, also from inside a running loop (a notebook): then in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # handed back to the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool = True):
+    """Rows for ``GeneratedText``, errors ``{id, path, reason}``, and info for build.json."""
+    wc = config.write
+    if not wc.model:
+        raise WriteError("the openai writer needs --model (the model name the endpoint serves)")
+    secret = api_key(wc)
+    redact = Redactor(secret if secret != NO_KEY else None)
+    prompts = load_prompts(wc)
+    jobs, errors = plan_jobs(records, wc, prompts)
+    with ws.journal("write") as journal:
+        todo = [job for job in jobs if job.key not in journal]
+        if progress:
+            print(f"writer: openai, model {wc.model} at {public_url(wc.base_url) or 'api.openai.com'}; "
+                  f"{len(todo)} of {len(jobs)} requests to send ({len(jobs) - len(todo)} answered before)",
+                  file=sys.stderr)
+        failures: dict[str, Answer] = {}
+        usage_now = Usage()
+        if todo:
+            try:
+                failures, usage_now = _run(_send_all(todo, journal, wc, secret, redact, progress, len(jobs)))
+            except FatalEndpointError as exc:
+                raise WriteError(redact(str(exc))) from None
+        rows, stored = _assemble(records, jobs, journal, failures, wc, errors)
+    info = {
+        "writer": "openai",
+        "model": wc.model,
+        "base_url": public_url(wc.base_url),
+        "label_mode": wc.label_mode,
+        "send_audio": wc.send_audio,
+        "prompts": {task: {"id": p.id, "hash": p.hash, "path": p.path} for task, p in prompts.items()},
+        "prompt_id": _prompt_id(prompts),
+        "prompt_hash": _prompt_hash(prompts),
+        "requests": {"planned": len(jobs), "answered_before": len(jobs) - len(todo),
+                     "to_send": len(todo), "failed": len(failures), "http_requests_sent": usage_now.requests},
+        "usage_this_run": usage_now.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),
+        "usage_of_kept_answers": stored.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),  # requests = answers
+        "prices_per_mtok": {"input": wc.price_input_per_mtok, "output": wc.price_output_per_mtok},
+    }
+    return rows, errors, info
+
+
+def _prompt_id(prompts: dict[str, Prompt]) -> str:
+    return f"{prompts['rationale'].id}+{prompts['caption'].id}"
+
+
+def _prompt_hash(prompts: dict[str, Prompt]) -> str:
+    return stable_hash(prompts["rationale"].hash, prompts["caption"].hash)
+
+
+def _assemble(records, jobs, journal, failures, wc, errors) -> tuple[list[dict], Usage]:
+    by_record: dict[str, dict[str, Job]] = {}
+    for job in jobs:
+        by_record.setdefault(job.record["id"], {})[job.task] = job
+    prompts = {task: job.prompt for job in jobs for task in (job.task,)}
+    stored = Usage()
+    rows = []
+    for rec in records:
+        mine = by_record.get(rec["id"])
+        if not mine:
+            continue
+        entries = {task: journal.get(job.key) for task, job in mine.items()}
+        missing = [task for task, entry in entries.items() if entry is None]
+        if missing:
+            reasons = []
+            for task in missing:
+                answer = failures.get(mine[task].key)
+                reasons.append(f"{task}: {answer.reason if answer else 'not sent'}")
+            errors.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": "; ".join(reasons)})
+            continue
+        cap, rat = entries["caption"], entries["rationale"]
+        p_tok = sum(e.get("prompt_tokens") or 0 for e in entries.values())
+        c_tok = sum(e.get("completion_tokens") or 0 for e in entries.values())
+        stored.add(p_tok, c_tok, requests=2)
+        rows.append({
+            "id": rec["id"],
+            "caption": cap["text"],
+            "cot_analysis": rat["text"],
+            "writer": "openai",
+            "model": rat.get("model") or wc.model,
+            "prompt_id": _prompt_id(prompts),
+            "prompt_hash": _prompt_hash(prompts),
+            "label_mode": wc.label_mode,
+            "inferred_emotion": rat.get("inferred_emotion"),
+            "seed": wc.seed,
+            "prompt_tokens": p_tok,
+            "completion_tokens": c_tok,
+        })
+    return rows, stored
+
+
+# ---------------------------------------------------------------- dry run
+
+
+def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | None = None,
+            echo: Callable[[str], None] = print) -> dict:
+    """Print the first ``n`` records' filled prompts and the estimated tokens (and cost) of the whole
+    stage; send nothing."""
+    wc = config.write
+    prompts = load_prompts(wc)
+    jobs, errors = plan_jobs(records, wc, prompts)
+    answered = set()
+    if ws is not None and (ws.root / "journal" / "write.jsonl").exists():
+        with ws.journal("write") as journal:
+            answered = {job.key for job in jobs if job.key in journal}
+    shown = 0
+    for job in jobs:
+        if shown >= 2 * n:
+            break
+        shown += 1
+        echo(f"===== {job.record['id']} / {job.task} (prompt {job.prompt.id}, {job.prompt.hash}) =====")
+        messages = job.messages
+        for m in messages:
+            echo(f"--- {m['role']} ---\n{m['content']}")
+        echo(f"--- estimated prompt tokens: {sum(estimate_tokens(m['content']) for m in messages)}; "
+             f"max_tokens {job.prompt.max_tokens}")
+    todo = [job for job in jobs if job.key not in answered]
+    est = Usage()
+    for job in todo:
+        est.add(sum(estimate_tokens(m["content"]) for m in job.messages), job.prompt.max_tokens, requests=1)
+    summary = {
+        "requests": len(jobs), "answered_before": len(jobs) - len(todo), "to_send": len(todo),
+        "records_failing_before_sending": len(errors),
+        "estimated_prompt_tokens": est.prompt_tokens, "max_completion_tokens": est.completion_tokens,
+    }
+    cost = est.cost(wc.price_input_per_mtok, wc.price_output_per_mtok)
+    if cost is not None:
+        summary["max_cost"] = cost
+    echo("===== dry run: nothing sent =====")
+    echo(f"{len(todo)} requests to send ({summary['answered_before']} answered before), about "
+         f"{est.prompt_tokens} prompt tokens (4 characters per token) and at most {est.completion_tokens} "
+         f"completion tokens" + (f"; at most {cost:.4f} at the given prices" if cost is not None else ""))
+    return summary

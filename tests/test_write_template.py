@@ -1,0 +1,101 @@
+"""The offline writer: deterministic, grounded in what was measured, varied, 50-200 words, label last."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from emotioncot.filter.checks import word_count
+from emotioncot.taxonomy import EMOTIONS
+from emotioncot.workspace import Workspace
+from emotioncot.write.template import write_caption, write_rationale, write_template
+
+LABEL_WORDS = re.compile(r"\b(neutral|happ\w*|sad\w*|angr\w*|anger|contempt\w*|disgust\w*|confus\w*|whisper\w*|surpris\w*|fear\w*)\b", re.I)
+
+
+@pytest.fixture(scope="module")
+def records(demo_build):
+    from emotioncot.pipeline import load_records
+
+    return load_records(Workspace(demo_build), with_texts=False)
+
+
+def _unquoted(text: str) -> str:
+    return re.sub(r'"[^"]*"', "", text)
+
+
+def _synthetic() -> list[dict]:
+    """Every combination of levels (and missing ones), speakers and contours."""
+    out = []
+    combos = itertools.product(("low", "normal", "high", None), ("low", "normal", "high", None),
+                               ("slow", "normal", "fast", None), ("rising", "flat", None, "uncertain"),
+                               ("Male", "Female", None))
+    for i, (p, e, s, into, g) in enumerate(combos):
+        out.append({"id": f"syn{i}", "transcript": ["Open the door.", "Are you sure?", "", "Not again!"][i % 4],
+                    "gender": g, "age_level": ["Elderly", None, "Child"][i % 3], "pitch_level": p,
+                    "energy_level": e, "speed_level": s, "intonation": into,
+                    "stressed_words": ["door"] if i % 5 == 0 else [], "pause_count": i % 3,
+                    "f0_median_hz": 180.0 if p else None, "energy_dbfs": -20.0 if e else None})
+    return out
+
+
+def test_rationales_are_50_to_200_words_and_name_the_label_only_at_the_end(records):
+    for rec in records + _synthetic():
+        for emotion in (EMOTIONS if rec["id"].startswith("syn") else [rec["emotion"]]):
+            text = write_rationale(rec, emotion)
+            assert 50 <= word_count(text) <= 200, (rec["id"], emotion, text)
+            *body, last = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)
+            assert emotion in last
+            # No class name (or its word family) anywhere before the last sentence, quotes aside.
+            assert not LABEL_WORDS.search(_unquoted(" ".join(body))), (emotion, text)
+
+
+def test_deterministic_and_varied(records):
+    first = [write_template(r) for r in records]
+    again = [write_template(r) for r in records]
+    assert first == again
+    openers = {re.split(r"(?<=[.!?\"])\s", r["cot_analysis"])[0].split('"')[0] for r in first}
+    endings = {r["cot_analysis"].rsplit(". ", 1)[-1].split(" ")[0] for r in first}
+    assert len(openers) >= 5 and len(endings) >= 4
+    texts = [r["cot_analysis"] for r in first]
+    assert len(set(texts)) == len(texts)
+
+
+def test_only_measured_cues_are_described():
+    base = {"id": "g1", "transcript": "Open the door.", "gender": "Female", "age_level": "Elderly"}
+    none = write_rationale(base, "sad")
+    assert "could not be judged" in none and "Hz" not in none and "dBFS" not in none
+    assert "elderly female speaker" in none and '"Open the door."' in none
+    rich = write_rationale({**base, "pitch_level": "high", "f0_median_hz": 231.4, "f0_range_st": 9.04,
+                            "energy_level": "low", "energy_dbfs": -31.2, "speed_level": "fast",
+                            "speaking_rate_sps": 6.25, "intonation": "rising"}, "fear")
+    assert "231 Hz" in rich and "9.0 semitones" in rich and "-31 dBFS" in rich and "6.2 syllables" in rich
+    assert "rises toward the end" in rich and "could not be judged" not in rich
+    # a contour that could not be judged is never described
+    assert "melody" not in write_rationale({**base, "intonation": "uncertain"}, "sad")
+    caption = write_caption({**base, "pitch_level": "low"})
+    assert "pitch" in caption.lower() and "loud" not in caption and "tempo" not in caption
+
+
+def test_cues_that_contradict_the_label_are_said_to_not_fit():
+    rec = {"id": "c1", "transcript": "Fine.", "pitch_level": "high", "energy_level": "high", "speed_level": "fast"}
+    text = write_rationale(rec, "sad")  # every cue is against a sad profile
+    assert "do not line up" in text or "not strongly characteristic" in text or "None of the measured cues" in text
+    fitting = write_rationale(rec, "angry")
+    assert "less typical" not in fitting and "against this reading" not in fitting
+
+
+def test_captions_never_name_an_emotion(records):
+    for rec in records:
+        caption = write_caption(rec)
+        assert not LABEL_WORDS.search(_unquoted(caption)), caption
+        assert rec["transcript"] in caption
+
+
+def test_template_needs_the_gold_label():
+    with pytest.raises(ValueError, match="label-aware"):
+        write_template({"id": "x", "transcript": "hi"}, "blind")
+    with pytest.raises(ValueError, match="unknown emotion"):
+        write_rationale({"id": "x"}, "bored")
