@@ -91,3 +91,28 @@ __all__ = [
     "AUDIO_EXTENSIONS", "CorpusLayoutError", "require_file", "require_dir", "first_existing", "audio_files",
     "error", "utterance", "age_from_range", "normalize_gender", "load_manifest",
 ]
+
+
+def option_label_map(options: dict) -> dict[str, str | None]:
+    """``?labels=ang:angry,hap:happy,xxx:`` -> native label -> class (empty target: excluded)."""
+    from emotioncot.taxonomy import EMOTIONS
+
+    out = {}
+    for pair in filter(None, (p.strip() for p in str(options.get("labels") or "").split(","))):
+        native, _, target = pair.partition(":")
+        target = target.strip() or None
+        if target is not None and target not in EMOTIONS:
+            raise ValueError(f"labels option: {target!r} is not one of the 9 classes ({', '.join(EMOTIONS)})")
+        out[native.strip()] = target
+    return out
+
+
+def unified_emotion(native: str | None, label_map: dict[str, str | None]) -> str | None:
+    """A native label through an explicit map first, then the taxonomy's aliases."""
+    from emotioncot.taxonomy import normalize_emotion
+
+    if native is None:
+        return None
+    if native in label_map:
+        return label_map[native]
+    return normalize_emotion(native)

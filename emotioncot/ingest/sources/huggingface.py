@@ -9,7 +9,8 @@ decodes audio only through torchcodec, which emotioncot does not use): a path th
 referenced as it is; embedded bytes are written once to the cache (``$EMOTIONCOT_CACHE/hf/<dataset>/``).
 Dataset splits (``train``, ``validation``/``valid``/``dev``, ``test``) are kept as official splits unless
 ``?splits=reassign``; ``?split=train`` reads one split only. Native labels are mapped with
-``taxonomy.normalize_emotion``; a label with no target is kept with ``emotion`` null.
+``?labels=ang:angry,hap:happy,xxx:`` (empty target: excluded), then ``taxonomy.normalize_emotion``; a
+label with no target is kept with ``emotion`` null.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import os
 from pathlib import Path
 
 from emotioncot.config import cache_dir
-from emotioncot.ingest.sources._common import error, normalize_gender
-from emotioncot.taxonomy import age_level_from_years, normalize_emotion
+from emotioncot.ingest.sources._common import error, normalize_gender, option_label_map, unified_emotion
+from emotioncot.taxonomy import age_level_from_years
 from emotioncot.workspace import stable_hash
 
 COLUMNS = {
@@ -88,6 +89,7 @@ def read(root, options: dict):
     corpus = options.get("corpus_name") or Path(target.rstrip("/")).name.replace("-", "_").lower()
     audio_cache = cache_dir() / "hf" / f"{corpus}-{stable_hash(target, config, length=10)}"
     keep_splits = options.get("splits", "keep") != "reassign"
+    label_map = option_label_map(options)
     for part_name, ds in parts.items():
         names = list(ds.column_names)
         audio_col = _column(names, options, "audio")
@@ -126,7 +128,7 @@ def read(root, options: dict):
             if label_names is not None and isinstance(native, int):
                 native = label_names[native] if 0 <= native < len(label_names) else str(native)
             native = str(native) if native not in (None, "") else None
-            emotion = normalize_emotion(native) if native else None
+            emotion = unified_emotion(native, label_map)
             age = item.get(cols["age"]) if cols["age"] else None
             try:
                 age = float(age) if age not in (None, "") else None
