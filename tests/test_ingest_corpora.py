@@ -542,3 +542,28 @@ def test_every_corpus_together_splits_and_label_coverage(tmp_path, test_data):
     # corpora with several speakers use more than one split
     for corpus in ("savee", "mead", "crema_d"):
         assert len({r["split"] for r in rows if r["corpus"] == corpus}) >= 2, corpus
+
+
+def test_every_corpus_text_disjoint(tmp_path, test_data):
+    """With text_disjoint, neither a speaker nor a sentence crosses splits in any corpus whose split is ours."""
+    from emotioncot.ingest.splits import sentence_key
+
+    specs = [f"emodb={test_data / 'emodb'}", f"ravdess={test_data / 'ravdess'}",
+             f"crema_d={_crema_tree(test_data, tmp_path / 'c', [f'10{a:02d}_{s}_ANG_XX' for a in range(1, 13) for s in ('IEO', 'TIE', 'DFA', 'WSI', 'TSI')])}"]
+    for name, make in TREES.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        specs.append(f"{name}={make(folder)}")
+    rows, _ = ingest_sources(specs, IngestConfig(workers=2, text_disjoint=True), progress=False)
+    ours = [r for r in rows if r["corpus"] not in ("meld", "msp_podcast", "iemocap") and r["split"]]
+    for key in (lambda r: r["speaker_id"], sentence_key):
+        groups = {}
+        for r in ours:
+            if key(r):
+                groups.setdefault((r["corpus"], key(r)), set()).add(r["split"])
+        assert groups and all(len(v) == 1 for v in groups.values())
+    crema = [r for r in rows if r["corpus"] == "crema_d"]
+    assert len({r["split"] for r in crema if r["split"]}) >= 2  # a crossed design still yields several splits
+    assert any(r["split"] is None for r in crema)  # and costs the off-diagonal cells
+    # official splits are untouched by text_disjoint
+    assert all(r["split"] for r in rows if r["corpus"] in ("meld", "msp_podcast", "iemocap"))
