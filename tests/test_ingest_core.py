@@ -257,6 +257,10 @@ def test_cli_ingest_writes_table_and_prints_summary(tmp_path):
     table = pd.read_parquet(tmp_path / "build" / "manifest.parquet")
     assert len(table) == 8 and set(table["corpus"]) == {"tess"}
     assert "tess" in result.output and "unknown label" in result.output and "left out: 1 items" in result.output
+    # a file added under the corpus folder redoes the (otherwise cached) ingest
+    wav(root / "YAF_dog_sad.wav")
+    again = _cli("ingest", "--corpus", f"tess={root}", "--out", str(tmp_path / "build"), "--seed", "5")
+    assert again.exit_code == 0 and len(pd.read_parquet(tmp_path / "build" / "manifest.parquet")) == 9
     missing = _cli("ingest", "--corpus", f"ears={tmp_path / 'nothing'}", "--out", str(tmp_path / "b2"))
     assert missing.exit_code != 0 and "nothing" in missing.output
 

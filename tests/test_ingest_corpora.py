@@ -296,6 +296,7 @@ def test_iemocap_labels_votes_speakers_folds(tmp_path):
     assert r["transcript"] == "Excuse me." and (r["valence"], r["arousal"], r["dominance"]) == (2.5, 2.5, 2.5)
     assert r["soft_labels"] == {"neutral": 1.0}  # self-evaluation F1 not counted
     assert r["meta"]["evaluations"]["F1"] == {"labels": ["Neutral"], "comment": "curious"}
+    assert r["meta"]["attribute_votes"] == {"E3": {"val": 3.0, "act": 2.0, "dom": 2.0}, "F1": {"val": 3.0, "act": 2.0, "dom": 1.0}}
     assert r["split"] == "train" and r["meta"]["dialog_start_s"] == 6.2901
     r = rows["iemocap_Ses01F_impro01_M000"]  # the partner's turn: the man, not the dialog's F
     assert (r["speaker_id"], r["gender"], r["native_label"], r["emotion"]) == ("Ses01_M", "Male", "fru", None)

@@ -8,6 +8,7 @@ A source spec is one of ``demo``, ``NAME=PATH`` (a corpus in its distribution la
 
 from __future__ import annotations
 
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -209,3 +210,25 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
         for (c, kind), n in sorted(s["left_out"].items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {c:14s} {n:6d}  {kind}")
     return "\n".join(lines)
+
+
+def source_fingerprint(spec: str) -> list | None:
+    """What a source's content looks like on disk, cheaply (file count, total size, newest mtime), so that a
+    cached ingest is redone when files are added, removed or changed under a corpus folder."""
+    source = parse_source(spec)
+    path = source.path
+    if path is None or not Path(path).exists():
+        return None
+    path = Path(path)
+    if path.is_file():
+        st = path.stat()
+        return [1, st.st_size, int(st.st_mtime)]
+    count = size = newest = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            count, size, newest = count + 1, size + st.st_size, max(newest, int(st.st_mtime))
+    return [count, size, newest]

@@ -7,7 +7,8 @@ Ten actors in five sessions (one man, one woman each) act improvised and scripte
 
 EmoEvaluation blocks start with ``[start - end]\\tTURN\\tcode\\t[V, A, D]`` (consensus code
 ``ang hap sad neu exc fru fea sur dis oth xxx``, dimensions on a 1-5 scale), followed by ``C-<rater>:``
-categorical votes (``;``-separated) and ``A-<rater>:`` attribute votes. Raters ``E*`` are evaluators,
+categorical votes (``;``-separated) and ``A-<rater>:`` attribute votes (``val 3; act 2; dom  2;``, kept
+in ``meta["attribute_votes"]``). Raters ``E*`` are evaluators,
 ``F1``/``M1`` self-evaluations. Evaluator votes become ``soft_labels`` over the 9 classes (votes with no
 target are dropped from the distribution and counted in ``meta["votes_unmapped"]``); every vote is kept in
 ``meta["evaluations"]``. Transcriptions: ``TURN [start-end]: text``.
@@ -28,9 +29,11 @@ from emotioncot.taxonomy import normalize_emotion
 NAME = "iemocap"
 NATIVE_LABELS = ("ang", "hap", "sad", "neu", "exc", "fru", "fea", "sur", "dis", "oth", "xxx")
 SUMMARY = re.compile(
-    r"^\[(\d+\.\d+)\s*-\s*(\d+\.\d+)\]\t(\S+)\t(\w+)\t\[(\d+\.?\d*),\s*(\d+\.?\d*),\s*(\d+\.?\d*)\]\s*$"
+    r"^\[(\d+\.\d+)\s*-\s*(\d+\.\d+)\]\s+(\S+)\s+(\w+)\s+\[(\d+\.?\d*),\s*(\d+\.?\d*),\s*(\d+\.?\d*)\]\s*$"
 )
-VOTE = re.compile(r"^C-(\w+):\t(.*?)\t?\((.*)\)\s*$")
+VOTE = re.compile(r"^C-(\w+):\s*(.*?)\s*\((.*)\)\s*$")
+ATTRIBUTE = re.compile(r"^A-(\w+):\s*(.*?)\s*\((.*)\)\s*$")
+ATTRIBUTE_VALUE = re.compile(r"(val|act|dom)\s+(\d+(?:\.\d+)?)")
 TRANSCRIPT = re.compile(r"^(\S+)\s+\[(\d+\.?\d*)-(\d+\.?\d*)\]:\s*(.*)$")
 TURN = re.compile(r"^Ses(\d\d)[FM]_.+_([FM])[X\d]{3}$")
 # Evaluators' vote words; the consensus codes are spelled differently.
@@ -47,7 +50,7 @@ def parse_evaluation(path: Path) -> list[dict]:
         if m:
             current = {
                 "start": float(m.group(1)), "end": float(m.group(2)), "turn": m.group(3), "code": m.group(4),
-                "vad": tuple(float(m.group(i)) for i in (5, 6, 7)), "votes": {},
+                "vad": tuple(float(m.group(i)) for i in (5, 6, 7)), "votes": {}, "attributes": {},
             }
             turns.append(current)
             continue
@@ -55,6 +58,11 @@ def parse_evaluation(path: Path) -> list[dict]:
         if v and current is not None:
             labels = [w.strip() for w in v.group(2).split(";") if w.strip()]
             current["votes"][v.group(1)] = {"labels": labels, "comment": v.group(3).strip()}
+            continue
+        a = ATTRIBUTE.match(line)
+        if a and current is not None:
+            # "val 3; act 2; dom  2;" (two spaces before dom's value; some lines lack dom)
+            current["attributes"][a.group(1)] = {k: float(x) for k, x in ATTRIBUTE_VALUE.findall(a.group(2))}
     return turns
 
 
@@ -124,6 +132,6 @@ def read(root: Path, options: dict):
                     meta={
                         "session": number, "dialog": dialog, "improvised": "_impro" in uid,
                         "dialog_start_s": turn["start"], "dialog_end_s": turn["end"], "vad_scale": "1-5",
-                        "evaluations": turn["votes"], "votes_unmapped": unmapped, "official_split": f"fold{fold}",
+                        "evaluations": turn["votes"], "attribute_votes": turn["attributes"], "votes_unmapped": unmapped, "official_split": f"fold{fold}",
                     },
                 )
