@@ -18,7 +18,8 @@ import json
 import re
 from pathlib import Path
 
-from emotioncot.ingest.sources._common import age_from_range, error, first_existing, load_manifest, normalize_gender, require_dir, utterance
+from emotioncot.ingest.sources._common import age_from_range, first_existing, load_manifest, normalize_gender, require_dir, utterance
+from emotioncot.taxonomy import age_level_from_years
 
 NAME = "ears"
 EMOTIONS = (
@@ -77,7 +78,5 @@ def read(root: Path, options: dict):
                 gender=normalize_gender((info or {}).get("gender")), transcript=texts.get(path.stem), meta=meta,
             )
             if age is not None:
-                from emotioncot.taxonomy import age_level_from_years
-
                 row["age_level"] = age_level_from_years(age)
             yield row
