@@ -284,3 +284,16 @@ def test_demo_goes_through_the_same_ingest_path(demo_corpus):
     for r in rows:
         by_speaker.setdefault(r["speaker_id"], set()).add(r["split"])
     assert all(len(v) == 1 for v in by_speaker.values())
+
+
+def test_error_rows_match_the_schema(tmp_path):
+    from emotioncot.schema import ErrorRow
+
+    root = _tess_like(tmp_path / "tess")
+    (root / "OAF_back_angry.wav").write_bytes(b"junk")
+    wav(root / "nonsense.wav")
+    _, errors = ingest_sources([f"tess={root}"], IngestConfig(workers=1), progress=False)
+    assert len(errors) == 2
+    for e in errors:
+        ErrorRow.model_validate({"stage": "ingest", **e})
+        assert e["corpus"] == "tess"

@@ -212,3 +212,32 @@ def test_cli_pull_with_url_override_and_gated_message(tmp_path):
     assert (tmp_path / "r" / "Actor_01" / "03-01-05-01-01-01-01.wav").is_file()
     gated = CliRunner().invoke(app, ["pull", "msp_podcast", "--to", str(tmp_path / "m")])
     assert gated.exit_code == 0 and "licence-gated" in gated.output and "Labels/labels_consensus.csv" in gated.output
+
+
+def test_per_file_downloads_from_a_list_and_a_range(tmp_path):
+    """CREMA-D style (one file per row of a downloaded CSV) and EARS style (numbered archives)."""
+    clip = _wav_bytes(0.4)
+    table = b'"Stimulus_Number","Filename"\n1,"1001_IEO_NEU_XX"\n2,"1002_DFA_ANG_XX"\n'
+
+    def speaker_zip(n: int) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr(f"p{n:03d}/emo_anger_sentences.wav", clip)
+        return buf.getvalue()
+
+    files = {"/SentenceFilenames.csv": table, "/AudioWAV/1001_IEO_NEU_XX.wav": clip, "/AudioWAV/1002_DFA_ANG_XX.wav": clip,
+             "/p001.zip": speaker_zip(1), "/p002.zip": speaker_zip(2)}
+    with Server(files) as server:
+        crema = {"name": "crema_d", "access": "public", "download": [
+            {"url": server.url + "/SentenceFilenames.csv", "filename": "SentenceFilenames.csv", "sha256": hashlib.sha256(table).hexdigest()},
+            {"each_row_of": "SentenceFilenames.csv", "column": "Filename", "url": server.url + "/AudioWAV/{value}.wav",
+             "filename": "AudioWAV/{value}.wav", "sha256": None},
+        ]}
+        result = pull("crema_d", tmp_path / "crema", manifest=crema, progress=False, log=lambda m: None)
+        ears = {"name": "ears", "access": "public", "download": [
+            {"range": [1, 2], "url": server.url + "/p{n:03d}.zip", "filename": "p{n:03d}.zip", "sha256": None}]}
+        pull("ears", tmp_path / "ears", manifest=ears, progress=False, log=lambda m: None)
+    assert (tmp_path / "crema" / "AudioWAV" / "1002_DFA_ANG_XX.wav").read_bytes() == clip
+    assert sorted(result.files) == ["AudioWAV/1001_IEO_NEU_XX.wav", "AudioWAV/1002_DFA_ANG_XX.wav", "SentenceFilenames.csv"]
+    assert result.unpinned == ["AudioWAV/1001_IEO_NEU_XX.wav", "AudioWAV/1002_DFA_ANG_XX.wav"]
+    assert (tmp_path / "ears" / "p002" / "emo_anger_sentences.wav").read_bytes() == clip

@@ -160,7 +160,7 @@ def _label_status(corpus: str, native: str | None, cache: dict) -> str:
 def _reason_kind(reason: str) -> str:
     """A reason without the paths and numbers that make every line unique, to count alike reasons."""
     text = re.sub(r"(?:[A-Za-z]:)?[\w.\-~]*/[^\s:,;()]*", "<path>", reason)
-    text = re.sub(r"\d+(?:\.\d+)?", "N", text)
+    text = re.sub(r"(?<![=\d])(?<!\.mp)(?<!\.m)\d+(?:\.\d+)?", "N", text)  # keep ?song=1, .mp4, .m4a
     return text[:110]
 
 
