@@ -416,6 +416,7 @@ def _expresso_tree(root: Path) -> Path:
     wav(audio / "conversational/ex01-ex02/laughing/ex01-ex02_laughing_002.wav", 1.0, 48000, channels=2)
     (ex / "read_transcriptions.txt").write_text(
         "ex01_happy_00001\tI *love* this.\nex03_default_emphasis_00010\tOf course, *always*.\n"
+        "ex03_default_longform_00001\tA long passage. In two parts.\n"
     )
     (ex / "VAD_segments.txt").write_text(
         "# VAD segments\n# format: file\\t(start, end) ...\n"
@@ -440,6 +441,8 @@ def test_expresso_read_longform_and_conversational_channels(tmp_path):
     assert (r["native_label"], r["emotion"], r["meta"]["substyle"], r["transcript"]) == ("default", "neutral", "default_emphasis", "Of course, always.")
     seg = rows["expresso_ex03_default_longform_00001_001"]
     assert (seg["start_s"], seg["end_s"], seg["duration_s"]) == (1.5, 2.9, pytest.approx(1.4))
+    assert seg["transcript"] is None and seg["meta"]["file_transcript"] == "A long passage. In two parts."
+    assert (seg["speaker_id"], seg["emotion"]) == ("ex03", "neutral")
     a1, a2 = rows["expresso_ex04-ex01_sad-sympathetic_001_ch1_000"], rows["expresso_ex04-ex01_sad-sympathetic_001_ch1_001"]
     b = rows["expresso_ex04-ex01_sad-sympathetic_001_ch2_000"]
     assert (a1["speaker_id"], a1["native_label"], a1["emotion"], a1["meta"]["channel"]) == ("ex04", "sad", "sad", 0)

@@ -24,8 +24,7 @@ from emotioncot.ingest.sources._common import (
 )
 
 NAME = "crema_d"
-EMOTIONS = {"ANG": "ANG", "DIS": "DIS", "FEA": "FEA", "HAP": "HAP", "NEU": "NEU", "SAD": "SAD"}
-NATIVE_LABELS = tuple(EMOTIONS)
+NATIVE_LABELS = ("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")
 VOTE_CLASSES = {"A": "angry", "D": "contempt or disgust", "F": "fear", "H": "happy", "N": "neutral", "S": "sad"}
 LEVELS = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
 PATTERN = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")

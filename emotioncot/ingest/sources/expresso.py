@@ -7,7 +7,7 @@ Four speakers ``ex01``-``ex04``. ``expresso.tar`` unpacks to ``expresso/`` with 
 - read: ``read/<spk>/<style>/<base|longform>/<spk>_<style or substyle>_<nnnnn>.wav`` (mono); the style is
   the folder (``confused default enunciated happy laughing narration sad whisper``), the substyle
   (``default_emphasis`` ...) is kept in ``meta``. ``base`` files are one utterance each; ``longform`` files
-  are cut at their VAD segments.
+  are cut at their VAD segments (the file's transcript, which cannot be cut, is in ``meta["file_transcript"]``).
 - conversational: ``conversational/<A>-<B>/<styles>/<A>-<B>_<styles>_<nnn>.wav``, stereo, channel 1 = A,
   channel 2 = B; ``<styles>`` is one style for both or ``styleA-styleB``. Each channel's VAD segments
   (``<stem>/channel<N>\\t(s, e) (s, e) ...``) become utterances of that channel's speaker; the channel
@@ -90,10 +90,14 @@ def read(root: Path, options: dict):
                 base["meta"]["stressed_words"] = re.findall(r"\*([^*]+)\*", text)
             base["meta"]["official_split"] = official.get(stem)
             if part == "longform" and vad.get(stem):
+                # The file's text cannot be cut at VAD boundaries: segments carry it in meta, not as transcript.
+                seg_meta = {k: v for k, v in base["meta"].items() if k != "stressed_words"}
+                if text:
+                    seg_meta["file_transcript"] = base["transcript"]
                 for i, (start, end) in enumerate(vad[stem]):
                     if end > start:
                         yield utterance(NAME, manifest, style, id=f"{NAME}_{stem}_{i:03d}", start_s=start, end_s=end,
-                                        **{**base, "meta": dict(base["meta"])})
+                                        speaker_id=speaker, audio_path=path, meta=dict(seg_meta))
             else:
                 yield utterance(NAME, manifest, style, id=f"{NAME}_{stem}", **base)
         elif rel[0] == "conversational" and len(rel) == 4:
