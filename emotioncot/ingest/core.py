@@ -95,14 +95,15 @@ def read_headers(rows: list[dict], workers: int, progress: bool | None = None) -
     return kept, errors
 
 
-def read_source(spec: str) -> tuple[list[dict], list[dict]]:
+def read_source(spec: str, progress: bool | None = False) -> tuple[list[dict], list[dict]]:
     """Validated rows and per-item errors of one source (no audio is opened)."""
     source = parse_source(spec)
     reader = get_reader(source.name)
     options = {"corpus_name": source.options.get("corpus"), **source.options}
     corpus = options.get("corpus_name") or source.name
     rows, errors = [], []
-    for item in reader(source.path, options):
+    items = tqdm(reader(source.path, options), desc=f"ingest: {corpus}", unit="item", disable=True if progress is False else None)
+    for item in items:
         if "error" in item:
             errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"], "corpus": corpus})
             continue
@@ -121,7 +122,7 @@ def ingest_sources(
     config = config or IngestConfig()
     rows, errors = [], []
     for spec in specs:
-        source_rows, source_errors = read_source(spec)
+        source_rows, source_errors = read_source(spec, progress)
         rows.extend(source_rows)
         errors.extend(source_errors)
     kept, header_errors = read_headers(rows, max(4, config.workers * 4), progress)
