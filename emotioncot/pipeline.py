@@ -47,17 +47,15 @@ def _table_key(rows: list[dict]) -> str:
 
 
 def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool = True) -> list[dict]:
-    from emotioncot.ingest import ingest_sources, parse_source
+    from emotioncot.ingest import ingest_sources
+    from emotioncot.ingest.core import source_fingerprint
 
-    stamps = []
-    for spec in sources:
-        src = parse_source(spec)
-        if src.path is not None and Path(src.path).is_file():
-            stamps.append(_file_stamp(str(src.path)))
+    # Corpus folders too, so that files added or changed under a corpus redo the ingest.
+    stamps = [source_fingerprint(spec) for spec in sources]
     key = stable_hash("ingest", __version__, sources, stamps, config.ingest.model_dump(mode="json", exclude={"workers"}))
     if ws.stage_done("ingest", key):
         return read_table(ws.stage_table("ingest"), Utterance)
-    rows, errors = ingest_sources(sources, config.ingest)
+    rows, errors = ingest_sources(sources, config.ingest, progress=None if progress else False)
     if not rows:
         ws.set_stage_errors("ingest", errors)
         raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")

@@ -195,6 +195,7 @@ class ErrorRow(_Row):
     id: Optional[str] = None
     path: Optional[str] = None
     reason: str
+    corpus: Optional[str] = None  # ingest: the source the item came from (for the per-corpus summary)
 
 
 STAGE_MODELS: dict[str, type[_Row]] = {

@@ -1,4 +1,5 @@
-"""``emotioncot ingest``: sources -> the utterance table (``stages/ingest.parquet``)."""
+"""``emotioncot ingest`` (sources -> the utterance table), ``emotioncot corpora`` (what is supported and
+where to get it) and ``emotioncot pull`` (download a public corpus into the layout ingest reads)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,29 @@ import typer
 
 from emotioncot.cli.common import fail, load_config
 
+SOURCE_HELP = (
+    "A source: 'demo'; NAME=PATH for a corpus in its distribution layout (see `emotioncot corpora`); "
+    "jsonl:PATH or csv:PATH (EmotionThinker columns audio_path, transcription, emotion, or emotioncot's); "
+    "hf:OWNER/NAME[:CONFIG] or hf:PATH (a save_to_disk folder). Options after '?', e.g. "
+    "'iemocap=/data/IEMOCAP_full_release?fold=4' or 'hf:org/set?emotion=style&transcript=text'. Repeatable."
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
-        corpus: List[str] = typer.Option(..., "--corpus", "-c", help="'demo', NAME=PATH, jsonl:PATH or csv:PATH; repeatable."),
-        out: Path = typer.Option(..., "--out", "-o", help="The build folder."),
+        corpus: List[str] = typer.Option(..., "--corpus", "-c", help=SOURCE_HELP),
+        out: Path = typer.Option(..., "--out", "-o", help="The build folder; the table is written to OUT/manifest.parquet and OUT/stages/ingest.parquet."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
-        seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the speaker-disjoint split."),
-        text_disjoint: bool = typer.Option(False, "--text-disjoint", help="Also keep sentences out of more than one split."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the speaker-disjoint split (same seed, same split)."),
+        text_disjoint: bool = typer.Option(False, "--text-disjoint", help="Also keep each sentence in one split only (scripted corpora); utterances whose speaker and sentence disagree get no split."),
     ) -> None:
-        """Read corpora in their distribution layouts into one table of utterances with splits."""
+        """Read corpora in their distribution layouts into one table of utterances with splits, and print
+        utterances per corpus, emotion and split, and what was left out and why."""
+        from emotioncot.ingest.core import format_summary
         from emotioncot.pipeline import BuildError, run_ingest
+        from emotioncot.schema import Utterance
+        from emotioncot.tables import write_table
         from emotioncot.workspace import Workspace
 
         cfg = load_config(config)
@@ -33,12 +45,67 @@ def register(app: typer.Typer) -> None:
         except (BuildError, FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         errors = ws.stage_errors("ingest")
-        summary: dict = {}
-        for r in rows:
-            key = (r["corpus"], r.get("emotion") or f"(none: {r.get('native_label')})", r.get("split") or "(left out)")
-            summary[key] = summary.get(key, 0) + 1
-        typer.echo(f"{len(rows)} utterances -> {ws.stage_table('ingest')}")
-        for (c, e, s), n in sorted(summary.items()):
-            typer.echo(f"  {c:12s} {e:24s} {s:10s} {n}")
+        write_table(Path(out) / "manifest.parquet", rows, Utterance)
+        typer.echo(format_summary(rows, errors))
+        typer.echo(f"table: {Path(out) / 'manifest.parquet'}")
         if errors:
-            typer.echo(f"{len(errors)} items left out (reasons in {ws.errors_path})")
+            typer.echo(f"reasons for every item left out: {ws.errors_path}")
+
+    @app.command()
+    def corpora(
+        name: Optional[str] = typer.Argument(None, help="Show one corpus in full (layout, citation)."),
+    ) -> None:
+        """List every supported corpus: its expected layout, its licence and where to get it."""
+        from emotioncot.ingest.manifest import list_manifests, load_manifest
+
+        if name:
+            from emotioncot.ingest.sources import canonical_name
+
+            try:
+                m = load_manifest(canonical_name(name))
+            except FileNotFoundError as exc:
+                fail(str(exc))
+            typer.echo(f"{m['name']}: {m.get('title')}\n{m.get('description', '')}".rstrip())
+            typer.echo(f"licence: {m.get('licence')}\nhomepage: {m.get('homepage')}\naccess: {m.get('access', 'public')}")
+            if m.get("request"):
+                typer.echo(f"how to get it: {' '.join(str(m['request']).split())}")
+            typer.echo(f"layout:\n{m.get('layout', '').rstrip()}\ningest with: --corpus {m.get('ingest', m['name'] + '=DIR')}")
+            labels = ", ".join(f"{k}->{v}" for k, v in (m.get("labels") or {}).items())
+            typer.echo(f"labels: {labels}\nexcluded: {', '.join(map(str, m.get('excluded') or [])) or '(none)'}")
+            typer.echo(f"citation: {' '.join(str(m.get('citation') or '').split())}")
+            return
+        for m in list_manifests():
+            how = "emotioncot pull " + m["name"] if m.get("access") != "gated" and m.get("download") else (
+                "licence-gated: " + str(m.get("homepage")) if m.get("access") == "gated" else "built in"
+            )
+            typer.echo(f"{m['name']:12s} {m.get('title', '')}")
+            typer.echo(f"{'':12s} licence: {m.get('licence')}")
+            typer.echo(f"{'':12s} get it: {how}")
+            first_line = (m.get("layout") or "").strip().splitlines()[:1]
+            if first_line:
+                typer.echo(f"{'':12s} layout: {first_line[0]}")
+        typer.echo("`emotioncot corpora NAME` shows one corpus in full.")
+
+    @app.command()
+    def pull(
+        name: str = typer.Argument(..., help="Corpus name (see `emotioncot corpora`)."),
+        to: Path = typer.Option(..., "--to", help="Folder to download and unpack into."),
+        url: Optional[str] = typer.Option(None, "--url", help="Download from this URL instead of the manifest's (a mirror)."),
+        sha256: Optional[str] = typer.Option(None, "--sha256", help="Expected sha256 of the download (overrides the manifest's)."),
+        retries: int = typer.Option(3, "--retries", help="Resume an interrupted download this many times before giving up."),
+    ) -> None:
+        """Download a public corpus with resume and checksum checks, unpack it into the layout `ingest`
+        reads, and print the --corpus spec to use. For licence-gated corpora, print what to request, from
+        whom, and where to put the files."""
+        from emotioncot.ingest.pull import GatedCorpus, PullError, pull as run_pull
+        from emotioncot.ingest.sources import canonical_name
+
+        try:
+            result = run_pull(canonical_name(name), to, url=url, sha256=sha256, retries=retries, log=typer.echo)
+        except GatedCorpus as exc:
+            typer.echo(str(exc))
+            raise typer.Exit(0)
+        except (PullError, FileNotFoundError) as exc:
+            fail(str(exc))
+        typer.echo(f"{name}: {len(result.files)} file(s) ready under {result.root}")
+        typer.echo(f"next: emotioncot ingest --corpus {result.ingest_spec} --out BUILD")

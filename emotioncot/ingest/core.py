@@ -1,17 +1,27 @@
-"""Reading sources, checking audio headers in parallel, and assigning splits."""
+"""Reading sources, checking audio headers in parallel, and assigning splits.
+
+A source spec is one of ``demo``, ``NAME=PATH`` (a corpus in its distribution layout), ``jsonl:PATH``,
+``csv:PATH`` or ``hf:OWNER/NAME[:config]`` / ``hf:PATH`` (a ``save_to_disk`` folder). Any spec may end in
+``?key=value&key=value`` options for its reader (``iemocap=/data/IEMOCAP?fold=4``,
+``hf:org/set?emotion=style``, ``jsonl:list.jsonl?corpus=mine``).
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
+from tqdm import tqdm
 
 from emotioncot.audio.io import AudioError, audio_info
 from emotioncot.config import IngestConfig
 from emotioncot.ingest.splits import assign_splits
-from emotioncot.ingest.sources import get_reader
+from emotioncot.ingest.sources import canonical_name, get_reader
 from emotioncot.schema import Utterance
 
 
@@ -20,21 +30,39 @@ class Source:
     name: str
     path: Path | None
     spec: str
+    options: dict = field(default_factory=dict)
+
+
+def _split_options(text: str) -> tuple[str, dict]:
+    head, sep, query = text.rpartition("?")
+    if sep and query and all("=" in part for part in query.split("&")):
+        return head, dict(parse_qsl(query, keep_blank_values=True))
+    return text, {}
 
 
 def parse_source(spec: str) -> Source:
-    """``demo``, ``NAME=PATH`` (a corpus in its layout), ``jsonl:PATH`` or ``csv:PATH``."""
-    if spec.startswith(("jsonl:", "csv:")):
-        kind, _, path = spec.partition(":")
-        return Source(kind, Path(path), spec)
-    if "=" in spec:
-        name, _, path = spec.partition("=")
-        return Source(name.strip().lower(), Path(path), spec)
-    return Source(spec.strip().lower(), None, spec)
+    """``demo``, ``NAME=PATH``, ``jsonl:PATH``, ``csv:PATH`` or ``hf:TARGET[:config]``, each with ``?options``."""
+    body, options = _split_options(spec.strip())
+    if body.startswith(("jsonl:", "csv:")):
+        kind, _, path = body.partition(":")
+        return Source(kind, Path(path), spec, options)
+    if body.startswith("hf:"):
+        target = body[3:]
+        config = None
+        if not Path(target).exists() and target.count(":") == 1:
+            target, config = target.split(":")
+        options = {**options, "hf_target": target, "hf_config": config}
+        return Source("hf", Path(target) if Path(target).exists() else None, spec, options)
+    if "=" in body:
+        name, _, path = body.partition("=")
+        return Source(canonical_name(name), Path(path).expanduser(), spec, options)
+    return Source(canonical_name(body), None, spec, options)
 
 
 def _with_header(row: dict) -> dict:
     info = audio_info(row["audio_path"])
+    row.setdefault("meta", {})
+    row["meta"].update({"sample_rate": info.sample_rate, "channels": info.channels})
     if row.get("end_s") is not None:
         if row["end_s"] > info.duration_s + 0.05:
             raise AudioError(f"{row['audio_path']}: segment ends at {row['end_s']} s, after the file's end ({info.duration_s:.2f} s)")
@@ -46,43 +74,162 @@ def _with_header(row: dict) -> dict:
     return row
 
 
-def ingest_sources(specs: list[str], config: IngestConfig | None = None) -> tuple[list[dict], list[dict]]:
-    """All utterances of all sources (validated, with durations and splits) and the items left out."""
-    config = config or IngestConfig()
-    rows, errors = [], []
-    for spec in specs:
-        source = parse_source(spec)
-        reader = get_reader(source.name)
-        for item in reader(source.path, {"corpus_name": None}):
-            if "error" in item:
-                errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"]})
-                continue
-            try:
-                rows.append(Utterance.model_validate(item).model_dump())
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                errors.append({"id": item.get("id"), "path": item.get("audio_path"), "reason": f"invalid row: {problems}"})
+def read_headers(rows: list[dict], workers: int, progress: bool | None = None) -> tuple[list[dict], list[dict]]:
+    """Duration, rate and channels of every row's audio from file headers only, many files at a time
+    (header reads wait on the disk, not the CPU, so threads overlap them). Unreadable files -> errors."""
 
     def check(row):
         try:
             return _with_header(row), None
         except AudioError as exc:
-            return None, {"id": row["id"], "path": row["audio_path"], "reason": str(exc)}
+            return None, {"id": row["id"], "path": row["audio_path"], "reason": str(exc), "corpus": row["corpus"]}
 
-    kept = []
-    with ThreadPoolExecutor(max_workers=max(1, config.workers * 4)) as pool:
-        for row, err in pool.map(check, rows):
+    kept, errors = [], []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = pool.map(check, rows, chunksize=64)
+        for row, err in tqdm(results, total=len(rows), desc="ingest: audio headers", unit="file", disable=True if progress is False else None):
             if err:
                 errors.append(err)
             else:
                 kept.append(row)
+    return kept, errors
+
+
+def read_source(spec: str, progress: bool | None = False) -> tuple[list[dict], list[dict]]:
+    """Validated rows and per-item errors of one source (no audio is opened)."""
+    source = parse_source(spec)
+    reader = get_reader(source.name)
+    options = {"corpus_name": source.options.get("corpus"), **source.options}
+    corpus = options.get("corpus_name") or source.name
+    rows, errors = [], []
+    items = tqdm(reader(source.path, options), desc=f"ingest: {corpus}", unit="item", disable=True if progress is False else None)
+    for item in items:
+        if "error" in item:
+            errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"], "corpus": corpus})
+            continue
+        try:
+            rows.append(Utterance.model_validate(item).model_dump())
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            errors.append({"id": item.get("id"), "path": item.get("audio_path"), "reason": f"invalid row: {problems}", "corpus": corpus})
+    return rows, errors
+
+
+def ingest_sources(
+    specs: list[str], config: IngestConfig | None = None, progress: bool | None = None
+) -> tuple[list[dict], list[dict]]:
+    """All utterances of all sources (validated, with durations and splits) and the items left out."""
+    config = config or IngestConfig()
+    rows, errors = [], []
+    for spec in specs:
+        source_rows, source_errors = read_source(spec, progress)
+        rows.extend(source_rows)
+        errors.extend(source_errors)
+    kept, header_errors = read_headers(rows, max(4, config.workers * 4), progress)
+    errors.extend(header_errors)
     seen = set()
     unique = []
     for row in kept:
         if row["id"] in seen:
-            errors.append({"id": row["id"], "path": row["audio_path"], "reason": "duplicate id"})
+            errors.append({"id": row["id"], "path": row["audio_path"], "reason": "duplicate id", "corpus": row["corpus"]})
             continue
         seen.add(row["id"])
         unique.append(row)
     assign_splits(unique, config.split_ratios, config.seed, config.text_disjoint)
     return unique, errors
+
+
+# ---------------------------------------------------------------- summary
+
+
+def _label_status(corpus: str, native: str | None, cache: dict) -> str:
+    if native is None:
+        return "no label"
+    if corpus not in cache:
+        from emotioncot.ingest.manifest import load_manifest
+
+        try:
+            cache[corpus] = load_manifest(corpus)
+        except FileNotFoundError:
+            cache[corpus] = None
+    manifest = cache[corpus]
+    if manifest is not None and native in (manifest.get("excluded") or []):
+        return "excluded by manifest"
+    return "unknown label"
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without the paths and numbers that make every line unique, to count alike reasons."""
+    text = re.sub(r"(?:[A-Za-z]:)?[\w.\-~]*/[^\s:,;()]*", "<path>", reason)
+    text = re.sub(r"(?<![=\d])(?<!\.mp)(?<!\.m)\d+(?:\.\d+)?", "N", text)  # keep ?song=1, .mp4, .m4a
+    return text[:110]
+
+
+def summarize(rows: list[dict], errors: list[dict]) -> dict:
+    """Counts for the ingest summary: utterances per corpus x emotion x split, rows without a class (why),
+    and items left out (grouped by reason)."""
+    by_class, without_class, left_out = {}, {}, {}
+    cache: dict = {}
+    for r in rows:
+        key = (r["corpus"], r.get("emotion") or "(none)", r.get("split") or "(no split)")
+        by_class[key] = by_class.get(key, 0) + 1
+        if r.get("emotion") is None:
+            k = (r["corpus"], _label_status(r["corpus"], r.get("native_label"), cache), r.get("native_label") or "")
+            without_class[k] = without_class.get(k, 0) + 1
+    for e in errors:
+        corpus = e.get("corpus") or "?"
+        k = (corpus, _reason_kind(e.get("reason", "")))
+        left_out[k] = left_out.get(k, 0) + 1
+    return {"utterances": by_class, "without_class": without_class, "left_out": left_out}
+
+
+def format_summary(rows: list[dict], errors: list[dict]) -> str:
+    s = summarize(rows, errors)
+    lines = [f"{len(rows)} utterances"]
+    totals = {}
+    for (c, _, _), n in s["utterances"].items():
+        totals[c] = totals.get(c, 0) + n
+    lines.append(f"  {'corpus':14s} {'emotion':22s} {'train':>7s} {'valid.':>7s} {'test':>7s} {'no split':>8s}")
+    grid = {}
+    for (c, e, sp), n in s["utterances"].items():
+        grid.setdefault((c, e), {})[sp] = n
+    for (c, e), cells in sorted(grid.items()):
+        lines.append(
+            f"  {c:14s} {e:22s} {cells.get('train', 0):7d} {cells.get('validation', 0):7d} {cells.get('test', 0):7d} {cells.get('(no split)', 0):8d}"
+        )
+    for c, n in sorted(totals.items()):
+        lines.append(f"  {c:14s} {'(all)':22s} {n:7d} total")
+    if s["without_class"]:
+        lines.append("kept without a 9-class emotion (native label kept):")
+        for (c, status, native), n in sorted(s["without_class"].items()):
+            lines.append(f"  {c:14s} {status:22s} {native!r:20s} {n}")
+    no_split = sum(n for (c, e, sp), n in s["utterances"].items() if sp == "(no split)")
+    if no_split:
+        lines.append(f"{no_split} utterances have no split (their speaker and sentence fell in different splits under --text-disjoint)")
+    if errors:
+        lines.append(f"left out: {len(errors)} items")
+        for (c, kind), n in sorted(s["left_out"].items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {c:14s} {n:6d}  {kind}")
+    return "\n".join(lines)
+
+
+def source_fingerprint(spec: str) -> list | None:
+    """What a source's content looks like on disk, cheaply (file count, total size, newest mtime), so that a
+    cached ingest is redone when files are added, removed or changed under a corpus folder."""
+    source = parse_source(spec)
+    path = source.path
+    if path is None or not Path(path).exists():
+        return None
+    path = Path(path)
+    if path.is_file():
+        st = path.stat()
+        return [1, st.st_size, int(st.st_mtime)]
+    count = size = newest = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            count, size, newest = count + 1, size + st.st_size, max(newest, int(st.st_mtime))
+    return [count, size, newest]

@@ -1,4 +1,11 @@
-"""The demo corpus (synthesised on first use into the cache; see ``emotioncot.demo.corpus``)."""
+"""The demo corpus: English sentences synthesised offline with eSpeak NG (see ``emotioncot.demo.corpus``).
+
+Synthesised on first use into the cache (``$EMOTIONCOT_CACHE/demo``), or read from ``demo=PATH``. Layout:
+``metadata.jsonl`` (one line per clip: id, audio_path, speaker_id, gender, age, transcript, emotion,
+sentence_id and the synthesis parameters) next to the WAV files. The label is one of the 9 classes already,
+acted through prosody; the synthesis parameters are kept as ground truth in ``meta["synthesis"]``. No
+official split: speaker-disjoint, like every corpus without one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,10 @@ from pathlib import Path
 
 from emotioncot.demo.corpus import ensure_demo_corpus
 from emotioncot.ingest.manifest import load_manifest, map_label
-from emotioncot.taxonomy import age_level_from_years
+from emotioncot.taxonomy import EMOTIONS, age_level_from_years
+
+NAME = "demo"
+NATIVE_LABELS = EMOTIONS
 
 
 def read(root: Path | None, options: dict):

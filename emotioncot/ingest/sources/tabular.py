@@ -1,5 +1,7 @@
 """Plain JSONL / CSV lists of clips: the EmotionThinker input format (``audio_path``, ``transcription``,
-``emotion``) and emotioncot's own column names. Relative audio paths are relative to the list file."""
+``emotion``) and emotioncot's own column names. Relative audio paths are relative to the list file.
+Options: ``?corpus=NAME`` (default: the file's stem), ``?labels=ang:angry,xxx:`` (native label -> class;
+empty target: excluded); other labels go through ``taxonomy.normalize_emotion``."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import csv
 import json
 from pathlib import Path
 
-from emotioncot.taxonomy import EMOTIONS, normalize_emotion
+from emotioncot.ingest.sources._common import option_label_map, unified_emotion
+from emotioncot.taxonomy import EMOTIONS
 from emotioncot.workspace import stable_hash
 
 ALIASES = {
@@ -46,6 +49,7 @@ def read(root: Path | None, options: dict):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: list file not found")
     corpus = options.get("corpus_name") or path.stem
+    label_map = option_label_map(options)
     for raw in _rows(path):
         if "__error__" in raw:
             yield {"error": raw["__error__"], "path": str(path)}
@@ -59,7 +63,7 @@ def read(root: Path | None, options: dict):
             audio = (path.parent / audio).resolve()
         row["audio_path"] = str(audio)
         native = row.get("native_label") or row.get("emotion")
-        emotion = normalize_emotion(str(native)) if native is not None else None
+        emotion = unified_emotion(str(native), label_map) if native is not None else None
         out = {k: v for k, v in row.items() if k in KNOWN}
         out.update(
             {
