@@ -290,20 +290,22 @@ def _gender_evidence(masked: str) -> dict[str, list[str]]:
     return found
 
 
-def _sentence_starts(masked: str) -> str:
-    # nouns count as the speaker's at the start of sentences: "A teenage girl cries out ..."
-    return masked
-
-
 def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
-    text = masked.lower()
+    """Age words that describe the speaker: in the first sentence (where the speaker is introduced), or
+    next to a word about the speaker ("sounds young", "an elderly voice"); a child mentioned in the content
+    ("searching for a child") is not the speaker."""
     out = []
-    for pattern, groups in lx.AGE_PATTERNS:
-        def take(m, groups=groups):
-            out.append((groups, m.group(0)))
-            return " "
+    for n, sentence in enumerate(sentences(masked)):
+        text = sentence.lower()
+        for pattern, groups in lx.AGE_PATTERNS:
+            def take(m, groups=groups, text=text):
+                before = re.findall(r"[a-z']+", text[: m.start()])[-3:]
+                after = re.findall(r"[a-z']+", text[m.end():])[:3]
+                if n == 0 or lx.AGE_CONTEXT.intersection(before + after):
+                    out.append((groups, m.group(0)))
+                return " "
 
-        text = re.sub(pattern, take, text)
+            text = re.sub(pattern, take, text)
     return out
 
 

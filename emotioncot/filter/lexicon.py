@@ -42,8 +42,12 @@ PHRASES: list[tuple[str, str]] = [
     (r"\b(?:kind|sort) of\b", " abit "),
     (r"\b(?:at times|at moments|in places|to some extent|to a degree)\b", " abit "),
     # intonation phrases
-    (r"\b(?:goes|going|go|went|tilts|tilting|turns|turning|curls|curling|lifts|lifting|swings|swinging)\s+up(?:ward)?\b(?!\s+and\s+down)", " rises "),
-    (r"\b(?:goes|going|go|went|trails|trailing|tails|tailing|drifts|drifting|tapers|tapering)\s+(?:down|off)\b", " falls "),
+    (r"\b(?:goes|going|go|went|tilts|tilting|turns|turning|curls|curling|lifts|lifting|swings|swinging|comes|coming|"
+     r"came|come|moves|moving|moved|arcs|arcing|arched|arches|steps|stepping|kicks|kicking|creeps|creeping|edges|edging)"
+     r"\s+(?:back\s+)?up(?:ward|wards)?\b(?!\s+and\s+down)", " rises "),
+    (r"\b(?:goes|going|go|went|trails|trailing|tails|tailing|drifts|drifting|tapers|tapering|comes|coming|came|come|"
+     r"moves|moving|moved|steps|stepping|settles|settling|winds|winding)\s+(?:back\s+)?(?:down|off)(?:ward|wards)?\b", " falls "),
+    (r"\b(?:sags?|sagging|sagged|slumps?|slumping|slumped|droops?|drooping|drooped|tumbles?|tumbling)\b", " falls "),
     (r"\bup and down\b|\bups and downs\b|\bsing[- ]?song\b|\bwide (?:pitch )?(?:range|swings|excursions)\b|\blots of (?:pitch )?(?:movement|variation)\b|\bmuch (?:pitch )?variation\b", " expressive "),
     (r"\b(?:little|hardly any|almost no|barely any|very little|not much|minimal|no real|without much)\s+(?:melodic\s+|pitch\s+|tonal\s+)?(?:movement|variation|modulation|inflection|change|contour)\b", " flat "),
     (r"\b(?:stays?|staying|stayed|remains?|remaining|remained|keeps?|kept|held|holds?)\s+(?:fairly\s+|quite\s+|very\s+|mostly\s+|largely\s+)?level\b", " flat "),
@@ -184,3 +188,8 @@ AGE_PATTERNS: list[tuple[str, frozenset]] = [
     (r"\byoung\b|\byouthful\b", frozenset({"Child", "Teenager", "Young Adult"})),
     (r"\badult\b", frozenset({"Young Adult", "Middle-aged", "Elderly"})),
 ]
+# An age word describes the speaker when one of these is within three words of it.
+AGE_CONTEXT = frozenset(
+    "speaker speakers voice voices sounds sound sounding seems appears narrator man woman boy girl male female "
+    "lady gentleman says asks speaks exclaims replies shouts calls cries whispers".split()
+)
