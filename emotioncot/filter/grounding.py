@@ -96,19 +96,36 @@ def _backward_aspect(tokens: list[str], i: int) -> tuple[list[int], frozenset] |
         tok = tokens[j]
         if tok in lx.ASPECT_NOUNS:
             # coordinated nouns share the level: "her pitch, loudness and speaking rate are all moderate"
-            group, aspects = [j], set(lx.ASPECT_NOUNS[tok])
-            k = j - 1
-            while k >= 0 and tokens[k] in (",", "and", "or", "his", "her", "their", "the", "its", "both"):
-                k -= 1
-                if k >= 0 and tokens[k] in lx.ASPECT_NOUNS:
-                    group.append(k)
-                    aspects |= lx.ASPECT_NOUNS[tokens[k]]
-                    k -= 1
-            return group, frozenset(aspects)
+            return _coordinated(tokens, j)
         if tok in lx.LINKING or _is_level_word(tok):
             continue
         return None
     return None
+
+
+def _coordinated(tokens: list[str], j: int) -> tuple[list[int], frozenset]:
+    """The noun at ``j`` with the nouns coordinated before it ("her pitch, loudness and rate are ..."): a
+    list joined by "and"/"or", whose nouns are not already the object of another level word."""
+    group, aspects = [j], set(lx.ASPECT_NOUNS[tokens[j]])
+    joined = False
+    k = j - 1
+    while k >= 0:
+        seps = []
+        while k >= 0 and tokens[k] in (",", "and", "or", "his", "her", "their", "the", "its", "both", "vocal"):
+            seps.append(tokens[k])
+            k -= 1
+        if not seps or k < 0 or tokens[k] not in lx.ASPECT_NOUNS or not set(seps) & {",", "and", "or"}:
+            break
+        joined = joined or "and" in seps or "or" in seps
+        before = tokens[max(0, k - 2) : k]
+        if any(_is_level_word(t) or t in ("in", "of") for t in before):
+            break
+        group.append(k)
+        aspects |= lx.ASPECT_NOUNS[tokens[k]]
+        k -= 1
+    if not joined:
+        return [j], frozenset(lx.ASPECT_NOUNS[tokens[j]])
+    return group, frozenset(aspects)
 
 
 def _level_claims(clause: str) -> list[Claim]:

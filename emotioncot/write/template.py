@@ -53,13 +53,13 @@ _INTONATION = {
 _LINK = {
     "neutral": "Taken together, these cues show little emotional colouring, so the most fitting reading is neutral.",
     "happy": "Taken together, the lively cues and the content point to a happy, upbeat state.",
-    "sad": "Taken together, the subdued cues suggest a low mood, so the speaker sounds sad.",
-    "angry": "Taken together, the forceful cues suggest irritation, so the speaker sounds angry.",
+    "sad": "Taken together, these cues suggest a low mood, so the speaker sounds sad.",
+    "angry": "Taken together, these cues suggest irritation, so the speaker sounds angry.",
     "contempt or disgust": "Taken together, the cool, dismissive delivery suggests contempt or disgust.",
     "confused": "Taken together, the questioning delivery suggests the speaker is confused.",
-    "whisper": "Taken together, the breathy, hushed delivery identifies this as a whisper.",
+    "whisper": "Taken together, the breathy delivery identifies this as a whisper.",
     "surprise": "Taken together, the sudden animated cues point to surprise.",
-    "fear": "Taken together, the tense, hurried cues point to fear.",
+    "fear": "Taken together, the tense cues point to fear.",
 }
 
 _OPENERS = [
