@@ -85,6 +85,11 @@ def _forward_aspect(tokens: list[str], i: int) -> tuple[int, frozenset] | None:
         tok = tokens[j]
         if tok in lx.ASPECT_NOUNS:
             return j, lx.ASPECT_NOUNS[tok]
+        if tok == ",":
+            # "a deep, low-pitched voice" but not "pitched low, energy stays ..."
+            if j + 1 < len(tokens) and (_is_level_word(tokens[j + 1]) or tokens[j + 1] in lx.HEDGES):
+                continue
+            return None
         if tok in lx.FORWARD_SKIP or _is_level_word(tok) or tok in lx.HEDGES:
             continue
         return None

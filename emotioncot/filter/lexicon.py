@@ -174,7 +174,7 @@ AGE_PATTERNS: list[tuple[str, frozenset]] = [
     (r"\b(?:toddler|preschooler|child|children|kid|kids|child['’]s)\b", frozenset({"Child"})),
     (r"\b(?:teen|teens|teenage|teenaged|teenager|teenagers|adolescent|adolescents)\b", frozenset({"Teenager"})),
     (r"\byoung[- ]adults?\b", frozenset({"Young Adult"})),
-    (r"\byoung\s+(?:man|woman|lady|guy|men|women|male|female|person|speaker)\b", frozenset({"Teenager", "Young Adult"})),
+    (r"\byoung\s+(?:man|woman|lady|guy|men|women)\b", frozenset({"Teenager", "Young Adult"})),
     (r"\bmiddle[- ]aged?\b", frozenset({"Middle-aged"})),
     (r"\bin (?:his|her|their) (?:twenties|20s)\b", frozenset({"Young Adult"})),
     (r"\bin (?:his|her|their) (?:thirties|30s)\b", frozenset({"Young Adult", "Middle-aged"})),

@@ -10,7 +10,7 @@ import random
 
 from emotioncot.taxonomy import EMOTIONS
 
-PROMPT_ID = "template-v1"
+PROMPT_ID = "template-v2"  # v2: closing sentences no longer assert levels the record may not have
 
 _SPEAKER = {
     None: "the speaker",
