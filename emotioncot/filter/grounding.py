@@ -168,6 +168,8 @@ def _level_claims(clause: str) -> list[Claim]:
         negated = _negated(tokens, i, negated_at)
         if negated:
             negated_at.add(i)
+            if tok in lx.EXTREME:
+                continue
         hedged = hedged or _hedged(tokens, i)
         allowed = _allowed(level, negated, hedged)
         start = max(0, i - 4)

@@ -91,6 +91,13 @@ _self(SPEED, "low", "slow slowly slower slowest slowed slowing unhurried leisure
       "dragging dragged drawl drawls drawling drawled plodding")
 _self(SPEED, "low", "deliberate deliberately measured", hedged=True)
 
+# Extreme forms: "he is not shouting" does not say he is not loud, so a negated extreme makes no claim.
+EXTREME = frozenset(
+    "shout shouts shouting shouted yell yells yelling yelled scream screams screaming screamed bellow bellows "
+    "bellowing bellowed booming blaring thundering shrill shrilly squeaky squeaking piercing falsetto inaudible "
+    "breakneck racing races plodding".split()
+)
+
 # Words that need a noun to say which aspect they are about: word -> (level, aspects they can apply to)
 AMBIGUOUS: dict[str, tuple[str, frozenset]] = {}
 
