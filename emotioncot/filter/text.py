@@ -42,7 +42,12 @@ def quoted_spans(text: str) -> list[str]:
 
 def mask_quotes(text: str) -> str:
     """Each quoted span replaced by a placeholder word, so that claims are read outside quotes only."""
-    return _QUOTED.sub(f" {QUOTE_MARK} ", text)
+    def mark(m: re.Match) -> str:
+        # keep a sentence end inside the quote visible: '... says “Are we late?” Her pitch ...' is two sentences
+        inner = m.group(0)[1:-1].rstrip()
+        return f" {QUOTE_MARK}{inner[-1] if inner[-1:] in ('.', '!', '?') else ''} "
+
+    return _QUOTED.sub(mark, text)
 
 
 def words(text: str) -> list[str]:
