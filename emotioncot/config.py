@@ -75,6 +75,8 @@ class FilterConfig(_Section):
         default_factory=lambda: ["pitch", "energy", "speed", "intonation", "stress", "gender", "age"]
     )
     grounding_strictness: Literal["strict", "opposite"] = "strict"
+    # skip statements about emotions in general ("anger would typically bring a louder voice")
+    grounding_skip_generic: bool = True
     # label: mode for rows that do not say (JSONL input); how many closing sentences make the conclusion
     label_mode: Literal["aware", "blind"] = "aware"
     conclusion_sentences: int = Field(default=2, ge=1)

@@ -183,3 +183,26 @@ def test_reason_counts_count_records_per_code():
 def test_all_cases_together_flag_the_shared_text_as_near_duplicates():
     _, rejected = filter_records(CASES)
     assert reason_counts(rejected).get("near_duplicate", 0) >= 3
+
+
+def test_odd_rows_are_rejected_with_a_reason_not_an_exception():
+    rows = [
+        {"id": "a", "cot_analysis": None, "emotion": "angry"},
+        {"id": "b", "cot_analysis": "   ", "emotion": "angry"},
+        {"id": "c", "cot_analysis": CASES[0]["cot_analysis"], "transcription": CASES[0]["transcription"],
+         "emotion": "bored", "pitch_level": "very high", "stressed_words": None, "gender": None, "age_level": None},
+    ]
+    kept, rejected = filter_records(rows)
+    assert kept == []
+    reasons = {r["id"]: r["reject_reasons"] for r in rejected}
+    assert reasons["a"] == ["missing_rationale"] and reasons["b"] == ["missing_rationale"]
+    assert "schema" in reasons["c"]
+    explanation = next(r["explanation"] for r in rejected if r["id"] == "c")
+    assert "'bored'" in explanation and "'very high'" in explanation
+
+
+def test_generic_statements_are_skipped_unless_configured_otherwise():
+    case = next(c for c in CASES if c["id"] == "c11")  # "An angry speaker would usually sound loud and fast"
+    assert filter_records([case])[1] == []
+    _, rejected = filter_records([case], FilterConfig(grounding_skip_generic=False))
+    assert {"grounding_energy", "grounding_speed"} <= set(rejected[0]["reject_reasons"])

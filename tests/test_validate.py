@@ -110,3 +110,12 @@ def test_class_imbalance_is_a_warning_not_a_failure(tmp_path, demo_rows):
 def test_not_a_dataset(tmp_path):
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 2 and "not a build folder" in result.output
+
+
+def test_build_folder_without_export_reads_the_filter_table(tmp_path, demo_build):
+    import shutil
+
+    (tmp_path / "stages").mkdir()
+    shutil.copy(demo_build / "stages" / "filter.parquet", tmp_path / "stages" / "filter.parquet")
+    report = validate_path(tmp_path)
+    assert report["kind"] == "build" and report["rows"] == 216 and report["ok"], report["problems"][:3]

@@ -64,7 +64,8 @@ def check_language(record: dict, config: FilterConfig) -> Problems:
 
 
 def check_grounding(record: dict, config: FilterConfig) -> Problems:
-    return grounding_problems(record, tuple(config.grounding_aspects), config.grounding_strictness)
+    return grounding_problems(record, tuple(config.grounding_aspects), config.grounding_strictness,
+                              config.grounding_skip_generic)
 
 
 def check_transcript(record: dict, config: FilterConfig) -> Problems:

@@ -133,11 +133,18 @@ def _coordinated(tokens: list[str], j: int) -> tuple[list[int], frozenset]:
     return group, frozenset(aspects)
 
 
-def _level_claims(clause: str) -> list[Claim]:
+def _generic_from(tokens: list[str], skip_generic: bool) -> int:
+    """Where a generic or hypothetical statement starts in a clause (its end when there is none)."""
+    if not skip_generic:
+        return len(tokens)
+    return next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
+
+
+def _level_claims(clause: str, skip_generic: bool = True) -> list[Claim]:
     tokens = _prepare(clause)
     claims: list[Claim] = []
     negated_at: set[int] = set()
-    generic_from = next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
+    generic_from = _generic_from(tokens, skip_generic)
     for i, tok in enumerate(tokens):
         if i >= generic_from:
             break
@@ -180,10 +187,10 @@ def _level_claims(clause: str) -> list[Claim]:
     return claims
 
 
-def _intonation_claims(clause: str) -> list[tuple[str, bool, str]]:
+def _intonation_claims(clause: str, skip_generic: bool = True) -> list[tuple[str, bool, str]]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
     tokens = _prepare(clause)
-    generic_from = next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
+    generic_from = _generic_from(tokens, skip_generic)
     context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
     events: list[tuple[str, int]] = []
     for i, tok in enumerate(tokens[:generic_from]):
@@ -345,10 +352,8 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
     intonation: list[tuple[str, bool, str]] = []
     for sentence in sentences(masked):
         for clause in clauses(sentence):
-            if not skip_generic:
-                clause = clause  # generic statements are skipped inside the readers
-            level_claims.extend(_level_claims(clause))
-            intonation.extend(_intonation_claims(clause))
+            level_claims.extend(_level_claims(clause, skip_generic))
+            intonation.extend(_intonation_claims(clause, skip_generic))
 
     for aspect in ("pitch", "energy", "speed"):
         if aspect not in aspects:
