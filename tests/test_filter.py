@@ -206,3 +206,17 @@ def test_generic_statements_are_skipped_unless_configured_otherwise():
     assert filter_records([case])[1] == []
     _, rejected = filter_records([case], FilterConfig(grounding_skip_generic=False))
     assert {"grounding_energy", "grounding_speed"} <= set(rejected[0]["reject_reasons"])
+
+
+@pytest.mark.parametrize(
+    "text, energy, contradicts",
+    [
+        ("The emotional intensity is high.", "low", False),  # the feeling, not the voice
+        ("The intensity of her anger is high.", "low", False),
+        ("It is a high-energy delivery.", "low", True),
+        ("The vocal intensity is high.", "low", True),
+    ],
+)
+def test_intensity_of_feeling_is_not_loudness(text, energy, contradicts):
+    codes = [c for c, _ in grounding_problems(_record(cot_analysis=text, energy_level=energy))]
+    assert ("grounding_energy" in codes) == contradicts, codes

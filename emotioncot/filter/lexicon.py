@@ -25,6 +25,9 @@ PHRASES: list[tuple[str, str]] = [
     (r"\b(?:speaking|speech|articulation|talking) (?:rate|pace|speed|tempo)\b", " rate "),
     (r"\brate of (?:speech|speaking|delivery)\b", " rate "),
     (r"\b(?:pitch|energy|volume|loudness) levels?\b", lambda m: " " + m.group(0).split()[0] + " "),
+    # intensity of the feeling is not loudness of the voice
+    (r"\bemotional (?:intensity|energy|force|power)\b|\b(?:intensity|energy|force|power) of (?:the |his |her |their )?"
+     r"(?:emotion|emotions|feeling|feelings|anger|sadness|fear|joy|happiness|disgust|contempt|surprise|reaction)\b", " affect "),
     (r"\bvocal (?:energy|effort|intensity|power)\b", " energy "),
     (r"\bfundamental frequency\b", " f0 "),
     (r"\bmid(?:dle)?[- ]?range\b|\bmid[- ]level\b", " midrange "),
@@ -79,6 +82,10 @@ def _self(aspect: str, level: str, words: str, hedged: bool = False) -> None:
 
 _self(PITCH, "high", "high-pitched higher-pitched shrill shrilly squeaky squeaking piercing falsetto")
 _self(PITCH, "low", "low-pitched lower-pitched deep-voiced")
+_self(ENERGY, "high", "high-energy high-volume")
+_self(ENERGY, "low", "low-energy low-volume")
+_self(SPEED, "high", "fast-paced quick-paced rapid-paced")
+_self(SPEED, "low", "slow-paced")
 _self(ENERGY, "high", "loud loudly louder loudest shout shouts shouting shouted yell yells yelling yelled scream screams "
       "screaming screamed bellow bellows bellowing bellowed forceful forcefully booming boom energetic energetically "
       "vigorous vigorously blaring thundering")
