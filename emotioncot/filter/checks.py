@@ -14,6 +14,7 @@ from emotioncot.filter.grounding import grounding_problems
 from emotioncot.filter.io import canonical, vocabulary_problems
 from emotioncot.filter.label import label_problems
 from emotioncot.filter.surface import format_problems, language_problems, length_problems, transcript_problems
+from emotioncot.filter.text import THINK_ANSWER, word_count  # noqa: F401  (kept importable from here, as before)
 from emotioncot.schema import Record
 
 REASON_CODES = {
