@@ -220,3 +220,22 @@ def test_generic_statements_are_skipped_unless_configured_otherwise():
 def test_intensity_of_feeling_is_not_loudness(text, energy, contradicts):
     codes = [c for c, _ in grounding_problems(_record(cot_analysis=text, energy_level=energy))]
     assert ("grounding_energy" in codes) == contradicts, codes
+
+
+@pytest.mark.parametrize(
+    "text, codes",
+    [
+        ("The speaker is a middle-aged female. The intonation pattern is rising-falling.", []),
+        ("The intonation pattern is falling-rising.", ["grounding_intonation"]),
+        ('The stressed words are "never" and "again", which carry the emotional weight.', []),
+        ('The stressed words are "never" and "you".', ["grounding_stress"]),
+        ("The speaker's pitch is relatively high and the energy level is high, while the speech rate is fast.", []),
+        ('Key words like "never" are emphasized.', []),
+        ("The speaker sounds like a young female with a relatively low pitch.", ["grounding_age", "grounding_pitch"]),
+    ],
+)
+def test_release_style_phrasing(text, codes):
+    """Sentences in the style of the public EmotionCoT rationales (level names used as words)."""
+    record = dict(gender="Female", age_level="Middle-aged", pitch_level="high", energy_level="high",
+                  speed_level="fast", intonation="rising-falling", stressed_words=["never", "again"], cot_analysis=text)
+    assert sorted(c for c, _ in grounding_problems(record)) == codes

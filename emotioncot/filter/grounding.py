@@ -250,6 +250,7 @@ _TARGETS = re.compile(r"\s*(?:the\s+(?:first\s+|second\s+|last\s+|final\s+|openi
 _MORE = re.compile(r"\s*(?:,\s*and|,|and|or|as well as|plus)\s+(?:(?:on\s+)?the\s+words?\s+)?(?:on\s+)?" + _Q, re.I)
 _STRESS_BEFORE = re.compile(
     r"\b(?:emphasis|stress|accent|weight|prominence|focus)\b[^.;“”\"\n]{0,40}?\b(?:on|onto|upon)\b"
+    r"|\b(?:stressed|emphasi[sz]ed|accented|key|prominent)\s+words?\b[^.;“”\"\n]{0,20}?(?:\b(?:are|is|include|includes|were|was)\b|:)"
     r"|\b(?:stresses|stressing|emphasi[sz]es|emphasi[sz]ing|accentuates|accentuating|accents|underlines|punches|hits"
     r"|lands\s+on|leans(?:\s+\w+)?\s+on|leaning(?:\s+\w+)?\s+on)\b(?=\s+(?:the\s+\w+\s+)?[“\"‘'«]|\s+the\s+word)",
     re.I,

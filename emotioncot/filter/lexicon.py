@@ -51,6 +51,8 @@ PHRASES: list[tuple[str, str]] = [
     (r"\b(?:goes|going|go|went|trails|trailing|tails|tailing|drifts|drifting|tapers|tapering|comes|coming|came|come|"
      r"moves|moving|moved|steps|stepping|settles|settling|winds|winding)\s+(?:back\s+)?(?:down|off)(?:ward|wards)?\b", " falls "),
     (r"\b(?:sags?|sagging|sagged|slumps?|slumping|slumped|droops?|drooping|drooped|tumbles?|tumbling)\b", " falls "),
+    (r"\brising[- ](?:and[- ])?falling\b|\brise[- ](?:and[- ])?fall\b", " rising falling "),
+    (r"\bfalling[- ](?:and[- ])?rising\b|\bfall[- ](?:and[- ])?rise\b", " falling rising "),
     (r"\bup and down\b|\bups and downs\b|\bsing[- ]?song\b|\bwide (?:pitch )?(?:range|swings|excursions)\b|\blots of (?:pitch )?(?:movement|variation)\b|\bmuch (?:pitch )?variation\b", " expressive "),
     (r"\b(?:little|hardly any|almost no|barely any|very little|not much|minimal|no real|without much)\s+(?:melodic\s+|pitch\s+|tonal\s+)?(?:movement|variation|modulation|inflection|change|contour)\b", " flat "),
     (r"\b(?:stays?|staying|stayed|remains?|remaining|remained|keeps?|kept|held|holds?)\s+(?:fairly\s+|quite\s+|very\s+|mostly\s+|largely\s+)?level\b", " flat "),
