@@ -239,3 +239,25 @@ def test_release_style_phrasing(text, codes):
     record = dict(gender="Female", age_level="Middle-aged", pitch_level="high", energy_level="high",
                   speed_level="fast", intonation="rising-falling", stressed_words=["never", "again"], cot_analysis=text)
     assert sorted(c for c, _ in grounding_problems(record)) == codes
+
+
+def test_stress_on_a_word_that_was_not_said_is_a_contradiction():
+    text = 'She asks "Can you leave the light on?" and "dark" is stressed.'
+    record = _record(cot_analysis=text, stressed_words=[], transcript="Can you leave the light on?")
+    assert [c for c, _ in grounding_problems(record)] == ["grounding_stress"]
+    record["cot_analysis"] = 'She asks "Can you leave the light on?" and "light" is stressed.'
+    assert grounding_problems(record) == []
+
+
+@pytest.mark.parametrize(
+    "text, energy, pitch, codes",
+    [
+        ("She has a low, husky voice.", "normal", "high", ["grounding_pitch"]),
+        ("She has a low husky voice.", "normal", "low", []),
+        ("The pitch is low, the energy high.", "high", "low", []),
+        ("She is belting the words out at full volume.", "low", "normal", ["grounding_energy"]),
+    ],
+)
+def test_adjective_chains_and_loud_idioms(text, energy, pitch, codes):
+    record = _record(cot_analysis=text, energy_level=energy, pitch_level=pitch)
+    assert sorted(c for c, _ in grounding_problems(record)) == codes

@@ -80,18 +80,33 @@ def _is_level_word(tok: str) -> bool:
     return tok in lx.SELF or tok in lx.AMBIGUOUS
 
 
+def _adjective_before_noun(tokens: list[str], j: int) -> bool:
+    """``tokens[j]`` may be one more adjective of a noun phrase ("a low, husky voice")."""
+    return (
+        j + 1 < len(tokens)
+        and tokens[j + 1] in lx.ASPECT_NOUNS
+        and tokens[j] not in lx.DETERMINERS
+        and tokens[j] not in lx.LINKING
+        and tokens[j] not in lx.NEGATORS
+    )
+
+
 def _forward_aspect(tokens: list[str], i: int) -> tuple[int, frozenset] | None:
     for j in range(i + 1, min(len(tokens), i + 5)):
         tok = tokens[j]
         if tok in lx.ASPECT_NOUNS:
             return j, lx.ASPECT_NOUNS[tok]
         if tok == ",":
-            # "a deep, low-pitched voice" but not "pitched low, energy stays ..."
+            # "a deep, low-pitched voice", "a low, husky voice" but not "pitched low, energy stays ..."
             if j + 1 < len(tokens) and (_is_level_word(tokens[j + 1]) or tokens[j + 1] in lx.HEDGES):
                 continue
+            if _adjective_before_noun(tokens, j + 1):
+                return j + 2, lx.ASPECT_NOUNS[tokens[j + 2]]
             return None
         if tok in lx.FORWARD_SKIP or _is_level_word(tok) or tok in lx.HEDGES:
             continue
+        if _adjective_before_noun(tokens, j):
+            return j + 1, lx.ASPECT_NOUNS[tokens[j + 1]]
         return None
     return None
 
@@ -286,7 +301,9 @@ def _stress_targets(text: str) -> list[tuple[str, str]]:
     return [(t, e) for t, e in out if 0 < len(normalize_tokens(t)) <= 4]
 
 
-def _stress_problems(text: str, stressed: list[str]) -> list[Claim]:
+def _stress_problems(text: str, stressed: list[str], transcript: str | None = None) -> list[Claim]:
+    """Stress claims on words that are not among the measured stressed words, or not in the transcription."""
+    said = set(normalize_tokens(transcript or ""))
     measured = set()
     for w in stressed:
         measured.update(normalize_tokens(w))
@@ -298,7 +315,7 @@ def _stress_problems(text: str, stressed: list[str]) -> list[Claim]:
         if key in seen:
             continue
         seen.add(key)
-        if not measured.intersection(toks):
+        if (measured and not measured.intersection(toks)) or (said and not said.intersection(toks)):
             bad.append(Claim("stress", frozenset(), evidence))
     return bad
 
@@ -386,10 +403,12 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
                 break
 
     stressed = record.get("stressed_words") or []
-    if "stress" in aspects and stressed:
-        bad = _stress_problems(text, stressed)
+    transcript = record.get("transcript") or record.get("transcription")
+    if "stress" in aspects and (stressed or transcript):
+        bad = _stress_problems(text, stressed, transcript)
         if bad:
-            problems.append(("grounding_stress", f"says {bad[0].describe()} but the stressed words are {list(stressed)}"))
+            measured = f"the stressed words are {list(stressed)}" if stressed else "no stressed words were measured"
+            problems.append(("grounding_stress", f"says {bad[0].describe()} but {measured} (transcription: “{(transcript or '')[:60]}”)"))
 
     gender = record.get("gender")
     if "gender" in aspects and gender in ("Male", "Female"):

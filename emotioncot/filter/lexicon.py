@@ -32,6 +32,7 @@ PHRASES: list[tuple[str, str]] = [
     (r"\bfundamental frequency\b", " f0 "),
     (r"\bmid(?:dle)?[- ]?range\b|\bmid[- ]level\b", " midrange "),
     (r"\braised (?:his |her |their )?voice\b|\bvoice (?:is |was )?raised\b", " loud "),
+    (r"\b(?:at|in) (?:full|top) volume\b|\bat the top of (?:his|her|their) (?:lungs|voice)\b", " loudly "),
     (r"\bunder (?:his|her|their|one['’]s) breath\b|\bbarely audible\b|\bbarely above a whisper\b", " quietly "),
     (r"\b(?:takes?|taking|took) (?:his|her|their) time\b", " slowly "),
     (r"\bin a (?:rush|hurry)\b", " hurriedly "),
@@ -90,7 +91,7 @@ _self(SPEED, "high", "fast-paced quick-paced rapid-paced")
 _self(SPEED, "low", "slow-paced")
 _self(ENERGY, "high", "loud loudly louder loudest shout shouts shouting shouted yell yells yelling yelled scream screams "
       "screaming screamed bellow bellows bellowing bellowed forceful forcefully booming boom energetic energetically "
-      "vigorous vigorously blaring thundering")
+      "vigorous vigorously blaring thundering belt belts belting belted")
 _self(ENERGY, "low", "quiet quietly quieter quietest soft softly softer softest hushed muted subdued faint "
       "mumble mumbles mumbling mumbled mutter mutters muttering muttered murmur murmurs murmuring murmured "
       "soft-spoken inaudible")
@@ -152,6 +153,7 @@ LINKING = frozenset(
     "tends stays kept comes come coming out fairly genuinely plainly rests resting settles settled "
     "sitting firmly squarely well slightly".split()
 )
+DETERMINERS = frozenset("the a an his her their its this that these those my your our".split())
 # Tokens allowed between a level word and a following aspect noun ("low, quiet voice", "low in energy").
 FORWARD_SKIP = frozenset(", and or in of vocal overall speaking very quite".split())
 
