@@ -57,9 +57,41 @@ class WriteConfig(_Section):
 
 
 class FilterConfig(_Section):
+    """The quality filter (docs/filtering.md). Each check can be switched off; each has its own reason code."""
+
+    # which checks run
+    check_schema: bool = True
+    check_length: bool = True
+    check_format: bool = True
+    check_language: bool = True
+    check_grounding: bool = True
+    check_label: bool = True
+    check_transcript: bool = True
+    check_duplicates: bool = True
+    # length and format
     min_words: int = 50
     max_words: int = 200
     require_format: bool = False
+    # language of the rationale (ISO 639-1; None: not checked)
+    language: Optional[str] = "en"
+    # grounding: which aspects; "strict" also rejects "high" said of a normal level, "opposite" only high vs low
+    grounding_aspects: list[Literal["pitch", "energy", "speed", "intonation", "stress", "gender", "age"]] = Field(
+        default_factory=lambda: ["pitch", "energy", "speed", "intonation", "stress", "gender", "age"]
+    )
+    grounding_strictness: Literal["strict", "opposite"] = "strict"
+    # skip statements about emotions in general ("anger would typically bring a louder voice")
+    grounding_skip_generic: bool = True
+    # label: mode for rows that do not say (JSONL input); how many closing sentences make the conclusion
+    label_mode: Literal["aware", "blind"] = "aware"
+    conclusion_sentences: int = Field(default=2, ge=1)
+    blind_disagreement: Literal["reject", "keep"] = "reject"
+    # transcription quote: similarity of the best-matching window; long transcriptions may be excerpted
+    transcript_min_similarity: float = Field(default=0.8, ge=0, le=1)
+    transcript_long_words: int = 30
+    transcript_min_excerpt_words: int = 8
+    # near-duplicates: Jaccard similarity of word shingles
+    duplicate_threshold: float = Field(default=0.9, gt=0, le=1)
+    shingle_size: int = Field(default=5, ge=1)
 
 
 class ExportConfig(_Section):

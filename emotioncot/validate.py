@@ -1,4 +1,9 @@
-"""``validate``: check a build folder, a saved dataset or a JSONL file, and list every problem found."""
+"""``validate``: check a build folder, a saved dataset or a JSONL file, and list every problem found.
+
+Problems (each fails validation): ``schema``, ``label_vocabulary``, ``duplicate_id``, ``duplicate_audio``,
+``speaker_leak`` (a speaker in more than one split), ``audio_missing``, ``audio_undecodable`` (with
+``check_audio``). Warnings (reported, not failing): ``class_imbalance``, ``missing_class``, ``no_split``.
+"""
 
 from __future__ import annotations
 
@@ -6,86 +11,159 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from emotioncot.filter.io import VOCABULARIES, canonical, read_jsonl
 from emotioncot.schema import Record
+from emotioncot.taxonomy import EMOTIONS
 
 _JSON_TEXT_FIELDS = ("soft_labels", "meta", "null_reasons", "level_reasons")
+_VOCAB_FIELDS = set(VOCABULARIES) | {"split"}
 
 
-def _records_from(path: Path) -> tuple[list[dict], str]:
+class ReleaseRow(BaseModel):
+    """A row of a public-format EmotionCoT JSONL file (fields under canonical names, extra fields allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    audio_path: str = Field(min_length=1)
+    emotion: str
+    transcript: str | None = None
+    cot_analysis: str | None = None
+    stressed_words: list[str] = Field(default_factory=list)
+
+
+def _rows_from(path: Path) -> tuple[list[dict], str, Path | None, dict]:
+    """(rows, kind, folder that relative audio paths are relative to, embedded audio bytes by row index)."""
     path = Path(path)
     if path.is_file():
-        rows = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-        return rows, "jsonl"
+        return [row for _, row in read_jsonl(path)], "jsonl", path.parent, {}
     dataset_dir = path / "dataset" if (path / "dataset").is_dir() else path
     if (dataset_dir / "dataset_dict.json").exists() or (dataset_dir / "dataset_info.json").exists():
         from emotioncot.export import load_dataset_dir
 
         dd = load_dataset_dir(dataset_dir)
         splits = dd.values() if hasattr(dd, "values") else [dd]
-        rows = []
+        rows, audio_bytes = [], {}
         for ds in splits:
-            for row in ds.remove_columns([c for c in ("audio", "messages", "prompt", "solution") if c in ds.column_names]):
+            for row in ds.remove_columns([c for c in ("messages", "prompt", "solution") if c in ds.column_names]):
+                audio = row.pop("audio", None)
+                if isinstance(audio, dict) and audio.get("bytes"):
+                    audio_bytes[len(rows)] = audio["bytes"]
                 rows.append(row)
-        return rows, "dataset"
+        return rows, "dataset", None, audio_bytes
+    table = path / "stages" / "filter.parquet"
+    if table.exists():
+        from emotioncot.tables import read_table
+
+        rows = [{k: _clean(v) for k, v in r.items()} for r in read_table(table, Record, validate=False)]
+        return rows, "build", None, {}
     raise ValueError(f"{path}: not a build folder, a saved dataset or a JSONL file")
 
 
+def _clean(value):
+    import math
+
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return value.tolist()
+    return value
+
+
 def _as_record(row: dict) -> dict:
-    row = dict(row)
-    if "transcription" in row and "transcript" not in row:
-        row["transcript"] = row.pop("transcription")
+    row = canonical(row)
     for key in _JSON_TEXT_FIELDS:
         if isinstance(row.get(key), str):
-            row[key] = json.loads(row[key]) if row[key] else {}
+            try:
+                row[key] = json.loads(row[key]) if row[key] else {}
+            except json.JSONDecodeError:
+                pass
     return row
 
 
-def validate_path(path: Path, check_audio: bool = False) -> dict:
-    """A report: ``problems`` (each with ``code``, ``message``), counts, class balance. ``ok`` only if no problem."""
+def _row_id(row: dict, i: int) -> str:
+    return str(row.get("id") or f"row {i + 1}")
+
+
+def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 10.0) -> dict:
+    """A report: ``problems`` and ``warnings`` (each with ``code``, ``id``, ``message``), counts and class
+    balance. ``ok`` is true only when there is no problem."""
     problems: list[dict] = []
-    rows, kind = _records_from(path)
-    records = []
-    for i, raw in enumerate(rows):
-        row = _as_record(raw)
+    warnings: list[dict] = []
+    raw_rows, kind, base, audio_bytes = _rows_from(path)
+    rows = [_as_record(r) for r in raw_rows]
+
+    for i, row in enumerate(rows):
+        rid = _row_id(row, i)
+        full = "writer" in row or kind != "jsonl"
+        model = Record if full else ReleaseRow
         try:
-            records.append(Record.model_validate(row).model_dump())
+            model.model_validate(row)
         except ValidationError as exc:
             for e in exc.errors():
                 field = ".".join(map(str, e["loc"]))
-                code = "label_vocabulary" if field in ("emotion", "pitch_level", "energy_level", "speed_level", "intonation", "gender", "age_level", "split") else "schema"
-                problems.append({"code": code, "id": row.get("id", f"row {i}"), "message": f"{field}: {e['msg']} (value {row.get(field)!r})"})
-    ids = Counter(r.get("id") for r in rows)
+                code = "label_vocabulary" if field in _VOCAB_FIELDS and e["type"] != "missing" else "schema"
+                value = f" (value {row.get(field)!r})" if field in row else ""
+                problems.append({"code": code, "id": rid, "message": f"{field}: {e['msg']}{value}"})
+        if not full:
+            for field, message in _vocabulary(row):
+                problems.append({"code": "label_vocabulary", "id": rid, "message": message})
+
+    ids = Counter(r.get("id") for r in rows if r.get("id"))
     for rid, n in ids.items():
         if n > 1:
             problems.append({"code": "duplicate_id", "id": rid, "message": f"id {rid!r} appears {n} times"})
-    speaker_splits = defaultdict(set)
+    segments = Counter((r.get("audio_path"), r.get("start_s"), r.get("end_s")) for r in rows if r.get("audio_path"))
+    for (audio, start, end), n in segments.items():
+        if n > 1:
+            where = f" [{start}-{end} s]" if start is not None or end is not None else ""
+            problems.append({"code": "duplicate_audio", "id": None, "message": f"audio {audio}{where} is used by {n} rows"})
+
+    speaker_splits: dict[tuple, set] = defaultdict(set)
     for r in rows:
         if r.get("speaker_id") and r.get("split"):
-            speaker_splits[(r.get("corpus"), r["speaker_id"])].add(r["split"])
-    for (corpus, spk), splits in speaker_splits.items():
+            speaker_splits[(r.get("corpus"), str(r["speaker_id"]))].add(r["split"])
+    for (corpus, spk), splits in sorted(speaker_splits.items(), key=str):
         if len(splits) > 1:
-            problems.append({"code": "speaker_leak", "id": None, "message": f"speaker {spk!r} of {corpus} is in {len(splits)} splits: {sorted(splits)}"})
-    for r in rows:
+            name = f"speaker {spk!r}" + (f" of {corpus}" if corpus else "")
+            problems.append({"code": "speaker_leak", "id": None, "message": f"{name} is in {len(splits)} splits: {', '.join(sorted(splits))}"})
+
+    for i, r in enumerate(rows):
         audio = r.get("audio_path")
-        if audio and not Path(audio).exists():
-            problems.append({"code": "audio_missing", "id": r.get("id"), "message": f"audio file {audio} does not exist"})
-        elif audio and check_audio:
+        if i in audio_bytes:
+            if check_audio:
+                _decode_bytes(audio_bytes[i], _row_id(r, i), problems)
+            continue
+        if not audio:
+            continue
+        file = Path(audio)
+        if not file.is_absolute() and base is not None:
+            file = base / file
+        if not file.exists():
+            problems.append({"code": "audio_missing", "id": _row_id(r, i), "message": f"audio file {file} does not exist"})
+        elif check_audio:
             from emotioncot.audio.io import AudioError, read_audio
 
             try:
-                read_audio(audio, r.get("start_s"), r.get("end_s"))
-            except AudioError as exc:
-                problems.append({"code": "audio_undecodable", "id": r.get("id"), "message": str(exc)})
+                read_audio(file, r.get("start_s"), r.get("end_s"))
+            except (AudioError, OSError, ValueError) as exc:
+                problems.append({"code": "audio_undecodable", "id": _row_id(r, i), "message": f"{file}: {exc}"})
+
     balance = Counter(r.get("emotion") for r in rows)
+    in_set = {e: balance.get(e, 0) for e in EMOTIONS}
+    present = [n for n in in_set.values() if n]
+    if present and max(present) > max_imbalance * min(present):
+        rare = min((e for e in EMOTIONS if in_set[e]), key=lambda e: in_set[e])
+        common = max(EMOTIONS, key=lambda e: in_set[e])
+        warnings.append({"code": "class_imbalance", "id": None,
+                         "message": f"{common} has {in_set[common]} rows, {rare} only {in_set[rare]} (more than {max_imbalance:g}x)"})
+    if present and len(present) < len(EMOTIONS):
+        missing = [e for e in EMOTIONS if not in_set[e]]
+        warnings.append({"code": "missing_class", "id": None, "message": f"no rows of {', '.join(missing)}"})
     split_counts = Counter(r.get("split") for r in rows)
+    if rows and None in split_counts and kind != "jsonl":
+        warnings.append({"code": "no_split", "id": None, "message": f"{split_counts[None]} rows have no split"})
     return {
         "path": str(path),
         "kind": kind,
@@ -93,6 +171,24 @@ def validate_path(path: Path, check_audio: bool = False) -> dict:
         "ok": not problems,
         "problems": problems,
         "problem_counts": dict(Counter(p["code"] for p in problems)),
+        "warnings": warnings,
         "class_balance": {str(k): v for k, v in sorted(balance.items(), key=lambda kv: str(kv[0]))},
         "splits": {str(k): v for k, v in split_counts.items()},
     }
+
+
+def _vocabulary(row: dict) -> list[tuple[str, str]]:
+    from emotioncot.filter.io import vocabulary_problems
+
+    return vocabulary_problems(row)
+
+
+def _decode_bytes(data: bytes, rid: str, problems: list[dict]) -> None:
+    import io
+
+    import soundfile as sf
+
+    try:
+        sf.read(io.BytesIO(data), frames=1024)
+    except Exception as exc:  # any decoder failure is the problem being reported
+        problems.append({"code": "audio_undecodable", "id": rid, "message": f"embedded audio does not decode ({exc})"})

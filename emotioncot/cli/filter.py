@@ -3,32 +3,101 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from emotioncot.cli.common import fail, load_config
 
+CHECK_NAMES = ("schema", "length", "format", "language", "grounding", "label", "transcript", "duplicates")
+
+
+def _print_summary(kept: int, rejected: list[dict], where: str) -> None:
+    from emotioncot.filter import REASON_CODES, reason_counts
+
+    typer.echo(f"kept {kept}, rejected {len(rejected)} ({where})")
+    for code, n in reason_counts(rejected).items():
+        typer.echo(f"  {code:<22} {n:>6}  {REASON_CODES.get(code, '')}")
+
 
 def register(app: typer.Typer) -> None:
     @app.command(name="filter")
     def filter_command(
-        workspace: Path = typer.Argument(..., help="A build folder with generated text."),
-        config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
+        source: Path = typer.Argument(
+            ..., help="A build folder (stage tables), or a JSONL file in the EmotionCoT field format "
+            "(transcription, emotion/gt/label, pitch_level, ..., cot_analysis)."
+        ),
+        kept_path: Optional[Path] = typer.Option(None, "--kept", help="JSONL input: where the kept rows go."),
+        rejected_path: Optional[Path] = typer.Option(
+            None, "--rejected", help="JSONL input: where the rejected rows go, each with reject_reasons and explanation."
+        ),
+        config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML); its `filter` section is used."),
+        skip: List[str] = typer.Option(
+            [], "--skip", help=f"Turn a check off (repeatable): {', '.join(CHECK_NAMES)}."
+        ),
+        label_mode: Optional[str] = typer.Option(
+            None, "--label-mode", help="JSONL input: 'aware' or 'blind' for rows without a label_mode field."
+        ),
+        strictness: Optional[str] = typer.Option(
+            None, "--strictness", help="Grounding: 'strict' (also 'high' said of a normal level) or 'opposite' (high vs low only)."
+        ),
     ) -> None:
-        """Check schema, length and format; write kept records and rejected.jsonl with reasons."""
-        from collections import Counter
+        """Check grounding against the measurements, label use, transcription quote, length, language,
+        format and near-duplicates; write kept rows and rejected rows with machine-readable reasons.
 
-        from emotioncot.pipeline import load_records, run_filter
-        from emotioncot.workspace import Workspace
-
+        Build folder: writes the filter stage table and DIR/rejected.jsonl.
+        JSONL file: writes --kept and --rejected (rows as they came in, plus reject_reasons and explanation).
+        """
         cfg = load_config(config)
-        ws = Workspace(workspace)
-        try:
-            records = load_records(ws)
-        except FileNotFoundError as exc:
-            fail(f"{exc} (run the earlier stages first, or use build)")
-        kept, rejected = run_filter(ws, records, cfg)
-        typer.echo(f"kept {len(kept)}, rejected {len(rejected)} (reasons in {ws.root / 'rejected.jsonl'})")
-        for code, n in Counter(c for r in rejected for c in r["reject_reasons"]).most_common():
-            typer.echo(f"  {code}: {n}")
+        updates = {}
+        for name in skip:
+            if name not in CHECK_NAMES:
+                fail(f"--skip {name}: unknown check (choose from {', '.join(CHECK_NAMES)})")
+            updates[f"check_{name}"] = False
+        if label_mode is not None:
+            if label_mode not in ("aware", "blind"):
+                fail("--label-mode must be 'aware' or 'blind'")
+            updates["label_mode"] = label_mode
+        if strictness is not None:
+            if strictness not in ("strict", "opposite"):
+                fail("--strictness must be 'strict' or 'opposite'")
+            updates["grounding_strictness"] = strictness
+        cfg.filter = cfg.filter.model_copy(update=updates)
+
+        if not source.exists():
+            fail(f"{source}: does not exist")
+        if source.is_dir():
+            _filter_build(source, cfg)
+        else:
+            _filter_jsonl(source, kept_path, rejected_path, cfg)
+
+
+def _filter_build(folder: Path, cfg) -> None:
+    from emotioncot.pipeline import load_records, run_filter
+    from emotioncot.workspace import Workspace
+
+    ws = Workspace(folder)
+    try:
+        records = load_records(ws)
+    except FileNotFoundError as exc:
+        fail(f"{exc} (run the earlier stages first, or use build)")
+    kept, rejected = run_filter(ws, records, cfg)
+    _print_summary(len(kept), rejected, f"reasons in {ws.root / 'rejected.jsonl'}")
+
+
+def _filter_jsonl(path: Path, kept_path: Optional[Path], rejected_path: Optional[Path], cfg) -> None:
+    from emotioncot.filter import filter_records
+    from emotioncot.filter.io import read_jsonl, write_jsonl
+
+    if kept_path is None or rejected_path is None:
+        fail("a JSONL input needs --kept KEPT.jsonl and --rejected REJECTED.jsonl")
+    try:
+        rows = [row for _, row in read_jsonl(path)]
+    except (ValueError, UnicodeDecodeError) as exc:
+        fail(str(exc))
+    if not rows:
+        fail(f"{path}: no rows")
+    kept, rejected = filter_records(rows, cfg.filter, progress=len(rows) > 2000)
+    write_jsonl(kept_path, kept)
+    write_jsonl(rejected_path, rejected)
+    _print_summary(len(kept), rejected, f"{kept_path}, {rejected_path}")

@@ -13,18 +13,21 @@ from emotioncot.cli.common import fail
 def register(app: typer.Typer) -> None:
     @app.command()
     def validate(
-        path: Path = typer.Argument(..., help="A build folder, a saved dataset (save_to_disk) or a JSONL file."),
-        check_audio: bool = typer.Option(False, "--check-audio", help="Also decode every audio file."),
+        path: Path = typer.Argument(..., help="A build folder, a saved dataset (save_to_disk) or a JSONL file (EmotionCoT fields)."),
+        check_audio: bool = typer.Option(False, "--check-audio", help="Also decode every audio file (slower)."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
         max_problems: int = typer.Option(20, "--max-problems", help="How many problems to list in the text report."),
+        max_imbalance: float = typer.Option(10.0, "--max-imbalance", help="Warn when the largest class is this many times the smallest."),
     ) -> None:
-        """Check every row against the schema and vocabularies, ids, speaker leakage, audio; exit 0 only if clean."""
+        """Check every row against the schema and label vocabularies, duplicate ids, speakers in more than
+        one split, audio references (exist; decode with --check-audio) and class balance.
+        Exit 0 only when no problem is found (warnings do not fail)."""
         from emotioncot.validate import validate_path
 
         if not path.exists():
             fail(f"{path}: does not exist")
         try:
-            report = validate_path(path, check_audio=check_audio)
+            report = validate_path(path, check_audio=check_audio, max_imbalance=max_imbalance)
         except ValueError as exc:
             fail(str(exc))
         if as_json:
@@ -33,11 +36,17 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{report['path']} ({report['kind']}): {report['rows']} rows")
             typer.echo("splits: " + ", ".join(f"{k} {v}" for k, v in report["splits"].items()))
             typer.echo("classes: " + ", ".join(f"{k} {v}" for k, v in report["class_balance"].items()))
+            for w in report["warnings"]:
+                typer.secho(f"warning [{w['code']}] {w['message']}", fg=typer.colors.YELLOW)
             if report["ok"]:
                 typer.secho("OK: no problems found", fg=typer.colors.GREEN)
             else:
-                typer.secho(f"{len(report['problems'])} problems: {report['problem_counts']}", fg=typer.colors.RED)
+                counts = ", ".join(f"{k} {v}" for k, v in report["problem_counts"].items())
+                typer.secho(f"{len(report['problems'])} problems ({counts})", fg=typer.colors.RED)
                 for p in report["problems"][:max_problems]:
-                    typer.echo(f"  [{p['code']}] {p['id'] or ''} {p['message']}")
+                    rid = f"{p['id']}: " if p["id"] else ""
+                    typer.echo(f"  [{p['code']}] {rid}{p['message']}")
+                if len(report["problems"]) > max_problems:
+                    typer.echo(f"  ... and {len(report['problems']) - max_problems} more (--json lists all)")
         if not report["ok"]:
             raise typer.Exit(1)

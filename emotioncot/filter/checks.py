@@ -1,67 +1,145 @@
-"""Checks on generated text. Each check returns a list of (code, explanation) for one record."""
+"""The filter: per-record checks, then near-duplicates across the dataset. Each problem is a machine-readable
+code plus a short explanation; a record with any problem is rejected with all of them."""
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from pydantic import ValidationError
+from tqdm import tqdm
 
 from emotioncot.config import FilterConfig
+from emotioncot.filter.duplicates import near_duplicates
+from emotioncot.filter.grounding import grounding_problems
+from emotioncot.filter.io import canonical, vocabulary_problems
+from emotioncot.filter.label import label_problems
+from emotioncot.filter.surface import format_problems, language_problems, length_problems, transcript_problems
+from emotioncot.filter.text import THINK_ANSWER, word_count  # noqa: F401  (kept importable from here, as before)
 from emotioncot.schema import Record
 
-THINK_ANSWER = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.S)
+REASON_CODES = {
+    "schema": "the row does not fit the record schema or a vocabulary",
+    "missing_rationale": "no cot_analysis text",
+    "length_short": "fewer words than min_words",
+    "length_long": "more words than max_words",
+    "format": "broken <think>/<answer> format, or an <answer> that is not one label",
+    "language": "the rationale is not in the expected language",
+    "grounding_pitch": "a statement about pitch level contradicts pitch_level",
+    "grounding_energy": "a statement about loudness / energy contradicts energy_level",
+    "grounding_speed": "a statement about speaking rate contradicts speed_level",
+    "grounding_intonation": "a statement about the contour contradicts intonation",
+    "grounding_stress": "a word said to be stressed is not among stressed_words",
+    "grounding_gender": "the speaker is referred to with the other gender",
+    "grounding_age": "the speaker is given an age group that contradicts age_level",
+    "label_leading": "label-aware rationale opens with the gold emotion",
+    "label_conclusion": "label-aware rationale does not conclude with the gold emotion",
+    "label_not_inferred": "label-blind rationale names no emotion",
+    "label_disagreement": "label-blind rationale concludes another emotion than the gold label",
+    "transcript_not_quoted": "the transcription is not quoted",
+    "near_duplicate": "the rationale repeats an earlier one",
+}
+
+Problems = list[tuple[str, str]]
 
 
-def word_count(text: str) -> int:
-    return len(re.findall(r"\b[\w'-]+\b", text))
+def check_schema(record: dict, config: FilterConfig) -> Problems:
+    if "writer" in record:  # a build record: the full schema
+        try:
+            Record.model_validate(record)
+        except ValidationError as exc:
+            return [("schema", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))]
+        return []
+    return [("schema", message) for _, message in vocabulary_problems(record)]
 
 
-def check_schema(record: dict, config: FilterConfig) -> list[tuple[str, str]]:
-    try:
-        Record.model_validate(record)
-    except ValidationError as exc:
-        return [("schema", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))]
-    return []
+def check_length(record: dict, config: FilterConfig) -> Problems:
+    return length_problems(record["cot_analysis"], config.min_words, config.max_words)
 
 
-def check_length(record: dict, config: FilterConfig) -> list[tuple[str, str]]:
-    n = word_count(record.get("cot_analysis") or "")
-    if n < config.min_words:
-        return [("length_short", f"rationale has {n} words, fewer than {config.min_words}")]
-    if n > config.max_words:
-        return [("length_long", f"rationale has {n} words, more than {config.max_words}")]
-    return []
+def check_format(record: dict, config: FilterConfig) -> Problems:
+    return format_problems(record["cot_analysis"], config.require_format)
 
 
-def check_format(record: dict, config: FilterConfig) -> list[tuple[str, str]]:
-    text = record.get("cot_analysis") or ""
-    has_tags = "<think>" in text or "<answer>" in text
-    if has_tags and not THINK_ANSWER.match(text):
-        return [("format", "rationale has <think>/<answer> tags that are not one <think>…</think><answer>…</answer> pair")]
-    if config.require_format and not has_tags:
-        return [("format", "rationale lacks the <think>…</think><answer>…</answer> format")]
-    return []
+def check_language(record: dict, config: FilterConfig) -> Problems:
+    return language_problems(record["cot_analysis"], config.language)
 
 
-CHECKS: dict[str, Callable[[dict, FilterConfig], list[tuple[str, str]]]] = {
+def check_grounding(record: dict, config: FilterConfig) -> Problems:
+    return grounding_problems(record, tuple(config.grounding_aspects), config.grounding_strictness,
+                              config.grounding_skip_generic)
+
+
+def check_transcript(record: dict, config: FilterConfig) -> Problems:
+    return transcript_problems(
+        record["cot_analysis"], record.get("transcript"), config.transcript_min_similarity,
+        config.transcript_long_words, config.transcript_min_excerpt_words,
+    )
+
+
+CHECKS: dict[str, Callable[[dict, FilterConfig], Problems]] = {
     "schema": check_schema,
     "length": check_length,
     "format": check_format,
+    "language": check_language,
+    "grounding": check_grounding,
+    "transcript": check_transcript,
 }
 
 
-def filter_records(records: list[dict], config: FilterConfig | None = None) -> tuple[list[dict], list[dict]]:
-    """Split records into kept and rejected; a rejected row is the record plus ``reject_reasons`` and
-    ``explanation``."""
+def _enabled(config: FilterConfig, name: str) -> bool:
+    return getattr(config, f"check_{name}", True)
+
+
+def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str | None]:
+    """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion."""
+    if not (record.get("cot_analysis") or "").strip():
+        return [("missing_rationale", "the record has no cot_analysis text")], None
+    problems: Problems = []
+    for name, check in CHECKS.items():
+        if _enabled(config, name):
+            problems.extend(check(record, config))
+    inferred = None
+    if config.check_label:
+        mode = record.get("label_mode") or config.label_mode
+        label, inferred = label_problems(record, mode, config.conclusion_sentences, config.blind_disagreement)
+        problems.extend(label)
+    return problems, inferred
+
+
+def filter_records(records: list[dict], config: FilterConfig | None = None, progress: bool = False) -> tuple[list[dict], list[dict]]:
+    """Split records into kept and rejected. A rejected row is the record plus ``reject_reasons`` (codes,
+    see ``REASON_CODES``) and ``explanation``. Records may use emotioncot's field names or the public
+    EmotionCoT ones (``transcription``, ``gt``, ``stress`` ...); rows come back as they went in, except that a
+    label-blind record gets its ``inferred_emotion`` filled in when it had none."""
     config = config or FilterConfig()
+    results = []
+    for record in tqdm(records, desc="filter", unit="record", disable=not progress):
+        row = canonical(record)
+        problems, inferred = record_problems(row, config)
+        out = dict(record)
+        if inferred is not None and not record.get("inferred_emotion"):
+            out["inferred_emotion"] = inferred
+        results.append((out, problems))
+    if config.check_duplicates:
+        candidates = [i for i, (_, problems) in enumerate(results) if not problems]
+        texts = [canonical(results[i][0]).get("cot_analysis") or "" for i in candidates]
+        for pos, (earlier, sim) in near_duplicates(texts, config.duplicate_threshold, config.shingle_size).items():
+            i, j = candidates[pos], candidates[earlier]
+            other = results[j][0].get("id") or f"row {j + 1}"
+            results[i][1].append(("near_duplicate", f"repeats the rationale of {other} (Jaccard {sim:.2f})"))
     kept, rejected = [], []
-    for record in records:
-        problems = [p for check in CHECKS.values() for p in check(record, config)]
+    for out, problems in results:
         if problems:
-            rejected.append(
-                {**record, "reject_reasons": [c for c, _ in problems], "explanation": "; ".join(m for _, m in problems)}
-            )
+            rejected.append({**out, "reject_reasons": [c for c, _ in problems],
+                             "explanation": "; ".join(f"{c}: {m}" for c, m in problems)})
         else:
-            kept.append(record)
+            kept.append(out)
     return kept, rejected
+
+
+def reason_counts(rejected: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rejected:
+        for code in dict.fromkeys(row["reject_reasons"]):
+            counts[code] = counts.get(code, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -1,0 +1,426 @@
+"""Grounding: what a rationale says about the voice must agree with what was measured.
+
+The reader is deliberately simple and transparent (no model): the rationale is split into sentences and
+clauses with quoted text masked; in each clause level words ("high", "quietly", "rapid") are attached to
+the aspect they describe (a neighbouring noun such as "pitch" or "pace", or the word itself), read with
+their negation ("not particularly fast") and hedging ("slightly raised"), and turned into the set of
+levels the statement allows. A statement whose set excludes the measured level is a contradiction.
+Statements after a generic or hypothetical marker ("anger would typically bring a louder voice") are
+not about this clip and are skipped.
+
+Each contradiction has its own code: ``grounding_pitch``, ``grounding_energy``, ``grounding_speed``,
+``grounding_intonation``, ``grounding_stress``, ``grounding_gender``, ``grounding_age``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from emotioncot.filter import lexicon as lx
+from emotioncot.filter.text import QUOTE_MARK, clauses, mask_quotes, normalize_tokens, sentences, think_part
+
+ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age")
+LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
+_SPEED_NAMES = {"high": "fast", "low": "slow", "normal": "normal"}
+_UNJUDGED_INTONATION = {None, "", "uncertain", "too_short"}
+
+_PHRASES = [(re.compile(p), r) for p, r in lx.PHRASES]
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9'’-]*|,")
+
+
+@dataclass
+class Claim:
+    aspect: str
+    allowed: frozenset  # values of the record's field that agree with the statement
+    evidence: str  # the words that made the claim, for the explanation
+
+    def describe(self) -> str:
+        return f"“{self.evidence}”"
+
+
+def _prepare(clause: str) -> list[str]:
+    text = clause.lower().replace(QUOTE_MARK.lower(), " ")
+    for pattern, repl in _PHRASES:
+        text = pattern.sub(repl, text)
+    return _TOKEN.findall(text)
+
+
+def _allowed(level: str, negated: bool, hedged: bool) -> frozenset:
+    """The abstract levels a statement allows."""
+    if level == "normal":
+        return frozenset({"low", "high"}) if negated else frozenset({"normal"})
+    if negated:
+        return frozenset({"low", "normal", "high"} - {level})
+    if hedged:
+        return frozenset({level, "normal"})
+    return frozenset({level})
+
+
+def _negated(tokens: list[str], i: int, negated_at: set[int], window: int = 5) -> bool:
+    for j in range(i - 1, max(-1, i - 1 - window), -1):
+        if tokens[j] in lx.NEGATORS:
+            return True
+        if tokens[j] == "," or _is_level_word(tokens[j]):
+            break  # the negation of an earlier word does not reach past a comma or another level word
+    # "not loud or forceful": negation carries over a coordination of level words
+    j = i - 1
+    while j >= 0 and tokens[j] in (",", "or", "nor"):
+        j -= 1
+    if "or" not in tokens[j + 1 : i] and "nor" not in tokens[j + 1 : i]:
+        return False
+    return j >= 0 and j != i - 1 and j in negated_at
+
+
+def _hedged(tokens: list[str], i: int, window: int = 3) -> bool:
+    return any(tokens[j] in lx.HEDGES for j in range(max(0, i - window), i))
+
+
+def _is_level_word(tok: str) -> bool:
+    return tok in lx.SELF or tok in lx.AMBIGUOUS
+
+
+def _adjective_before_noun(tokens: list[str], j: int) -> bool:
+    """``tokens[j]`` may be one more adjective of a noun phrase ("a low, husky voice")."""
+    return (
+        j + 1 < len(tokens)
+        and tokens[j + 1] in lx.ASPECT_NOUNS
+        and tokens[j] not in lx.DETERMINERS
+        and tokens[j] not in lx.LINKING
+        and tokens[j] not in lx.NEGATORS
+    )
+
+
+def _forward_aspect(tokens: list[str], i: int) -> tuple[int, frozenset] | None:
+    for j in range(i + 1, min(len(tokens), i + 5)):
+        tok = tokens[j]
+        if tok in lx.ASPECT_NOUNS:
+            return j, lx.ASPECT_NOUNS[tok]
+        if tok == ",":
+            # "a deep, low-pitched voice", "a low, husky voice" but not "pitched low, energy stays ..."
+            if j + 1 < len(tokens) and (_is_level_word(tokens[j + 1]) or tokens[j + 1] in lx.HEDGES):
+                continue
+            if _adjective_before_noun(tokens, j + 1):
+                return j + 2, lx.ASPECT_NOUNS[tokens[j + 2]]
+            return None
+        if tok in lx.FORWARD_SKIP or _is_level_word(tok) or tok in lx.HEDGES:
+            continue
+        if _adjective_before_noun(tokens, j):
+            return j + 1, lx.ASPECT_NOUNS[tokens[j + 1]]
+        return None
+    return None
+
+
+def _backward_aspect(tokens: list[str], i: int) -> tuple[list[int], frozenset] | None:
+    for j in range(i - 1, max(-1, i - 10), -1):
+        tok = tokens[j]
+        if tok in lx.ASPECT_NOUNS:
+            # coordinated nouns share the level: "her pitch, loudness and speaking rate are all moderate"
+            return _coordinated(tokens, j)
+        if tok in lx.LINKING or _is_level_word(tok):
+            continue
+        return None
+    return None
+
+
+def _coordinated(tokens: list[str], j: int) -> tuple[list[int], frozenset]:
+    """The noun at ``j`` with the nouns coordinated before it ("her pitch, loudness and rate are ..."): a
+    list joined by "and"/"or", whose nouns are not already the object of another level word."""
+    group, aspects = [j], set(lx.ASPECT_NOUNS[tokens[j]])
+    joined = False
+    k = j - 1
+    while k >= 0:
+        seps = []
+        while k >= 0 and tokens[k] in (",", "and", "or", "his", "her", "their", "the", "its", "both", "vocal"):
+            seps.append(tokens[k])
+            k -= 1
+        if not seps or k < 0 or tokens[k] not in lx.ASPECT_NOUNS or not set(seps) & {",", "and", "or"}:
+            break
+        joined = joined or "and" in seps or "or" in seps
+        before = tokens[max(0, k - 2) : k]
+        if any(_is_level_word(t) or t in ("in", "of") for t in before):
+            break
+        group.append(k)
+        aspects |= lx.ASPECT_NOUNS[tokens[k]]
+        k -= 1
+    if not joined:
+        return [j], frozenset(lx.ASPECT_NOUNS[tokens[j]])
+    return group, frozenset(aspects)
+
+
+def _generic_from(tokens: list[str], skip_generic: bool) -> int:
+    """Where a generic or hypothetical statement starts in a clause (its end when there is none)."""
+    if not skip_generic:
+        return len(tokens)
+    return next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
+
+
+def _level_claims(clause: str, skip_generic: bool = True) -> list[Claim]:
+    tokens = _prepare(clause)
+    claims: list[Claim] = []
+    negated_at: set[int] = set()
+    generic_from = _generic_from(tokens, skip_generic)
+    for i, tok in enumerate(tokens):
+        if i >= generic_from:
+            break
+        if tok in lx.SELF:
+            aspect, level, hedged = lx.SELF[tok]
+            aspects = [aspect]
+        elif tok in lx.AMBIGUOUS:
+            level, candidates = lx.AMBIGUOUS[tok]
+            hedged = False
+            found = _forward_aspect(tokens, i)
+            nouns = [found[0]] if found else None
+            noun_aspects = found[1] if found else None
+            if found is None:
+                back = _backward_aspect(tokens, i)
+                if back is None:
+                    continue
+                nouns, noun_aspects = back
+            common = candidates & noun_aspects
+            if not common:
+                continue
+            if len(common) > 1 and all(tokens[n] in ("voice", "voices") for n in nouns):
+                pref = "energy" if tok == "raised" else next(a for a in lx.VOICE_PREFERENCE if a in common)
+                aspects = [pref]
+            else:
+                aspects = sorted(common)
+        else:
+            continue
+        negated = _negated(tokens, i, negated_at)
+        if negated:
+            negated_at.add(i)
+            if tok in lx.EXTREME:
+                continue
+        hedged = hedged or _hedged(tokens, i)
+        allowed = _allowed(level, negated, hedged)
+        start = max(0, i - 4)
+        evidence = " ".join(t for t in tokens[start : i + 2] if t != ",")
+        for aspect in aspects:
+            values = frozenset(_SPEED_NAMES[a] for a in allowed) if aspect == "speed" else allowed
+            claims.append(Claim(aspect, values, evidence))
+    return claims
+
+
+def _intonation_claims(clause: str, skip_generic: bool = True) -> list[tuple[str, bool, str]]:
+    """(contour claimed, whether the clause speaks of the end, evidence)."""
+    tokens = _prepare(clause)
+    generic_from = _generic_from(tokens, skip_generic)
+    context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
+    events: list[tuple[str, int]] = []
+    for i, tok in enumerate(tokens[:generic_from]):
+        kind = None
+        if tok in lx.EXPRESSIVE:
+            kind = "expressive"
+        elif tok in lx.FLAT:
+            kind = "flat"
+        elif context and tok in lx.RISE:
+            kind = "rise"
+        elif context and tok in lx.FALL:
+            kind = "fall"
+        if kind is None:
+            continue
+        if any(tokens[j] in lx.NEGATORS for j in range(max(0, i - 4), i)):
+            continue
+        events.append((kind, i))
+    if not events:
+        return []
+    kinds = [k for k, _ in events]
+    evidence = " ".join(tokens[max(0, events[0][1] - 3) : events[-1][1] + 2])
+    end_ref = any(t in lx.END_WORDS for t in tokens)
+    if "expressive" in kinds:
+        return [("expressive", end_ref, evidence)]
+    if "flat" in kinds:
+        return [] if ("rise" in kinds or "fall" in kinds) else [("flat", end_ref, evidence)]
+    seq: list[str] = []
+    for k in kinds:
+        if not seq or seq[-1] != k:
+            seq.append(k)
+    shape = {("rise",): "rising", ("fall",): "falling", ("rise", "fall"): "rising-falling",
+             ("fall", "rise"): "falling-rising"}.get(tuple(seq), "expressive")
+    return [(shape, end_ref, evidence)]
+
+
+def _intonation_allowed(shape: str, end_ref: bool) -> frozenset:
+    allowed = {
+        "rising": {"rising", "falling-rising", "expressive"},
+        "falling": {"falling", "rising-falling", "expressive"},
+        "rising-falling": {"rising-falling", "expressive"},
+        "falling-rising": {"falling-rising", "expressive"},
+        "flat": {"flat"},
+        "expressive": {"expressive", "rising", "falling", "rising-falling", "falling-rising"},
+    }[shape]
+    if not end_ref and shape == "rising":
+        allowed.add("rising-falling")
+    if not end_ref and shape == "falling":
+        allowed.add("falling-rising")
+    return frozenset(allowed)
+
+
+# ---------------------------------------------------------------- stress
+
+_Q = r"[“\"‘'«]([^”\"’'»\n]{1,40}?)[”\"’'»]"
+_TARGETS = re.compile(r"\s*(?:the\s+(?:first\s+|second\s+|last\s+|final\s+|opening\s+)?words?\s+)?" + _Q
+                      + r"|\s*the\s+(?:first\s+|last\s+|final\s+)?word\s+([A-Za-z'’-]+)", re.I)
+_MORE = re.compile(r"\s*(?:,\s*and|,|and|or|as well as|plus)\s+(?:(?:on\s+)?the\s+words?\s+)?(?:on\s+)?" + _Q, re.I)
+_STRESS_BEFORE = re.compile(
+    r"\b(?:emphasis|stress|accent|weight|prominence|focus)\b[^.;“”\"\n]{0,40}?\b(?:on|onto|upon)\b"
+    r"|\b(?:stressed|emphasi[sz]ed|accented|key|prominent)\s+words?\b[^.;“”\"\n]{0,20}?(?:\b(?:are|is|include|includes|were|was)\b|:)"
+    r"|\b(?:stresses|stressing|emphasi[sz]es|emphasi[sz]ing|accentuates|accentuating|accents|underlines|punches|hits"
+    r"|lands\s+on|leans(?:\s+\w+)?\s+on|leaning(?:\s+\w+)?\s+on)\b(?=\s+(?:the\s+\w+\s+)?[“\"‘'«]|\s+the\s+word)",
+    re.I,
+)
+_STRESS_AFTER = re.compile(
+    _Q + r"[^.;“”\"\n]{0,30}?\b(?:stress|stressed|emphasis|emphasi[sz]ed|accent|accented|weight|prominence)\b", re.I
+)
+
+
+def _stress_targets(text: str) -> list[tuple[str, str]]:
+    """(claimed stressed word or phrase, evidence)."""
+    out = []
+    for m in _STRESS_BEFORE.finditer(text):
+        rest = text[m.end():]
+        t = _TARGETS.match(rest)
+        if not t:
+            continue
+        found = [t.group(1) or t.group(2)]
+        pos = t.end()
+        while True:
+            more = _MORE.match(rest, pos)
+            if not more:
+                break
+            found.append(more.group(1))
+            pos = more.end()
+        for f in found:
+            out.append((f, (m.group(0) + rest[:pos]).strip()))
+    for m in _STRESS_AFTER.finditer(text):
+        # skip "... is stressed" read as "not stressed" and long quotes (the transcription itself)
+        if re.search(r"\b(?:not|n['’]t|never|no)\b", m.group(0)[len(m.group(1)) + 2 :]):
+            continue
+        out.append((m.group(1), m.group(0)))
+    return [(t, e) for t, e in out if 0 < len(normalize_tokens(t)) <= 4]
+
+
+def _stress_problems(text: str, stressed: list[str], transcript: str | None = None) -> list[Claim]:
+    """Stress claims on words that are not among the measured stressed words, or not in the transcription."""
+    said = set(normalize_tokens(transcript or ""))
+    measured = set()
+    for w in stressed:
+        measured.update(normalize_tokens(w))
+    bad = []
+    seen = set()
+    for target, evidence in _stress_targets(text):
+        toks = normalize_tokens(target)
+        key = tuple(toks)
+        if key in seen:
+            continue
+        seen.add(key)
+        if (measured and not measured.intersection(toks)) or (said and not said.intersection(toks)):
+            bad.append(Claim("stress", frozenset(), evidence))
+    return bad
+
+
+# ---------------------------------------------------------------- speaker
+
+
+def _gender_evidence(masked: str) -> dict[str, list[str]]:
+    tokens = re.findall(r"[a-z][a-z'’-]*", masked.lower())
+    found: dict[str, list[str]] = {"Male": [], "Female": []}
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1 : i + 3]
+        if tok in lx.MALE or tok in lx.FEMALE:
+            following = [t for t in nxt if not t.endswith("ly")][:1]
+            if following and following[0] in lx.SPEAKER_CONTEXT:
+                found["Male" if tok in lx.MALE else "Female"].append(f"{tok} {following[0]}")
+        elif tok in lx.MALE_NOUNS or tok in lx.FEMALE_NOUNS:
+            near_start = i < 8 or any(t in lx.SPEAKER_NOUN_CONTEXT for t in nxt)
+            if near_start or (tokens[i - 1] in ("a", "an", "the") if i else False):
+                found["Male" if tok in lx.MALE_NOUNS else "Female"].append(tok)
+    return found
+
+
+def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
+    """Age words that describe the speaker: in the first sentence (where the speaker is introduced), or
+    next to a word about the speaker ("sounds young", "an elderly voice"); a child mentioned in the content
+    ("searching for a child") is not the speaker."""
+    out = []
+    for n, sentence in enumerate(sentences(masked)):
+        text = sentence.lower()
+        for pattern, groups in lx.AGE_PATTERNS:
+            def take(m, groups=groups, text=text):
+                before = re.findall(r"[a-z']+", text[: m.start()])[-3:]
+                after = re.findall(r"[a-z']+", text[m.end():])[:3]
+                if n == 0 or lx.AGE_CONTEXT.intersection(before + after):
+                    out.append((groups, m.group(0)))
+                return " "
+
+            text = re.sub(pattern, take, text)
+    return out
+
+
+# ---------------------------------------------------------------- the check
+
+
+def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict", skip_generic: bool = True) -> list[tuple[str, str]]:
+    """(code, explanation) for every statement of the rationale that contradicts the record."""
+    text = think_part(record.get("cot_analysis") or "")
+    masked = mask_quotes(text)
+    problems: list[tuple[str, str]] = []
+    level_claims: list[Claim] = []
+    intonation: list[tuple[str, bool, str]] = []
+    for sentence in sentences(masked):
+        for clause in clauses(sentence):
+            level_claims.extend(_level_claims(clause, skip_generic))
+            intonation.extend(_intonation_claims(clause, skip_generic))
+
+    for aspect in ("pitch", "energy", "speed"):
+        if aspect not in aspects:
+            continue
+        measured = record.get(LEVEL_FIELD[aspect])
+        if not measured:
+            continue
+        for claim in (c for c in level_claims if c.aspect == aspect):
+            allowed = set(claim.allowed)
+            if strictness == "opposite":
+                allowed |= {"normal"}
+                if claim.allowed == {"normal"}:
+                    allowed = {"low", "normal", "high", "slow", "fast"}
+            if measured not in allowed:
+                problems.append((f"grounding_{aspect}", f"says {claim.describe()} but {LEVEL_FIELD[aspect]} is {measured}"))
+                break
+
+    measured_contour = record.get("intonation")
+    if "intonation" in aspects and measured_contour not in _UNJUDGED_INTONATION:
+        for shape, end_ref, evidence in intonation:
+            allowed = _intonation_allowed(shape, end_ref)
+            if strictness == "opposite":
+                opposite = {"rising": {"falling", "flat"}, "falling": {"rising", "flat"}, "flat": {"expressive"},
+                            "expressive": {"flat"}}.get(shape, {"flat"})
+                if measured_contour not in opposite:
+                    continue
+            if measured_contour not in allowed:
+                problems.append(("grounding_intonation", f"says “{evidence}” ({shape}) but intonation is {measured_contour}"))
+                break
+
+    stressed = record.get("stressed_words") or []
+    transcript = record.get("transcript") or record.get("transcription")
+    if "stress" in aspects and (stressed or transcript):
+        bad = _stress_problems(text, stressed, transcript)
+        if bad:
+            measured = f"the stressed words are {list(stressed)}" if stressed else "no stressed words were measured"
+            problems.append(("grounding_stress", f"says {bad[0].describe()} but {measured} (transcription: “{(transcript or '')[:60]}”)"))
+
+    gender = record.get("gender")
+    if "gender" in aspects and gender in ("Male", "Female"):
+        found = _gender_evidence(masked)
+        other = "Female" if gender == "Male" else "Male"
+        if len(found[other]) > len(found[gender]):
+            problems.append(("grounding_gender", f"refers to the speaker as {other.lower()} ({', '.join(found[other][:3])}) but gender is {gender}"))
+
+    age = record.get("age_level")
+    if "age" in aspects and age:
+        for groups, evidence in _age_claims(masked):
+            if age not in groups:
+                problems.append(("grounding_age", f"calls the speaker “{evidence}” but age_level is {age}"))
+                break
+    return problems

@@ -1,0 +1,100 @@
+"""The label checks: a label-aware rationale concludes with the gold emotion and does not open with it;
+a label-blind one has its inferred emotion recorded, and a disagreement with the gold label is flagged.
+
+Codes: ``label_leading`` (the first sentence names the gold emotion), ``label_conclusion`` (the closing
+sentences or the <answer> do not name the gold emotion), ``label_not_inferred`` (blind: no emotion can be
+read from the rationale), ``label_disagreement`` (blind: the inferred emotion is not the gold one).
+"""
+
+from __future__ import annotations
+
+import re
+
+from emotioncot.filter.text import answer_part, mask_quotes, sentences, think_part
+from emotioncot.taxonomy import EMOTION_ALIASES, EMOTIONS, normalize_emotion
+
+# Inflections the alias list does not carry ("angrily", "frustration"); the taxonomy's list stays the source.
+_EXTRA = {
+    "neutral": ("neutrally", "indifferent", "indifference"),
+    "happy": ("happily", "delight", "elation", "joyfully", "cheerfully", "happier"),
+    "sad": ("sadly", "sadder", "saddened", "grieving", "mournful", "despair", "dejected"),
+    "angry": ("angrily", "irritation", "annoyance", "frustration", "furiously", "outrage", "outraged", "enraged", "angrier"),
+    "contempt or disgust": ("disdainful", "disgusted", "distaste", "contemptuously", "scorn"),
+    "confused": ("confusedly", "bewilderment", "puzzlement"),
+    "whisper": ("whispers",),
+    "surprise": ("surprising", "astonishing", "amazed"),
+    "fear": ("fearfully", "afraid", "panic", "panicked", "dread", "terror", "frightened"),
+}
+_NEGATION_BEFORE = re.compile(r"\b(?:not|n['’]t|no|never|rather than|instead of|rules? out|ruling out|than)\s+(?:\w+\s+){0,2}$", re.I)
+
+
+def _pattern(words) -> re.Pattern:
+    alts = sorted({w for w in words}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alts) + r")\b", re.I)
+
+
+PATTERNS = {e: _pattern(EMOTION_ALIASES[e] + _EXTRA.get(e, ())) for e in EMOTIONS}
+
+
+def mentions(text: str, emotion: str, skip_negated: bool = True) -> list[str]:
+    """Words naming ``emotion`` in ``text`` (quoted text excluded), leaving out negated ones ("not angry")."""
+    text = mask_quotes(text)
+    found = []
+    for m in PATTERNS[emotion].finditer(text):
+        if skip_negated and _NEGATION_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
+            continue
+        found.append(m.group(0))
+    return found
+
+
+def conclusion(text: str, n_sentences: int = 2) -> str:
+    parts = sentences(mask_quotes(think_part(text)))
+    return " ".join(parts[-n_sentences:])
+
+
+def opening(text: str) -> str:
+    parts = sentences(mask_quotes(think_part(text)))
+    return parts[0] if parts else ""
+
+
+def inferred_emotion(text: str, n_sentences: int = 2) -> str | None:
+    """The emotion a rationale concludes with: its <answer>, else the last emotion named in the conclusion."""
+    answer = answer_part(text)
+    if answer is not None:
+        return normalize_emotion(answer)
+    closing = conclusion(text, n_sentences)
+    best, best_pos = None, -1
+    for emotion in EMOTIONS:
+        for m in PATTERNS[emotion].finditer(closing):
+            if _NEGATION_BEFORE.search(closing[max(0, m.start() - 40) : m.start()]):
+                continue
+            if m.start() > best_pos:
+                best, best_pos = emotion, m.start()
+    return best
+
+
+def label_problems(record: dict, mode: str, n_sentences: int = 2, blind_disagreement: str = "reject") -> tuple[list[tuple[str, str]], str | None]:
+    """(problems, inferred emotion for blind records)."""
+    text = record.get("cot_analysis") or ""
+    gold = record.get("emotion")
+    problems: list[tuple[str, str]] = []
+    if mode == "blind":
+        inferred = record.get("inferred_emotion") or inferred_emotion(text, n_sentences)
+        if inferred is None:
+            problems.append(("label_not_inferred", "label-blind rationale names no emotion in its conclusion or <answer>"))
+        elif gold and inferred != gold and blind_disagreement == "reject":
+            problems.append(("label_disagreement", f"label-blind rationale concludes {inferred!r} but the gold label is {gold!r}"))
+        return problems, inferred
+    if not gold or gold not in PATTERNS:
+        return problems, None
+    first = opening(text)
+    leading = mentions(first, gold)
+    if leading:
+        problems.append(("label_leading", f"opens with the emotion (“{leading[0]}” in the first sentence) instead of reasoning toward it"))
+    answer = answer_part(text)
+    if answer is not None:
+        if normalize_emotion(answer) != gold:
+            problems.append(("label_conclusion", f"<answer> is {answer!r}, not the gold emotion {gold!r}"))
+    elif not mentions(conclusion(text, n_sentences), gold):
+        problems.append(("label_conclusion", f"the closing sentences do not name the gold emotion {gold!r} (or a synonym)"))
+    return problems, None

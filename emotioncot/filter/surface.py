@@ -1,0 +1,95 @@
+"""Surface checks of one rationale: length, language, <think>/<answer> format, transcription quoted."""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from emotioncot.filter.text import THINK_ANSWER, answer_part, mask_quotes, normalize_tokens, think_part, word_count
+from emotioncot.taxonomy import normalize_emotion
+
+
+def length_problems(text: str, min_words: int, max_words: int) -> list[tuple[str, str]]:
+    n = word_count(think_part(text))
+    if n < min_words:
+        return [("length_short", f"rationale has {n} words, fewer than {min_words}")]
+    if n > max_words:
+        return [("length_long", f"rationale has {n} words, more than {max_words}")]
+    return []
+
+
+def format_problems(text: str, require_format: bool) -> list[tuple[str, str]]:
+    has_tags = bool(re.search(r"</?(think|answer)>", text))
+    if has_tags:
+        if not THINK_ANSWER.match(text):
+            return [("format", "has <think>/<answer> tags that are not one <think>…</think><answer>…</answer> pair")]
+        answer = answer_part(text) or ""
+        if normalize_emotion(answer) is None:
+            return [("format", f"<answer> holds {answer[:40]!r}, which is not one emotion label")]
+        return []
+    if require_format:
+        return [("format", "lacks the <think>…</think><answer>…</answer> format")]
+    return []
+
+
+# Short function-word lists: enough to tell the language of a 50-200 word paragraph.
+FUNCTION_WORDS = {
+    "en": "the and of to a in is that it with as for this on are be by an or which at from was his her their".split(),
+    "de": "der die das und ist nicht ein eine zu den mit sich des auf für im dem von wird auch es".split(),
+    "fr": "le la les et est un une des du que qui dans pour pas sur au avec il elle ce se".split(),
+    "es": "el la los las y es un una que de en por con para del se no su al lo como".split(),
+    "it": "il la le e di che un una per non in con del della sono è si lo gli da".split(),
+    "pt": "o a os as e de que um uma do da em para com não se no na por é".split(),
+    "nl": "de het een en van is dat niet op te in met voor zijn die er ook".split(),
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def detect_language(text: str) -> str | None:
+    """A best guess of the language of ``text`` (quoted text ignored), or None when too short to tell."""
+    text = mask_quotes(think_part(text))
+    if len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
+        return "zh/ja/ko"
+    tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
+    if len(tokens) < 8:
+        return None
+    scores = {lang: sum(t in set(words) for t in tokens) / len(tokens) for lang, words in FUNCTION_WORDS.items()}
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= 0.08 else "unknown"
+
+
+def language_problems(text: str, expected: str | None) -> list[tuple[str, str]]:
+    if not expected:
+        return []
+    found = detect_language(text)
+    if found is None or found == expected or (expected not in FUNCTION_WORDS and found == "unknown"):
+        return []
+    return [("language", f"rationale reads as {found!r}, not the expected language {expected!r}")]
+
+
+def transcript_problems(text: str, transcript: str | None, min_similarity: float, long_words: int, min_excerpt_words: int) -> list[tuple[str, str]]:
+    """The transcription must be quoted, allowing for small differences of punctuation, case and wording."""
+    target = normalize_tokens(transcript or "")
+    if not target:
+        return []
+    tokens = normalize_tokens(think_part(text))
+    n = len(target)
+    if " ".join(target) in " ".join(tokens):
+        return []
+    if n > long_words:
+        # long transcriptions may be quoted in part: a verbatim excerpt is enough
+        match = SequenceMatcher(None, tokens, target, autojunk=False).find_longest_match(0, len(tokens), 0, n)
+        if match.size >= min_excerpt_words:
+            return []
+        return [("transcript_not_quoted", f"no excerpt of {min_excerpt_words}+ words of the transcription is quoted")]
+    best = 0.0
+    for width in {max(1, n - 1), n, n + 1}:
+        for start in range(0, max(1, len(tokens) - width + 1)):
+            ratio = SequenceMatcher(None, tokens[start : start + width], target, autojunk=False).ratio()
+            if ratio > best:
+                best = ratio
+                if best == 1.0:
+                    return []
+    if best >= min_similarity:
+        return []
+    return [("transcript_not_quoted", f"the transcription “{(transcript or '').strip()[:60]}” is not quoted (best match {best:.2f})")]

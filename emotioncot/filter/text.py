@@ -1,0 +1,86 @@
+"""Text helpers shared by the checks: think/answer parts, quoted spans, sentences, clauses, words.
+
+Quoted spans are masked before a rationale is read for claims: the quoted transcription ("I hate him")
+says nothing about how the clip sounds, and its pronouns are not the speaker's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+THINK_ANSWER = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.S)
+_TAG = re.compile(r"</?(think|answer)>")
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S)
+
+# Double quotes of any style; single quotes only where they cannot be an apostrophe.
+_QUOTED = re.compile(
+    r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])"
+)
+QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
+
+_WORD = re.compile(r"[\w][\w'’-]*")
+
+
+def think_part(text: str) -> str:
+    """The reasoning part: the <think> contents when tagged, else the whole text."""
+    m = THINK_ANSWER.match(text or "")
+    if m:
+        return m.group(1).strip()
+    return _TAG.sub(" ", _ANSWER.sub(" ", text or "")).strip()
+
+
+def answer_part(text: str) -> str | None:
+    m = _ANSWER.search(text or "")
+    return m.group(1).strip() if m else None
+
+
+def quoted_spans(text: str) -> list[str]:
+    """The contents of every quoted span, quote marks stripped."""
+    return [m.group(0)[1:-1] for m in _QUOTED.finditer(text)]
+
+
+def mask_quotes(text: str) -> str:
+    """Each quoted span replaced by a placeholder word, so that claims are read outside quotes only."""
+    def mark(m: re.Match) -> str:
+        # keep a sentence end inside the quote visible: '... says “Are we late?” Her pitch ...' is two sentences
+        inner = m.group(0)[1:-1].rstrip()
+        return f" {QUOTE_MARK}{inner[-1] if inner[-1:] in ('.', '!', '?') else ''} "
+
+    return _QUOTED.sub(mark, text)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    return len(words(text))
+
+
+def normalize_tokens(text: str) -> list[str]:
+    """Lower-case word tokens without punctuation or accents, apostrophes unified ("I’m" == "im")."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = text.replace("’", "'").replace("'", "")
+    return re.findall(r"[^\W_]+", text)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a text (call on masked text so quoted punctuation does not split)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    return parts
+
+
+# Clause breaks: punctuation that separates statements, and conjunctions that start a new one.
+_CLAUSE_BREAK = re.compile(
+    r"\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+",
+    re.I,
+)
+
+
+def clauses(sentence: str) -> list[str]:
+    return [c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip()]
