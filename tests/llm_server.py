@@ -65,7 +65,7 @@ def _answer_text(task: str, messages: list[dict], record: str) -> str:
     """A plausible answer: a caption, or a 60-90 word rationale that names the emotion last."""
     user = " ".join(m["content"] if isinstance(m["content"], str) else
                     " ".join(p.get("text", "") for p in m["content"] if isinstance(p, dict)) for m in messages)
-    quoted = re.search(r'"([^"]{1,200})"', user)
+    quoted = re.search(r'Transcription: "([^"]{1,200})"', user) or re.search(r'"([^"]{1,200})"', user)
     said = quoted.group(1) if quoted else "something short"
     if task == "caption":
         return (f'A speaker says "{said}". The voice is described from the measured cues: pitch, loudness and '

@@ -40,15 +40,15 @@ _PROFILE: dict[str, dict[str, set]] = {
 
 # What the fitting cues amount to, without the label (the label comes only at the very end).
 _STATE = {
-    "neutral": ["a calm, uncoloured delivery", "an even, unmarked way of speaking", "a plain, level delivery"],
-    "happy": ["a bright, lively delivery", "an upbeat, animated voice", "a cheerful energy in the voice"],
-    "sad": ["a heavy, subdued delivery", "a low-spirited, deflated voice", "a quiet, weighed-down manner"],
-    "angry": ["a forceful, agitated delivery", "a tense and pressing voice", "a sharp, insistent manner"],
-    "contempt or disgust": ["a cool, dismissive delivery", "a disdainful, withholding tone", "a flat, rejecting manner"],
-    "confused": ["a hesitant, searching delivery", "an uncertain, questioning manner", "a tentative way of speaking"],
-    "whisper": ["a hushed, breathy delivery", "a voice kept deliberately low", "a muted, close-up manner"],
-    "surprise": ["a sudden, animated delivery", "a startled lift in the voice", "an abrupt, heightened manner"],
-    "fear": ["a tense, uneasy delivery", "an anxious, strained voice", "a nervous, unsettled manner"],
+    "neutral": ["a calm, uncoloured delivery", "an even, unmarked way of speaking", "a plain, matter-of-fact manner"],
+    "happy": ["a bright, cheerful tone", "an upbeat, warm manner", "a pleased, friendly tone"],
+    "sad": ["a heavy-hearted, deflated tone", "a weary, dejected manner", "a downcast, resigned tone"],
+    "angry": ["an agitated, hostile tone", "a tense and pressing manner", "an insistent, irritated edge"],
+    "contempt or disgust": ["a cool, dismissive tone", "a disdainful, withholding manner", "a sneering, rejecting edge"],
+    "confused": ["a hesitant, searching manner", "an unsure, puzzled tone", "a tentative way of speaking"],
+    "whisper": ["a breathy, unvoiced quality", "an airy, breathy texture", "a voiceless, breath-carried articulation"],
+    "surprise": ["a startled, taken-aback tone", "an astonished manner", "an abrupt, startled quality"],
+    "fear": ["an uneasy, apprehensive tone", "a strained, worried manner", "a nervous, unsettled quality"],
 }
 
 _WORDS = {
@@ -78,7 +78,7 @@ _OPENERS = [
 _PITCH = [
     "The pitch is {w} for this speaker{num}.",
     "Starting with the voice itself, the pitch sits at a {w} level{num}.",
-    "Pitch-wise the voice is {w}{num}.",
+    "Its pitch sounds {w}{num}.",
 ]
 _ENERGY = [
     "The loudness is {w}{num}.",
@@ -109,8 +109,8 @@ _WEIGH_MIXED = [
     " Only the {misfits} {verb} against this reading, and {it} {weigh} less than the rest.",
 ]
 _WEIGH_NONE = [
-    "The measured cues do not line up cleanly with any single profile, so the judgement rests on their overall balance and on {state}.",
-    "None of the measured cues is strongly characteristic on its own, so the judgement rests on the overall impression of {state}.",
+    "The acoustic cues do not line up cleanly with any single profile, so the judgement rests on their overall balance and on {state}.",
+    "None of the acoustic cues is strongly characteristic on its own, so the judgement rests on the overall impression of {state}.",
 ]
 _SPEAKER_NOTE = [
     "Each level is judged against how this speaker or group normally sounds, not against an absolute scale.",
