@@ -94,7 +94,6 @@ class GRPOConfig(_Section):
     beta: float = 0.04
     per_device_train_batch_size: int = 8
     gradient_accumulation_steps: int = 1
-    max_prompt_length: Optional[int] = 1024
     max_completion_length: int = 512
     temperature: float = 1.0
     logging_steps: int = 10

@@ -62,6 +62,7 @@ class AudioAdapter:
         token = getattr(self.processor, "audio_token", "<|AUDIO|>")
         eos = getattr(self.processor, "audio_eos_token", "<|audio_eos|>")
         self.audio_markup = f"{bos}{token}{eos}"
+        self.audio_markup_token = token
         fe = self.processor.feature_extractor
         self.sampling_rate = int(fe.sampling_rate)
         chunk = getattr(fe, "chunk_length", None)
