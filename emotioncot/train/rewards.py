@@ -24,7 +24,12 @@ def completion_text(completion) -> str:
     if isinstance(completion, str):
         return completion
     if isinstance(completion, dict):
-        return str(completion.get("content") or "")
+        content = str(completion.get("content") or "")
+        # Chat templates with a response schema (TRL's parse_response) split the reasoning off the content.
+        reasoning = completion.get("reasoning_content") or completion.get("thinking") or completion.get("reasoning")
+        if reasoning and "<think>" not in content:
+            content = f"<think>{reasoning}</think>{content}"
+        return content
     if isinstance(completion, (list, tuple)):
         return "".join(completion_text(part) for part in completion)
     return str(completion)
