@@ -230,6 +230,7 @@ def run_grpo_ptr(
         "policy": policy.kind,
         "global_step": trainer.state.global_step,
         "train_loss": result.training_loss,
+        "train_runtime_s": result.metrics.get("train_runtime"),
         "reasoning_reward_on": switch.enabled,
         "switched_at_step": switch.switched_at,
         "resumed_from": checkpoint,

@@ -120,6 +120,7 @@ def run_sft(
         "policy": policy.kind,
         "global_step": trainer.state.global_step,
         "train_loss": result.training_loss,
+        "train_runtime_s": result.metrics.get("train_runtime"),
         "resumed_from": checkpoint,
         "output": str(output_dir),
     }

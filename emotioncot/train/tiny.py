@@ -56,13 +56,14 @@ def _export_texts(data_dir: Path, limit: int = 200) -> list[str]:
 def _text_config(vocab_size: int, tokenizer, hidden: int = 64, layers: int = 2):
     from transformers import Qwen2Config
 
+    heads = max(4, hidden // 64)
     return Qwen2Config(
         vocab_size=vocab_size,
         hidden_size=hidden,
-        intermediate_size=hidden * 2,
+        intermediate_size=hidden * (2 if hidden <= 128 else 5),
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=max(2, heads // 7) if heads % max(2, heads // 7) == 0 else 2,
         max_position_embeddings=4096,
         tie_word_embeddings=True,
         bos_token_id=None,
@@ -71,14 +72,15 @@ def _text_config(vocab_size: int, tokenizer, hidden: int = 64, layers: int = 2):
     )
 
 
-def build_tiny_text_policy(data_dir: Path, out: Path, seed: int = 0) -> Path:
-    """A tiny random Qwen2 causal LM + tokenizer in ``out`` (a folder ``from_pretrained`` reads)."""
+def build_tiny_text_policy(data_dir: Path, out: Path, seed: int = 0, hidden: int = 64, layers: int = 2) -> Path:
+    """A tiny random Qwen2 causal LM + tokenizer in ``out`` (a folder ``from_pretrained`` reads). ``hidden`` and
+    ``layers`` scale it up (e.g. 896 / 24 is Qwen2.5-0.5B's shape) for throughput checks."""
     import torch
     from transformers import GenerationConfig, Qwen2ForCausalLM
 
     torch.manual_seed(seed)
     tokenizer = build_tokenizer(_export_texts(data_dir))
-    model = Qwen2ForCausalLM(_text_config(len(tokenizer), tokenizer))
+    model = Qwen2ForCausalLM(_text_config(len(tokenizer), tokenizer, hidden, layers))
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=True
     )
@@ -88,7 +90,10 @@ def build_tiny_text_policy(data_dir: Path, out: Path, seed: int = 0) -> Path:
     return out
 
 
-def build_tiny_audio_policy(data_dir: Path, out: Path, seed: int = 0) -> Path:
+def build_tiny_audio_policy(
+    data_dir: Path, out: Path, seed: int = 0, hidden: int = 64, layers: int = 2, encoder_dim: int = 32,
+    encoder_layers: int = 1,
+) -> Path:
     """A tiny random Qwen2-Audio model + processor (Whisper-style features over 2 s) in ``out``."""
     import torch
     from transformers import (
@@ -106,13 +111,13 @@ def build_tiny_audio_policy(data_dir: Path, out: Path, seed: int = 0) -> Path:
     config = Qwen2AudioConfig(
         audio_config={
             "num_mel_bins": 80,
-            "encoder_layers": 1,
-            "encoder_attention_heads": 2,
-            "encoder_ffn_dim": 64,
-            "d_model": 32,
+            "encoder_layers": encoder_layers,
+            "encoder_attention_heads": max(2, encoder_dim // 64),
+            "encoder_ffn_dim": encoder_dim * 2,
+            "d_model": encoder_dim,
             "max_source_positions": frames // 2,
         },
-        text_config=_text_config(len(tokenizer), tokenizer).to_dict(),
+        text_config=_text_config(len(tokenizer), tokenizer, hidden, layers).to_dict(),
         audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
     )
     model = Qwen2AudioForConditionalGeneration(config)
