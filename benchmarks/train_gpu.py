@@ -77,20 +77,20 @@ def main() -> int:
         print(json.dumps(row), flush=True)
         return row
 
-    def baseline():
+    def baseline(steps: int = args.steps):
         from trl import GRPOConfig, GRPOTrainer
 
         from emotioncot.train.data import load_split, prepare_text_grpo
         from emotioncot.train.policies import load_policy
         from emotioncot.train.rewards import accuracy_reward, format_reward
 
-        cfg = config(args.steps)
+        cfg = config(steps)
         policy = load_policy(str(text_model), cfg.policy, "text")
         g = cfg.grpo
         trainer = GRPOTrainer(
             model=policy.model, reward_funcs=[format_reward, accuracy_reward], processing_class=policy.tokenizer,
             train_dataset=prepare_text_grpo(load_split(data)),
-            args=GRPOConfig(output_dir=str(work / "baseline"), max_steps=g.max_steps, num_generations=g.num_generations,
+            args=GRPOConfig(output_dir=str(work / "baseline"), max_steps=g.max_steps, num_generations=g.num_generations, beta=g.beta,
                             per_device_train_batch_size=g.per_device_train_batch_size,
                             max_completion_length=g.max_completion_length, save_steps=g.save_steps,
                             logging_steps=g.logging_steps, reward_weights=[0.3, 1.0], report_to="none",
@@ -98,6 +98,7 @@ def main() -> int:
         )
         return trainer.train().metrics["train_runtime"]
 
+    baseline(1)  # warm-up (CUDA context, kernels, allocator), not measured
     base = measure("grpo baseline (text, TRL)", baseline, args.steps)
     ptr = measure("grpo-ptr text", lambda: run_grpo_ptr(data, str(text_model), work / "ptr-text", config(args.steps),
                                                         resume="never")["train_runtime_s"], args.steps)
