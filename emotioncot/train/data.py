@@ -100,11 +100,18 @@ def text_sft_example(row: dict) -> dict:
     return {"prompt": messages[:-1], "completion": messages[-1:]}
 
 
+def _without_audio(ds):
+    # The text policy never reads the clip: drop it before mapping so its bytes are not copied.
+    return ds.remove_columns("audio") if "audio" in ds.column_names else ds
+
+
 def prepare_text_sft(ds):
+    ds = _without_audio(ds)
     return ds.map(text_sft_example, remove_columns=ds.column_names, desc="text SFT view")
 
 
 def prepare_text_grpo(ds):
+    ds = _without_audio(ds)
     keep = [c for c in REWARD_COLUMNS if c in ds.column_names]
     ds = ds.map(lambda r: {"prompt": text_prompt(r)}, desc="text GRPO view")
     return ds.remove_columns([c for c in ds.column_names if c not in keep + ["prompt"]])

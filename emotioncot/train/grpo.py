@@ -64,7 +64,8 @@ class GRPOPTRTrainer(GRPOTrainer):
             if self.switch.update(accuracy, step=self.state.global_step):
                 self._record_switch()
             average = self.switch.moving_average
-            self._log_metric("ptr/accuracy_moving_average", float("nan") if average is None else average)
+            if average is not None:
+                self._log_metric("ptr/accuracy_moving_average", average)
         self._log_metric("ptr/reasoning_on", 1.0 if reasoning_on else 0.0)
         return rewards
 
