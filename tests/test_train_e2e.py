@@ -134,6 +134,12 @@ def test_grpo_ptr_text_switch_and_resume(sft_text, short_export, tmp_path):
     assert max(e["rewards/format_reward/mean"] for e in history if "reward" in e) > 0
     on = [e for e in history if e.get("ptr/reasoning_on") == 1.0][0]
     assert on["rewards/reasoning_reward/mean"] > 0 and 0 < on["ptr/trust_weight"] <= 1
+    # the logged total is R = 0.3 R_f + 1.0 R_o + 0.5 tau R_t (the reasoning column is logged after tau)
+    for e in history:
+        if "reward" in e:
+            expected = 0.3 * e["rewards/format_reward/mean"] + e["rewards/accuracy_reward/mean"] \
+                + 0.5 * e["rewards/reasoning_reward/mean"]
+            assert e["reward"] == pytest.approx(expected, abs=1e-5)
     before = {k: v.clone() for k, v in _weights(model).items()}
     after = _weights(out)
     assert any(not torch.equal(before[k], after[k]) for k in before)
@@ -143,6 +149,27 @@ def test_grpo_ptr_text_switch_and_resume(sft_text, short_export, tmp_path):
     assert resumed["resumed_from"].endswith("checkpoint-2")
     assert resumed["global_step"] == 3 and resumed["switched_at_step"] == 0
     assert json.loads((out / "checkpoint-3" / "ptr_state.json").read_text())["updates"] == 3
+
+
+def test_apply_trust_on_gathered_rewards():
+    import math
+
+    from emotioncot.train.grpo import apply_trust
+
+    # two groups of 3: (R_f, R_o, R_t). Group 1 mixed with c = 0.2 < w = mean(0.8, 0.6) = 0.7; group 2 all wrong.
+    rewards = torch.tensor([
+        [1.0, 1.0, 0.2], [1.0, 0.0, 0.8], [0.0, 0.0, 0.6],
+        [1.0, 0.0, 0.5], [1.0, 0.0, float("nan")], [0.0, 0.0, 0.1],
+    ])
+    out, tau_mean = apply_trust(rewards, group=3, reasoning_on=True, degenerate=1.0)
+    tau = math.exp(-0.5)
+    assert out[:, 2].tolist() == pytest.approx([0.2 * tau, 0.8 * tau, 0.6 * tau, 0.5, 0.0, 0.1])
+    assert tau_mean == pytest.approx((3 * tau + 3) / 6)
+    assert torch.equal(out[:, :2], rewards[:, :2]) and torch.isnan(rewards[4, 2])  # input untouched
+    off, none = apply_trust(rewards, group=3, reasoning_on=False)
+    assert none is None and off[:, 2].tolist() == [0.0] * 6
+    strict, _ = apply_trust(rewards, group=3, reasoning_on=True, degenerate=0.0)
+    assert strict[3:, 2].tolist() == [0.0] * 3
 
 
 def _weights(folder: Path) -> dict:

@@ -35,6 +35,21 @@ logger = logging.getLogger("emotioncot.train.grpo")
 PTR_STATE = "ptr_state.json"
 
 
+def apply_trust(rewards: torch.Tensor, group: int, reasoning_on: bool, degenerate: float = 1.0):
+    """Columns (R_f, R_o, R_t) of gathered rewards -> (R_f, R_o, tau * R_t), or (R_f, R_o, 0) while the reasoning
+    reward is off; missing R_t count as 0. Returns the new tensor and the mean tau (None when off). TRL then sums
+    the columns with the weights (0.3, 1.0, 0.5)."""
+    rewards = rewards.clone()
+    if not reasoning_on:
+        rewards[:, 2] = 0.0
+        return rewards, None
+    correct = (rewards[:, 1] >= 0.5).tolist()
+    taus = group_trust_weights(correct, rewards[:, 2].tolist(), group, degenerate)
+    tau = torch.tensor(taus, dtype=rewards.dtype, device=rewards.device)
+    rewards[:, 2] = torch.nan_to_num(rewards[:, 2], nan=0.0) * tau
+    return rewards, float(tau.mean())
+
+
 class GRPOPTRTrainer(GRPOTrainer):
     """GRPOTrainer whose reward functions are (format, accuracy, reasoning), combined by GRPO-PTR."""
 
@@ -49,16 +64,10 @@ class GRPOPTRTrainer(GRPOTrainer):
         training = self.model.training
         group = self.num_generations if training else self.num_generations_eval
         reasoning_on = self.switch.enabled  # what the reasoning function saw for this batch
-        outcome = rewards[:, 1]
-        if reasoning_on:
-            correct = (outcome >= 0.5).tolist()
-            reasoning = rewards[:, 2].tolist()
-            taus = group_trust_weights(correct, reasoning, group, self.ptr_cfg.degenerate_trust)
-            tau = torch.tensor(taus, dtype=rewards.dtype, device=rewards.device)
-            rewards[:, 2] = torch.nan_to_num(rewards[:, 2], nan=0.0) * tau
-            self._log_metric("ptr/trust_weight", float(tau.mean()))
-        else:
-            rewards[:, 2] = 0.0
+        outcome = rewards[:, 1].clone()
+        rewards, tau_mean = apply_trust(rewards, group, reasoning_on, self.ptr_cfg.degenerate_trust)
+        if tau_mean is not None:
+            self._log_metric("ptr/trust_weight", tau_mean)
         if training:
             accuracy = float(outcome.mean())
             if self.switch.update(accuracy, step=self.state.global_step):
