@@ -167,3 +167,10 @@ def test_switch_logs_when_it_fires(caplog):
     with caplog.at_level("WARNING", logger="emotioncot.train.ptr"):
         switch.update(0.5, step=42)
     assert "switched ON at step 42" in caplog.text
+
+
+def test_completions_with_reasoning_split_off():
+    # TRL's parse_response (chat templates with a response schema) moves the think block to reasoning_content
+    parsed = [{"role": "assistant", "reasoning_content": "pitch high", "content": "<answer>angry</answer>"}]
+    assert format_reward([parsed]) == [1.0]
+    assert accuracy_reward([parsed], solution=["angry"]) == [1.0]
