@@ -8,6 +8,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from emotioncot.train.config import TrainConfig
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -108,6 +110,7 @@ class BuildConfig(_Section):
     write: WriteConfig = Field(default_factory=WriteConfig)
     filter: FilterConfig = Field(default_factory=FilterConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
     def public_dict(self) -> dict:
         """The config as recorded in build.json: paths as text; secrets are never in the model (only the

@@ -1,14 +1,158 @@
-"""``emotioncot train``."""
+"""``emotioncot train sft|grpo-ptr|tiny-model`` and ``emotioncot evaluate``. Needs the ``train`` extra."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
-from emotioncot.cli.common import fail
+from emotioncot.cli.common import echo_json, fail
+
+train_app = typer.Typer(
+    help=(
+        "Train a speech-emotion reasoning model on an export: `sft` first, then `grpo-ptr` (GRPO with the "
+        "progressive trust-weighted reasoning reward). Needs `pip install emotioncot[train]`. Reruns on the same "
+        "--output resume from the last checkpoint."
+    ),
+    no_args_is_help=True,
+)
+
+_DATA = typer.Option(..., "--data", help="A build folder, an export folder, or its dataset/ (DatasetDict) folder.")
+_MODEL = typer.Option(..., "--model", help="Policy: a local transformers folder (or a Hub id if reachable).")
+_OUTPUT = typer.Option(..., "--output", help="Where checkpoints and the final model go.")
+_CONFIG = typer.Option(None, "--config", help="Training config (JSON/YAML): sections policy, sft, grpo, ptr, grader.")
+_POLICY = typer.Option("auto", "--policy", help="text (transcript + measured cues), audio (Qwen2-Audio family), auto.")
+_RESUME = typer.Option("auto", "--resume", help="auto (last checkpoint in --output), never, or a checkpoint folder.")
+_CPU = typer.Option(False, "--cpu", help="Train on the CPU even when a GPU is present.")
+
+
+def _config(path: Optional[Path]):
+    try:
+        from emotioncot.train.config import load_train_config
+
+        return load_train_config(path)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _need_train_extra():
+    try:
+        import torch  # noqa: F401
+        import trl  # noqa: F401
+    except ImportError as exc:
+        fail(f"training needs the train extra: pip install 'emotioncot[train]' ({exc})", code=3)
+
+
+def _run(fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+
+
+@train_app.command("sft")
+def sft(
+    data: Path = _DATA,
+    model: str = _MODEL,
+    output: Path = _OUTPUT,
+    config: Optional[Path] = _CONFIG,
+    policy: str = _POLICY,
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Override sft.max_steps."),
+    resume: str = _RESUME,
+    split: str = typer.Option("train", "--split"),
+    cpu: bool = _CPU,
+) -> None:
+    """Supervised fine-tuning on the SFT view (<think> rationale </think><answer> label </answer>)."""
+    _need_train_extra()
+    cfg = _config(config)
+    if max_steps is not None:
+        cfg.sft.max_steps = max_steps
+    cfg.use_cpu = cfg.use_cpu or cpu
+    from emotioncot.train.sft import run_sft
+
+    echo_json(_run(run_sft, data_dir=data, model_path=model, output_dir=output, cfg=cfg, kind=policy, resume=resume,
+                   split=split))
+
+
+@train_app.command("grpo-ptr")
+def grpo_ptr(
+    data: Path = _DATA,
+    model: str = _MODEL,
+    output: Path = _OUTPUT,
+    config: Optional[Path] = _CONFIG,
+    policy: str = _POLICY,
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Override grpo.max_steps."),
+    num_generations: Optional[int] = typer.Option(None, "--num-generations", help="Group size K (default 8)."),
+    grader: Optional[str] = typer.Option(None, "--grader", help="offline, openai (judge endpoint) or local."),
+    judge_url: Optional[str] = typer.Option(None, "--judge-url", help="OpenAI-compatible base URL of the judge."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model name (or local folder)."),
+    reasoning_from_start: bool = typer.Option(False, "--reasoning-from-start",
+                                              help="Skip the progressive switch: R_t on from step 0."),
+    resume: str = _RESUME,
+    split: str = typer.Option("train", "--split"),
+    cpu: bool = _CPU,
+) -> None:
+    """GRPO-PTR: R = 0.3 R_f + 1.0 R_o + 0.5 tau R_t, R_t switched on once training accuracy settles near 0.5."""
+    _need_train_extra()
+    cfg = _config(config)
+    if max_steps is not None:
+        cfg.grpo.max_steps = max_steps
+    if num_generations is not None:
+        cfg.grpo.num_generations = num_generations
+    if grader:
+        cfg.grader.kind = grader
+    if judge_url:
+        cfg.grader.base_url = judge_url
+    if judge_model:
+        cfg.grader.model = judge_model
+    if reasoning_from_start:
+        cfg.ptr.switch.enabled_from_start = True
+    cfg.use_cpu = cfg.use_cpu or cpu
+    from emotioncot.train.grpo import run_grpo_ptr
+
+    echo_json(_run(run_grpo_ptr, data_dir=data, model_path=model, output_dir=output, cfg=cfg, kind=policy,
+                   resume=resume, split=split))
+
+
+@train_app.command("tiny-model")
+def tiny_model(
+    data: Path = _DATA,
+    output: Path = _OUTPUT,
+    kind: str = typer.Option("text", "--kind", help="text (tiny Qwen2) or audio (tiny Qwen2-Audio)."),
+) -> None:
+    """Build a tiny randomly initialised policy locally (tokenizer trained on the export): for smoke runs."""
+    _need_train_extra()
+    from emotioncot.train.tiny import build_tiny_audio_policy, build_tiny_text_policy
+
+    if kind not in ("text", "audio"):
+        fail(f"--kind must be text or audio, not {kind!r}")
+    builder = build_tiny_audio_policy if kind == "audio" else build_tiny_text_policy
+    echo_json({"model": str(_run(builder, data_dir=data, out=output)), "kind": kind})
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def train() -> None:
-        """SFT and GRPO-PTR training on an export (not available yet)."""
-        fail("train is not available yet in this version of emotioncot", code=3)
+    app.add_typer(train_app, name="train")
+
+    @app.command("evaluate")
+    def evaluate(
+        data: Path = _DATA,
+        model: str = _MODEL,
+        split: str = typer.Option("test", "--split"),
+        config: Optional[Path] = _CONFIG,
+        policy: str = _POLICY,
+        limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate the first N rows only."),
+        batch_size: int = typer.Option(8, "--batch-size"),
+        max_new_tokens: int = typer.Option(512, "--max-new-tokens"),
+        grader: Optional[str] = typer.Option(None, "--grader", help="offline, openai or local (reasoning grades)."),
+        output: Optional[Path] = typer.Option(None, "--output", help="Report JSON (+ .predictions.jsonl beside it)."),
+    ) -> None:
+        """Weighted/unweighted emotion accuracy, per-class confusion, format rate and reasoning grades."""
+        _need_train_extra()
+        cfg = _config(config)
+        if grader:
+            cfg.grader.kind = grader
+        from emotioncot.train.evaluate import run_evaluate
+
+        echo_json(_run(run_evaluate, data_dir=data, model_path=model, split=split, cfg=cfg, kind=policy, limit=limit,
+                       batch_size=batch_size, max_new_tokens=max_new_tokens, output=output))

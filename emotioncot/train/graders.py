@@ -1,0 +1,362 @@
+"""Graders of a rationale: four 1-5 grades (factual alignment, interpretative quality, caption completeness,
+fluency and structure), from which the reasoning reward R_t is computed (``rewards.make_reasoning_reward``).
+
+Three graders behind one interface, ``grade(texts, rows) -> list[Grades | None]``:
+- ``OfflineGrader``: deterministic, no model; checks the acoustic claims against the record's measured levels.
+  For tests and cheap runs; it rewards grounded, complete, well-formed rationales, not deep interpretation.
+- ``OpenAIJudgeGrader``: an LLM judge over any OpenAI-compatible endpoint, with the rubric in
+  ``prompts/judge_rubric.md`` (or your own file). The paper's grader is a fine-tuned Qwen2.5-Omni-3B: serve it
+  (vLLM, llama.cpp ...) behind such an endpoint, or load it with ``LocalModelGrader``.
+- ``LocalModelGrader``: a local transformers causal LM prompted with the same rubric.
+``None`` means the grader could not grade that item (after retries); the reward is then missing, not zero.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import string
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from emotioncot.taxonomy import EMOTION_ALIASES
+from emotioncot.train.rewards import GRADE_NAMES, parse_answer, parse_reasoning
+
+logger = logging.getLogger("emotioncot.train.graders")
+
+
+@dataclass(frozen=True)
+class Grades:
+    factual_alignment: float
+    interpretative_quality: float
+    caption_completeness: float
+    fluency_structure: float
+
+    def __post_init__(self):
+        for name in GRADE_NAMES:
+            value = getattr(self, name)
+            if not (1.0 <= value <= 5.0):
+                raise ValueError(f"grade {name}={value} is outside 1-5")
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return tuple(getattr(self, n) for n in GRADE_NAMES)
+
+    def as_dict(self) -> dict:
+        return {n: getattr(self, n) for n in GRADE_NAMES}
+
+
+def _scale(fraction: float) -> float:
+    """[0, 1] -> [1, 5]."""
+    return round(1.0 + 4.0 * min(1.0, max(0.0, fraction)), 4)
+
+
+# --- offline grader -------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+# Words that say an attribute is being discussed.
+_ATTRIBUTE_WORDS = {
+    "pitch": {"pitch", "pitched", "f0"},
+    "energy": {"energy", "loud", "loudness", "quiet", "volume", "intensity", "forceful"},
+    "speed": {"rate", "tempo", "pace", "paced", "speed", "quickly", "slowly"},
+}
+# Level words per attribute (a word may serve several attributes; it is read for the nearest attribute word).
+_LEVEL_WORDS = {
+    "pitch": {
+        "high": {"high", "higher", "raised", "elevated"},
+        "low": {"low", "lower", "lowered", "deep"},
+        "normal": {"typical", "moderate", "usual", "normal", "average", "ordinary"},
+    },
+    "energy": {
+        "high": {"high", "loud", "forceful", "strong", "intense", "powerful"},
+        "low": {"low", "soft", "quiet", "subdued", "weak", "faint"},
+        "normal": {"moderate", "ordinary", "normal", "typical", "average"},
+    },
+    "speed": {
+        "fast": {"fast", "quick", "quickly", "rapid", "hurried", "brisk"},
+        "slow": {"slow", "slowly", "unhurried", "drawn", "leisurely"},
+        "normal": {"normal", "ordinary", "steady", "moderate", "typical", "average"},
+    },
+}
+_LEVEL_COLUMNS = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
+_STOPWORDS = set(
+    "the a an and or but of to in on at for with by from this that these those is are was were be been it its "
+    "as says said speaker voice level sits stays while which who there their his her they them".split()
+)
+_EMOTION_WORDS = {alias: emotion for emotion, aliases in EMOTION_ALIASES.items() for alias in aliases if " " not in alias}
+_EMOTION_WORDS.update({"contempt": "contempt or disgust", "disgust": "contempt or disgust"})
+
+
+def level_claims(reasoning: str) -> dict[str, list[str]]:
+    """The levels a rationale claims per attribute: each level word is read for the nearest attribute word of
+    its clause. ``"the pitch sits high, and a slow tempo"`` -> ``{"pitch": ["high"], "energy": [], "speed": ["slow"]}``.
+    """
+    claims: dict[str, list[str]] = {a: [] for a in _ATTRIBUTE_WORDS}
+    for clause in re.split(r"[.;:!?,()]|\bwhile\b|\bbut\b|\bwhereas\b", reasoning.lower()):
+        words = _WORD.findall(clause)
+        anchors = [(i, a) for i, w in enumerate(words) for a, vocab in _ATTRIBUTE_WORDS.items() if w in vocab]
+        if not anchors:
+            continue
+        for i, w in enumerate(words):
+            candidates = [
+                (abs(i - j), a, level)
+                for j, a in anchors
+                for level, vocab in _LEVEL_WORDS[a].items()
+                if w in vocab
+            ]
+            if candidates:
+                _, attribute, level = min(candidates)
+                claims[attribute].append(level)
+    return claims
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall((text or "").lower()) if len(w) >= 3 and w not in _STOPWORDS}
+
+
+class OfflineGrader:
+    """Deterministic grades from the record's own measurements (no model, no network).
+
+    - factual alignment: per measured level (pitch, energy, speed) and the speaker's gender, a claim that
+      matches scores 1, no claim 0.5, a contradicted one 0 (mixed claims 0.5); grade = 1 + 4 * mean.
+    - interpretative quality: mean of (the last emotion the reasoning names agrees with the answer: 1, none
+      named: 0.5, another: 0), (share of the three cue families discussed), (share of the transcript's content
+      words the reasoning uses).
+    - caption completeness: share of the caption's content words present in the reasoning.
+    - fluency and structure: mean of (length within 50-200 words, else proportionally less), (share of distinct
+      word trigrams), (at least two sentences), (no stray format tags inside the reasoning).
+    """
+
+    name = "offline"
+
+    def grade(self, texts: Sequence[str], rows: Sequence[dict]) -> list[Optional[Grades]]:
+        return [self.grade_one(t, r) for t, r in zip(texts, rows, strict=True)]
+
+    def grade_one(self, text: str, row: dict) -> Grades:
+        reasoning = parse_reasoning(text) if "<think>" in text else text
+        answer = parse_answer(text)
+        return Grades(
+            factual_alignment=self.factual(reasoning, row),
+            interpretative_quality=self.interpretative(reasoning, answer, row),
+            caption_completeness=self.caption(reasoning, row),
+            fluency_structure=self.fluency(reasoning),
+        )
+
+    @staticmethod
+    def factual(reasoning: str, row: dict) -> float:
+        claims = level_claims(reasoning)
+        scores = []
+        for attribute, column in _LEVEL_COLUMNS.items():
+            measured = row.get(column)
+            if not measured:
+                continue
+            said = claims[attribute]
+            if not said:
+                scores.append(0.5)
+            elif all(s == measured for s in said):
+                scores.append(1.0)
+            elif measured not in said:
+                scores.append(0.0)
+            else:
+                scores.append(0.5)
+        gender = (row.get("gender") or "").lower()
+        if gender in ("male", "female"):
+            words = set(_WORD.findall(reasoning.lower()))
+            said = {g for g, vocab in (("male", {"male", "man"}), ("female", {"female", "woman"})) if words & vocab}
+            scores.append(0.5 if not said else (1.0 if said == {gender} else 0.0))
+        return _scale(sum(scores) / len(scores)) if scores else 3.0
+
+    @staticmethod
+    def interpretative(reasoning: str, answer: Optional[str], row: dict) -> float:
+        named = [_EMOTION_WORDS[w] for w in _WORD.findall(reasoning.lower()) if w in _EMOTION_WORDS]
+        if not named:
+            consistent = 0.5
+        else:
+            consistent = 1.0 if answer is not None and named[-1] == answer else 0.0
+        claims = level_claims(reasoning)
+        cues = sum(1 for a in _ATTRIBUTE_WORDS if claims[a]) / len(_ATTRIBUTE_WORDS)
+        transcript_words = _content_words(row.get("transcript") or "")
+        if transcript_words:
+            content = len(transcript_words & _content_words(reasoning)) / len(transcript_words)
+        else:
+            content = 0.5
+        return _scale((consistent + cues + content) / 3)
+
+    @staticmethod
+    def caption(reasoning: str, row: dict) -> float:
+        caption_words = _content_words(row.get("caption") or "")
+        if not caption_words:
+            return 3.0
+        return _scale(len(caption_words & _content_words(reasoning)) / len(caption_words))
+
+    @staticmethod
+    def fluency(reasoning: str) -> float:
+        words = _WORD.findall(reasoning.lower())
+        n = len(words)
+        if n == 0:
+            return 1.0
+        length = 1.0 if 50 <= n <= 200 else (n / 50 if n < 50 else 200 / n)
+        trigrams = [tuple(words[i : i + 3]) for i in range(max(0, n - 2))]
+        distinct = len(set(trigrams)) / len(trigrams) if trigrams else 0.0
+        sentences = [s for s in re.split(r"[.!?]+", reasoning) if len(_WORD.findall(s.lower())) >= 3]
+        structure = 1.0 if len(sentences) >= 2 else 0.5 * len(sentences)
+        clean = 0.0 if re.search(r"</?(think|answer)>", reasoning) else 1.0
+        return _scale((length + distinct + structure + clean) / 4)
+
+
+# --- LLM judges -----------------------------------------------------------------------------------------------
+
+def default_rubric_path() -> Path:
+    from emotioncot.config import project_root
+
+    return project_root() / "prompts" / "judge_rubric.md"
+
+
+def render_rubric(template: str, text: str, row: dict) -> str:
+    """The judge prompt for one completion: the rubric with the record's reference information filled in."""
+    levels = ", ".join(
+        f"{name} {row.get(col)}"
+        for name, col in (("pitch", "pitch_level"), ("energy", "energy_level"), ("speaking rate", "speed_level"),
+                          ("intonation", "intonation"))
+        if row.get(col)
+    ) or "not measured"
+    stressed = row.get("stressed_words") or []
+    if stressed:
+        levels += f"; stressed words: {', '.join(map(str, stressed))}"
+    speaker = " ".join(str(x) for x in (row.get("age_level"), row.get("gender")) if x) or "unknown"
+    return string.Template(template).safe_substitute(
+        transcript=row.get("transcript") or "",
+        speaker=speaker,
+        levels=levels,
+        caption=row.get("caption") or "(none)",
+        reasoning=parse_reasoning(text) if "<think>" in text else text,
+        answer=parse_answer(text) or "(no valid answer)",
+    )
+
+
+_JSON_OBJECT = re.compile(r"\{[^{}]*\}", re.DOTALL)
+
+
+def parse_grades(reply: str) -> Optional[Grades]:
+    """Grades from a judge's reply: the first JSON object holding the four grades (numbers clipped to 1-5).
+
+    >>> parse_grades('Sure: {"factual_alignment": 4, "interpretative_quality": 3, '
+    ...              '"caption_completeness": 5, "fluency_structure": 9}').as_tuple()
+    (4.0, 3.0, 5.0, 5.0)
+    """
+    for candidate in _JSON_OBJECT.findall(reply or ""):
+        try:
+            data = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        try:
+            values = [float(data[name]) for name in GRADE_NAMES]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if all(math.isfinite(v) for v in values):
+            return Grades(*[min(5.0, max(1.0, v)) for v in values])
+    return None
+
+
+class OpenAIJudgeGrader:
+    """An LLM judge over any OpenAI-compatible chat endpoint. The API key is read from the environment variable
+    named ``api_key_env`` and never logged."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: Optional[str],
+        model: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        rubric_path: Optional[Path] = None,
+        concurrency: int = 8,
+        max_retries: int = 3,
+        timeout_s: float = 60.0,
+    ):
+        import openai
+
+        if not model:
+            raise ValueError("the OpenAI judge needs a model name (grader.model)")
+        self.model = model
+        self.rubric = Path(rubric_path or default_rubric_path()).read_text(encoding="utf-8")
+        self.concurrency = max(1, concurrency)
+        self.max_retries = max(1, max_retries)
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY", timeout=timeout_s, max_retries=0
+        )
+
+    def _grade_one(self, prompt: str) -> Optional[Grades]:
+        last_error = None
+        for _ in range(self.max_retries):
+            try:
+                reply = self.client.chat.completions.create(
+                    model=self.model,
+                    messages=[{"role": "user", "content": prompt}],
+                    temperature=0.0,
+                )
+                grades = parse_grades(reply.choices[0].message.content or "")
+                if grades is not None:
+                    return grades
+                last_error = "reply held no valid grades"
+            except Exception as exc:  # network, HTTP status, malformed reply: retried, then given up
+                last_error = f"{type(exc).__name__}: {exc}"
+        logger.warning("judge gave no grades after %d tries (%s)", self.max_retries, last_error)
+        return None
+
+    def grade(self, texts: Sequence[str], rows: Sequence[dict]) -> list[Optional[Grades]]:
+        prompts = [render_rubric(self.rubric, t, r) for t, r in zip(texts, rows, strict=True)]
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self._grade_one, prompts))
+
+
+class LocalModelGrader:
+    """A local causal LM (a transformers folder) prompted with the rubric, greedy decoding."""
+
+    name = "local"
+
+    def __init__(self, model_path: str, rubric_path: Optional[Path] = None, max_new_tokens: int = 96, device=None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.rubric = Path(rubric_path or default_rubric_path()).read_text(encoding="utf-8")
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self.model = AutoModelForCausalLM.from_pretrained(model_path)
+        if device is not None:
+            self.model.to(device)
+        self.model.eval()
+        self.max_new_tokens = max_new_tokens
+
+    def grade(self, texts: Sequence[str], rows: Sequence[dict]) -> list[Optional[Grades]]:
+        out = []
+        for text, row in zip(texts, rows, strict=True):
+            prompt = render_rubric(self.rubric, text, row)
+            ids = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
+            ids = {k: v.to(self.model.device) for k, v in ids.items()}
+            with self.torch.no_grad():
+                generated = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False)
+            reply = self.tokenizer.decode(generated[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+            out.append(parse_grades(reply))
+        return out
+
+
+def make_grader(cfg) -> object:
+    """The grader a ``GraderConfig`` describes."""
+    if cfg.kind == "offline":
+        return OfflineGrader()
+    if cfg.kind == "openai":
+        return OpenAIJudgeGrader(
+            cfg.base_url, cfg.model, cfg.api_key_env, cfg.rubric_prompt, cfg.concurrency, cfg.max_retries, cfg.timeout_s
+        )
+    if cfg.kind == "local":
+        if not cfg.model:
+            raise ValueError("the local grader needs grader.model (a transformers model folder)")
+        return LocalModelGrader(cfg.model, cfg.rubric_prompt, cfg.max_new_tokens)
+    raise ValueError(f"unknown grader kind {cfg.kind!r}")

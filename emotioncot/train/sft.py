@@ -1,0 +1,128 @@
+"""``emotioncot train sft``: supervised fine-tuning on an export's SFT view, with TRL's SFTTrainer.
+
+Text policy: prompt/completion pairs (loss on the assistant turn only). Audio policy: the raw chat and the
+undecoded audio go to ``AudioSFTCollator``, which renders, encodes audio and masks the prompt in the labels.
+Checkpoints go to ``OUT/checkpoint-N``; a rerun on the same OUT resumes from the last one; the final model
+(and tokenizer/processor) is saved in OUT itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Optional
+
+from emotioncot.train.config import TrainConfig
+
+logger = logging.getLogger("emotioncot.train.sft")
+
+
+class AudioSFTCollator:
+    """Batches of ``{"messages", "audio"}`` -> input_ids, attention_mask, labels (prompt and padding = -100),
+    input_features, feature_attention_mask."""
+
+    def __init__(self, adapter, max_length: Optional[int] = None):
+        self.adapter = adapter
+        self.max_length = max_length
+
+    def __call__(self, examples: list[dict]) -> dict:
+        prompts = [self.adapter.render(ex["messages"][:-1], add_generation_prompt=True) for ex in examples]
+        fulls = [self.adapter.render(ex["messages"], add_generation_prompt=False) for ex in examples]
+        for p, f in zip(prompts, fulls):
+            if not f.startswith(p):
+                raise ValueError("the chat template does not render the prompt as a prefix of the full chat")
+        cells = [ex["audio"] for ex in examples]
+        batch = self.adapter.encode(fulls, cells, padding_side="right")
+        prompt_lengths = self.adapter.encode(prompts, cells, padding_side="right")["attention_mask"].sum(dim=1)
+        labels = batch["input_ids"].clone()
+        labels[batch["attention_mask"] == 0] = -100
+        for i, n in enumerate(prompt_lengths.tolist()):
+            labels[i, :n] = -100
+        batch["labels"] = labels
+        if self.max_length:
+            for key in ("input_ids", "attention_mask", "labels"):
+                batch[key] = batch[key][:, : self.max_length]
+        return dict(batch)
+
+
+def last_checkpoint(output_dir: Path) -> Optional[str]:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not Path(output_dir).is_dir():
+        return None
+    return get_last_checkpoint(str(output_dir))
+
+
+def run_sft(
+    data_dir: Path,
+    model_path: str,
+    output_dir: Path,
+    cfg: Optional[TrainConfig] = None,
+    kind: str = "auto",
+    resume: str = "auto",
+    split: str = "train",
+) -> dict:
+    """Train; return a summary (steps, loss, where the model is). ``resume``: auto (last checkpoint in
+    ``output_dir`` if any), never, or a checkpoint folder."""
+    from trl import SFTConfig as TRLSFTConfig
+    from trl import SFTTrainer
+
+    from emotioncot.train.data import load_split, prepare_audio, prepare_text_sft
+    from emotioncot.train.policies import load_policy
+
+    cfg = cfg or TrainConfig()
+    s = cfg.sft
+    output_dir = Path(output_dir)
+    policy = load_policy(model_path, cfg.policy, kind)
+    ds = load_split(data_dir, split)
+    audio = policy.kind == "audio"
+    args = TRLSFTConfig(
+        output_dir=str(output_dir),
+        learning_rate=s.learning_rate,
+        num_train_epochs=s.num_train_epochs,
+        max_steps=s.max_steps,
+        per_device_train_batch_size=s.per_device_train_batch_size,
+        gradient_accumulation_steps=s.gradient_accumulation_steps,
+        warmup_steps=s.warmup_ratio,  # a float < 1 is a ratio of the total steps in transformers 5
+        logging_steps=s.logging_steps,
+        save_steps=s.save_steps,
+        save_total_limit=s.save_total_limit,
+        seed=s.seed,
+        max_length=s.max_length,
+        use_cpu=cfg.use_cpu,
+        report_to=cfg.report_to,
+        remove_unused_columns=not audio,
+        dataset_kwargs={"skip_prepare_dataset": True} if audio else None,
+        disable_tqdm=False,
+    )
+    if audio:
+        train_ds = prepare_audio(ds, with_sft=True)
+        collator = AudioSFTCollator(policy.adapter, s.max_length)
+    else:
+        train_ds = prepare_text_sft(ds)
+        collator = None
+    trainer = SFTTrainer(
+        model=policy.model,
+        args=args,
+        train_dataset=train_ds,
+        processing_class=policy.processing_class if not audio else policy.tokenizer,
+        data_collator=collator,
+    )
+    checkpoint = last_checkpoint(output_dir) if resume == "auto" else (None if resume == "never" else resume)
+    if checkpoint:
+        logger.warning("resuming SFT from %s", checkpoint)
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model(str(output_dir))
+    policy.processing_class.save_pretrained(str(output_dir))
+    summary = {
+        "stage": "sft",
+        "policy": policy.kind,
+        "global_step": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        "train_runtime_s": result.metrics.get("train_runtime"),
+        "resumed_from": checkpoint,
+        "output": str(output_dir),
+    }
+    (output_dir / "emotioncot_train.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary
