@@ -52,6 +52,11 @@ def validate_path(path: Path, check_audio: bool = False) -> dict:
     """A report: ``problems`` (each with ``code``, ``message``), counts, class balance. ``ok`` only if no problem."""
     problems: list[dict] = []
     rows, kind = _records_from(path)
+    if rows and "task" in rows[0] and "answer" in rows[0]:
+        # A prosody task dataset (`emotioncot prosody-tasks`): its own row model and checks.
+        from emotioncot.prosody.schema import validate_task_rows
+
+        return validate_task_rows(rows, str(path), kind)
     records = []
     for i, raw in enumerate(rows):
         row = _as_record(raw)

@@ -35,7 +35,12 @@ class Change:
     tempo: float = 1.0
 
     def as_dict(self) -> dict:
-        return {"semitones": round(self.semitones, 3), "gain_db": round(self.gain_db, 3), "tempo": round(self.tempo, 4)}
+        """Rounded; a value that could not be measured (NaN) is None."""
+
+        def r(x: float, n: int):
+            return None if x is None or not np.isfinite(x) else round(float(x), n)
+
+        return {"semitones": r(self.semitones, 3), "gain_db": r(self.gain_db, 3), "tempo": r(self.tempo, 4)}
 
 
 @dataclass

@@ -42,6 +42,29 @@ class WorldAnalysis:
         return np.arange(len(self.f0)) * self.frame_period_ms / 1000.0
 
 
+class Source:
+    """One utterance ready for resynthesis: its analysis, done once, and its unchanged resynthesis (the
+    reference every version is set and measured against), made on first use."""
+
+    def __init__(self, analysis: WorldAnalysis):
+        self.analysis = analysis
+        self._reference: np.ndarray | None = None
+        self._level: float | None = None
+        self.cache: dict = {}
+
+    @property
+    def reference(self) -> np.ndarray:
+        if self._reference is None:
+            self._reference = synthesize(self.analysis)
+        return self._reference
+
+    @property
+    def reference_level_db(self) -> float:
+        if self._level is None:
+            self._level = active_level_db(self.reference, self.analysis.sr)
+        return self._level
+
+
 def resample(y: np.ndarray, sr: int, target_sr: int | None) -> tuple[np.ndarray, int]:
     """Polyphase resampling to ``target_sr`` (None or equal rate: unchanged)."""
     if not target_sr or target_sr == sr:
@@ -95,12 +118,17 @@ def _stretch(analysis: WorldAnalysis, tempo: float) -> tuple[np.ndarray, np.ndar
     return np.ascontiguousarray(f0_out), np.ascontiguousarray(np.exp(log_sp)), np.ascontiguousarray(ap_out)
 
 
-def smooth_window(times: np.ndarray, start_s: float, end_s: float, ramp_s: float = 0.03) -> np.ndarray:
-    """1 inside [start_s, end_s], 0 outside, raised-cosine ramps of ``ramp_s`` inside the edges."""
+def ramp_length(start_s: float, end_s: float, ramp_s: float = 0.03) -> float:
+    """The ramp used at each edge of an emphasised span (at most a third of the span)."""
+    return min(ramp_s, max(1e-3, (end_s - start_s) / 3))
+
+
+def smooth_window(times: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    """1 inside [start_s, end_s], 0 outside, raised-cosine ramps inside the edges."""
     w = np.zeros_like(times, dtype=np.float64)
     inside = (times >= start_s) & (times <= end_s)
     w[inside] = 1.0
-    ramp_s = min(ramp_s, max(1e-3, (end_s - start_s) / 3))
+    ramp_s = ramp_length(start_s, end_s)
     up = inside & (times < start_s + ramp_s)
     w[up] = 0.5 - 0.5 * np.cos(np.pi * (times[up] - start_s) / ramp_s)
     down = inside & (times > end_s - ramp_s)
@@ -155,13 +183,14 @@ def set_level(y: np.ndarray, sr: int, target_dbfs: float) -> np.ndarray:
     return (y * 10.0 ** ((target_dbfs - active_level_db(y, sr)) / 20.0)).astype(np.float32)
 
 
-def fit_headroom(clips: list[np.ndarray], peak: float = 0.89) -> list[np.ndarray]:
-    """Scale a set of clips by one common factor so that none clips (relative levels are kept)."""
+def fit_headroom(clips: list[np.ndarray], peak: float = 0.89) -> tuple[list[np.ndarray], float]:
+    """Scale a set of clips by one common factor so that none clips (relative levels are kept); return
+    the clips and the factor in dB (0 when nothing had to change)."""
     top = max(float(np.max(np.abs(c))) for c in clips)
     if top <= peak:
-        return clips
+        return clips, 0.0
     g = peak / top
-    return [(c * g).astype(np.float32) for c in clips]
+    return [(c * g).astype(np.float32) for c in clips], float(20 * np.log10(g))
 
 
 def join(clips: list[np.ndarray], sr: int, silence_s: float) -> np.ndarray:
