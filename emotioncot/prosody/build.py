@@ -69,7 +69,7 @@ def plan(records: list[dict], config: ProsodyConfig) -> tuple[dict[str, list[dic
                 split_turn[("compare", split)] += 1
                 item = tasks_compare.plan_item(task, task_turn[(task, split)], config, split)
                 task_turn[(task, split)] += 1
-                per_source[rec["id"]].append({**item, "id": f"{rec['id']}__{task}__{j}"})
+                per_source[rec["id"]].append({**item, "split": split, "id": f"{rec['id']}__{task}__{j}"})
         if "stress" in config.tasks:
             words_used = set()
             for j in range(config.per_utterance):
@@ -81,7 +81,7 @@ def plan(records: list[dict], config: ProsodyConfig) -> tuple[dict[str, list[dic
                     continue
                 words_used.add(item["answer"])
                 task_turn[("stress_word", split)] += 1
-                per_source[rec["id"]].append({**item, "id": f"{rec['id']}__stress_word__{j}"})
+                per_source[rec["id"]].append({**item, "split": split, "id": f"{rec['id']}__stress_word__{j}"})
     return dict(per_source), skipped
 
 
@@ -215,6 +215,8 @@ def balance(items: list[dict], config: ProsodyConfig) -> tuple[list[dict], list[
         counts = {s: Counter(it["balance_key"] for it in task_items if it["split"] == s) for s in splits}
         keys = set().union(*counts.values())
         usable = {k for k in keys if all(counts[s][k] >= config.min_per_answer for s in splits)}
+        if "vocabulary" in task_items[0]:
+            usable &= set(task_items[0]["vocabulary"])
         if len(usable) < 2:
             for it in task_items:
                 dropped.append(_drop(it, f"balance: fewer than two answers reach {config.min_per_answer} items in every split ({dict(sum(counts.values(), Counter()))})"))

@@ -135,7 +135,7 @@ def render(source: world.Source, plan: dict, transcript: str | None, config: Pro
         why = mismatch(intended, got, config)
         if why:
             reasons.append(f"version {i + 1}: {why}")
-    info = {"versions": measured, "headroom_db": round(headroom_db, 3)}
+    info = {"versions": measured, "headroom_db": round(headroom_db, 3), "version_samples": [len(c) for c in clips]}
     if reasons:
         return None, info, "; ".join(reasons)
     return world.join(clips, sr, config.join_silence_s), info, None

@@ -15,7 +15,7 @@ import numpy as np
 from emotioncot.config import ProsodyConfig
 from emotioncot.prosody import world
 from emotioncot.prosody.questions import position_bucket, words_of
-from emotioncot.prosody.verify import emphasis_mismatch, frame_power, span_change
+from emotioncot.prosody.verify import emphasis_mismatch, frame_power, pitch_track, span_change
 
 BUCKETS = ("start", "middle", "end")
 MIN_WORD_S = 0.12
@@ -109,9 +109,11 @@ def render(source: world.Source, plan: dict, config: ProsodyConfig) -> tuple[np.
     st, gain = config.stress_semitones, config.stress_gain_db
     ramp = world.ramp_length(start, end)
     envelope_gain = gain
+    if "pitch_track" not in source.cache:
+        source.cache["pitch_track"] = pitch_track(reference, sr)
     for attempt in range(2):
         version = world.synthesize(source.analysis, emphasis=(start, end, st, envelope_gain))
-        inside, outside = span_change(reference, version, sr, start + ramp, end - ramp)
+        inside, outside = span_change(reference, version, sr, start + ramp, end - ramp, source.cache["pitch_track"])
         if attempt == 0 and not np.isnan(inside.gain_db):
             envelope_gain += gain - inside.gain_db
     measured = {"word": inside.as_dict(), "rest": outside.as_dict(), "envelope_gain_db": round(envelope_gain, 3)}

@@ -155,7 +155,7 @@ def frame_power(y: np.ndarray, sr: int) -> np.ndarray:
     return np.mean(frames**2, axis=1)
 
 
-def span_change(reference: np.ndarray, version: np.ndarray, sr: int, start_s: float, end_s: float) -> tuple[Change, Change]:
+def span_change(reference: np.ndarray, version: np.ndarray, sr: int, start_s: float, end_s: float, reference_f0: np.ndarray | None = None) -> tuple[Change, Change]:
     """Pitch and level change of ``version`` against ``reference`` (same length) inside and outside a span.
 
     Pitch: median over frames voiced in both of the per-frame semitone difference. Level: ratio of the
@@ -163,7 +163,8 @@ def span_change(reference: np.ndarray, version: np.ndarray, sr: int, start_s: fl
     """
     if len(reference) != len(version):
         raise ValueError("span_change needs two clips of the same length")
-    f_ref, f_ver = pitch_track(reference, sr), pitch_track(version, sr)
+    f_ref = reference_f0 if reference_f0 is not None else pitch_track(reference, sr)
+    f_ver = pitch_track(version, sr)
     p_ref, p_ver = frame_power(reference, sr), frame_power(version, sr)
     n = min(len(f_ref), len(p_ref))
     t = (np.arange(n) + 0.5) * FRAME_S
