@@ -259,3 +259,15 @@ def test_cli_attributes_only(demo_build, tmp_path):
     assert bad.exit_code != 0 and "does not exist" in bad.output
     bad = CliRunner().invoke(app, ["prosody-tasks", "--data", str(demo_build), "--out", str(out), "--tasks", "rhythm"])
     assert bad.exit_code != 0 and "unknown task families" in bad.output
+
+
+def test_interrupted_run_redoes_only_unfinished_utterances(task_build, small_source):
+    """A journal cut short by a kill (two utterances missing, a torn last line) is completed on rerun."""
+    out, summary, cfg = task_build
+    journal = out / "work" / "journal.jsonl"
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(lines[:-2]) + lines[-1][: len(lines[-1]) // 2])
+    again = build_tasks(small_source, out, cfg, progress=False)
+    assert journal.read_text().count("\n") == len(lines)
+    assert again["splits"] == summary["splits"]
+    assert again["tasks"] == summary["tasks"]

@@ -8,7 +8,6 @@ encoded or decoded through ``datasets`` (its audio codec needs torchcodec, which
 from __future__ import annotations
 
 import io
-import json
 import shutil
 from pathlib import Path
 

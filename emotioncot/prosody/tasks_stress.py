@@ -15,6 +15,7 @@ import numpy as np
 from emotioncot.config import ProsodyConfig
 from emotioncot.prosody import world
 from emotioncot.prosody.questions import position_bucket, words_of
+from emotioncot.prosody.tasks_compare import deal
 from emotioncot.prosody.verify import emphasis_mismatch, frame_power, pitch_track, span_change
 
 BUCKETS = ("start", "middle", "end")
@@ -65,7 +66,6 @@ def candidates(record: dict) -> list[dict] | str:
 def plan_item(record: dict, k: int, config: ProsodyConfig, split: str = "") -> dict | str:
     """The k-th stress item of a split: target word from the bucket dealt to k (the next bucket if the
     sentence has no candidate word there)."""
-    from emotioncot.prosody.tasks_compare import deal
 
     cands = candidates(record)
     if isinstance(cands, str):
