@@ -82,7 +82,7 @@ class ProsodyConfig(_Section):
     tolerance_tempo: float = 0.03
     balance_tolerance: float = 0.05  # most frequent answer at most this much above the rarest, per task
     min_per_answer: int = 2  # an answer rarer than this is left out of its task (it cannot be balanced)
-    max_source_s: float = 10.0  # longer utterances make too long a comparison set for speech LLMs
+    max_source_s: float = 8.0  # keeps a three-version item under 30 s, the audio window of Whisper-style encoders
     min_source_s: float = 0.5
     embed_audio: bool = False  # also store unmodified clips as bytes (generated clips always are)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
