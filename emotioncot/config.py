@@ -101,6 +101,31 @@ class ExportConfig(_Section):
     shard_max_mb: float = 256.0
 
 
+class ProsodyConfig(_Section):
+    """Prosody-perception task data (``emotioncot prosody-tasks``); see docs/prosody_tasks.md."""
+
+    tasks: tuple[str, ...] = ("attributes", "compare", "stress")
+    per_utterance: int = 2  # compare (and stress) items made from each source utterance
+    sample_rate: int = 16000  # generated audio is resampled to this rate (speech LLM front ends use 16 kHz)
+    f0_method: Literal["harvest", "dio"] = "harvest"
+    frame_period_ms: float = 5.0
+    semitone_steps: tuple[float, ...] = (2.0, 3.0, 4.0)
+    gain_db_steps: tuple[float, ...] = (3.0, 4.5, 6.0)
+    tempo_ratios: tuple[float, ...] = (1.15, 1.2, 1.3)
+    join_silence_s: float = 0.6
+    stress_semitones: float = 3.0
+    stress_gain_db: float = 5.0
+    tolerance_semitones: float = 0.5
+    tolerance_db: float = 0.5
+    tolerance_tempo: float = 0.03
+    balance_tolerance: float = 0.05  # most frequent answer at most this much above the rarest, per task
+    min_per_answer: int = 2  # an answer rarer than this is left out of its task (it cannot be balanced)
+    max_source_s: float = 8.0  # keeps a three-version item under 30 s, the audio window of Whisper-style encoders
+    min_source_s: float = 0.5
+    embed_audio: bool = False  # also store unmodified clips as bytes (generated clips always are)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+
+
 class BuildConfig(_Section):
     """Everything a build depends on. Parts of it key each stage's cached results."""
 
@@ -111,6 +136,7 @@ class BuildConfig(_Section):
     filter: FilterConfig = Field(default_factory=FilterConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    prosody: ProsodyConfig = Field(default_factory=ProsodyConfig)
 
     def public_dict(self) -> dict:
         """The config as recorded in build.json: paths as text; secrets are never in the model (only the

@@ -92,6 +92,11 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
     problems: list[dict] = []
     warnings: list[dict] = []
     raw_rows, kind, base, audio_bytes = _rows_from(path)
+    if raw_rows and "task" in raw_rows[0] and "answer" in raw_rows[0]:
+        # A prosody task dataset (`emotioncot prosody-tasks`): its own row model and checks.
+        from emotioncot.prosody.schema import validate_task_rows
+
+        return validate_task_rows(raw_rows, str(path), kind)
     rows = [_as_record(r) for r in raw_rows]
 
     for i, row in enumerate(rows):
