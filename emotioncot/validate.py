@@ -96,7 +96,9 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         # A prosody task dataset (`emotioncot prosody-tasks`): its own row model and checks.
         from emotioncot.prosody.schema import validate_task_rows
 
-        return validate_task_rows(raw_rows, str(path), kind)
+        report = validate_task_rows(raw_rows, str(path), kind)
+        report.setdefault("warnings", [])
+        return report
     rows = [_as_record(r) for r in raw_rows]
 
     for i, row in enumerate(rows):

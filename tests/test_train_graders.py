@@ -23,9 +23,11 @@ def demo_rows(demo_build):
 
 def test_level_claims_nearest_attribute():
     claims = level_claims("The pitch sits high while the delivery is soft and quiet, and a rapid tempo.")
-    assert claims == {"pitch": ["high"], "energy": ["low", "low"], "speed": ["fast"]}
-    assert level_claims("a low pitch and high energy")["pitch"] == ["low"]
-    assert level_claims("a low pitch and high energy")["energy"] == ["high"]
+    assert claims == {"pitch": [{"high"}], "energy": [{"low"}, {"low"}], "speed": [{"fast"}]}
+    assert level_claims("a low pitch and high energy")["pitch"] == [{"low"}]
+    assert level_claims("a low pitch and high energy")["energy"] == [{"high"}]
+    # negation is read, as in the quality filter: "not particularly fast" allows slow or normal
+    assert level_claims("The tempo is not particularly fast.")["speed"] == [{"slow", "normal"}]
 
 
 def test_offline_grader_rewards_grounded_rationales(demo_rows):

@@ -99,3 +99,24 @@ def test_template_needs_the_gold_label():
         write_template({"id": "x", "transcript": "hi"}, "blind")
     with pytest.raises(ValueError, match="unknown emotion"):
         write_rationale({"id": "x"}, "bored")
+
+
+def test_every_level_the_template_states_is_read_back_by_the_grounding_reader():
+    """The offline writer and the quality filter (and the offline grader) share one reading of the text:
+    whatever level the template writes for pitch, energy and speed must be read back as exactly that level."""
+    from itertools import product
+
+    from emotioncot.filter.grounding import level_statements
+    from emotioncot.taxonomy import EMOTIONS
+
+    unread = []
+    for emotion in EMOTIONS:
+        for i, (p, e, s) in enumerate(product(("low", "normal", "high"), ("low", "normal", "high"), ("slow", "normal", "fast"))):
+            for k in range(4):
+                record = dict(id=f"r{i}-{k}-{emotion}", pitch_level=p, energy_level=e, speed_level=s,
+                              transcript="Kids are talking by the door.", gender="Female")
+                said = level_statements(write_rationale(record, emotion))
+                for aspect, level in (("pitch", p), ("energy", e), ("speed", s)):
+                    if not said[aspect] or not all(level in allowed for allowed in said[aspect]):
+                        unread.append((record["id"], aspect, level, said[aspect]))
+    assert unread == []

@@ -361,17 +361,30 @@ def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
 # ---------------------------------------------------------------- the check
 
 
-def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict", skip_generic: bool = True) -> list[tuple[str, str]]:
-    """(code, explanation) for every statement of the rationale that contradicts the record."""
-    text = think_part(record.get("cot_analysis") or "")
-    masked = mask_quotes(text)
-    problems: list[tuple[str, str]] = []
+def _claims(masked: str, skip_generic: bool = True) -> tuple[list[Claim], list[tuple[str, bool, str]]]:
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
     for sentence in sentences(masked):
         for clause in clauses(sentence):
             level_claims.extend(_level_claims(clause, skip_generic))
             intonation.extend(_intonation_claims(clause, skip_generic))
+    return level_claims, intonation
+
+
+def level_statements(text: str, skip_generic: bool = True) -> dict[str, list[frozenset]]:
+    """What a rationale says about pitch, energy and speed: per aspect, for each statement, the set of record
+    levels it allows. ``level_statements("The pitch sits high")["pitch"] == [frozenset({"high"})]``.
+    The same reader serves the filter and the training graders."""
+    claims, _ = _claims(mask_quotes(think_part(text or "")), skip_generic)
+    return {aspect: [c.allowed for c in claims if c.aspect == aspect] for aspect in ("pitch", "energy", "speed")}
+
+
+def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict", skip_generic: bool = True) -> list[tuple[str, str]]:
+    """(code, explanation) for every statement of the rationale that contradicts the record."""
+    text = think_part(record.get("cot_analysis") or "")
+    masked = mask_quotes(text)
+    problems: list[tuple[str, str]] = []
+    level_claims, intonation = _claims(masked, skip_generic)
 
     for aspect in ("pitch", "energy", "speed"):
         if aspect not in aspects:

@@ -58,30 +58,6 @@ def _scale(fraction: float) -> float:
 # --- offline grader -------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-# Words that say an attribute is being discussed.
-_ATTRIBUTE_WORDS = {
-    "pitch": {"pitch", "pitched", "f0"},
-    "energy": {"energy", "loud", "loudness", "quiet", "volume", "intensity", "forceful"},
-    "speed": {"rate", "tempo", "pace", "paced", "speed", "quickly", "slowly"},
-}
-# Level words per attribute (a word may serve several attributes; it is read for the nearest attribute word).
-_LEVEL_WORDS = {
-    "pitch": {
-        "high": {"high", "higher", "raised", "elevated"},
-        "low": {"low", "lower", "lowered", "deep"},
-        "normal": {"typical", "moderate", "usual", "normal", "average", "ordinary"},
-    },
-    "energy": {
-        "high": {"high", "loud", "forceful", "strong", "intense", "powerful"},
-        "low": {"low", "soft", "quiet", "subdued", "weak", "faint"},
-        "normal": {"moderate", "ordinary", "normal", "typical", "average"},
-    },
-    "speed": {
-        "fast": {"fast", "quick", "quickly", "rapid", "hurried", "brisk"},
-        "slow": {"slow", "slowly", "unhurried", "drawn", "leisurely"},
-        "normal": {"normal", "ordinary", "steady", "moderate", "typical", "average"},
-    },
-}
 _LEVEL_COLUMNS = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
 _STOPWORDS = set(
     "the a an and or but of to in on at for with by from this that these those is are was were be been it its "
@@ -91,27 +67,13 @@ _EMOTION_WORDS = {alias: emotion for emotion, aliases in EMOTION_ALIASES.items()
 _EMOTION_WORDS.update({"contempt": "contempt or disgust", "disgust": "contempt or disgust"})
 
 
-def level_claims(reasoning: str) -> dict[str, list[str]]:
-    """The levels a rationale claims per attribute: each level word is read for the nearest attribute word of
-    its clause. ``"the pitch sits high, and a slow tempo"`` -> ``{"pitch": ["high"], "energy": [], "speed": ["slow"]}``.
-    """
-    claims: dict[str, list[str]] = {a: [] for a in _ATTRIBUTE_WORDS}
-    for clause in re.split(r"[.;:!?,()]|\bwhile\b|\bbut\b|\bwhereas\b", reasoning.lower()):
-        words = _WORD.findall(clause)
-        anchors = [(i, a) for i, w in enumerate(words) for a, vocab in _ATTRIBUTE_WORDS.items() if w in vocab]
-        if not anchors:
-            continue
-        for i, w in enumerate(words):
-            candidates = [
-                (abs(i - j), a, level)
-                for j, a in anchors
-                for level, vocab in _LEVEL_WORDS[a].items()
-                if w in vocab
-            ]
-            if candidates:
-                _, attribute, level = min(candidates)
-                claims[attribute].append(level)
-    return claims
+def level_claims(reasoning: str) -> dict[str, list[frozenset]]:
+    """Per attribute (pitch, energy, speed), the set of levels each statement of the reasoning allows, read by
+    the same grounding reader as the quality filter (negation and hedging included).
+    ``level_claims("a low pitch and high energy")["pitch"] == [frozenset({"low"})]``."""
+    from emotioncot.filter.grounding import level_statements
+
+    return level_statements(reasoning)
 
 
 def _content_words(text: str) -> set[str]:
@@ -157,9 +119,9 @@ class OfflineGrader:
             said = claims[attribute]
             if not said:
                 scores.append(0.5)
-            elif all(s == measured for s in said):
+            elif all(measured in allowed for allowed in said):
                 scores.append(1.0)
-            elif measured not in said:
+            elif not any(measured in allowed for allowed in said):
                 scores.append(0.0)
             else:
                 scores.append(0.5)
@@ -178,7 +140,7 @@ class OfflineGrader:
         else:
             consistent = 1.0 if answer is not None and named[-1] == answer else 0.0
         claims = level_claims(reasoning)
-        cues = sum(1 for a in _ATTRIBUTE_WORDS if claims[a]) / len(_ATTRIBUTE_WORDS)
+        cues = sum(1 for said in claims.values() if said) / len(claims)
         transcript_words = _content_words(row.get("transcript") or "")
         if transcript_words:
             content = len(transcript_words & _content_words(reasoning)) / len(transcript_words)

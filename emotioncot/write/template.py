@@ -16,7 +16,7 @@ import random
 
 from emotioncot.taxonomy import EMOTIONS
 
-PROMPT_ID = "template-v2"
+PROMPT_ID = "template-v3"
 
 _AGE = {"Child": "child", "Teenager": "teenage", "Young Adult": "young adult", "Middle-aged": "middle-aged",
         "Elderly": "elderly"}
@@ -82,13 +82,13 @@ _PITCH = [
 ]
 _ENERGY = [
     "The loudness is {w}{num}.",
-    "In terms of energy, the delivery is {w}{num}.",
-    "Vocal energy comes across as {w}{num}.",
+    "Its energy level is {w}{num}.",
+    "Vocal energy sounds {w}{num}.",
 ]
 _SPEED = [
     "The tempo is {w}{num}.",
     "The words come at a {w} pace{num}.",
-    "As for speaking rate, it is {w}{num}.",
+    "The speaking rate is {w}{num}.",
 ]
 _CONTENT = {
     "?": ["The sentence is phrased as a question, which the listener weighs after the voice.",
