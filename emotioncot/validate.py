@@ -150,10 +150,10 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         if not file.exists():
             problems.append({"code": "audio_missing", "id": _row_id(r, i), "message": f"audio file {file} does not exist"})
         elif check_audio:
-            from emotioncot.audio.io import AudioError, read_audio
+            from emotioncot.audio.io import AudioError, read_audio, record_channel
 
             try:
-                read_audio(file, r.get("start_s"), r.get("end_s"))
+                read_audio(file, r.get("start_s"), r.get("end_s"), channel=record_channel(r))
             except (AudioError, OSError, ValueError) as exc:
                 problems.append({"code": "audio_undecodable", "id": _row_id(r, i), "message": f"{file}: {exc}"})
 

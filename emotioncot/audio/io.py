@@ -67,10 +67,28 @@ def _av_info(path: Path) -> AudioInfo:
         raise AudioError(f"{path}: not a readable audio file ({exc})") from None
 
 
+def record_channel(record: dict) -> int | None:
+    """The channel an utterance lives on, for recordings with one speaker per channel (``meta["channel"]``)."""
+    meta = record.get("meta") or {}
+    if isinstance(meta, str):  # JSON text in stage tables and exports
+        import json
+
+        meta = json.loads(meta) if meta else {}
+    channel = meta.get("channel")
+    return int(channel) if channel is not None else None
+
+
+def read_record_audio(record: dict) -> tuple[np.ndarray, int]:
+    """The mono samples of one utterance record: its segment, on its own channel where it has one."""
+    return read_audio(record["audio_path"], record.get("start_s"), record.get("end_s"), channel=record_channel(record))
+
+
 def read_audio(
-    path: str | Path, start_s: float | None = None, end_s: float | None = None, mono: bool = True
+    path: str | Path, start_s: float | None = None, end_s: float | None = None, mono: bool = True,
+    channel: int | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Samples as float32 in [-1, 1] (mono: channel mean) and the sample rate."""
+    """Samples as float32 in [-1, 1] and the sample rate. ``channel`` picks one channel (a conversation
+    recorded with one speaker per channel, as in Expresso); otherwise ``mono`` averages the channels."""
     path = Path(path)
     if not path.exists():
         raise AudioError(f"{path}: file does not exist")
@@ -90,7 +108,11 @@ def read_audio(
         data, rate = _av_read(path, start_s, end_s)
     if data.size == 0:
         raise AudioError(f"{path}: no samples" + (f" between {start_s} s and {end_s} s" if start_s or end_s else ""))
-    if mono:
+    if channel is not None:
+        if not 0 <= channel < data.shape[1]:
+            raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
+        data = data[:, channel]
+    elif mono:
         data = data.mean(axis=1)
     return np.ascontiguousarray(data, dtype=np.float32), int(rate)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, read_audio
+from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, read_audio, record_channel
 
 # Sample formats copied through unchanged when a segment is cut from a soundfile-readable file.
 # (24-bit samples come left-aligned in int32 and go back to 24 bits unchanged.)
@@ -25,14 +25,16 @@ _EXACT_SUBTYPES = {"PCM_16": "int16", "PCM_24": "int32", "PCM_32": "int32", "FLO
 
 
 def is_segment(record: dict) -> bool:
-    return record.get("start_s") is not None or record.get("end_s") is not None
+    """A part of a file: a time span, or one channel of a recording with a speaker per channel."""
+    return record.get("start_s") is not None or record.get("end_s") is not None or record_channel(record) is not None
 
 
 def audio_cell(record: dict, embed: bool) -> dict:
     """The Audio storage dict of ``record`` (raises ``AudioError`` naming the file when it cannot be read)."""
     path = Path(record["audio_path"])
     if is_segment(record):
-        return {"bytes": cut_segment_wav(path, record.get("start_s"), record.get("end_s")), "path": _segment_name(record)}
+        wav = cut_segment_wav(path, record.get("start_s"), record.get("end_s"), record_channel(record))
+        return {"bytes": wav, "path": _segment_name(record)}
     if not embed:
         # A reference to a file that is gone would be a broken row (and ``save_to_disk`` stats the files).
         if not path.is_file():
@@ -52,9 +54,10 @@ def _segment_name(record: dict) -> str:
     return f"{safe}.wav"
 
 
-def cut_segment_wav(path: Path, start_s: float | None, end_s: float | None) -> bytes:
-    """The samples between ``start_s`` and ``end_s`` as WAV bytes, in the source's own sample format
-    where soundfile reads the source (same frame arithmetic as ``read_audio``), float32 otherwise."""
+def cut_segment_wav(path: Path, start_s: float | None, end_s: float | None, channel: int | None = None) -> bytes:
+    """The samples between ``start_s`` and ``end_s`` (of one ``channel``, or all) as WAV bytes, in the source's
+    own sample format where soundfile reads the source (same frame arithmetic as ``read_audio``), float32
+    otherwise."""
     path = Path(path)
     buf = io.BytesIO()
     if path.suffix.lower() in _SOUNDFILE_EXT and path.exists():
@@ -71,9 +74,17 @@ def cut_segment_wav(path: Path, start_s: float | None, end_s: float | None) -> b
             raise AudioError(f"{path}: not a readable audio file ({exc})") from None
         if data.size == 0:
             raise AudioError(f"{path}: no samples between {start_s} s and {end_s} s")
+        if channel is not None:
+            if not 0 <= channel < data.shape[1]:
+                raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
+            data = data[:, [channel]]
         sf.write(buf, data, rate, format="WAV", subtype=subtype)
     else:
         data, rate = read_audio(path, start_s, end_s, mono=False)
+        if channel is not None:
+            if not 0 <= channel < data.shape[1]:
+                raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
+            data = data[:, [channel]]
         sf.write(buf, data, rate, format="WAV", subtype="FLOAT")
     return buf.getvalue()
 

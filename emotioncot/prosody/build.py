@@ -118,12 +118,12 @@ def generate_source(rec: dict, items: list[dict], config: ProsodyConfig, clip_di
     Returns {"items": [...], "drops": [...]}; never raises for a bad clip (its items are dropped)."""
     import soundfile as sf
 
-    from emotioncot.audio.io import read_audio
+    from emotioncot.audio.io import read_record_audio
     from emotioncot.prosody import world
 
     base = _source_fields(rec)
     try:
-        y, sr = read_audio(rec["audio_path"], rec.get("start_s"), rec.get("end_s"))
+        y, sr = read_record_audio(rec)
         y, sr = world.resample(y, sr, config.sample_rate)
         source = world.Source(world.analyze(y, sr, config.frame_period_ms, config.f0_method))
     except Exception as exc:  # one bad clip never stops the run

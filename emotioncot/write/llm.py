@@ -110,9 +110,9 @@ def _with_audio(messages: list[dict], record: dict) -> list[dict]:
     """The user message with the clip attached as a base64 WAV ``input_audio`` part."""
     import soundfile as sf
 
-    from emotioncot.audio.io import read_audio
+    from emotioncot.audio.io import read_record_audio
 
-    samples, rate = read_audio(record["audio_path"], record.get("start_s"), record.get("end_s"))
+    samples, rate = read_record_audio(record)
     buf = io.BytesIO()
     sf.write(buf, samples, rate, format="WAV", subtype="PCM_16")
     part = {"type": "input_audio", "input_audio": {"data": base64.b64encode(buf.getvalue()).decode(), "format": "wav"}}
