@@ -51,7 +51,7 @@ def render(text: str, language: str | None):
     (character offset in ``text``, start time in s): eSpeak may read one written token as several
     words ("etc." -> "et cetera"), so callers match events to their tokens by text position."""
     engine = ESpeak.get()
-    synth = engine.synthesize(text, voice_for(language), rate=175, pitch=50, pitch_range=50, volume=100)
+    synth = engine.synthesize(text, voice_for(language), rate=230, pitch=50, pitch_range=50, volume=100)
     # the binding keeps the raw events of the last synthesis; positions are 1-based, in characters
     events = [(pos - 1, ms / 1000.0) for pos, _length, ms in engine._words]
     return synth, events

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 
 from emotioncot.measure.signal import ANALYSIS_SR, HOP, NFFT, WIN
 
@@ -42,11 +43,10 @@ def analyse(y: np.ndarray) -> Frames:
     if n == 0:
         empty = np.zeros(0)
         return Frames(np.zeros((0, NFFT // 2 + 1)), empty, empty, empty)
-    idx = np.arange(WIN)[None, :] + HOP * np.arange(n)[:, None]
-    raw = padded[idx]
-    rms = np.sqrt(np.mean(raw**2, axis=1))
+    raw = np.lib.stride_tricks.sliding_window_view(padded, WIN)[::HOP][:n]
+    rms = np.sqrt(np.einsum("ij,ij->i", raw, raw) / WIN)
     win = _window()
-    spec = np.fft.rfft(raw * win, NFFT)
+    spec = scipy.fft.rfft(raw * win, NFFT, axis=1)
     # scale so that the sum over bins of one frame equals that frame's mean square (Parseval, Hann-corrected)
     power = (np.abs(spec) ** 2) * (2.0 / (np.sum(win**2) * NFFT))
     f = freqs()

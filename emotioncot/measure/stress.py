@@ -25,7 +25,7 @@ from emotioncot.measure import syllables
 from emotioncot.measure.frames import Frames, analyse
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT, prepare
 
-FEATURE_STEP = 2  # DTW on 20 ms frames: 4x fewer cells, word timing error stays well under a syllable
+FEATURE_STEP = 3  # DTW on 30 ms frames: 9x fewer cells than 10 ms; word timing error stays ~20 ms
 
 FUNCTION_WORDS = frozenset(
     """a an the and or but if of at by for with about to from in on into onto up down out over under is am
@@ -68,7 +68,7 @@ def cepstra(frames: Frames, a: int, b: int) -> np.ndarray:
     if n == 0:
         return np.zeros((0, 12))
     p = p[:n].reshape(-1, FEATURE_STEP, p.shape[1]).mean(axis=1)
-    logmel = np.log(p @ _mel_matrix().T + 1e-10)
+    logmel = np.log(np.einsum("ij,kj->ik", p, _mel_matrix()) + 1e-10)  # einsum: no BLAS thread start-up
     c = dct(logmel, type=2, axis=1, norm="ortho")[:, 1:13]
     return c - c.mean(axis=0)
 
