@@ -67,6 +67,17 @@ def vocal_effort(row: dict, level_weight: float) -> float | None:
     return float(alpha + (level_weight * level if level_weight else 0.0))
 
 
+WHISPER_REASON = "unvoiced (whispered) speech: no phonation, so vocal effort is low whatever the level"
+
+
+def whispered(row: dict, config: CalibrateConfig) -> bool:
+    """Clean speech with (almost) no voicing: a whisper. Its alpha ratio is high (breath noise has a flat
+    spectrum) but a listener calls it soft, so it is graded low instead of by alpha ratio."""
+    vf, snr, sp = row.get("voiced_fraction"), row.get("snr_db"), row.get("speech_s")
+    return (valid(vf) and vf < config.min_voiced_fraction and valid(sp) and sp >= config.min_speech_s
+            and (not valid(snr) or snr >= config.min_snr_db) and not row.get("error"))
+
+
 def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> dict:
     """Cut points per group and feature, from rows joining utterance and measurement fields.
     Returns a JSON-able dict (``version``, ``group_by``, ``groups`` ...) for ``apply_thresholds``."""
@@ -88,7 +99,7 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
         for level, (feature, _) in LEVEL_FEATURES.items():
             vals, excluded = [], 0
             for r in group_rows:
-                if check(r, level, config) is not None:
+                if check(r, level, config) is not None or (level == "energy_level" and whispered(r, config)):
                     excluded += 1
                     continue
                 v = vocal_effort(r, weight) if feature == "vocal_effort_db" else r.get(feature)
@@ -143,6 +154,10 @@ def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
         levels: dict = {"id": row["id"], "level_reasons": {}}
         used: list[str] = []
         for level, (feature, names) in LEVEL_FEATURES.items():
+            if level == "energy_level" and whispered(row, cfg):
+                levels[level] = names[0]
+                levels["level_reasons"][level] = WHISPER_REASON  # a rule, not a measurement: say so
+                continue
             why = check(row, level, cfg)
             if why is not None:
                 levels[level] = None

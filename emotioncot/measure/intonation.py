@@ -1,9 +1,12 @@
 """Intonation contour class (the EmotionCoT release vocabulary) with a confidence.
 
 The voiced F0 of the speech span, in semitones re its median, on a time axis normalised to 0..1, is
-fitted by a line and by the best two-piece continuous line (break between 20 % and 80 %). Classes:
+fitted by a line and by the best two-piece continuous line (break between 15 % and 90 %, so a
+terminal rise on the last word counts). Classes:
 flat (little movement), rising / falling (the line explains the contour), rising-falling /
-falling-rising (two opposite pieces of at least 2 st each, clearly better than a line), expressive
+falling-rising (two opposite pieces of at least 2 st each, clearly better than a line; a terminal
+rise of 3 st or more in the last 30 %, the boundary tone of a question, makes it rising or
+falling-rising whatever came before), expressive
 (large movement that neither model explains). ``too_short`` under 0.5 s of speech; ``uncertain`` when
 voicing is too sparse or no class is clearly supported. Confidence grows with the size of the
 movement relative to the fit residual."""
@@ -27,7 +30,7 @@ def _line(x, y):
 
 def _two_piece(x, y):
     best = None
-    for b in np.linspace(0.2, 0.8, 13):
+    for b in np.linspace(0.15, 0.9, 16):  # late breaks catch terminal rises / falls
         A = np.vstack([np.minimum(x - b, 0), np.maximum(x - b, 0), np.ones_like(x)]).T
         coef, *_ = np.linalg.lstsq(A, y, rcond=None)
         res = y - A @ coef
@@ -61,7 +64,17 @@ def classify(f0: np.ndarray, speech: np.ndarray, speech_s: float) -> tuple[str, 
     move = float(np.percentile(st, 95) - np.percentile(st, 5))
     if move < 2.5 and abs(slope) < MOVE_ST:
         return "flat", float(np.clip(1 - move / 3.0, 0.3, 1.0)), details
-    if abs(d1) >= MOVE_ST and abs(d2) >= MOVE_ST and np.sign(d1) != np.sign(d2) and r2 < 0.85 * r1:
+    # a terminal rise (the boundary tone of a question) decides the class whatever came before it
+    tail = st[int(0.7 * len(st)):]
+    low = int(np.argmin(tail))
+    term_rise = float(np.median(st[-4:]) - tail[low])
+    details["terminal_rise_st"] = term_rise
+    if term_rise >= 3.0 and low < len(tail) - 3:
+        before = st[: int(0.7 * len(st)) + low + 1]
+        drop = float(np.median(before[: max(3, len(before) // 3)]) - tail[low])
+        label = "falling-rising" if drop >= MOVE_ST else "rising"
+        conf = term_rise / (term_rise + 2 * r2 + 1e-9)
+    elif abs(d1) >= MOVE_ST and abs(d2) >= MOVE_ST and np.sign(d1) != np.sign(d2) and r2 < 0.85 * r1:
         label = "rising-falling" if d1 > 0 else "falling-rising"
         effect = min(abs(d1), abs(d2))
         conf = effect / (effect + 2 * r2 + 1e-9)
