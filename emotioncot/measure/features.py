@@ -79,10 +79,7 @@ def measure_signal(
     out["pause_total_s"] = round(float(sum(b - a for a, b in act.pauses)), 3)
     out["snr_db"] = act.snr_db
     out["energy_dbfs"] = energy.active_level_dbfs(frames, speech)
-    voiced_speech = speech & (f0_raw > 0)
-    # alpha ratio over voiced speech (eGeMAPS convention: the voice source, not fricatives or noise);
-    # unvoiced (whispered) speech has only its speech frames
-    out["alpha_ratio_db"] = energy.alpha_ratio_db(frames, voiced_speech if voiced_speech.sum() >= 10 else speech)
+    out["alpha_ratio_db"] = energy.alpha_ratio_db(frames, speech)
 
     f0 = np.where(speech, f0_raw, 0.0)
     f0, fixes = pitch.correct_octaves(f0, strength, config.min_excursion_s)

@@ -114,9 +114,27 @@ def align_words(frames: Frames, speech: np.ndarray, transcript: str, language: s
                 break
     if token_start[0] is None:
         token_start[0] = 0.0
-    for k in range(1, len(tokens)):  # a token eSpeak gave no event of its own shares its neighbour's
-        if token_start[k] is None:
-            token_start[k] = token_start[k - 1]
+    # eSpeak gives no event of their own to some unstressed words ("on the kitchen"): place them between
+    # their neighbours' starts in proportion to spelling length
+    k = 1
+    while k < len(tokens):
+        if token_start[k] is not None:
+            k += 1
+            continue
+        j = k
+        while j < len(tokens) and token_start[j] is None:
+            j += 1
+        t0 = token_start[k - 1]
+        t1 = token_start[j] if j < len(tokens) else None
+        if t1 is None:  # trailing words without events: share the last start
+            for i in range(k, j):
+                token_start[i] = t0
+        else:
+            chars = [len(tokens[i]) + 1 for i in range(k - 1, j)]
+            cum = np.cumsum(chars) / sum(chars)
+            for n, i in enumerate(range(k, j)):
+                token_start[i] = t0 + (t1 - t0) * cum[n]
+        k = j
     ref_word_starts = [float(t) for t in token_start]
     ref_y = prepare(ref.samples.astype(np.float64) / 32768.0, ref.sample_rate)
     ref_frames = analyse(ref_y)

@@ -43,7 +43,7 @@ def voice(f0: float | np.ndarray, duration_s: float, sr: int = 16000, syllables_
             y = lfilter(b, a, y)
     if syllables_per_s:
         # syllables as raised-cosine bumps separated by 20 % dips (kept voiced: one "word" of syllables)
-        env = 0.6 + 0.4 * np.cos(np.pi * syllables_per_s * t * 2) ** 2
+        env = 0.6 + 0.4 * np.cos(np.pi * syllables_per_s * t) ** 2  # one bump per syllable
         y = y * env
     ramp = min(n // 2, int(0.01 * sr))
     if ramp:
