@@ -16,7 +16,7 @@ def jitter_shimmer(sound, praat_pitch) -> tuple[float | None, float | None, str 
 
     try:
         points = call([sound, praat_pitch], "To PointProcess (cc)")
-        if call(points, "Get number of periods", 0, 0, 0.0001, 0.02, 1.3) < 10:
+        if call(points, "Get number of points") < 11:
             return None, None, "fewer than 10 glottal periods"
         jitter = call(points, "Get jitter (local)", 0, 0, 0.0001, 0.02, 1.3)
         shimmer = call([sound, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6)
