@@ -176,3 +176,13 @@ def test_rates_from_transcript_and_from_the_sound():
     acoustic = measure(y)
     assert acoustic["syllable_source"] == "acoustic-nuclei"
     assert 7 <= acoustic["syllable_count"] <= 9
+
+
+def test_speaker_gender_from_the_median_of_the_speakers_clips():
+    from emotioncot.measure.gender import speaker_genders
+
+    rows = [{"corpus": "c", "speaker_id": "s", "f0_median_hz": f} for f in (110, 118, 125, 195)]  # one shouted clip
+    rows += [{"corpus": "c", "speaker_id": "t", "f0_median_hz": 210, "gender": "Male", "gender_source": "metadata"}] * 3
+    got = speaker_genders(rows)
+    assert got[("c", "s")][0] == "Male" and got[("c", "s")][1] > 0.8
+    assert ("c", "t") not in got  # metadata wins

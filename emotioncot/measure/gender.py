@@ -17,3 +17,23 @@ def estimate_gender(f0_median_hz: float | None) -> tuple[str | None, float | Non
     d = 12 * math.log2(f0_median_hz / BOUNDARY_HZ)
     confidence = 0.5 + 0.5 * math.tanh(abs(d) / 3.0)
     return ("Female" if d > 0 else "Male"), round(confidence, 3)
+
+
+def speaker_genders(rows: list[dict], min_clips: int = 3) -> dict[tuple[str, str], tuple[str, float]]:
+    """Per-speaker estimates for speakers whose corpus gives no gender: the median of their clips'
+    median F0. One angry or surprised clip can sit well above the boundary (an EmoDB male shouting
+    reaches 190 Hz); a speaker's median over several clips does not. Keys are (corpus, speaker_id)."""
+    from collections import defaultdict
+    from statistics import median
+
+    f0s: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        if r.get("speaker_id") and not (r.get("gender") and r.get("gender_source") != "estimated") and r.get("f0_median_hz"):
+            f0s[(r.get("corpus") or "?", r["speaker_id"])].append(float(r["f0_median_hz"]))
+    out = {}
+    for key, values in f0s.items():
+        if len(values) >= min_clips:
+            g, conf = estimate_gender(median(values))
+            if g:
+                out[key] = (g, conf)
+    return out
