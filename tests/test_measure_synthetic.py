@@ -186,3 +186,11 @@ def test_speaker_gender_from_the_median_of_the_speakers_clips():
     got = speaker_genders(rows)
     assert got[("c", "s")][0] == "Male" and got[("c", "s")][1] > 0.8
     assert ("c", "t") not in got  # metadata wins
+
+
+def test_integer_pcm_is_read_relative_to_full_scale():
+    y = pad(voice(150, 1.0, amplitude=0.5), SR, 0.2, 0.2)
+    as_float = measure(y)
+    as_int16 = measure((y * 32767).astype(np.int16))
+    assert abs(as_float["energy_dbfs"] - as_int16["energy_dbfs"]) < 0.05
+    assert as_int16["peak_dbfs"] < 0

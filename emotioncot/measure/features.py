@@ -63,9 +63,13 @@ def measure_signal(
     sound = parselmouth.Sound(x, sampling_frequency=ANALYSIS_SR)
     praat_track = None
     if config.pitch_method == "pyworld":
-        track = pitch.track_pyworld(x, config.f0_min_hz, config.f0_max_hz)
+        track = pitch.track_pyworld(x, min(config.f0_min_hz, config.f0_min_low_voice_hz), config.f0_max_hz)
     else:
         track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
+        voiced_hz = track.f0[track.f0 > 0]
+        if len(voiced_hz) and np.median(voiced_hz) < 1.4 * config.f0_min_hz and config.f0_min_low_voice_hz < config.f0_min_hz:
+            # a low voice (a sad or creaky male) is cut off by the fast floor: measure it again with a lower one
+            track = praat_track = pitch.track_praat(sound, config.f0_min_low_voice_hz, config.f0_max_hz)
     out["f0_method"] = track.method
     f0_raw, strength = pitch.on_frame_grid(track, frames.n)
 

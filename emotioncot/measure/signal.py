@@ -45,6 +45,9 @@ def prepare(y: np.ndarray, sr: int) -> np.ndarray:
     """Mono, 16 kHz, float64, DC removed."""
     if sr <= 0:
         raise ValueError(f"sample rate must be positive, got {sr}")
+    y = np.asarray(y)
+    if np.issubdtype(y.dtype, np.integer):  # PCM integers: full scale is the type's range
+        y = y.astype(np.float64) / float(-np.iinfo(y.dtype).min)
     mono = to_mono(y).astype(np.float64)
     out = resample(mono, int(sr))
     if out.size:
