@@ -106,20 +106,31 @@ def main() -> None:
 
     # baseline on a prefix of the same recordings (it is ~100x slower), pitch only
     subset, acc = [], 0.0
-    for name, y, sr, _, _ in items[:: max(1, len(items) // 12)]:
-        subset.append((name, y, sr))
+    for name, y, sr, text, lang in items[:: max(1, len(items) // 12)]:
+        subset.append((name, y, sr, text, lang))
         acc += len(y) / sr
         if acc >= args.baseline_seconds:
             break
+    best = None
+    for _ in range(3):
+        t0 = time.process_time()
+        for _, y, sr, text, lang in subset:
+            measure_signal(y, sr, text, language=lang)
+        cpu = time.process_time() - t0
+        best = cpu if best is None else min(best, cpu)
+    ours_subset_rtf = acc / best
     librosa_warm = prepare(subset[0][1][: subset[0][2]], subset[0][2])
     pyin_two_pass(librosa_warm, 16000)  # numba compilation is not counted
     t0 = time.process_time()
-    for _, y, sr in subset:
+    for _, y, sr, _, _ in subset:
         pyin_two_pass(prepare(y, sr), 16000)
     base_cpu = time.process_time() - t0
     base_rtf = acc / base_cpu
-    print(f"baseline two-pass librosa pYIN (pitch only) : {base_cpu:6.2f} CPU s for {acc:.1f} s -> {base_rtf:7.2f}x real time per core")
-    print(f"speed-up of the full feature set over the baseline's pitch alone: {ours_rtf / base_rtf:.0f}x")
+    print(f"on the same {len(subset)} files ({acc:.1f} s):")
+    print(f"  emotioncot full feature set (praat)       : {ours_subset_rtf:7.1f}x real time per core")
+    print(f"  baseline two-pass librosa pYIN, pitch only: {base_rtf:7.2f}x real time per core ({base_cpu:.2f} CPU s)")
+    print(f"  speed-up of the full feature set over the baseline's pitch alone: {ours_subset_rtf / base_rtf:.0f}x")
+    del ours_rtf
 
     # F0 accuracy on synthetic voices with known F0
     errs: dict[str, list[float]] = {"praat": [], "pyworld": [], "pyin-2pass": []}

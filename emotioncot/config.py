@@ -23,7 +23,7 @@ class IngestConfig(_Section):
 class MeasureConfig(_Section):
     pitch_method: Literal["praat", "pyworld"] = "praat"
     f0_min_hz: float = 75.0  # Praat's default for speech; its window is 3 periods of the floor (lower costs time)
-    f0_min_low_voice_hz: float = 50.0  # floor of a second pass when the first finds a low voice (median < 1.4 x f0_min_hz)
+    f0_min_low_voice_hz: float = 50.0  # floor of a second pass when the first finds a low voice (median < 1.25 x f0_min_hz)
     f0_max_hz: float = 600.0
     min_pause_s: float = 0.2
     min_excursion_s: float = 0.1  # octave-off F0 stretches at least this long and confident are kept

@@ -14,6 +14,8 @@ from emotioncot.measure.frames import analyse
 from emotioncot.measure.signal import ANALYSIS_SR, prepare
 
 # every measurement a row can carry; a value left None gets a reason
+SPAN_MARGIN_S = 0.3
+
 FIELDS = (
     "duration_s", "speech_s", "pause_count", "pause_total_s", "f0_median_hz", "f0_p5_hz", "f0_p95_hz",
     "f0_range_st", "f0_std_st", "voiced_fraction", "energy_dbfs", "peak_dbfs", "snr_db", "alpha_ratio_db",
@@ -57,19 +59,28 @@ def measure_signal(
     out["peak_dbfs"] = peak
     frames = analyse(x)
 
-    # pitch first: its voicing helps the VAD keep quiet vowels
+    # pitch before the final VAD (its voicing helps keep quiet vowels), but only over the span where an
+    # energy-only VAD finds speech, plus a margin: leading and trailing silence costs Praat time, not accuracy
     import parselmouth
 
-    sound = parselmouth.Sound(x, sampling_frequency=ANALYSIS_SR)
+    rough = vad.detect_activity(frames, None, config.min_pause_s)
+    a, b = 0, len(x)
+    if rough.onset_s is not None:
+        a = max(0, int((rough.onset_s - SPAN_MARGIN_S) * ANALYSIS_SR))
+        b = min(len(x), int((rough.offset_s + SPAN_MARGIN_S) * ANALYSIS_SR))
+    offset_s = a / ANALYSIS_SR
+    span = x[a:b]
+    sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
     praat_track = None
     if config.pitch_method == "pyworld":
-        track = pitch.track_pyworld(x, min(config.f0_min_hz, config.f0_min_low_voice_hz), config.f0_max_hz)
+        track = pitch.track_pyworld(span, min(config.f0_min_hz, config.f0_min_low_voice_hz), config.f0_max_hz)
     else:
         track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
         voiced_hz = track.f0[track.f0 > 0]
-        if len(voiced_hz) and np.median(voiced_hz) < 1.4 * config.f0_min_hz and config.f0_min_low_voice_hz < config.f0_min_hz:
+        if len(voiced_hz) and np.median(voiced_hz) < 1.25 * config.f0_min_hz and config.f0_min_low_voice_hz < config.f0_min_hz:
             # a low voice (a sad or creaky male) is cut off by the fast floor: measure it again with a lower one
             track = praat_track = pitch.track_praat(sound, config.f0_min_low_voice_hz, config.f0_max_hz)
+    track.times = track.times + offset_s
     out["f0_method"] = track.method
     f0_raw, strength = pitch.on_frame_grid(track, frames.n)
 
@@ -103,6 +114,7 @@ def measure_signal(
     # voice quality
     if praat_track is None:
         praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
+        praat_track.times = praat_track.times + offset_s
     if out["f0_median_hz"] is not None:
         jit, shim, why_vq = voice_quality.jitter_shimmer(sound, praat_track.praat_pitch)
         out["jitter_local"], out["shimmer_local"] = jit, shim

@@ -46,9 +46,9 @@ def analyse(y: np.ndarray) -> Frames:
     raw = np.lib.stride_tricks.sliding_window_view(padded, WIN)[::HOP][:n]
     rms = np.sqrt(np.einsum("ij,ij->i", raw, raw) / WIN)
     win = _window()
-    spec = scipy.fft.rfft(raw * win, NFFT, axis=1)
+    spec = scipy.fft.rfft((raw * win).astype(np.float32), NFFT, axis=1)  # float32: twice as fast, ample precision
     # scale so that the sum over bins of one frame equals that frame's mean square (Parseval, Hann-corrected)
-    power = (np.abs(spec) ** 2) * (2.0 / (np.sum(win**2) * NFFT))
+    power = (spec.real.astype(np.float64) ** 2 + spec.imag.astype(np.float64) ** 2) * (2.0 / (np.sum(win**2) * NFFT))
     f = freqs()
     band = (f >= 60) & (f <= 8000)
     level = 10 * np.log10(np.maximum(power[:, band].sum(axis=1), 1e-12))

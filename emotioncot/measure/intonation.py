@@ -29,16 +29,17 @@ def _line(x, y):
 
 
 def _two_piece(x, y):
-    best = None
-    for b in np.linspace(0.15, 0.9, 16):  # late breaks catch terminal rises / falls
-        A = np.vstack([np.minimum(x - b, 0), np.maximum(x - b, 0), np.ones_like(x)]).T
-        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-        res = y - A @ coef
-        sse = float(res @ res)
-        if best is None or sse < best[0]:
-            best = (sse, b, coef, res)
-    _, b, coef, res = best
-    return b, coef[0] * b, coef[1] * (1 - b), res  # break, change over piece 1, over piece 2, residual
+    """Best continuous two-piece line over candidate breaks, all solved at once (normal equations)."""
+    breaks = np.linspace(0.15, 0.9, 16)  # late breaks catch terminal rises / falls
+    d = x[None, :] - breaks[:, None]
+    A = np.stack([np.minimum(d, 0), np.maximum(d, 0), np.ones_like(d)], axis=2)  # (breaks, n, 3)
+    AtA = np.einsum("bni,bnj->bij", A, A) + 1e-9 * np.eye(3)
+    Aty = np.einsum("bni,n->bi", A, y)
+    coef = np.linalg.solve(AtA, Aty[..., None])[..., 0]
+    res = y[None, :] - np.einsum("bni,bi->bn", A, coef)
+    k = int(np.argmin(np.einsum("bn,bn->b", res, res)))
+    b = breaks[k]
+    return b, coef[k, 0] * b, coef[k, 1] * (1 - b), res[k]  # break, change over piece 1, over piece 2, residual
 
 
 def classify(f0: np.ndarray, speech: np.ndarray, speech_s: float) -> tuple[str, float, dict]:
