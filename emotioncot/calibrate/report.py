@@ -60,8 +60,10 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    from emotioncot.calibrate.levels import group_key, vocal_effort
-    from emotioncot.calibrate.reliability import valid
+    from emotioncot.calibrate.levels import _config_from, group_key, vocal_effort, whispered
+    from emotioncot.calibrate.reliability import check, valid
+
+    cfg = _config_from(thresholds)
 
     keys = list(thresholds["groups"])[:MAX_PLOT_GROUPS]
     features = [(lvl, f) for lvl, (f, _) in LEVEL_FEATURES.items()]
@@ -76,6 +78,8 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
             for r in rows:
                 if key not in {group_key(r, m) for m in thresholds.get("fallback", [])}:
                     continue
+                if check(r, level, cfg) is not None or (level == "energy_level" and whispered(r, cfg)):
+                    continue  # the plot shows what the cut points were fitted on
                 v = vocal_effort(r, cut.get("level_weight", 0.0)) if feature == "vocal_effort_db" else r.get(feature)
                 if valid(v):
                     vals.append(v)
@@ -91,7 +95,7 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
         ax.set_xticks(range(1, len(labels) + 1))
         ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
         ax.set_ylabel(f"{feature} ({UNITS.get(feature, '')})")
-        ax.set_title(f"{level}: distribution per group, cut points dashed", fontsize=9)
+        ax.set_title(f"{level}: reliable values per group, cut points dashed", fontsize=9)
     fig.tight_layout()
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=80)
