@@ -98,3 +98,39 @@ def test_word_alignment_recovers_espeak_word_starts(demo_corpus):
                 k += 1
             errors.append(abs(words[k]["start_s"] - t))
     assert np.median(errors) < 0.05 and np.percentile(errors, 90) < 0.12, np.percentile(errors, [50, 90])
+
+
+def _emphasise(y, sr, start, end, f0_factor=1.35, gain=2.0):
+    """Make one word prominent: F0 x 1.35 (WORLD resynthesis) and +6 dB over its span."""
+    import pyworld as pw
+
+    f0, t = pw.dio(y, sr, frame_period=5)
+    f0 = pw.stonemask(y, f0, t, sr)
+    sp, ap = pw.cheaptrick(y, f0, t, sr), pw.d4c(y, f0, t, sr)
+    f0 = np.where((t >= start) & (t < end), f0 * f0_factor, f0)
+    out = pw.synthesize(f0, sp, ap, sr, frame_period=5)[: len(y)]
+    g = np.ones(len(out))
+    g[int(start * sr) : int(end * sr)] = gain
+    return out * g
+
+
+@pytest.mark.parametrize("clip", ["demo_m1_s5_neutral", "demo_f2_s2_neutral"])
+def test_the_emphasised_word_is_reported_as_stressed(demo_corpus, clip):
+    import soundfile as sf
+
+    from emotioncot.measure.signal import prepare
+    from emotioncot.measure.stress import FUNCTION_WORDS
+
+    r = next(json.loads(line) for line in (demo_corpus / "metadata.jsonl").read_text().splitlines() if clip in line)
+    y, sr = sf.read(demo_corpus / r["audio_path"])
+    y = prepare(y, sr)
+    starts = r["word_starts_s"]
+    tried = 0
+    for k, (word, start) in enumerate(starts):
+        if word.lower() in FUNCTION_WORDS:
+            continue
+        end = starts[k + 1][1] if k + 1 < len(starts) else len(y) / 16000
+        got = measure_signal(_emphasise(y, 16000, start, end), 16000, r["transcript"])["stressed_words"]
+        assert word in got and len(got) <= 2, (word, got)
+        tried += 1
+    assert tried >= 4
