@@ -32,6 +32,7 @@ class MeasureConfig(_Section):
     silence_dbfs: float = -80.0  # a peak below this is silence
     min_rate_speech_s: float = 0.3  # less speech: rates are null
     stress_method: str = "dtw"  # a name in emotioncot.measure.stress.STRESS_BACKENDS, or "none"
+    stress_max_speech_s: float = 30.0  # longer speech is not aligned (DTW memory and time grow with its square)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
 

@@ -194,3 +194,10 @@ def test_integer_pcm_is_read_relative_to_full_scale():
     as_int16 = measure((y * 32767).astype(np.int16))
     assert abs(as_float["energy_dbfs"] - as_int16["energy_dbfs"]) < 0.05
     assert as_int16["peak_dbfs"] < 0
+
+
+def test_long_speech_is_measured_but_not_word_aligned():
+    y = pad(voice(140, 3.0, syllables_per_s=4), SR, 0.2, 0.2)
+    m = measure(y, transcript="one two three four", stress_max_speech_s=2.0)
+    assert m["error"] is None and m["stressed_words"] == []
+    assert "not aligned" in m["null_reasons"]["stressed_words"]

@@ -151,6 +151,8 @@ def measure_signal(
         backend = STRESS_BACKENDS.get(config.stress_method)
         if backend is None:
             reasons["stressed_words"] = f"unknown stress backend {config.stress_method!r}"
+        elif act.speech_s > config.stress_max_speech_s:
+            reasons["stressed_words"] = f"{act.speech_s:.0f} s of speech: longer than stress_max_speech_s ({config.stress_max_speech_s:.0f} s), not aligned"
         else:
             words, why, scores = backend(frames, speech, f0, transcript, language)
             out["stressed_words"] = words
