@@ -11,7 +11,7 @@ from emotioncot.audio.io import read_audio
 from emotioncot.config import MeasureConfig
 from emotioncot.measure import energy, gender, intonation, nuclei, pitch, syllables, vad, voice_quality
 from emotioncot.measure.frames import analyse
-from emotioncot.measure.signal import ANALYSIS_SR, prepare
+from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, prepare
 
 # every measurement a row can carry; a value left None gets a reason
 SPAN_MARGIN_S = 0.3
@@ -77,9 +77,15 @@ def measure_signal(
     else:
         track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
         voiced_hz = track.f0[track.f0 > 0]
-        if len(voiced_hz) and np.median(voiced_hz) < 1.25 * config.f0_min_hz and config.f0_min_low_voice_hz < config.f0_min_hz:
-            # a low voice (a sad or creaky male) is cut off by the fast floor: measure it again with a lower one
-            track = praat_track = pitch.track_praat(sound, config.f0_min_low_voice_hz, config.f0_max_hz)
+        low_voice = len(voiced_hz) > 0 and np.median(voiced_hz) < 1.25 * config.f0_min_hz
+        sparse = len(voiced_hz) < 0.4 * max(rough.speech_s, 0.0) / HOP_S
+        if (low_voice or sparse) and config.f0_min_low_voice_hz < config.f0_min_hz:
+            # a voice near or under the fast floor (a sad or creaky male at 70 Hz) is cut off, or tracked
+            # on a harmonic where only a few periods pass; a lower floor measures it. When the trigger is
+            # sparse voicing (which a whisper also has) the pass that finds more voicing wins.
+            low = pitch.track_praat(sound, config.f0_min_low_voice_hz, config.f0_max_hz)
+            if low_voice or (low.f0 > 0).sum() > 1.2 * len(voiced_hz):
+                track = praat_track = low
     track.times = track.times + offset_s
     out["f0_method"] = track.method
     f0_raw, strength = pitch.on_frame_grid(track, frames.n)

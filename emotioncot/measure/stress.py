@@ -73,15 +73,26 @@ def cepstra(frames: Frames, a: int, b: int) -> np.ndarray:
     return c - c.mean(axis=0)
 
 
-def dtw_path(cost: np.ndarray) -> np.ndarray:
-    """Minimum-cost monotone path through ``cost`` (steps (1,1), (1,0), (0,1)), by anti-diagonals."""
+def _accumulate(cost: np.ndarray) -> np.ndarray:
+    """DTW accumulated cost with steps (1,1), (1,0), (0,1), one vectorised row at a time: within a row,
+    D[i, j] = S[j] + min over k <= j of (min(D[i-1, k-1], D[i-1, k]) - S[k-1]), S the row's running sum,
+    which is a running minimum (numpy's minimum.accumulate)."""
     n, m = cost.shape
     D = np.full((n + 1, m + 1), np.inf)
     D[0, 0] = 0.0
-    for k in range(2, n + m + 1):
-        i = np.arange(max(1, k - m), min(n, k - 1) + 1)
-        j = k - i
-        D[i, j] = cost[i - 1, j - 1] + np.minimum(np.minimum(D[i - 1, j - 1], D[i - 1, j]), D[i, j - 1])
+    for i in range(1, n + 1):
+        row = cost[i - 1]
+        S = np.cumsum(row)
+        S_prev = np.concatenate([[0.0], S[:-1]])
+        enter = np.minimum(D[i - 1, :-1], D[i - 1, 1:])  # from the diagonal or from above, into column j
+        D[i, 1:] = S + np.minimum.accumulate(enter - S_prev)
+    return D
+
+
+def dtw_path(cost: np.ndarray) -> np.ndarray:
+    """Minimum-cost monotone path through ``cost`` (steps (1,1), (1,0), (0,1))."""
+    n, m = cost.shape
+    D = _accumulate(cost)
     i, j = n, m
     path = [(i - 1, j - 1)]
     while i > 1 or j > 1:
