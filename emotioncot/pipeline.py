@@ -157,6 +157,10 @@ def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progre
     write_json_atomic(ws.thresholds_path, thresholds)
     levels = apply_thresholds(joined, thresholds)
     write_table(ws.stage_table("calibrate"), levels, Levels)
+    if config.calibrate.report:
+        from emotioncot.calibrate import write_report
+
+        write_report(joined, thresholds, levels, ws.root)  # calibration_report.txt (+ .png with matplotlib)
     ws.mark_stage("calibrate", stable_hash("calibrate", thresholds["version"], len(levels)), {"rows": len(levels)})
     return levels, thresholds
 

@@ -25,7 +25,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fit percentile cut points (tertiles by default) per group on reliable measurements and label each
         utterance's pitch, energy (vocal effort) and speed; unreliable values get a null level with the reason."""
-        from emotioncot.calibrate import write_report
         from emotioncot.pipeline import BuildError, _joined, run_calibrate
         from emotioncot.schema import Measurements, Utterance
         from emotioncot.tables import read_table
@@ -43,11 +42,12 @@ def register(app: typer.Typer) -> None:
             joined = _joined(read_table(ws.stage_table("ingest"), Utterance), read_table(ws.stage_table("measure"), Measurements))
         except FileNotFoundError as exc:
             fail(f"{exc} (run ingest and analyze --workspace first)")
+        cfg.calibrate.report = cfg.calibrate.report and report
         try:
             levels, th = run_calibrate(ws, joined, cfg)
         except (BuildError, ValueError) as exc:
             fail(str(exc))
         typer.echo(f"{len(levels)} labelled (groups by {th['group_by']}: {len(th['groups'])}) -> {ws.thresholds_path}")
-        if report and cfg.calibrate.report:
-            paths = write_report(joined, th, levels, ws.root)
-            typer.echo(f"report -> {paths['text']}" + (f", {paths['plot']}" if paths["plot"] else " (no plot: matplotlib missing)"))
+        if cfg.calibrate.report:
+            png = ws.root / "calibration_report.png"
+            typer.echo(f"report -> {ws.root / 'calibration_report.txt'}" + (f", {png}" if png.exists() else " (no plot: matplotlib missing)"))
