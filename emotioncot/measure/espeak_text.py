@@ -12,29 +12,49 @@ from emotioncot.demo.espeak import ESpeak
 IPA_MODE = 0x02
 
 
-def voice_for(language: str | None) -> str:
-    """eSpeak voice name for a language code ('en', 'en-US', 'de', 'pt_BR' ...)."""
+_ALIASES = {"en": "en-us", "eng": "en-us", "ger": "de", "deu": "de", "fra": "fr", "fre": "fr", "spa": "es", "zh": "cmn",
+            "ita": "it", "por": "pt", "rus": "ru", "jpn": "ja", "kor": "ko", "ara": "ar", "hin": "hi"}
+
+
+def _candidates(language: str | None) -> list[str]:
     if not language:
-        return "en-us"
+        return ["en-us"]
     code = language.strip().lower().replace("_", "-")
-    return {"en": "en-us", "eng": "en-us", "ger": "de", "deu": "de", "fra": "fr", "spa": "es", "zh": "cmn"}.get(code, code)
+    base = code.split("-")[0]
+    out = [_ALIASES.get(code, code), _ALIASES.get(base, base)]
+    return list(dict.fromkeys(out))
 
 
 @lru_cache(maxsize=64)
-def supported(language: str | None) -> bool:
+def resolve_voice(language: str | None) -> str | None:
+    """The eSpeak voice for a language code ('en', 'en-GB', 'de-DE', 'pt_BR', 'deu' ...), or None."""
     engine = ESpeak.get()
     with engine._lock:
-        return engine._lib.espeak_SetVoiceByName(voice_for(language).encode()) == 0
+        for name in _candidates(language):
+            if engine._lib.espeak_SetVoiceByName(name.encode()) == 0:
+                return name
+    return None
+
+
+def voice_for(language: str | None) -> str:
+    return resolve_voice(language) or _candidates(language)[0]
+
+
+def supported(language: str | None) -> bool:
+    return resolve_voice(language) is not None
 
 
 def phonemes(text: str, language: str | None) -> str | None:
     """IPA phonemes of ``text`` (words separated by spaces), or None if eSpeak has no such language."""
+    voice = resolve_voice(language)
+    if voice is None:
+        return None
     engine = ESpeak.get()
     lib = engine._lib
     lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
     lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
     with engine._lock:
-        if lib.espeak_SetVoiceByName(voice_for(language).encode()) != 0:
+        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
             return None
         buf = ctypes.create_string_buffer(text.encode("utf-8"))
         ptr = ctypes.c_void_p(ctypes.addressof(buf))

@@ -16,7 +16,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 _DIGIT_SYLLABLES = {"0": 2, "1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 2, "8": 1, "9": 1}
 # IPA vowel letters (eSpeak output); a run of them (with length marks / diacritics) is one nucleus
-_IPA_VOWELS = "aeiouyæɑɒɐəɘɚɛɜɝɞɤɨɪɯɵɶʉʊʌʏøœɔɪ̈ʊ̈ɯ̽ᵻ"
+_IPA_VOWELS = "aeiouyæɑɒɐəɘɚɛɜɝɞɤɨɪɯɵɶʉʊʌʏøœɔᵻ"
 _IPA_NUCLEUS = re.compile(f"[{_IPA_VOWELS}][{_IPA_VOWELS}ːˑ̯̩̃̈̆ʲ]*|[mnlrɹ]̩")
 
 
