@@ -1,7 +1,6 @@
 """Synthetic voices with known truth, for tests and the benchmark.
 
-A glottal-like harmonic source (harmonics with a -12 dB/octave roll-off, a little jitter-free vibrato
-optional) is shaped by a cascade of formant resonators (an /a/-like vowel), and optionally chopped into
+A glottal-like harmonic source (harmonics with a -12 dB/octave roll-off, no jitter or shimmer) is shaped by a cascade of formant resonators (an /a/-like vowel), and optionally chopped into
 syllables by a smooth amplitude envelope. The F0 contour is exactly known, frame by frame."""
 
 from __future__ import annotations
