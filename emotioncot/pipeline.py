@@ -141,6 +141,15 @@ def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict]
             lv = level_by_id.get(utt["id"], {})
             row.update({k: v for k, v in lv.items() if k != "id"})
         out.append(row)
+    # one aroused clip can cross the F0 gender boundary: where speaker ids exist, estimate per speaker
+    from emotioncot.measure.gender import speaker_genders
+
+    per_speaker = speaker_genders(out)
+    for row in out:
+        if row.get("gender_source") == "estimated" and row.get("speaker_id"):
+            est = per_speaker.get((row.get("corpus") or "?", row["speaker_id"]))
+            if est:
+                row["gender"] = est[0]
     return out
 
 

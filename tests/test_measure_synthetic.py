@@ -201,3 +201,15 @@ def test_long_speech_is_measured_but_not_word_aligned():
     m = measure(y, transcript="one two three four", stress_max_speech_s=2.0)
     assert m["error"] is None and m["stressed_words"] == []
     assert "not aligned" in m["null_reasons"]["stressed_words"]
+
+
+def test_build_join_estimates_gender_per_speaker_not_per_clip():
+    from emotioncot.pipeline import _joined
+
+    utts = [{"id": f"u{i}", "corpus": "c", "audio_path": "x.wav", "speaker_id": "s"} for i in range(4)]
+    f0s = (110.0, 118.0, 125.0, 195.0)  # the last clip is shouted
+    ms = [{"id": f"u{i}", "f0_median_hz": f, "estimated_gender": "Female" if f > 165 else "Male",
+           "estimated_gender_confidence": 0.8} for i, f in enumerate(f0s)]
+    rows = _joined(utts, ms)
+    assert [r["gender"] for r in rows] == ["Male"] * 4
+    assert all(r["gender_source"] == "estimated" for r in rows)
