@@ -102,19 +102,14 @@ def dtw_path(cost: np.ndarray) -> np.ndarray:
     return np.array(path[::-1])
 
 
-def align_words(frames: Frames, speech: np.ndarray, transcript: str, language: str | None) -> tuple[list[WordTiming] | None, str | None]:
-    """Word timings in the recording, or (None, reason)."""
-    from emotioncot.measure.espeak_text import render, supported
+@lru_cache(maxsize=512)
+def _reference(transcript: str, language: str | None) -> tuple[tuple[float, ...], np.ndarray, int, int]:
+    """eSpeak NG's neutral reading of the transcript: word start times (one per token), its cepstra, and
+    its first and last live frame. Cached: scripted corpora repeat a handful of sentences thousands of times."""
+    from emotioncot.measure.espeak_text import render
 
     spans = [(m.start(), m.end(), m.group()) for m in syllables._WORD.finditer(transcript)]
     tokens = [w for _, _, w in spans]
-    if not tokens:
-        return None, "transcript has no words"
-    if not supported(language):
-        return None, f"language {language!r} not supported by eSpeak NG"
-    span = np.flatnonzero(speech)
-    if len(span) < 10:
-        return None, "too little speech to align"
     ref, events = render(transcript, language)
     token_start: list[float | None] = [None] * len(tokens)
     for pos, t in events:
@@ -146,14 +141,31 @@ def align_words(frames: Frames, speech: np.ndarray, transcript: str, language: s
             for n, i in enumerate(range(k, j)):
                 token_start[i] = t0 + (t1 - t0) * cum[n]
         k = j
-    ref_word_starts = [float(t) for t in token_start]
     ref_y = prepare(ref.samples.astype(np.float64) / 32768.0, ref.sample_rate)
     ref_frames = analyse(ref_y)
     live = np.flatnonzero(ref_frames.level_db > ref_frames.level_db.max() - 40)
     r0, r1 = int(live[0]), int(live[-1]) + 1
+    r = cepstra(ref_frames, r0, r1)
+    r.setflags(write=False)
+    return tuple(float(t) for t in token_start), r, r0, r1
+
+
+def align_words(frames: Frames, speech: np.ndarray, transcript: str, language: str | None) -> tuple[list[WordTiming] | None, str | None]:
+    """Word timings in the recording, or (None, reason)."""
+    from emotioncot.measure.espeak_text import supported
+
+    spans = [(m.start(), m.end(), m.group()) for m in syllables._WORD.finditer(transcript)]
+    tokens = [w for _, _, w in spans]
+    if not tokens:
+        return None, "transcript has no words"
+    if not supported(language):
+        return None, f"language {language!r} not supported by eSpeak NG"
+    span = np.flatnonzero(speech)
+    if len(span) < 10:
+        return None, "too little speech to align"
+    ref_word_starts, r, r0, r1 = _reference(transcript, language)
     a, b = int(span[0]), int(span[-1]) + 1
     x = cepstra(frames, a, b)
-    r = cepstra(ref_frames, r0, r1)
     if len(x) < 2 or len(r) < 2:
         return None, "too little speech to align"
     cost = np.sqrt(((x[:, None, :] - r[None, :, :]) ** 2).sum(axis=2))
