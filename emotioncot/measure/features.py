@@ -49,6 +49,9 @@ def measure_signal(
     duration = len(x) / ANALYSIS_SR
     out: dict = {"duration_s": float(duration), "stressed_words": [], "error": None}
     reasons: dict[str, str] = {}
+    if not np.isfinite(x).all():
+        out["error"] = "audio contains NaN or infinite samples"
+        return _finish(out, reasons, out["error"])
     peak = energy.peak_dbfs(x)
     if peak is None or peak < config.silence_dbfs:
         out["error"] = "digital silence (no signal)" if peak is None else f"silence (peak {peak:.0f} dBFS)"
