@@ -24,17 +24,31 @@ class IngestConfig(_Section):
 
 class MeasureConfig(_Section):
     pitch_method: Literal["praat", "pyworld"] = "praat"
-    f0_min_hz: float = 60.0
+    f0_min_hz: float = 75.0  # Praat's default for speech; its window is 3 periods of the floor (lower costs time)
+    f0_min_low_voice_hz: float = 50.0  # floor of a second pass when the first finds a low voice (median < 1.25 x f0_min_hz)
     f0_max_hz: float = 600.0
     min_pause_s: float = 0.2
+    min_excursion_s: float = 0.1  # octave-off F0 stretches at least this long and confident are kept
+    min_voiced_frames: int = 10  # fewer voiced 10 ms frames: F0 statistics are null
+    min_duration_s: float = 0.25  # shorter clips are "too short"
+    silence_dbfs: float = -80.0  # a peak below this is silence
+    min_rate_speech_s: float = 0.3  # less speech: rates are null
+    stress_method: str = "dtw"  # a name in emotioncot.measure.stress.STRESS_BACKENDS, or "none"
+    stress_max_speech_s: float = 30.0  # longer speech is not aligned (DTW memory and time grow with its square)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
 
 class CalibrateConfig(_Section):
     group_by: Literal["auto", "corpus", "corpus_gender", "speaker"] = "auto"
     quantiles: tuple[float, float] = (1 / 3, 2 / 3)
-    min_group_size: int = 6
+    min_group_size: int = 6  # smaller groups fall back to the next coarser grouping
     thresholds_file: Optional[Path] = None
+    min_voiced_fraction: float = 0.1  # pitch from less voicing is unreliable: excluded, level null
+    min_snr_db: float = 5.0  # energy / effort from noisier audio is unreliable
+    min_speech_s: float = 0.3  # rates from less speech are unreliable
+    rate_range_sps: tuple[float, float] = (1.0, 12.0)  # rates outside are measurement failures
+    level_weight: float = 0.5  # weight of active level vs alpha ratio in vocal effort (0 = alpha only)
+    report: bool = True  # write calibration_report.txt (+ .png when matplotlib is installed)
 
 
 class WriteConfig(_Section):

@@ -139,6 +139,15 @@ def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict]
             lv = level_by_id.get(utt["id"], {})
             row.update({k: v for k, v in lv.items() if k != "id"})
         out.append(row)
+    # one aroused clip can cross the F0 gender boundary: where speaker ids exist, estimate per speaker
+    from emotioncot.measure.gender import speaker_genders
+
+    per_speaker = speaker_genders(out)
+    for row in out:
+        if row.get("gender_source") == "estimated" and row.get("speaker_id"):
+            est = per_speaker.get((row.get("corpus") or "?", row["speaker_id"]))
+            if est:
+                row["gender"] = est[0]
     return out
 
 
@@ -155,6 +164,10 @@ def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progre
     write_json_atomic(ws.thresholds_path, thresholds)
     levels = apply_thresholds(joined, thresholds)
     write_table(ws.stage_table("calibrate"), levels, Levels)
+    if config.calibrate.report:
+        from emotioncot.calibrate import write_report
+
+        write_report(joined, thresholds, levels, ws.root)  # calibration_report.txt (+ .png with matplotlib)
     ws.mark_stage("calibrate", stable_hash("calibrate", thresholds["version"], len(levels)), {"rows": len(levels)})
     return levels, thresholds
 

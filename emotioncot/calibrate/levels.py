@@ -1,83 +1,188 @@
-"""Percentile cut points per calibration group, and level labelling."""
+"""Percentile cut points per calibration group, and level labelling ("fit once, apply many").
+
+Groups, finest first: per speaker (a speaker's angry pitch is high *for that speaker*), per corpus and
+gender, per corpus. ``group_by`` picks the finest level used; a group with too few reliable values for
+a feature falls back to the next coarser one, and the label says which group it came from.
+
+Energy is graded by vocal effort, not by level alone: ``vocal_effort_db = alpha_ratio_db +
+level_weight * energy_dbfs``. Alpha ratio (energy above 1 kHz over below) rises with vocal effort and
+survives gain and peak normalisation; the active level adds what a listener hears as loudness where the
+recording level means something. A group whose files are peak-normalised (nearly all peaks within 1 dB
+of full scale, as in EmoDB) has level_weight 0: its level in dBFS reflects the normalisation, not the
+voice. See docs/measurement.md.
+"""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
 
+from emotioncot.calibrate.reliability import check, valid
 from emotioncot.config import CalibrateConfig
 from emotioncot.workspace import stable_hash
 
-# level column -> (measurement it is cut from, names of the three bins)
+THRESHOLDS_FORMAT = 2
+MODES = ("speaker", "corpus_gender", "corpus")  # finest first
+
+# level column -> (value it is cut from, names of the three bins)
 LEVEL_FEATURES: dict[str, tuple[str, tuple[str, str, str]]] = {
     "pitch_level": ("f0_median_hz", ("low", "normal", "high")),
-    "energy_level": ("energy_dbfs", ("low", "normal", "high")),
+    "energy_level": ("vocal_effort_db", ("low", "normal", "high")),
     "speed_level": ("articulation_rate_sps", ("slow", "normal", "fast")),
 }
 
 
-def _mode(config: CalibrateConfig, rows: list[dict]) -> str:
+def resolve_mode(config: CalibrateConfig, rows: list[dict]) -> str:
     if config.group_by != "auto":
         return config.group_by
-    return "speaker" if rows and all(r.get("speaker_id") for r in rows) else "corpus_gender"
+    with_speaker = sum(1 for r in rows if r.get("speaker_id"))
+    return "speaker" if rows and with_speaker >= 0.5 * len(rows) else "corpus_gender"
 
 
-def group_key(row: dict, mode: str) -> str:
+def group_key(row: dict, mode: str) -> str | None:
     corpus = row.get("corpus") or "?"
     if mode == "speaker":
-        return f"{corpus}/speaker={row.get('speaker_id')}"
+        return f"{corpus}/speaker={row['speaker_id']}" if row.get("speaker_id") else None
     if mode == "corpus_gender":
         return f"{corpus}/gender={row.get('gender') or 'unknown'}"
     return corpus
 
 
-def _valid(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+def _chain(mode: str) -> tuple[str, ...]:
+    return MODES[MODES.index(mode):]
+
+
+def peak_normalised(peaks: list[float]) -> bool:
+    """Nearly every file peaks within 1 dB of full scale: the corpus was peak-normalised."""
+    return len(peaks) >= 3 and float(np.mean(np.array(peaks) > -1.0)) >= 0.9
+
+
+def vocal_effort(row: dict, level_weight: float) -> float | None:
+    alpha, level = row.get("alpha_ratio_db"), row.get("energy_dbfs")
+    if not valid(alpha):
+        return None
+    if level_weight and not valid(level):
+        return None
+    return float(alpha + (level_weight * level if level_weight else 0.0))
+
+
+WHISPER_REASON = "unvoiced (whispered) speech: no phonation, so vocal effort is low whatever the level"
+
+
+def whispered(row: dict, config: CalibrateConfig) -> bool:
+    """Clean speech with (almost) no voicing: a whisper. Its alpha ratio is high (breath noise has a flat
+    spectrum) but a listener calls it soft, so it is graded low instead of by alpha ratio."""
+    vf, snr, sp = row.get("voiced_fraction"), row.get("snr_db"), row.get("speech_s")
+    return (valid(vf) and vf < config.min_voiced_fraction and valid(sp) and sp >= config.min_speech_s
+            and (not valid(snr) or snr >= config.min_snr_db) and not row.get("error"))
 
 
 def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> dict:
-    """Cut points per group and feature, from rows joining utterance and measurement fields."""
+    """Cut points per group and feature, from rows joining utterance and measurement fields.
+    Returns a JSON-able dict (``version``, ``group_by``, ``groups`` ...) for ``apply_thresholds``."""
     config = config or CalibrateConfig()
-    mode = _mode(config, rows)
-    values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    mode = resolve_mode(config, rows)
+    members: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
-        key = group_key(row, mode)
+        for m in _chain(mode):
+            key = group_key(row, m)
+            if key is not None:
+                members[key].append(row)
+    groups: dict[str, dict] = {}
+    for key in sorted(members):
+        group_rows = members[key]
+        peaks = [r["peak_dbfs"] for r in group_rows if valid(r.get("peak_dbfs"))]
+        normalised = peak_normalised(peaks)
+        weight = 0.0 if normalised else config.level_weight
+        entry: dict = {}
         for level, (feature, _) in LEVEL_FEATURES.items():
-            if _valid(row.get(feature)):
-                values[key][feature].append(float(row[feature]))
-    groups = {}
-    for key, feats in sorted(values.items()):
-        groups[key] = {}
-        for feature, vals in feats.items():
-            if len(vals) >= config.min_group_size:
-                cuts = [float(np.quantile(vals, q)) for q in config.quantiles]
-                groups[key][feature] = {"cuts": cuts, "n": len(vals)}
-    thresholds = {"group_by": mode, "quantiles": list(config.quantiles), "groups": groups}
+            vals, excluded = [], 0
+            for r in group_rows:
+                if check(r, level, config) is not None or (level == "energy_level" and whispered(r, config)):
+                    excluded += 1
+                    continue
+                v = vocal_effort(r, weight) if feature == "vocal_effort_db" else r.get(feature)
+                if valid(v):
+                    vals.append(float(v))
+                else:
+                    excluded += 1
+            if len(vals) < config.min_group_size:
+                continue
+            stats = np.percentile(vals, [0, 25, 50, 75, 100])
+            entry[feature] = {
+                "cuts": [float(np.quantile(vals, q)) for q in config.quantiles],
+                "n": len(vals),
+                "excluded": excluded,
+                "summary": [round(float(s), 4) for s in stats],
+            }
+            if feature == "vocal_effort_db":
+                entry[feature].update(level_weight=weight, peak_normalised=normalised)
+        if entry:
+            groups[key] = entry
+    thresholds = {
+        "format": THRESHOLDS_FORMAT,
+        "group_by": mode,
+        "fallback": list(_chain(mode)),
+        "quantiles": list(config.quantiles),
+        "features": {level: feature for level, (feature, _) in LEVEL_FEATURES.items()},
+        "reliability": {
+            "min_voiced_fraction": config.min_voiced_fraction, "min_snr_db": config.min_snr_db,
+            "min_speech_s": config.min_speech_s, "rate_range_sps": list(config.rate_range_sps),
+        },
+        "groups": groups,
+    }
     thresholds["version"] = stable_hash(thresholds, length=12)
     return thresholds
 
 
+def _config_from(thresholds: dict) -> CalibrateConfig:
+    rel = thresholds.get("reliability", {})
+    cfg = CalibrateConfig()
+    return cfg.model_copy(update={k: (tuple(v) if isinstance(v, list) else v) for k, v in rel.items()})
+
+
 def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
     """One ``Levels`` row per input row. A level that cannot be given is None with its reason."""
-    mode = thresholds["group_by"]
+    if "groups" not in thresholds or "group_by" not in thresholds:
+        raise ValueError("not an emotioncot thresholds file (no 'groups' / 'group_by')")
+    cfg = _config_from(thresholds)
+    chain = thresholds.get("fallback") or list(_chain(thresholds["group_by"]))
+    groups = thresholds["groups"]
     out = []
     for row in rows:
-        key = group_key(row, mode)
-        group = thresholds["groups"].get(key, {})
-        levels = {"id": row["id"], "level_group": key, "level_reasons": {}}
+        levels: dict = {"id": row["id"], "level_reasons": {}}
+        used: list[str] = []
         for level, (feature, names) in LEVEL_FEATURES.items():
-            value = row.get(feature)
-            cut = group.get(feature)
-            if not _valid(value):
+            if level == "energy_level" and whispered(row, cfg):
+                levels[level] = names[0]
+                levels["level_reasons"][level] = WHISPER_REASON  # a rule, not a measurement: say so
+                continue
+            why = check(row, level, cfg)
+            if why is not None:
                 levels[level] = None
-                levels["level_reasons"][level] = f"{feature} not measured"
-            elif cut is None:
+                levels["level_reasons"][level] = why
+                continue
+            cut, key_used = None, None
+            for m in chain:
+                key = group_key(row, m)
+                if key is not None and feature in groups.get(key, {}):
+                    cut, key_used = groups[key][feature], key
+                    break
+            if cut is None:
                 levels[level] = None
-                levels["level_reasons"][level] = f"no thresholds for group {key!r} (too few reliable measurements)"
-            else:
-                lo, hi = cut["cuts"]
-                levels[level] = names[0] if value < lo else names[2] if value > hi else names[1]
+                first = group_key(row, chain[0]) or group_key(row, chain[-1])
+                levels["level_reasons"][level] = f"no thresholds for group {first!r} or its fallbacks (too few reliable values)"
+                continue
+            value = vocal_effort(row, cut.get("level_weight", 0.0)) if feature == "vocal_effort_db" else row[feature]
+            if not valid(value):
+                levels[level] = None
+                levels["level_reasons"][level] = f"{feature} could not be computed"
+                continue
+            lo, hi = cut["cuts"]
+            levels[level] = names[0] if value < lo else names[2] if value > hi else names[1]
+            if key_used not in used:
+                used.append(key_used)
+        levels["level_group"] = " + ".join(used) if used else None
         out.append(levels)
     return out

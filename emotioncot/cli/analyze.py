@@ -7,23 +7,48 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import echo_json, load_config
+from emotioncot.cli.common import echo_json, fail, load_config
+
+
+def _analyze_one(args: tuple[str, Optional[str], Optional[str], object]) -> dict:
+    from emotioncot.pipeline import _measure_one
+
+    path, transcript, language, measure_config = args
+    row = {"id": path, "audio_path": path, "transcript": transcript, "language": language}
+    res = _measure_one(row, measure_config)
+    if res["ok"]:
+        out = {"file": path, **res["result"]}
+        out.pop("id", None)
+    else:
+        out = {"file": path, "error": res["reason"]}
+    return out
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def analyze(
-        files: List[Path] = typer.Argument(None, help="Audio files to measure."),
-        transcript: Optional[str] = typer.Option(None, "--transcript", help="Transcript (for rate from syllables)."),
-        language: Optional[str] = typer.Option(None, "--language", help="Language code of the transcript."),
+        files: List[Path] = typer.Argument(None, help="Audio files to measure (WAV, FLAC, OGG, MP3, M4A ...)."),
+        transcript: Optional[str] = typer.Option(
+            None, "--transcript", help="What is said (all files). Gives syllable counts for the rates and enables word stress; "
+            "without it, syllables are counted acoustically and no stressed words are reported."),
+        language: Optional[str] = typer.Option(
+            None, "--language", help="Language code of the transcript (en, de, fr ...). English uses the CMU dictionary, "
+            "other languages eSpeak NG phonemes. Default: English."),
+        pitch_method: Optional[str] = typer.Option(None, "--pitch-method", help="praat (default) or pyworld."),
         workspace: Optional[Path] = typer.Option(None, "--workspace", help="Measure every utterance of a build folder instead."),
-        workers: Optional[int] = typer.Option(None, "--workers", help="Processes to use."),
-        config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Processes to use (default: all cores)."),
+        config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML); its 'measure' section applies."),
     ) -> None:
-        """Print one JSON object per file with the acoustic measurements; exit 1 if any file failed."""
+        """Print one JSON object per file with the acoustic measurements (units in the key names: _hz, _st,
+        _dbfs, _db, _s, _sps); a value that cannot be measured is null and its reason is in null_reasons.
+        Exit status 1 when any file failed, after printing all of them. See docs/measurement.md."""
         cfg = load_config(config)
         if workers:
             cfg.measure.workers = workers
+        if pitch_method:
+            if pitch_method not in ("praat", "pyworld"):
+                fail(f"--pitch-method must be praat or pyworld, not {pitch_method!r}")
+            cfg.measure.pitch_method = pitch_method  # type: ignore[assignment]
         if workspace is not None:
             from emotioncot.pipeline import run_measure
             from emotioncot.schema import Utterance
@@ -31,22 +56,29 @@ def register(app: typer.Typer) -> None:
             from emotioncot.workspace import Workspace
 
             ws = Workspace(workspace)
-            rows = run_measure(ws, read_table(ws.stage_table("ingest"), Utterance), cfg)
+            try:
+                utterances = read_table(ws.stage_table("ingest"), Utterance)
+            except FileNotFoundError as exc:
+                fail(f"{exc} (run ingest first)")
+            rows = run_measure(ws, utterances, cfg)
             typer.echo(f"{len(rows)} measured -> {ws.stage_table('measure')}")
             return
-        from emotioncot.pipeline import _measure_one
-
+        if not files:
+            fail("give audio files to measure, or --workspace")
+        jobs = [(str(p), transcript, language, cfg.measure) for p in files]
+        n_workers = max(1, min(cfg.measure.workers, len(jobs)))
         failed = False
-        for path in files or []:
-            row = {"id": str(path), "audio_path": str(path), "transcript": transcript, "language": language}
-            res = _measure_one(row, cfg.measure)
-            if res["ok"]:
-                out = {"file": str(path), **res["result"]}
-                out.pop("id", None)
-                failed |= out.get("error") is not None
-            else:
-                out = {"file": str(path), "error": res["reason"]}
-                failed = True
+        if n_workers == 1:
+            results = map(_analyze_one, jobs)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=n_workers)
+            results = pool.map(_analyze_one, jobs, chunksize=4)
+        for out in results:  # input order, printed as each finishes
+            failed |= out.get("error") is not None
             echo_json(out)
+        if n_workers > 1:
+            pool.shutdown()
         if failed:
             raise typer.Exit(1)

@@ -1,4 +1,4 @@
-"""``emotioncot calibrate``: measurements -> levels, thresholds saved (or re-applied)."""
+"""``emotioncot calibrate``: measurements -> levels, thresholds saved (or re-applied), with a report."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def calibrate(
         workspace: Path = typer.Argument(..., help="A build folder with ingest and measure tables."),
-        thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="Re-apply these saved thresholds instead of fitting."),
-        group_by: Optional[str] = typer.Option(None, "--group-by", help="auto, corpus, corpus_gender or speaker."),
+        thresholds: Optional[Path] = typer.Option(
+            None, "--thresholds", help="Re-apply these saved thresholds (a thresholds.json from an earlier fit) instead of "
+            "fitting, so labels do not depend on the batch."),
+        group_by: Optional[str] = typer.Option(
+            None, "--group-by", help="auto (per speaker when speaker ids exist, else corpus+gender), speaker, corpus_gender "
+            "or corpus. Groups with too few reliable values fall back to the next coarser grouping."),
+        report: bool = typer.Option(True, "--report/--no-report", help="Write calibration_report.txt and .png."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
     ) -> None:
-        """Fit percentile cut points per group and label each utterance low / normal / high."""
-        from emotioncot.pipeline import _joined, run_calibrate
+        """Fit percentile cut points (tertiles by default) per group on reliable measurements and label each
+        utterance's pitch, energy (vocal effort) and speed; unreliable values get a null level with the reason."""
+        from emotioncot.pipeline import BuildError, _joined, run_calibrate
         from emotioncot.schema import Measurements, Utterance
         from emotioncot.tables import read_table
         from emotioncot.workspace import Workspace
@@ -28,11 +34,20 @@ def register(app: typer.Typer) -> None:
         if thresholds:
             cfg.calibrate.thresholds_file = thresholds
         if group_by:
-            cfg.calibrate.group_by = group_by
+            if group_by not in ("auto", "speaker", "corpus_gender", "corpus"):
+                fail(f"--group-by must be auto, speaker, corpus_gender or corpus, not {group_by!r}")
+            cfg.calibrate.group_by = group_by  # type: ignore[assignment]
         ws = Workspace(workspace)
         try:
             joined = _joined(read_table(ws.stage_table("ingest"), Utterance), read_table(ws.stage_table("measure"), Measurements))
         except FileNotFoundError as exc:
             fail(f"{exc} (run ingest and analyze --workspace first)")
-        levels, th = run_calibrate(ws, joined, cfg)
+        cfg.calibrate.report = cfg.calibrate.report and report
+        try:
+            levels, th = run_calibrate(ws, joined, cfg)
+        except (BuildError, ValueError) as exc:
+            fail(str(exc))
         typer.echo(f"{len(levels)} labelled (groups by {th['group_by']}: {len(th['groups'])}) -> {ws.thresholds_path}")
+        if cfg.calibrate.report:
+            png = ws.root / "calibration_report.png"
+            typer.echo(f"report -> {ws.root / 'calibration_report.txt'}" + (f", {png}" if png.exists() else " (no plot: matplotlib missing)"))

@@ -1,110 +1,190 @@
-"""Pitch (Praat via parselmouth), energy, voice activity, pauses and rate."""
+"""One utterance in, every measurement out: the orchestration of the feature modules.
+
+Order matters for speed: one resample to 16 kHz, one STFT, one Praat pitch pass; every feature reuses
+them (VAD uses the voicing, voice quality the Praat pitch object, stress the STFT)."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
-import parselmouth
 
 from emotioncot.audio.io import read_audio
 from emotioncot.config import MeasureConfig
+from emotioncot.measure import energy, gender, intonation, nuclei, pitch, syllables, vad, voice_quality
+from emotioncot.measure.frames import analyse
+from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, prepare
 
-FRAME_S = 0.01
+# every measurement a row can carry; a value left None gets a reason
+SPAN_MARGIN_S = 0.3
 
-
-def _frame_db(y: np.ndarray, sr: int, frame_s: float = FRAME_S) -> np.ndarray:
-    hop = max(1, int(sr * frame_s))
-    n = len(y) // hop
-    if n == 0:
-        return np.zeros(0)
-    frames = y[: n * hop].reshape(n, hop)
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    return 20 * np.log10(np.maximum(rms, 1e-10))
-
-
-def _speech_mask(db: np.ndarray) -> np.ndarray:
-    """Speech frames: above a threshold set between the noise floor and the speech peak level."""
-    if db.size == 0:
-        return np.zeros(0, bool)
-    floor = np.percentile(db, 10)
-    peak = np.percentile(db, 95)
-    threshold = max(floor + 0.35 * (peak - floor), peak - 35.0)
-    return db > threshold
+FIELDS = (
+    "duration_s", "speech_s", "pause_count", "pause_total_s", "f0_median_hz", "f0_p5_hz", "f0_p95_hz",
+    "f0_range_st", "f0_std_st", "voiced_fraction", "energy_dbfs", "peak_dbfs", "snr_db", "alpha_ratio_db",
+    "articulation_rate_sps", "speaking_rate_sps", "syllable_count", "syllable_source", "intonation",
+    "intonation_confidence", "jitter_local", "shimmer_local", "hnr_db", "f0_method",
+)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of True runs."""
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[::2], edges[1::2]))
-
-
-_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
-
-
-def count_syllables_text(text: str) -> int:
-    """A rule-based English syllable count (vowel groups, silent final e)."""
-    total = 0
-    for word in re.findall(r"[a-z']+", text.lower()):
-        groups = len(_VOWEL_GROUPS.findall(word))
-        if word.endswith("e") and groups > 1 and not word.endswith(("le", "ee")):
-            groups -= 1
-        total += max(1, groups)
-    return total
-
-
-def measure_signal(y: np.ndarray, sr: int, transcript: str | None = None, config: MeasureConfig | None = None) -> dict:
-    config = config or MeasureConfig()
-    out: dict = {"duration_s": len(y) / sr, "null_reasons": {}, "stressed_words": []}
-    db = _frame_db(y, sr)
-    if db.size < 20 or np.max(np.abs(y)) < 1e-6:
-        reason = "too short (under 0.2 s)" if db.size < 20 else "digital silence"
-        out["error"] = reason
-        return out
-    mask = _speech_mask(db)
-    speech_frames = int(mask.sum())
-    out["speech_s"] = speech_frames * FRAME_S
-    runs = _runs(mask)
-    gaps = [(runs[i][1], runs[i + 1][0]) for i in range(len(runs) - 1)]
-    pauses = [(b - a) * FRAME_S for a, b in gaps if (b - a) * FRAME_S >= config.min_pause_s]
-    out["pause_count"] = len(pauses)
-    out["pause_total_s"] = float(sum(pauses))
-    power = np.mean(10 ** (db[mask] / 10)) if speech_frames else 0.0
-    out["energy_dbfs"] = float(10 * np.log10(power)) if power > 0 else None
-
-    sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=sr)
-    pitch = sound.to_pitch_ac(time_step=FRAME_S, pitch_floor=config.f0_min_hz, pitch_ceiling=config.f0_max_hz)
-    f0 = pitch.selected_array["frequency"]
-    voiced = f0[f0 > 0]
-    out["voiced_fraction"] = float(len(voiced) / max(1, len(f0)))
-    if len(voiced) >= 5:
-        st = 12 * np.log2(voiced / 100.0)
-        out["f0_median_hz"] = float(np.median(voiced))
-        out["f0_p5_hz"] = float(np.percentile(voiced, 5))
-        out["f0_p95_hz"] = float(np.percentile(voiced, 95))
-        out["f0_range_st"] = float(np.percentile(st, 95) - np.percentile(st, 5))
-        out["f0_std_st"] = float(np.std(st))
-    else:
-        for key in ("f0_median_hz", "f0_p5_hz", "f0_p95_hz", "f0_range_st", "f0_std_st"):
-            out["null_reasons"][key] = "fewer than 5 voiced frames"
-
-    if transcript:
-        syllables = count_syllables_text(transcript)
-        out["syllable_source"] = "transcript-rules"
-        out["syllable_count"] = float(syllables)
-        if out["speech_s"] > 0:
-            out["articulation_rate_sps"] = syllables / out["speech_s"]
-            out["speaking_rate_sps"] = syllables / (out["speech_s"] + out["pause_total_s"])
-    else:
-        for key in ("articulation_rate_sps", "speaking_rate_sps"):
-            out["null_reasons"][key] = "no transcript"
+def _finish(out: dict, reasons: dict, default_reason: str | None = None) -> dict:
+    for key in FIELDS:
+        out.setdefault(key, None)
+        if out[key] is None and key not in reasons:
+            reasons[key] = default_reason or "not measured"
+    out["null_reasons"] = {k: v for k, v in reasons.items() if out.get(k) is None or k == "stressed_words"}
+    out.setdefault("stressed_words", [])
     return out
 
 
+def measure_signal(
+    y: np.ndarray,
+    sr: int,
+    transcript: str | None = None,
+    config: MeasureConfig | None = None,
+    language: str | None = None,
+    details: dict | None = None,
+) -> dict:
+    """Measure an in-memory signal (any shape, any rate). ``details`` (a dict) receives the frame-level
+    tracks and per-word stress scores for callers that want them."""
+    config = config or MeasureConfig()
+    x = prepare(np.asarray(y), int(sr))
+    duration = len(x) / ANALYSIS_SR
+    out: dict = {"duration_s": float(duration), "stressed_words": [], "error": None}
+    reasons: dict[str, str] = {}
+    if not np.isfinite(x).all():
+        out["error"] = "audio contains NaN or infinite samples"
+        return _finish(out, reasons, out["error"])
+    peak = energy.peak_dbfs(x)
+    if peak is None or peak < config.silence_dbfs:
+        out["error"] = "digital silence (no signal)" if peak is None else f"silence (peak {peak:.0f} dBFS)"
+        return _finish(out, reasons, out["error"])
+    if duration < config.min_duration_s:
+        out["error"] = f"too short ({duration:.2f} s, need {config.min_duration_s} s)"
+        return _finish(out, reasons, out["error"])
+    out["peak_dbfs"] = peak
+    frames = analyse(x)
+
+    # pitch before the final VAD (its voicing helps keep quiet vowels), but only over the span where an
+    # energy-only VAD finds speech, plus a margin: leading and trailing silence costs Praat time, not accuracy
+    import parselmouth
+
+    rough = vad.detect_activity(frames, None, config.min_pause_s)
+    a, b = 0, len(x)
+    if rough.onset_s is not None:
+        a = max(0, int((rough.onset_s - SPAN_MARGIN_S) * ANALYSIS_SR))
+        b = min(len(x), int((rough.offset_s + SPAN_MARGIN_S) * ANALYSIS_SR))
+    offset_s = a / ANALYSIS_SR
+    span = x[a:b]
+    sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
+    praat_track = None
+    if config.pitch_method == "pyworld":
+        track = pitch.track_pyworld(span, min(config.f0_min_hz, config.f0_min_low_voice_hz), config.f0_max_hz)
+    else:
+        track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
+        voiced_hz = track.f0[track.f0 > 0]
+        low_voice = len(voiced_hz) > 0 and np.median(voiced_hz) < 1.25 * config.f0_min_hz
+        sparse = len(voiced_hz) < 0.4 * max(rough.speech_s, 0.0) / HOP_S
+        if (low_voice or sparse) and config.f0_min_low_voice_hz < config.f0_min_hz:
+            # a voice near or under the fast floor (a sad or creaky male at 70 Hz) is cut off, or tracked
+            # on a harmonic where only a few periods pass; a lower floor measures it. When the trigger is
+            # sparse voicing (which a whisper also has) the pass that finds more voicing wins.
+            low = pitch.track_praat(sound, config.f0_min_low_voice_hz, config.f0_max_hz)
+            if low_voice or (low.f0 > 0).sum() > 1.2 * len(voiced_hz):
+                track = praat_track = low
+    track.times = track.times + offset_s
+    out["f0_method"] = track.method
+    f0_raw, strength = pitch.on_frame_grid(track, frames.n)
+
+    act = vad.detect_activity(frames, f0_raw > 0, config.min_pause_s)
+    if act.speech_s <= 0:
+        out["error"] = "no speech detected (only noise or silence)"
+        return _finish(out, reasons, out["error"])
+    speech = act.mask
+    out["speech_s"] = round(act.speech_s, 3)
+    out["pause_count"] = len(act.pauses)
+    out["pause_total_s"] = round(float(sum(b - a for a, b in act.pauses)), 3)
+    out["snr_db"] = act.snr_db
+    out["energy_dbfs"] = energy.active_level_dbfs(frames, speech)
+    out["alpha_ratio_db"] = energy.alpha_ratio_db(frames, speech)
+
+    f0 = np.where(speech, f0_raw, 0.0)
+    f0, fixes = pitch.correct_octaves(f0, strength, config.min_excursion_s)
+    stats, why = pitch.f0_statistics(f0, config.min_voiced_frames)
+    out.update(stats)
+    reasons.update(why)
+    out["voiced_fraction"] = float((f0 > 0).sum() / max(1, speech.sum()))
+    if out["f0_median_hz"] is not None:
+        g, conf = gender.estimate_gender(out["f0_median_hz"])
+        out["estimated_gender"], out["estimated_gender_confidence"] = g, conf
+
+    label, conf, contour = intonation.classify(f0, speech, act.speech_s)
+    out["intonation"], out["intonation_confidence"] = label, conf
+    if label in ("uncertain", "too_short") and "reason" in contour:
+        reasons["intonation_detail"] = contour["reason"]
+
+    # voice quality
+    if praat_track is None:
+        praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
+        praat_track.times = praat_track.times + offset_s
+    if out["f0_median_hz"] is not None:
+        jit, shim, why_vq = voice_quality.jitter_shimmer(sound, praat_track.praat_pitch)
+        out["jitter_local"], out["shimmer_local"] = jit, shim
+        if why_vq:
+            reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
+        _, praat_strength = pitch.on_frame_grid(praat_track, frames.n)
+        out["hnr_db"] = voice_quality.hnr_db(praat_strength, (f0 > 0) & (praat_strength > 0))
+    else:
+        for k in ("jitter_local", "shimmer_local", "hnr_db"):
+            reasons[k] = "no reliable voicing"
+
+    # syllables and rates
+    count, source = None, None
+    if transcript and transcript.strip():
+        count, source = syllables.transcript_syllables(transcript, language)
+        if count is None:
+            reasons["syllable_source_detail"] = source
+            source = None
+    if count is None:
+        count = nuclei.count_nuclei(frames, speech, f0 > 0)
+        source = "acoustic-nuclei"
+    out["syllable_count"], out["syllable_source"] = float(count), source
+    if act.speech_s >= config.min_rate_speech_s and count > 0:
+        out["articulation_rate_sps"] = count / act.speech_s
+        out["speaking_rate_sps"] = count / (act.speech_s + out["pause_total_s"])
+    else:
+        for k in ("articulation_rate_sps", "speaking_rate_sps"):
+            reasons[k] = f"too little speech ({act.speech_s:.2f} s) or no syllables to rate"
+
+    # word stress
+    if transcript and transcript.strip() and config.stress_method != "none":
+        from emotioncot.measure.stress import STRESS_BACKENDS
+
+        backend = STRESS_BACKENDS.get(config.stress_method)
+        if backend is None:
+            reasons["stressed_words"] = f"unknown stress backend {config.stress_method!r}"
+        elif act.speech_s > config.stress_max_speech_s:
+            reasons["stressed_words"] = f"{act.speech_s:.0f} s of speech: longer than stress_max_speech_s ({config.stress_max_speech_s:.0f} s), not aligned"
+        else:
+            words, why, scores = backend(frames, speech, f0, transcript, language)
+            out["stressed_words"] = words
+            if why:
+                reasons["stressed_words"] = why
+            if details is not None:
+                details["word_scores"] = scores
+    else:
+        reasons["stressed_words"] = "no transcript" if config.stress_method != "none" else "stress detection off"
+
+    if details is not None:
+        details.update(f0_raw=f0_raw, f0=f0, speech=speech, frames=frames, activity=act, contour=contour,
+                       octave_fixes=fixes)
+    return _finish(out, reasons)
+
+
 def measure_utterance(row: dict, config: MeasureConfig | None = None) -> dict:
-    """Measure one ingested utterance. Raises ``AudioError`` when the audio cannot be read."""
+    """Measure one ingested utterance (a dict with at least id and audio_path). Raises ``AudioError``
+    when the audio cannot be read; silence and too-short clips return nulls with reasons and ``error``."""
     y, sr = read_audio(row["audio_path"], row.get("start_s"), row.get("end_s"))
-    result = measure_signal(y, sr, row.get("transcript"), config)
+    result = measure_signal(y, sr, row.get("transcript"), config, language=row.get("language"))
     result["id"] = row["id"]
+    if row.get("gender"):  # metadata wins; an estimate is only offered where the corpus is silent
+        result.pop("estimated_gender", None)
+        result.pop("estimated_gender_confidence", None)
     return result

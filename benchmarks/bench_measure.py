@@ -1,0 +1,155 @@
+"""Speed and accuracy of the measurement, against the reference pipeline's two-pass librosa pYIN,
+both run in this process on the same inputs.
+
+    PYTHONPATH=. python benchmarks/bench_measure.py [--data ../shared/data] [--baseline-seconds 30]
+
+Prints
+* the real-time factor per core of the full feature set (pitch, VAD, pauses, level, SNR, alpha ratio,
+  syllables + rates, intonation, jitter / shimmer / HNR, word alignment + stress) on the real recordings,
+  as audio seconds / CPU seconds of this process (CPU time, so other load on the machine does not count);
+  the cache of eSpeak reference readings is cleared before each timed pass, so only the repetition of
+  sentences within the recordings (EmoDB's 10 sentences, RAVDESS's 2) can hit it;
+* the same for the baseline (two pYIN passes: C2-C7 (65-2093 Hz), then the first pass's median / 2 to x 2,
+  pitch only) on the first ``--baseline-seconds`` of those recordings, and the ratio;
+* the median-F0 error on synthetic formant-filtered voices (80-400 Hz, clean and 10 dB SNR white noise)
+  for Praat (default), WORLD and the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from emotioncot.audio.io import read_audio  # noqa: E402
+from emotioncot.config import MeasureConfig  # noqa: E402
+from emotioncot.measure import measure_signal  # noqa: E402
+from emotioncot.measure.signal import prepare  # noqa: E402
+from emotioncot.measure.stress import _reference  # noqa: E402
+from emotioncot.measure.synthetic import add_white_noise, pad, voice  # noqa: E402
+
+A0009 = "He turned sharply, and faced Gregson across the table."
+
+
+def real_recordings(data: Path) -> list[tuple[str, np.ndarray, int, str | None, str | None]]:
+    items = []
+    sentences = {}
+    tsv = data / "emodb" / "sentences.tsv"
+    if tsv.exists():
+        sentences = dict(line.split("\t", 1) for line in tsv.read_text().splitlines()[1:])
+    for wav in sorted((data / "emodb" / "wav").glob("*.wav")):
+        y, sr = read_audio(wav)
+        items.append((wav.name, y, sr, sentences.get(wav.name[2:5], "").strip() or None, "de"))
+    for wav in sorted((data / "ravdess").glob("*.wav")):
+        text = "Kids are talking by the door" if wav.name.split("-")[4] == "01" else "Dogs are sitting by the door"
+        y, sr = read_audio(wav)
+        items.append((wav.name, y, sr, text, "en"))
+    for wav in sorted((data / "cmu_arctic").glob("*.wav")):
+        y, sr = read_audio(wav)
+        items.append((wav.name, y, sr, A0009 if "a0009" in wav.name else None, "en"))
+    return items
+
+
+def pyin_two_pass(y: np.ndarray, sr: int) -> np.ndarray:
+    """The reference pipeline's pitch: pYIN over a wide range, then again around the first median."""
+    import librosa
+
+    # librosa's documented range for pYIN (C2-C7) on a 10 ms hop, the grid every feature here uses
+    f0, _, _ = librosa.pyin(y, fmin=65.4, fmax=2093.0, sr=sr, frame_length=2048, hop_length=160)
+    med = np.nanmedian(f0) if np.isfinite(f0).any() else 150.0
+    f0, _, _ = librosa.pyin(y, fmin=max(40.0, med / 2), fmax=min(1600.0, med * 2), sr=sr, frame_length=2048, hop_length=160)
+    return f0
+
+
+def synthetic_set() -> list[tuple[float, np.ndarray]]:
+    out = []
+    for f0 in (80, 110, 150, 200, 270, 330, 400):
+        clean = pad(voice(f0, 1.5), 16000, 0.3, 0.3)
+        out.append((f0, clean))
+        out.append((f0, add_white_noise(clean, 10.0, seed=f0)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("EMOTIONCOT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")))
+    ap.add_argument("--baseline-seconds", type=float, default=30.0, help="audio seconds to run the slow baseline on")
+    ap.add_argument("--repeat", type=int, default=2, help="passes over the real recordings (best is reported)")
+    args = ap.parse_args()
+
+    items = real_recordings(args.data)
+    if not items:
+        sys.exit(f"no recordings under {args.data}")
+    total_s = sum(len(y) / sr for _, y, sr, _, _ in items)
+    print(f"real recordings: {len(items)} files, {total_s:.1f} s of audio ({args.data})")
+
+    # warm-up: imports, CMU dictionary, eSpeak NG initialisation, Praat
+    measure_signal(items[0][1], items[0][2], items[0][3], language=items[0][4])
+    import librosa  # noqa: F401
+
+    for method in ("praat", "pyworld"):
+        cfg = MeasureConfig(pitch_method=method)
+        best = None
+        for _ in range(args.repeat):
+            _reference.cache_clear()  # only repetition inside one pass (scripted sentences) may hit the cache
+            t0 = time.process_time()
+            for _, y, sr, text, lang in items:
+                measure_signal(y, sr, text, cfg, language=lang)
+            cpu = time.process_time() - t0
+            best = cpu if best is None else min(best, cpu)
+        rtf = total_s / best
+        print(f"emotioncot full feature set ({method:7s}): {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
+        if method == "praat":
+            ours_rtf = rtf
+
+    # baseline on a prefix of the same recordings (it is ~100x slower), pitch only
+    subset, acc = [], 0.0
+    for name, y, sr, text, lang in items[:: max(1, len(items) // 12)]:
+        subset.append((name, y, sr, text, lang))
+        acc += len(y) / sr
+        if acc >= args.baseline_seconds:
+            break
+    best = None
+    for _ in range(3):
+        _reference.cache_clear()
+        t0 = time.process_time()
+        for _, y, sr, text, lang in subset:
+            measure_signal(y, sr, text, language=lang)
+        cpu = time.process_time() - t0
+        best = cpu if best is None else min(best, cpu)
+    ours_subset_rtf = acc / best
+    librosa_warm = prepare(subset[0][1][: subset[0][2]], subset[0][2])
+    pyin_two_pass(librosa_warm, 16000)  # numba compilation is not counted
+    t0 = time.process_time()
+    for _, y, sr, _, _ in subset:
+        pyin_two_pass(prepare(y, sr), 16000)
+    base_cpu = time.process_time() - t0
+    base_rtf = acc / base_cpu
+    print(f"on the same {len(subset)} files ({acc:.1f} s):")
+    print(f"  emotioncot full feature set (praat)       : {ours_subset_rtf:7.1f}x real time per core")
+    print(f"  baseline two-pass librosa pYIN, pitch only: {base_rtf:7.2f}x real time per core ({base_cpu:.2f} CPU s)")
+    print(f"  speed-up of the full feature set over the baseline's pitch alone: {ours_subset_rtf / base_rtf:.0f}x")
+    del ours_rtf
+
+    # F0 accuracy on synthetic voices with known F0
+    errs: dict[str, list[float]] = {"praat": [], "pyworld": [], "pyin-2pass": []}
+    for f0, y in synthetic_set():
+        for method in ("praat", "pyworld"):
+            m = measure_signal(y, 16000, None, MeasureConfig(pitch_method=method, stress_method="none"))
+            errs[method].append(abs(m["f0_median_hz"] / f0 - 1) * 100 if m["f0_median_hz"] else 100.0)
+        track = pyin_two_pass(y, 16000)
+        med = np.nanmedian(track) if np.isfinite(track).any() else 0.0
+        errs["pyin-2pass"].append(abs(med / f0 - 1) * 100 if med else 100.0)
+    print("median-F0 error on 14 synthetic voices (80-400 Hz, clean + 10 dB SNR):")
+    for k, v in errs.items():
+        print(f"  {k:11s} mean {np.mean(v):.3f} %   max {np.max(v):.3f} %")
+
+
+if __name__ == "__main__":
+    main()

