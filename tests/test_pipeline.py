@@ -123,3 +123,21 @@ def test_sigkill_mid_build_then_rerun_matches_an_uninterrupted_build(demo_build,
     assert len(keys) == len(set(keys)) == 216  # nothing measured twice, nothing lost
     assert _final_rows(out) == _final_rows(demo_build)
     assert validate_path(out)["ok"]
+
+
+def test_demo_corpus_is_the_same_bytes_whatever_ran_before(demo_corpus, tmp_path):
+    """eSpeak NG keeps state between utterances in a process (and measuring renders speech with it): the
+    corpus is synthesised in a fresh process, so a second synthesis after other work gives the same files."""
+    import hashlib
+
+    from emotioncot.demo.corpus import ensure_demo_corpus
+    from emotioncot.demo.espeak import ESpeak
+
+    ESpeak.get().synthesize("Something else first, to disturb this process's engine.", "en-us+m3", 150, 40, 40, 100)
+    again = ensure_demo_corpus(tmp_path / "again", progress=False)
+
+    def digest(root):
+        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.wav"))}
+
+    first, second = digest(demo_corpus), digest(again)
+    assert len(first) == 216 and first == second

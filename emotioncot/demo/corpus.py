@@ -20,7 +20,7 @@ from emotioncot.config import cache_dir
 from emotioncot.tables import atomic_path, commit, write_text_atomic
 from emotioncot.workspace import stable_hash
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"  # 2: seeded eSpeak noise, synthesis in a fresh process
 
 SENTENCES = (
     "Kids are talking by the door",
@@ -86,29 +86,44 @@ def demo_dir() -> Path:
 
 
 def ensure_demo_corpus(root: Path | None = None, progress: bool = True) -> Path:
-    """Synthesise whatever clips are missing; return the corpus folder (``metadata.jsonl`` + ``wav/``).
+    """Synthesise the corpus if it is not there yet; return its folder (``metadata.jsonl`` + ``wav/``).
 
-    Clips are written atomically and the metadata file last, so an interrupted synthesis resumes.
+    eSpeak NG carries state from one utterance to the next inside a process (the same text synthesised
+    twice differs), and the measure stage also renders speech with it. Synthesis therefore runs in a fresh
+    process, clips in a fixed order, so the corpus is the same bytes whatever ran before. Clips are written
+    atomically and the metadata file last, so an interrupted synthesis starts again cleanly.
     """
+    import multiprocessing
+
     root = Path(root) if root else demo_dir()
-    meta_path = root / "metadata.jsonl"
-    if meta_path.exists():
+    if (root / "metadata.jsonl").exists():
         return root
+    worker = multiprocessing.get_context("spawn").Process(target=_synthesize_corpus, args=(str(root), progress))
+    worker.start()
+    worker.join()
+    if worker.exitcode != 0 or not (root / "metadata.jsonl").exists():
+        raise RuntimeError(f"synthesising the demo corpus into {root} failed (exit code {worker.exitcode})")
+    return root
+
+
+def _synthesize_corpus(root: str, progress: bool) -> None:
     from emotioncot.demo.espeak import ESpeak
 
+    root = Path(root)
+    meta_path = root / "metadata.jsonl"
     engine = ESpeak.get()
     clips = demo_parameters()
     lines = []
     for clip in tqdm(clips, desc="synthesising demo corpus", unit="clip", disable=not progress):
         wav = root / "wav" / clip["speaker_id"] / f"{clip['id']}.wav"
         synth = engine.synthesize(clip["text"], clip["voice"], clip["rate"], clip["pitch"], clip["range"], clip["volume"])
-        if not wav.exists():
-            tmp = atomic_path(wav)
-            try:
-                sf.write(str(tmp), synth.samples, synth.sample_rate, subtype="PCM_16", format="WAV")
-                commit(tmp, wav)
-            finally:
-                tmp.unlink(missing_ok=True)
+        # Always (re)written: a clip left by an interrupted run need not match this run's synthesis order.
+        tmp = atomic_path(wav)
+        try:
+            sf.write(str(tmp), synth.samples, synth.sample_rate, subtype="PCM_16", format="WAV")
+            commit(tmp, wav)
+        finally:
+            tmp.unlink(missing_ok=True)
         lines.append(
             json.dumps(
                 {
@@ -120,4 +135,3 @@ def ensure_demo_corpus(root: Path | None = None, progress: bool = True) -> Path:
             )
         )
     write_text_atomic(meta_path, "\n".join(lines) + "\n")
-    return root

@@ -16,6 +16,7 @@ AUDIO_OUTPUT_SYNCHRONOUS = 0x02
 POS_CHARACTER = 1
 ESPEAK_CHARS_UTF8 = 1
 EVENT_WORD = 1
+RAND_SEED = 13
 PARAM = {"rate": 1, "volume": 2, "pitch": 3, "range": 4, "wordgap": 7}
 
 
@@ -40,6 +41,7 @@ class Synthesis:
     samples: np.ndarray  # int16 mono
     sample_rate: int
     word_starts_s: list[tuple[str, float]]
+    word_events: list[tuple[int, int, int]]  # raw eSpeak word events: (1-based character position, length, ms)
 
 
 class ESpeak:
@@ -84,6 +86,8 @@ class ESpeak:
                 raise ValueError(f"eSpeak NG has no voice {voice!r}")
             for name, value in (("rate", rate), ("pitch", pitch), ("range", pitch_range), ("volume", volume)):
                 self._lib.espeak_SetParameter(PARAM[name], int(value), 0)
+            # Breath and whisper noise come from eSpeak's own generator, seeded from the clock by default.
+            self._lib.espeak_ng_SetRandSeed(ctypes.c_long(RAND_SEED))
             data = text.encode("utf-8")
             err = self._lib.espeak_Synth(data, len(data) + 1, 0, POS_CHARACTER, 0, ESPEAK_CHARS_UTF8, None, None)
             self._lib.espeak_Synchronize()
@@ -95,4 +99,4 @@ class ESpeak:
                 (raw[pos - 1 : pos - 1 + length].decode("utf-8", "replace"), ms / 1000.0)
                 for pos, length, ms in self._words
             ]
-            return Synthesis(samples.astype(np.int16), self.sample_rate, words)
+            return Synthesis(samples.astype(np.int16), self.sample_rate, words, list(self._words))

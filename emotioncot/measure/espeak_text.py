@@ -16,6 +16,9 @@ _ALIASES = {"en": "en-us", "eng": "en-us", "ger": "de", "deu": "de", "fra": "fr"
             "ita": "it", "por": "pt", "rus": "ru", "jpn": "ja", "kor": "ko", "ara": "ar", "hin": "hi"}
 
 
+REFERENCE_VARIANT = "Storm"  # a bundled eSpeak NG variant with "flutter 0"
+
+
 def _candidates(language: str | None) -> list[str]:
     if not language:
         return ["en-us"]
@@ -71,7 +74,11 @@ def render(text: str, language: str | None):
     (character offset in ``text``, start time in s): eSpeak may read one written token as several
     words ("etc." -> "et cetera"), so callers match events to their tokens by text position."""
     engine = ESpeak.get()
-    synth = engine.synthesize(text, voice_for(language), rate=230, pitch=50, pitch_range=50, volume=100)
-    # the binding keeps the raw events of the last synthesis; positions are 1-based, in characters
-    events = [(pos - 1, ms / 1000.0) for pos, _length, ms in engine._words]
+    # A variant without pitch flutter: eSpeak's flutter phase runs on from one utterance to the next, so
+    # with it the same text renders differently depending on what was rendered before in the process, and
+    # the alignment (hence the stressed words) would depend on the order clips are measured in.
+    voice = f"{voice_for(language)}+{REFERENCE_VARIANT}"
+    synth = engine.synthesize(text, voice, rate=230, pitch=50, pitch_range=50, volume=100)
+    # positions are 1-based, in characters
+    events = [(pos - 1, ms / 1000.0) for pos, _length, ms in synth.word_events]
     return synth, events

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emotioncot.audio.io import read_audio
+from emotioncot.audio.io import read_record_audio
 from emotioncot.config import MeasureConfig
 from emotioncot.measure import energy, gender, intonation, nuclei, pitch, syllables, vad, voice_quality
 from emotioncot.measure.frames import analyse
@@ -181,7 +181,7 @@ def measure_signal(
 def measure_utterance(row: dict, config: MeasureConfig | None = None) -> dict:
     """Measure one ingested utterance (a dict with at least id and audio_path). Raises ``AudioError``
     when the audio cannot be read; silence and too-short clips return nulls with reasons and ``error``."""
-    y, sr = read_audio(row["audio_path"], row.get("start_s"), row.get("end_s"))
+    y, sr = read_record_audio(row)
     result = measure_signal(y, sr, row.get("transcript"), config, language=row.get("language"))
     result["id"] = row["id"]
     if row.get("gender"):  # metadata wins; an estimate is only offered where the corpus is silent
