@@ -82,7 +82,7 @@ _PITCH = [
 ]
 _ENERGY = [
     "The loudness is {w}{num}.",
-    "Its energy level is {w}{num}.",
+    "The loudness stays {w}{num}.",
     "Vocal energy sounds {w}{num}.",
 ]
 _SPEED = [
