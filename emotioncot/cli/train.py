@@ -12,7 +12,7 @@ from emotioncot.cli.common import echo_json, fail
 train_app = typer.Typer(
     help=(
         "Train a speech-emotion reasoning model on an export: `sft` first, then `grpo-ptr` (GRPO with the "
-        "progressive trust-weighted reasoning reward). Needs `pip install emotioncot[train]`. Reruns on the same "
+        "progressive trust-weighted reasoning reward). Needs the training extra (pip install emotioncot\\[train]). Reruns on the same "
         "--output resume from the last checkpoint."
     ),
     no_args_is_help=True,
