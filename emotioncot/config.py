@@ -67,6 +67,18 @@ class ExportConfig(_Section):
     shard_max_mb: float = 256.0
 
 
+class ExecutorConfig(_Section):
+    """Where the per-item stages run (see docs/scaling.md). Not part of any stage key: both executors
+    produce identical tables, so a build started with one can be resumed with the other."""
+
+    name: Literal["local", "ray"] = "local"
+    ray_address: Optional[str] = None  # join this Ray cluster; None: start a private local Ray instance
+    shard_size: int = Field(default=64, ge=1)  # items per measure shard (the unit of work and of recovery)
+    max_retries: int = Field(default=2, ge=0)  # Ray: retries of a shard whose worker died
+    ray_object_store_mb: Optional[int] = None  # local Ray instance only; None: Ray's default
+    write_cluster_concurrency: Optional[int] = None  # Ray: requests in flight across the cluster (None: write.concurrency)
+
+
 class BuildConfig(_Section):
     """Everything a build depends on. Parts of it key each stage's cached results."""
 
@@ -76,6 +88,7 @@ class BuildConfig(_Section):
     write: WriteConfig = Field(default_factory=WriteConfig)
     filter: FilterConfig = Field(default_factory=FilterConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     def public_dict(self) -> dict:
         """The config as recorded in build.json: paths as text; secrets are never in the model (only the

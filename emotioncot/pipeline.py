@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
 
@@ -84,39 +83,69 @@ def measure_key(row: dict, config: BuildConfig) -> str:
     )
 
 
-def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True) -> list[dict]:
-    keys = {row["id"]: measure_key(row, config) for row in utterances}
-    stage_key = stable_hash("measure", sorted(keys.values()))
+def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True,
+                executor=None) -> list[dict]:
+    """Measure every utterance, shard by shard, on ``config.executor`` (or the ``executor`` given).
+
+    Workers write ``stages/measure/shard-NNNNN.parquet`` as they finish; a rerun measures only the items no
+    shard holds. A shard whose worker died stays unwritten: the stage then stops with a BuildError, and
+    the rerun does just those items."""
+    from emotioncot.executors import make_executor
+    from emotioncot.executors.shards import ShardStore, measure_shard
+
+    keys = [measure_key(row, config) for row in utterances]
+    stage_key = stable_hash("measure", sorted(keys))
     if ws.stage_done("measure", stage_key):
         return read_table(ws.stage_table("measure"), Measurements)
-    with ws.journal("measure") as journal:
-        todo = [row for row in utterances if keys[row["id"]] not in journal]
-        if todo:
-            bar = tqdm(total=len(utterances), initial=len(utterances) - len(todo), desc="measure", unit="clip", disable=not progress)
-            workers = max(1, min(config.measure.workers, len(todo)))
-            if workers == 1:
-                for row in todo:
-                    journal.append(keys[row["id"]], {"id": row["id"], **_measure_one(row, config.measure)})
-                    bar.update()
-            else:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
-                    futures = {pool.submit(_measure_one, row, config.measure): row for row in todo}
-                    for fut in as_completed(futures):
-                        row = futures[fut]
-                        journal.append(keys[row["id"]], {"id": row["id"], **fut.result()})
-                        bar.update()
+    store = ShardStore(ws.root / "stages" / "measure")
+    tasks = store.plan(utterances, keys, config.executor.shard_size, config.measure)
+    todo = sum(len(t.keys) for t in tasks)
+    per_worker: dict[str, dict] = {}
+    lost: list[str] = []
+    run_info: dict = {"executor": config.executor.name, "shards_run": len(tasks), "items_run": todo}
+    if tasks:
+        own = executor is None
+        workers = max(1, min(config.measure.workers, len(tasks)))
+        executor = executor or make_executor(config.executor, workers)
+        try:
+            run_info.update(executor.describe())
+            bar = tqdm(total=len(utterances), initial=len(utterances) - todo, desc=f"measure ({executor.name})",
+                       unit="clip", disable=not progress, smoothing=0.1)
+            t0 = time.perf_counter()
+            for task, outcome in executor.imap_unordered(measure_shard, tasks):
+                if outcome.ok:
+                    rep = outcome.value
+                    w = per_worker.setdefault(rep["worker"], {"shards": 0, "items": 0, "seconds": 0.0})
+                    w["shards"] += 1
+                    w["items"] += rep["items"]
+                    w["seconds"] = round(w["seconds"] + rep["seconds"], 3)
+                else:
+                    lost.append(f"{Path(task.path).name} ({len(task.keys)} items): {outcome.error}")
+                bar.update(len(task.keys))
             bar.close()
-        results, errors = [], []
-        for row in utterances:
-            entry = journal.get(keys[row["id"]])
-            if entry["ok"] and not entry["result"].get("error"):
-                results.append(entry["result"])
-            else:
-                reason = entry.get("reason") or entry["result"]["error"]
-                errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
+            run_info["wall_s"] = round(time.perf_counter() - t0, 3)
+        finally:
+            if own:
+                executor.close()
+    if lost:
+        raise BuildError(f"{len(lost)} measure shard(s) were lost (their worker died or failed); rerun to "
+                         f"measure just those items: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
+    wanted = set(keys)
+    by_key = {entry["key"]: entry for entry in store.iter_entries(wanted)}
+    results, errors = [], []
+    for row, key in zip(utterances, keys):
+        entry = by_key.get(key)
+        if entry is None:  # cannot happen unless a shard file was deleted while we ran
+            raise BuildError(f"measure: no result for {row['id']} in {store.folder}; rerun the stage")
+        if entry["ok"] and not entry["result"].get("error"):
+            results.append(entry["result"])
+        else:
+            reason = entry.get("reason") or entry["result"]["error"]
+            errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
     write_table(ws.stage_table("measure"), results, Measurements)
     ws.set_stage_errors("measure", errors)
-    ws.mark_stage("measure", stage_key, {"rows": len(results), "errors": len(errors)})
+    ws.mark_stage("measure", stage_key, {"rows": len(results), "errors": len(errors), "run": run_info,
+                                         "workers": per_worker})
     return read_table(ws.stage_table("measure"), Measurements)
 
 
@@ -295,6 +324,8 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
         "splits": split_counts,
         "emotions": _count(kept, "emotion"),
         "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
+        # Where the measure stage ran and what each worker did (of the run that produced the table).
+        "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
         "writer": writer_info,
         "thresholds_version": thresholds["version"],
     }
