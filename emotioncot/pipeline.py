@@ -224,11 +224,28 @@ _WRITE_INPUTS = (
 
 
 def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
-    rows, errors, info = _writer(config)(records, ws, config, progress)
+    if config.write.writer != "template" and config.executor.name == "ray":
+        rows, errors, info = _write_on_ray(records, ws, config, progress)
+    else:
+        rows, errors, info = _writer(config)(records, ws, config, progress)
     write_table(ws.stage_table("write"), rows, GeneratedText)
     ws.set_stage_errors("write", errors)
     ws.mark_stage("write", stable_hash("write", rows), {"rows": len(rows), "errors": len(errors), **info})
     return rows, info
+
+
+def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
+    """The LLM writer with its requests bounded by one limit shared across the Ray cluster (a named actor),
+    so that other processes writing against the same endpoint, here or on other nodes, share the bound."""
+    from emotioncot.executors.limiter import ClusterLimiter
+    from emotioncot.executors.ray_executor import RayExecutor
+    from emotioncot.write.llm import write_with_llm
+
+    with RayExecutor(1, address=config.executor.ray_address, object_store_mb=config.executor.ray_object_store_mb):
+        limiter = ClusterLimiter.for_config(config)
+        rows, errors, info = write_with_llm(records, ws, config, progress, limiter=limiter)
+        info = {**info, "cluster_limit": limiter.stats()}
+    return rows, errors, info
 
 
 def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
