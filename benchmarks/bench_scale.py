@@ -127,7 +127,10 @@ def run_one(executor: str, workers: int, rows_file: Path, out: Path) -> dict:
     stop.set()
     sampler.join()
     audio_s = sum(r["duration_s"] for r in rows)
-    return {"executor": executor, "workers": workers, "clips": len(rows), "measured": len(measured),
+    per_worker = Workspace(out).stage_info("measure").get("workers", {})
+    cpu_s = sum(w["cpu_s"] for w in per_worker.values())
+    return {"cpu_s": round(cpu_s, 1), "cores_obtained": round(cpu_s / wall, 2), "workers_seen": len(per_worker),
+            "executor": executor, "workers": workers, "clips": len(rows), "measured": len(measured),
             "audio_s": round(audio_s, 1), "wall_s": round(wall, 2), "startup_s": round(startup, 2),
             "clips_per_s": round(len(rows) / wall, 2), "audio_x_realtime": round(audio_s / wall, 1),
             "peak_tree_mb": round(peak["mb"], 1)}
@@ -182,7 +185,9 @@ def main() -> int:
     by = {(r["executor"], r["workers"]): r for r in runs}
     for name in ("local", "ray"):
         if (name, 1) in by and (name, 2) in by:
-            print(f"  {name}: 2 workers / 1 worker = {by[(name, 2)]['clips_per_s'] / by[(name, 1)]['clips_per_s']:.2f}x")
+            print(f"  {name}: 2 workers / 1 worker = {by[(name, 2)]['clips_per_s'] / by[(name, 1)]['clips_per_s']:.2f}x "
+                  f"(CPU actually obtained by the workers: {by[(name, 1)]['cores_obtained']:.2f} vs {by[(name, 2)]['cores_obtained']:.2f} cores)")
+    print(f"  CPU cost: {baseline['cpu_s'] / (baseline['audio_s'] / 3600):.0f} CPU-seconds per hour of audio (local x1)")
     print(f"\npeak memory of the whole process tree ({scaled['executor']} x2):")
     for r in memory:
         print(f"  {r['clips']:5d} clips: {r['peak_tree_mb']:7.1f} MB")
@@ -190,7 +195,9 @@ def main() -> int:
     rtf = scaled["audio_x_realtime"]
     hours = HOURS_TARGET * 3600 / rtf / 3600
     print(f"\nprojected: {HOURS_TARGET} h of audio at {rtf:.1f}x real time ({scaled['executor']} x2) = {hours:.1f} h wall "
-          f"on this machine (measure stage only, excluding start-up)")
+          f"on this machine as loaded now (measure stage only, excluding start-up)")
+    cpu_per_audio_s = baseline["cpu_s"] / baseline["audio_s"]
+    print(f"projected on 2 idle cores (CPU cost / 2): {HOURS_TARGET * 3600 * cpu_per_audio_s / 2 / 3600:.2f} h wall")
     return 0
 
 

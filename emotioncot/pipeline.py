@@ -115,10 +115,11 @@ def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, prog
             for task, outcome in executor.imap_unordered(measure_shard, tasks):
                 if outcome.ok:
                     rep = outcome.value
-                    w = per_worker.setdefault(rep["worker"], {"shards": 0, "items": 0, "seconds": 0.0})
+                    w = per_worker.setdefault(rep["worker"], {"shards": 0, "items": 0, "seconds": 0.0, "cpu_s": 0.0})
                     w["shards"] += 1
                     w["items"] += rep["items"]
                     w["seconds"] = round(w["seconds"] + rep["seconds"], 3)
+                    w["cpu_s"] = round(w["cpu_s"] + rep["cpu_s"], 3)
                 else:
                     lost.append(f"{Path(task.path).name} ({len(task.keys)} items): {outcome.error}")
                 bar.update(len(task.keys))

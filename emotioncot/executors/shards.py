@@ -110,7 +110,7 @@ def measure_shard(task: ShardTask) -> dict:
     """Measure every row of one shard and write the shard file. Runs in a worker process (local or Ray)."""
     from emotioncot.pipeline import _measure_one
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     worker = worker_name()
     entries, failed = [], 0
     for row, key in zip(task.rows, task.keys):
@@ -125,4 +125,5 @@ def measure_shard(task: ShardTask) -> dict:
         })
     write_shard(Path(task.path), entries)
     return {"path": task.path, "items": len(entries), "failed": failed, "worker": worker,
-            "seconds": round(time.perf_counter() - started, 6)}
+            "seconds": round(time.perf_counter() - started, 6),
+            "cpu_s": round(time.process_time() - cpu_started, 6)}
