@@ -151,6 +151,23 @@ def spawn(executor: str, workers: int, rows: list[dict], tmp: Path) -> dict:
     return result
 
 
+def demo_cpu_per_audio_s() -> tuple[float, float]:
+    """CPU seconds per second of audio on the demo corpus (eSpeak speech, 216 clips): a second, speech-like
+    calibration of the projection, since synthetic harmonics may be cheaper to measure than speech."""
+    from emotioncot.config import BuildConfig
+    from emotioncot.ingest import ingest_sources
+    from emotioncot.pipeline import _measure_one
+
+    cfg = BuildConfig()
+    rows, _ = ingest_sources(["demo"], cfg.ingest, progress=False)
+    _measure_one(rows[0], cfg.measure)  # imports and first-call set-up outside the count
+    t0 = time.process_time()
+    for row in rows:
+        _measure_one(row, cfg.measure)
+    audio_s = sum(r["duration_s"] for r in rows)
+    return (time.process_time() - t0) / audio_s, audio_s
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clips", type=int, default=2000)
@@ -198,6 +215,11 @@ def main() -> int:
           f"on this machine as loaded now (measure stage only, excluding start-up)")
     cpu_per_audio_s = baseline["cpu_s"] / baseline["audio_s"]
     print(f"projected on 2 idle cores (CPU cost / 2): {HOURS_TARGET * 3600 * cpu_per_audio_s / 2 / 3600:.2f} h wall")
+    demo_cost, demo_audio = demo_cpu_per_audio_s()
+    print(f"demo corpus (speech, {demo_audio:.0f} s): {demo_cost * 3600:.0f} CPU-seconds per hour of audio; "
+          f"{HOURS_TARGET} h at that cost: {HOURS_TARGET * demo_cost:.2f} CPU-hours = "
+          f"{HOURS_TARGET * demo_cost / 2:.2f} h wall on 2 idle cores, "
+          f"{HOURS_TARGET * demo_cost / scaled['cores_obtained']:.2f} h at the {scaled['cores_obtained']:.2f} cores obtained now")
     return 0
 
 

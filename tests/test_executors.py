@@ -110,3 +110,25 @@ def test_a_lost_shard_stops_the_stage_and_leaves_no_table(utterances, tmp_path):
     with pytest.raises(BuildError, match="1 measure shard"):
         run_measure(ws, utterances, _config(1), progress=False, executor=LosesShardTwo(1))
     assert not ws.stage_table("measure").exists()
+
+
+def test_analyze_workspace_runs_the_measure_stage_on_the_named_executor(utterances, serial_table, tmp_path):
+    from typer.testing import CliRunner
+
+    from emotioncot.cli import app
+    from emotioncot.schema import Utterance
+    from emotioncot.tables import write_table
+
+    ws = Workspace(tmp_path)
+    write_table(ws.stage_table("ingest"), utterances, Utterance)
+    result = CliRunner().invoke(app, ["analyze", "--workspace", str(tmp_path), "--executor", "local", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(utterances)} measured" in result.output
+    from emotioncot.schema import Measurements
+    from emotioncot.tables import read_table
+
+    assert read_table(ws.stage_table("measure"), Measurements) == serial_table[1]
+    assert ws.stage_info("measure")["run"]["executor"] == "local"
+
+    bad = CliRunner().invoke(app, ["analyze", "--workspace", str(tmp_path), "--executor", "local", "--ray-address", "auto"])
+    assert bad.exit_code == 2 and "--ray-address needs --executor ray" in bad.output
