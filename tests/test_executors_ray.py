@@ -192,3 +192,23 @@ def test_two_worker_processes_share_one_request_bound(demo_build, tmp_path):
         # Each process alone would hold 6 requests in flight; together they never exceed the shared 3.
         assert server.max_in_flight == 3
         assert limiter.stats()["peak"] == 3 and limiter.stats()["granted"] == 32
+
+
+def test_build_write_stage_on_ray_goes_through_the_shared_bound(demo_build, tmp_path, monkeypatch):
+    from emotioncot.pipeline import load_records, run_write
+
+    records = load_records(Workspace(demo_build), with_texts=False)[:10]
+    monkeypatch.setenv("EMOTIONCOT_TEST_LLM_KEY", "sk-test")
+    with LLMServer(delay_s=0.05) as server:
+        cfg = BuildConfig()
+        cfg.write = cfg.write.model_validate({
+            **cfg.write.model_dump(), "writer": "openai", "base_url": server.base_url, "model": "m",
+            "api_key_env": "EMOTIONCOT_TEST_LLM_KEY", "concurrency": 8, "timeout_s": 5.0,
+        })
+        cfg.executor.name = "ray"
+        cfg.executor.write_cluster_concurrency = 2
+        rows, info = run_write(Workspace(tmp_path), records, cfg, progress=False)
+        assert len(rows) == 10 and server.count() == 20
+        assert server.max_in_flight == 2  # 8 allowed by write.concurrency, 2 by the cluster
+        assert info["cluster_limit"] == {"limit": 2, "in_use": 0, "peak": 2, "granted": 20}
+    assert ray.is_initialized()  # it joined the test's Ray instance and left it running

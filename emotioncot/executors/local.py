@@ -9,6 +9,20 @@ from typing import Any, Callable, Iterable, Iterator
 from emotioncot.executors.base import Executor, Outcome
 
 
+def _one_thread_per_worker() -> None:
+    """Pool initializer: one BLAS/OpenMP thread per worker process. N workers that each start a thread per
+    core would oversubscribe the machine (Ray does the same for its workers via OMP_NUM_THREADS=1)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: then the libraries keep their defaults
+        return
+    global _THREAD_LIMIT
+    _THREAD_LIMIT = threadpool_limits(1)  # kept referenced for the worker's life
+
+
+_THREAD_LIMIT = None
+
+
 class LocalExecutor(Executor):
     name = "local"
 
@@ -22,7 +36,7 @@ class LocalExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self._workers)
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, initializer=_one_thread_per_worker)
         return self._pool
 
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
