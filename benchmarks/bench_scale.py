@@ -1,5 +1,6 @@
 """The measure stage at scale: throughput with 1 and 2 workers, peak memory as the clip count grows, and
-the projected wall time for 200 hours of audio on this machine.
+the projected wall time for 200 hours of audio on this machine. Every configuration runs with one
+BLAS/OpenMP thread per process, so that one worker is one core.
 
 Clips are synthetic speech-like signals (a harmonic voice with a gliding pitch, syllable-rate loudness
 bumps and pauses, plus noise), 2 to 6 s each, written as 16 kHz WAV into a temporary folder. Each
@@ -142,6 +143,9 @@ def spawn(executor: str, workers: int, rows: list[dict], tmp: Path) -> dict:
     if not rows_file.exists():
         rows_file.write_text(json.dumps(rows))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    # One BLAS/OpenMP thread per process in every configuration: otherwise "1 worker" in-process would
+    # already use every core through numpy's threads, and workers would not be comparable.
+    env.update({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     proc = subprocess.run([sys.executable, __file__, "--one", executor, str(workers), str(rows_file), str(tmp / tag)],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:

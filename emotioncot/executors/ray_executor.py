@@ -25,7 +25,9 @@ def _ray():
     try:
         import ray
     except ImportError:  # pragma: no cover - depends on the install
-        raise RuntimeError("--executor ray needs Ray: pip install 'emotioncot[ray]'") from None
+        from emotioncot.pipeline import BuildError
+
+        raise BuildError("--executor ray needs Ray: pip install 'emotioncot[ray]'") from None
     return ray
 
 
@@ -40,7 +42,12 @@ class RayExecutor(Executor):
         self._started = False
         if not ray.is_initialized():
             if address:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+                try:
+                    ray.init(address=address, log_to_driver=False, configure_logging=False)
+                except Exception as exc:  # no cluster there, wrong port, version mismatch
+                    from emotioncot.pipeline import BuildError
+
+                    raise BuildError(f"cannot join the Ray cluster at {address}: {type(exc).__name__}: {exc}") from None
             else:
                 # Workers inherit the driver's environment: make sure they can import this package even
                 # when it is run from a source checkout rather than installed.
