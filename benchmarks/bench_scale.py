@@ -202,7 +202,8 @@ def main() -> int:
     print("\nthroughput (measure stage, clips of 2-6 s):")
     for r in runs:
         print(f"  {r['executor']:5s} x{r['workers']}: {r['clips_per_s']:7.1f} clips/s, {r['audio_x_realtime']:6.1f}x real time, "
-              f"{r['wall_s']:6.1f} s (+{r['startup_s']:.1f} s start-up); {r['clips_per_s'] / baseline['clips_per_s']:.2f}x the local x1 baseline")
+              f"{r['wall_s']:6.1f} s (+{r['startup_s']:.1f} s start-up); {r['clips_per_s'] / baseline['clips_per_s']:.2f}x the local x1 baseline; "
+              f"{r['clips_per_s'] / r['cores_obtained']:.0f} clips/s per core obtained")
     by = {(r["executor"], r["workers"]): r for r in runs}
     for name in ("local", "ray"):
         if (name, 1) in by and (name, 2) in by:
