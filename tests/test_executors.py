@@ -132,3 +132,16 @@ def test_analyze_workspace_runs_the_measure_stage_on_the_named_executor(utteranc
 
     bad = CliRunner().invoke(app, ["analyze", "--workspace", str(tmp_path), "--executor", "local", "--ray-address", "auto"])
     assert bad.exit_code == 2 and "--ray-address needs --executor ray" in bad.output
+
+
+def test_an_unreachable_ray_address_fails_fast_with_a_clear_error(tmp_path):
+    pytest.importorskip("ray")
+    import socket
+
+    from emotioncot.executors.ray_executor import RayExecutor
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nobody listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(BuildError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        RayExecutor(1, address=f"127.0.0.1:{port}")

@@ -31,6 +31,22 @@ def _ray():
     return ray
 
 
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` (or ``ray://host:port``) nobody listens on: Ray itself waits for its
+    GCS timeout (minutes) before giving up."""
+    import socket
+
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and other forms: left to Ray
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        from emotioncot.pipeline import BuildError
+
+        raise BuildError(f"cannot reach the Ray cluster at {address}: {exc} (is `ray start --head` running there?)") from None
+
+
 class RayExecutor(Executor):
     name = "ray"
 
@@ -42,6 +58,7 @@ class RayExecutor(Executor):
         self._started = False
         if not ray.is_initialized():
             if address:
+                check_reachable(address)
                 try:
                     ray.init(address=address, log_to_driver=False, configure_logging=False)
                 except Exception as exc:  # no cluster there, wrong port, version mismatch
