@@ -2,8 +2,9 @@
 to tables, run over a workspace so that finished work is never redone.
 
 Every stage has a key (a hash of its input table and its configuration). A stage whose key matches the
-one recorded beside its table is skipped. The per-item stages (measure, write) also journal each item as
-it finishes, so a killed build resumes where it stopped.
+one recorded beside its table is skipped. The per-item stages keep each finished item as it finishes
+(measure: result shards under stages/measure/, see emotioncot/executors/shards.py; write: a journal), so a
+killed build resumes where it stopped.
 """
 
 from __future__ import annotations
