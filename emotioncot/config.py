@@ -140,6 +140,18 @@ class ProsodyConfig(_Section):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
 
+class ExecutorConfig(_Section):
+    """Where the per-item stages run (see docs/scaling.md). Not part of any stage key: both executors
+    produce identical tables, so a build started with one can be resumed with the other."""
+
+    name: Literal["local", "ray"] = "local"
+    ray_address: Optional[str] = None  # join this Ray cluster; None: start a private local Ray instance
+    shard_size: int = Field(default=64, ge=1)  # items per measure shard (the unit of work and of recovery)
+    max_retries: int = Field(default=2, ge=0)  # Ray: retries of a shard whose worker died
+    ray_object_store_mb: Optional[int] = None  # local Ray instance only; None: Ray's default
+    write_cluster_concurrency: Optional[int] = None  # Ray: requests in flight across the cluster (None: write.concurrency)
+
+
 class BuildConfig(_Section):
     """Everything a build depends on. Parts of it key each stage's cached results."""
 
@@ -151,6 +163,7 @@ class BuildConfig(_Section):
     export: ExportConfig = Field(default_factory=ExportConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     prosody: ProsodyConfig = Field(default_factory=ProsodyConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     def public_dict(self) -> dict:
         """The config as recorded in build.json: paths as text; secrets are never in the model (only the

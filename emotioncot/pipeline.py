@@ -2,8 +2,9 @@
 to tables, run over a workspace so that finished work is never redone.
 
 Every stage has a key (a hash of its input table and its configuration). A stage whose key matches the
-one recorded beside its table is skipped. The per-item stages (measure, write) also journal each item as
-it finishes, so a killed build resumes where it stopped.
+one recorded beside its table is skipped. The per-item stages keep each finished item as it finishes
+(measure: result shards under stages/measure/, see emotioncot/executors/shards.py; write: a journal), so a
+killed build resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
 
@@ -84,39 +84,70 @@ def measure_key(row: dict, config: BuildConfig) -> str:
     )
 
 
-def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True) -> list[dict]:
-    keys = {row["id"]: measure_key(row, config) for row in utterances}
-    stage_key = stable_hash("measure", sorted(keys.values()))
+def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True,
+                executor=None) -> list[dict]:
+    """Measure every utterance, shard by shard, on ``config.executor`` (or the ``executor`` given).
+
+    Workers write ``stages/measure/shard-NNNNN.parquet`` as they finish; a rerun measures only the items no
+    shard holds. A shard whose worker died stays unwritten: the stage then stops with a BuildError, and
+    the rerun does just those items."""
+    from emotioncot.executors import make_executor
+    from emotioncot.executors.shards import ShardStore, measure_shard
+
+    keys = [measure_key(row, config) for row in utterances]
+    stage_key = stable_hash("measure", sorted(keys))
     if ws.stage_done("measure", stage_key):
         return read_table(ws.stage_table("measure"), Measurements)
-    with ws.journal("measure") as journal:
-        todo = [row for row in utterances if keys[row["id"]] not in journal]
-        if todo:
-            bar = tqdm(total=len(utterances), initial=len(utterances) - len(todo), desc="measure", unit="clip", disable=not progress)
-            workers = max(1, min(config.measure.workers, len(todo)))
-            if workers == 1:
-                for row in todo:
-                    journal.append(keys[row["id"]], {"id": row["id"], **_measure_one(row, config.measure)})
-                    bar.update()
-            else:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
-                    futures = {pool.submit(_measure_one, row, config.measure): row for row in todo}
-                    for fut in as_completed(futures):
-                        row = futures[fut]
-                        journal.append(keys[row["id"]], {"id": row["id"], **fut.result()})
-                        bar.update()
+    store = ShardStore(ws.root / "stages" / "measure")
+    tasks = store.plan(utterances, keys, config.executor.shard_size, config.measure)
+    todo = sum(len(t.keys) for t in tasks)
+    per_worker: dict[str, dict] = {}
+    lost: list[str] = []
+    run_info: dict = {"executor": config.executor.name, "shards_run": len(tasks), "items_run": todo}
+    if tasks:
+        own = executor is None
+        workers = max(1, min(config.measure.workers, len(tasks)))
+        executor = executor or make_executor(config.executor, workers)
+        try:
+            run_info.update(executor.describe())
+            bar = tqdm(total=len(utterances), initial=len(utterances) - todo, desc=f"measure ({executor.name})",
+                       unit="clip", disable=not progress, smoothing=0.1)
+            t0 = time.perf_counter()
+            for task, outcome in executor.imap_unordered(measure_shard, tasks):
+                if outcome.ok:
+                    rep = outcome.value
+                    w = per_worker.setdefault(rep["worker"], {"shards": 0, "items": 0, "seconds": 0.0, "cpu_s": 0.0})
+                    w["shards"] += 1
+                    w["items"] += rep["items"]
+                    w["seconds"] = round(w["seconds"] + rep["seconds"], 3)
+                    w["cpu_s"] = round(w["cpu_s"] + rep["cpu_s"], 3)
+                else:
+                    lost.append(f"{Path(task.path).name} ({len(task.keys)} items): {outcome.error}")
+                bar.update(len(task.keys))
             bar.close()
-        results, errors = [], []
-        for row in utterances:
-            entry = journal.get(keys[row["id"]])
-            if entry["ok"] and not entry["result"].get("error"):
-                results.append(entry["result"])
-            else:
-                reason = entry.get("reason") or entry["result"]["error"]
-                errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
+            run_info["wall_s"] = round(time.perf_counter() - t0, 3)
+        finally:
+            if own:
+                executor.close()
+    if lost:
+        raise BuildError(f"{len(lost)} measure shard(s) were lost (their worker died or failed); rerun to "
+                         f"measure just those items: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
+    wanted = set(keys)
+    by_key = {entry["key"]: entry for entry in store.iter_entries(wanted)}
+    results, errors = [], []
+    for row, key in zip(utterances, keys):
+        entry = by_key.get(key)
+        if entry is None:  # cannot happen unless a shard file was deleted while we ran
+            raise BuildError(f"measure: no result for {row['id']} in {store.folder}; rerun the stage")
+        if entry["ok"] and not entry["result"].get("error"):
+            results.append(entry["result"])
+        else:
+            reason = entry.get("reason") or entry["result"]["error"]
+            errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
     write_table(ws.stage_table("measure"), results, Measurements)
     ws.set_stage_errors("measure", errors)
-    ws.mark_stage("measure", stage_key, {"rows": len(results), "errors": len(errors)})
+    ws.mark_stage("measure", stage_key, {"rows": len(results), "errors": len(errors), "run": run_info,
+                                         "workers": per_worker})
     return read_table(ws.stage_table("measure"), Measurements)
 
 
@@ -208,11 +239,28 @@ _WRITE_INPUTS = (
 
 
 def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
-    rows, errors, info = _writer(config)(records, ws, config, progress)
+    if config.write.writer != "template" and config.executor.name == "ray":
+        rows, errors, info = _write_on_ray(records, ws, config, progress)
+    else:
+        rows, errors, info = _writer(config)(records, ws, config, progress)
     write_table(ws.stage_table("write"), rows, GeneratedText)
     ws.set_stage_errors("write", errors)
     ws.mark_stage("write", stable_hash("write", rows), {"rows": len(rows), "errors": len(errors), **info})
     return rows, info
+
+
+def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
+    """The LLM writer with its requests bounded by one limit shared across the Ray cluster (a named actor),
+    so that other processes writing against the same endpoint, here or on other nodes, share the bound."""
+    from emotioncot.executors.limiter import ClusterLimiter
+    from emotioncot.executors.ray_executor import RayExecutor
+    from emotioncot.write.llm import write_with_llm
+
+    with RayExecutor(1, address=config.executor.ray_address, object_store_mb=config.executor.ray_object_store_mb):
+        limiter = ClusterLimiter.for_config(config)
+        rows, errors, info = write_with_llm(records, ws, config, progress, limiter=limiter)
+        info = {**info, "cluster_limit": limiter.stats()}
+    return rows, errors, info
 
 
 def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
@@ -308,6 +356,8 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
         "splits": split_counts,
         "emotions": _count(kept, "emotion"),
         "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
+        # Where the measure stage ran and what each worker did (of the run that produced the table).
+        "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
         "writer": writer_info,
         "thresholds_version": thresholds["version"],
     }

@@ -105,22 +105,28 @@ def test_sigkill_mid_build_then_rerun_matches_an_uninterrupted_build(demo_build,
     env["PYTHONUNBUFFERED"] = "1"
     cmd = [sys.executable, "-m", "emotioncot", "build", "--corpus", "demo", "--out", str(out), "--workers", "1", "-q"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    journal = out / "journal" / "measure.jsonl"
+    shards = out / "stages" / "measure"  # shard-NNNNN.parquet, 64 clips each, written as they finish
+
+    def shard_ids() -> list[str]:
+        import pyarrow.parquet as pq
+
+        return [i for p in sorted(shards.glob("shard-*.parquet")) for i in pq.read_table(p, columns=["id"]).column("id").to_pylist()]
+
     deadline = time.time() + 120
     while time.time() < deadline:
-        if journal.exists() and journal.read_text().count("\n") >= 30:
+        if shards.is_dir() and any(shards.glob("shard-*.parquet")):
             break
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (out / "build.json").exists(), "the build finished before it could be killed"
-    measured_before = journal.read_text().count("\n")
-    assert 30 <= measured_before < 216
+    measured_before = len(shard_ids())
+    assert 64 <= measured_before < 216
 
     result = _cli("build", "--corpus", "demo", "--out", str(out), "-q")
     assert result.returncode == 0, result.stderr[-2000:]
-    keys = [json.loads(line)["key"] for line in journal.read_text().splitlines()]
-    assert len(keys) == len(set(keys)) == 216  # nothing measured twice, nothing lost
+    ids = shard_ids()
+    assert len(ids) == len(set(ids)) == 216  # nothing measured twice, nothing lost
     assert _final_rows(out) == _final_rows(demo_build)
     assert validate_path(out)["ok"]
 

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from emotioncot.cli.common import echo_json, fail, load_config
+from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 
 
 def _analyze_one(args: tuple[str, Optional[str], Optional[str], object]) -> dict:
@@ -38,6 +39,8 @@ def register(app: typer.Typer) -> None:
         workspace: Optional[Path] = typer.Option(None, "--workspace", help="Measure every utterance of a build folder instead."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes to use (default: all cores)."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML); its 'measure' section applies."),
+        executor: Optional[str] = EXECUTOR,
+        ray_address: Optional[str] = RAY_ADDRESS,
     ) -> None:
         """Print one JSON object per file with the acoustic measurements (units in the key names: _hz, _st,
         _dbfs, _db, _s, _sps); a value that cannot be measured is null and its reason is in null_reasons.
@@ -49,8 +52,9 @@ def register(app: typer.Typer) -> None:
             if pitch_method not in ("praat", "pyworld"):
                 fail(f"--pitch-method must be praat or pyworld, not {pitch_method!r}")
             cfg.measure.pitch_method = pitch_method  # type: ignore[assignment]
+        apply_executor_options(cfg, executor, ray_address)
         if workspace is not None:
-            from emotioncot.pipeline import run_measure
+            from emotioncot.pipeline import BuildError, run_measure
             from emotioncot.schema import Utterance
             from emotioncot.tables import read_table
             from emotioncot.workspace import Workspace
@@ -60,7 +64,10 @@ def register(app: typer.Typer) -> None:
                 utterances = read_table(ws.stage_table("ingest"), Utterance)
             except FileNotFoundError as exc:
                 fail(f"{exc} (run ingest first)")
-            rows = run_measure(ws, utterances, cfg)
+            try:
+                rows = run_measure(ws, utterances, cfg)
+            except BuildError as exc:
+                fail(str(exc))
             typer.echo(f"{len(rows)} measured -> {ws.stage_table('measure')}")
             return
         if not files:

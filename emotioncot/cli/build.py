@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 from emotioncot.cli.generate import (
     API_KEY_ENV, BASE_URL, CAPTION_PROMPT, CONCURRENCY, DRY_RUN, LABEL_MODE, MAX_RETRIES, MODEL, PRICE_IN, PRICE_OUT,
     RATIONALE_PROMPT, SEED, SEND_AUDIO, TEMPERATURE, TIMEOUT, WRITER, apply_write_options, echo_usage,
@@ -38,6 +39,8 @@ def register(app: typer.Typer) -> None:
         dry_run: int = DRY_RUN,
         thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="Apply saved calibration thresholds instead of fitting new ones."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes for the measure stage (default: all cores)."),
+        executor: Optional[str] = EXECUTOR,
+        ray_address: Optional[str] = RAY_ADDRESS,
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     ) -> None:
@@ -55,6 +58,7 @@ def register(app: typer.Typer) -> None:
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
             send_audio=send_audio,
         )
+        apply_executor_options(cfg, executor, ray_address)
         if thresholds:
             cfg.calibrate.thresholds_file = thresholds
         if workers:

@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS
 from emotioncot.config import BuildConfig
 
 # Option declarations shared by ``generate`` and ``build``. None means "keep the config file's value".
@@ -89,6 +90,8 @@ def register(app: typer.Typer) -> None:
         price_output_per_mtok: Optional[float] = PRICE_OUT,
         send_audio: Optional[bool] = SEND_AUDIO,
         dry_run: int = DRY_RUN,
+        executor: Optional[str] = EXECUTOR,
+        ray_address: Optional[str] = RAY_ADDRESS,
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     ) -> None:
         """Write a caption and a chain-of-thought rationale for every measured utterance.
@@ -106,6 +109,9 @@ def register(app: typer.Typer) -> None:
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
             send_audio=send_audio,
         )
+        from emotioncot.cli.executor_options import apply_executor_options
+
+        apply_executor_options(cfg, executor, ray_address)
         ws = Workspace(workspace)
         try:
             records = load_records(ws, with_texts=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import os
 import random
@@ -153,7 +154,7 @@ def api_key(config: WriteConfig) -> str:
 
 
 async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key: str, redact: Redactor,
-                    progress: bool, total: int) -> tuple[dict[str, Answer], Usage]:
+                    progress: bool, total: int, limiter=None) -> tuple[dict[str, Answer], Usage]:
     import openai
 
     client = openai.AsyncOpenAI(api_key=key, base_url=config.base_url, max_retries=0, timeout=config.timeout_s)
@@ -178,14 +179,16 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                     bar.update()
                     return
             try:
-                answer = await complete(
-                    client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
-                    temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
-                    headers=request_headers(job),
-                    task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
-                    gold=job.record.get("emotion") if config.label_mode == "aware" else None,
-                    policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
-                )
+                # ``limiter``: a bound shared by every process of a cluster (executors/limiter.py).
+                async with (limiter.slot() if limiter is not None else contextlib.nullcontext()):
+                    answer = await complete(
+                        client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
+                        temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
+                        headers=request_headers(job),
+                        task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
+                        gold=job.record.get("emotion") if config.label_mode == "aware" else None,
+                        policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
+                    )
             except FatalEndpointError:
                 raise
             except Exception as exc:  # a bug or an unexpected client error must not stop the other records
@@ -258,8 +261,11 @@ def _run(coro):
 # ---------------------------------------------------------------- the stage
 
 
-def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool = True):
-    """Rows for ``GeneratedText``, errors ``{id, path, reason}``, and info for build.json."""
+def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool = True, limiter=None):
+    """Rows for ``GeneratedText``, errors ``{id, path, reason}``, and info for build.json.
+
+    ``limiter`` (optional): an object whose ``slot()`` is an async context manager held around each
+    request, e.g. ``emotioncot.executors.limiter.ClusterLimiter`` for one bound across a Ray cluster."""
     wc = config.write
     if not wc.model:
         raise WriteError("the openai writer needs --model (the model name the endpoint serves)")
@@ -277,7 +283,8 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
         usage_now = Usage()
         if todo:
             try:
-                failures, usage_now = _run(_send_all(todo, journal, wc, secret, redact, progress, len(jobs)))
+                failures, usage_now = _run(
+                    _send_all(todo, journal, wc, secret, redact, progress, len(jobs), limiter=limiter))
             except FatalEndpointError as exc:
                 raise WriteError(redact(str(exc))) from None
         rows, stored = _assemble(records, jobs, journal, failures, wc, errors)

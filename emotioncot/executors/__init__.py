@@ -1,0 +1,23 @@
+"""Where per-item work runs: ``local`` (a process pool on this machine) or ``ray`` (a Ray cluster).
+
+Both run the same top-level functions on the same shards, so they produce identical tables.
+"""
+
+from __future__ import annotations
+
+from emotioncot.executors.base import Executor, Outcome
+
+
+def make_executor(config, workers: int) -> Executor:
+    """The executor that ``config`` (an ``ExecutorConfig``) names, with ``workers`` processes/CPUs."""
+    if config.name == "ray":
+        from emotioncot.executors.ray_executor import RayExecutor
+
+        return RayExecutor(workers, address=config.ray_address, max_retries=config.max_retries,
+                           object_store_mb=config.ray_object_store_mb)
+    from emotioncot.executors.local import LocalExecutor
+
+    return LocalExecutor(workers)
+
+
+__all__ = ["Executor", "Outcome", "make_executor"]

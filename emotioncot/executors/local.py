@@ -1,0 +1,97 @@
+"""The local executor: a process pool over this machine's cores (or the caller's process for one worker)."""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Iterable, Iterator
+
+from emotioncot.executors.base import Executor, Outcome
+
+
+def _one_thread_per_worker() -> None:
+    """Pool initializer: one BLAS/OpenMP thread per worker process. N workers that each start a thread per
+    core would oversubscribe the machine (Ray does the same for its workers via OMP_NUM_THREADS=1)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: then the libraries keep their defaults
+        return
+    global _THREAD_LIMIT
+    _THREAD_LIMIT = threadpool_limits(1)  # kept referenced for the worker's life
+
+
+_THREAD_LIMIT = None
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def __init__(self, workers: int):
+        self._workers = max(1, int(workers))
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, initializer=_one_thread_per_worker)
+        return self._pool
+
+    def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
+                       window: int | None = None) -> Iterator[tuple[Any, Outcome]]:
+        if self._workers == 1:
+            # No pool: no process start-up, and the measurements run exactly as in any worker.
+            for item in items:
+                try:
+                    yield item, Outcome(True, fn(item))
+                except Exception as exc:
+                    yield item, Outcome(False, error=f"{type(exc).__name__}: {exc}")
+            return
+        window = max(1, window or 2 * self._workers)
+        pending: dict = {}
+        source = iter(items)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                try:
+                    pending[self._get_pool().submit(fn, item)] = item
+                except BrokenProcessPool:
+                    self._reset()
+                    pending[self._get_pool().submit(fn, item)] = item
+            if not pending:
+                return
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                item = pending.pop(fut)
+                try:
+                    yield item, Outcome(True, fut.result())
+                except BrokenProcessPool as exc:
+                    broken = True
+                    yield item, Outcome(False, error=f"worker process died ({exc})")
+                except Exception as exc:
+                    yield item, Outcome(False, error=f"{type(exc).__name__}: {exc}")
+            if broken:
+                # A killed worker breaks the whole pool: the items still in it are lost too (reported as
+                # failed, so their shards stay unwritten), and a fresh pool takes the rest.
+                for fut, item in list(pending.items()):
+                    yield item, Outcome(False, error="worker pool broke while this item was in flight")
+                pending.clear()
+                self._reset()
+
+    def _reset(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
