@@ -37,7 +37,7 @@ def scores(path: Path) -> dict:
     }
 
 
-@pytest.mark.parametrize("name", ["heldout.jsonl", "heldout_b.jsonl", "heldout_c.jsonl", "heldout_d.jsonl"])
+@pytest.mark.parametrize("name", ["heldout.jsonl", "heldout_b.jsonl", "heldout_c.jsonl", "heldout_d.jsonl", "heldout_independent.jsonl"])
 def test_contradiction_check_on_held_out_set(name):
     s = scores(DATA / name)
     print(name, s)
