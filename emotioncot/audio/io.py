@@ -28,13 +28,25 @@ class AudioInfo:
 _SOUNDFILE_EXT = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".w64", ".caf"}
 
 
-def audio_info(path: str | Path) -> AudioInfo:
-    """Duration, rate and channels from the header only."""
+def _existing_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise AudioError(f"{path}: file does not exist")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: file is empty")
+    return path
+
+
+def pick_channel(data: np.ndarray, channel: int, path: str | Path) -> np.ndarray:
+    """Column ``channel`` of (frames, channels) samples, kept 2-D; an error naming the file if it has none."""
+    if not 0 <= channel < data.shape[1]:
+        raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
+    return data[:, [channel]]
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Duration, rate and channels from the header only."""
+    path = _existing_file(path)
     if path.suffix.lower() in _SOUNDFILE_EXT:
         try:
             info = sf.info(str(path))
@@ -89,11 +101,7 @@ def read_audio(
 ) -> tuple[np.ndarray, int]:
     """Samples as float32 in [-1, 1] and the sample rate. ``channel`` picks one channel (a conversation
     recorded with one speaker per channel, as in Expresso); otherwise ``mono`` averages the channels."""
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: file does not exist")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: file is empty")
+    path = _existing_file(path)
     if path.suffix.lower() in _SOUNDFILE_EXT:
         try:
             with sf.SoundFile(str(path)) as fh:
@@ -109,9 +117,7 @@ def read_audio(
     if data.size == 0:
         raise AudioError(f"{path}: no samples" + (f" between {start_s} s and {end_s} s" if start_s or end_s else ""))
     if channel is not None:
-        if not 0 <= channel < data.shape[1]:
-            raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
-        data = data[:, channel]
+        data = pick_channel(data, channel, path)[:, 0]
     elif mono:
         data = data.mean(axis=1)
     return np.ascontiguousarray(data, dtype=np.float32), int(rate)

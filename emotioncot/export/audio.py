@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, read_audio, record_channel
+from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, pick_channel, read_audio, record_channel
 
 # Sample formats copied through unchanged when a segment is cut from a soundfile-readable file.
 # (24-bit samples come left-aligned in int32 and go back to 24 bits unchanged.)
@@ -75,16 +75,12 @@ def cut_segment_wav(path: Path, start_s: float | None, end_s: float | None, chan
         if data.size == 0:
             raise AudioError(f"{path}: no samples between {start_s} s and {end_s} s")
         if channel is not None:
-            if not 0 <= channel < data.shape[1]:
-                raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
-            data = data[:, [channel]]
+            data = pick_channel(data, channel, path)
         sf.write(buf, data, rate, format="WAV", subtype=subtype)
     else:
         data, rate = read_audio(path, start_s, end_s, mono=False)
         if channel is not None:
-            if not 0 <= channel < data.shape[1]:
-                raise AudioError(f"{path}: has {data.shape[1]} channel(s), channel {channel} was asked for")
-            data = data[:, [channel]]
+            data = pick_channel(data, channel, path)
         sf.write(buf, data, rate, format="WAV", subtype="FLOAT")
     return buf.getvalue()
 
