@@ -23,6 +23,16 @@ def _one_thread_per_worker() -> None:
 _THREAD_LIMIT = None
 
 
+def _single_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
 class LocalExecutor(Executor):
     name = "local"
 
@@ -42,12 +52,14 @@ class LocalExecutor(Executor):
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
                        window: int | None = None) -> Iterator[tuple[Any, Outcome]]:
         if self._workers == 1:
-            # No pool: no process start-up, and the measurements run exactly as in any worker.
-            for item in items:
-                try:
-                    yield item, Outcome(True, fn(item))
-                except Exception as exc:
-                    yield item, Outcome(False, error=f"{type(exc).__name__}: {exc}")
+            # No pool: no process start-up, and the measurements run exactly as in any worker (one thread:
+            # one worker is one core, here as in the pool).
+            with _single_thread():
+                for item in items:
+                    try:
+                        yield item, Outcome(True, fn(item))
+                    except Exception as exc:
+                        yield item, Outcome(False, error=f"{type(exc).__name__}: {exc}")
             return
         window = max(1, window or 2 * self._workers)
         pending: dict = {}
