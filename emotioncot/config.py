@@ -146,6 +146,7 @@ class ExecutorConfig(_Section):
 
     name: Literal["local", "ray"] = "local"
     ray_address: Optional[str] = None  # join this Ray cluster; None: start a private local Ray instance
+    pin_cores: bool = True  # local: one worker per core, pinned (when there are at least as many cores as workers)
     shard_size: int = Field(default=64, ge=1)  # items per measure shard (the unit of work and of recovery)
     max_retries: int = Field(default=2, ge=0)  # Ray: retries of a shard whose worker died
     ray_object_store_mb: Optional[int] = None  # local Ray instance only; None: Ray's default

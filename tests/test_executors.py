@@ -145,3 +145,28 @@ def test_an_unreachable_ray_address_fails_fast_with_a_clear_error(tmp_path):
         port = sock.getsockname()[1]
     with pytest.raises(BuildError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
         RayExecutor(1, address=f"127.0.0.1:{port}")
+
+
+def _affinity(_item):
+    import os
+    import time
+
+    time.sleep(0.2)  # keep both workers busy so each takes items
+    return sorted(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
+def test_local_workers_are_pinned_one_per_core_and_the_caller_gets_its_cores_back():
+    from emotioncot.executors.local import LocalExecutor
+
+    before = os.sched_getaffinity(0)
+    with LocalExecutor(2) as ex:
+        seen = {tuple(outcome.value) for _, outcome in ex.imap_unordered(_affinity, range(6))}
+    assert all(len(cores) == 1 for cores in seen) and len(seen) == 2  # two workers, two different cores
+    with LocalExecutor(1) as ex:
+        inside = [outcome.value for _, outcome in ex.imap_unordered(_affinity, range(1))]
+    assert len(inside[0]) == 1
+    assert os.sched_getaffinity(0) == before
+    with LocalExecutor(2, pin_cores=False) as ex:
+        free = {tuple(outcome.value) for _, outcome in ex.imap_unordered(_affinity, range(2))}
+    assert free == {tuple(sorted(before))}

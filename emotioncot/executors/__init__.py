@@ -17,7 +17,7 @@ def make_executor(config, workers: int) -> Executor:
                            object_store_mb=config.ray_object_store_mb)
     from emotioncot.executors.local import LocalExecutor
 
-    return LocalExecutor(workers)
+    return LocalExecutor(workers, pin_cores=config.pin_cores)
 
 
 __all__ = ["Executor", "Outcome", "make_executor"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
@@ -9,9 +10,28 @@ from typing import Any, Callable, Iterable, Iterator
 from emotioncot.executors.base import Executor, Outcome
 
 
-def _one_thread_per_worker() -> None:
-    """Pool initializer: one BLAS/OpenMP thread per worker process. N workers that each start a thread per
-    core would oversubscribe the machine (Ray does the same for its workers via OMP_NUM_THREADS=1)."""
+def _usable_cores() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux: no pinning
+        return []
+
+
+def _pin(core: int | None) -> None:
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+
+
+def _one_thread_per_worker(counter=None, cores: tuple[int, ...] = ()) -> None:
+    """Pool initializer: one worker is one core. One BLAS/OpenMP thread per worker process (N workers that
+    each start a thread per core would oversubscribe the machine; Ray does the same via OMP_NUM_THREADS=1),
+    and, with ``cores``, the worker pinned to a core of its own: Praat runs its pitch analysis on two
+    threads, which would otherwise let one worker take more than its core."""
+    if counter is not None and cores:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        _pin(cores[index % len(cores)])
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional: then the libraries keep their defaults
@@ -36,9 +56,12 @@ def _single_thread():
 class LocalExecutor(Executor):
     name = "local"
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, pin_cores: bool = True):
         self._workers = max(1, int(workers))
         self._pool: ProcessPoolExecutor | None = None
+        cores = _usable_cores() if pin_cores else []
+        # Pin only when every worker can have a core of its own.
+        self._cores = tuple(cores) if len(cores) >= self._workers else ()
 
     @property
     def workers(self) -> int:
@@ -46,7 +69,12 @@ class LocalExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, initializer=_one_thread_per_worker)
+            import multiprocessing
+
+            counter = multiprocessing.get_context().Value("i", 0)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers, initializer=_one_thread_per_worker, initargs=(counter, self._cores)
+            )
         return self._pool
 
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
@@ -54,12 +82,18 @@ class LocalExecutor(Executor):
         if self._workers == 1:
             # No pool: no process start-up, and the measurements run exactly as in any worker (one thread:
             # one worker is one core, here as in the pool).
-            with _single_thread():
-                for item in items:
-                    try:
-                        yield item, Outcome(True, fn(item))
-                    except Exception as exc:
-                        yield item, Outcome(False, error=f"{type(exc).__name__}: {exc}")
+            before = _usable_cores()
+            _pin(self._cores[0] if self._cores else None)
+            try:
+                with _single_thread():
+                    for item in items:
+                        try:
+                            yield item, Outcome(True, fn(item))
+                        except Exception as exc:
+                            yield item, Outcome(False, error=f"{type(exc).__name__}: {exc}")
+            finally:
+                if self._cores and before:
+                    os.sched_setaffinity(0, set(before))  # the caller's process gets its cores back
             return
         window = max(1, window or 2 * self._workers)
         pending: dict = {}
