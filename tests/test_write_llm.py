@@ -295,7 +295,8 @@ def test_custom_prompt_is_used_and_recorded(records, tmp_path, monkeypatch):
     with LLMServer() as server:
         rows, errors, info = write_with_llm(records[:2], Workspace(tmp_path / "ws"),
                                             llm_config(server, caption_prompt=custom), progress=False)
-        caption_bodies = [r.body for r in server.log if r.task == "caption"]
+        # requests run concurrently: pick the first record's own caption request
+        caption_bodies = [r.body for r in server.log if r.task == "caption" and r.record == records[0]["id"]]
     assert not errors and rows[0]["prompt_id"] == "rationale-aware-v1+my-caption-v7"
     assert info["prompts"]["caption"]["id"] == "my-caption-v7"
     assert caption_bodies[0]["max_tokens"] == 77
