@@ -123,13 +123,15 @@ def read_audio(
     return np.ascontiguousarray(data, dtype=np.float32), int(rate)
 
 
-def _av_read(path: Path, start_s: float | None, end_s: float | None) -> tuple[np.ndarray, int]:
+def av_decode(source, label: str) -> tuple[np.ndarray, int]:
+    """All samples of the first audio stream of ``source`` (a path or a file-like object), as float32
+    (frames, channels), with PyAV's own FFmpeg; errors name ``label``."""
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with av.open(source) as container:
             if not container.streams.audio:
-                raise AudioError(f"{path}: no audio stream")
+                raise AudioError(f"{label}: no audio stream")
             stream = container.streams.audio[0]
             rate = int(stream.codec_context.sample_rate)
             resampler = av.AudioResampler(format="flt", layout=stream.codec_context.layout.name, rate=rate)
@@ -142,10 +144,14 @@ def _av_read(path: Path, start_s: float | None, end_s: float | None) -> tuple[np
     except AudioError:
         raise
     except Exception as exc:
-        raise AudioError(f"{path}: not a readable audio file ({exc})") from None
+        raise AudioError(f"{label}: not a readable audio file ({exc})") from None
     if not chunks:
-        raise AudioError(f"{path}: no audio samples decoded")
-    data = np.concatenate(chunks, axis=0)
+        raise AudioError(f"{label}: no audio samples decoded")
+    return np.concatenate(chunks, axis=0), rate
+
+
+def _av_read(path: Path, start_s: float | None, end_s: float | None) -> tuple[np.ndarray, int]:
+    data, rate = av_decode(str(path), str(path))
     start = int(round((start_s or 0.0) * rate))
     stop = int(round(end_s * rate)) if end_s is not None else len(data)
     return data[start:stop], rate

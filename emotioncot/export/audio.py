@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, pick_channel, read_audio, record_channel
+from emotioncot.audio.io import _SOUNDFILE_EXT, AudioError, av_decode, pick_channel, read_audio, record_channel
 
 # Sample formats copied through unchanged when a segment is cut from a soundfile-readable file.
 # (24-bit samples come left-aligned in int32 and go back to 24 bits unchanged.)
@@ -103,21 +103,4 @@ def decode_audio_cell(cell: dict) -> dict:
 
 
 def _av_decode_bytes(data: bytes, name: str | None) -> tuple[np.ndarray, int]:
-    import av
-
-    try:
-        with av.open(io.BytesIO(data)) as container:
-            stream = container.streams.audio[0]
-            rate = int(stream.codec_context.sample_rate)
-            resampler = av.AudioResampler(format="flt", layout=stream.codec_context.layout.name, rate=rate)
-            chunks = []
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1, len(out.layout.channels)))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1, len(out.layout.channels)))
-    except Exception as exc:
-        raise AudioError(f"{name or 'embedded audio'}: not decodable ({exc})") from None
-    if not chunks:
-        raise AudioError(f"{name or 'embedded audio'}: no audio samples decoded")
-    return np.concatenate(chunks, axis=0), rate
+    return av_decode(io.BytesIO(data), name or "embedded audio")
