@@ -160,7 +160,7 @@ def demo_cpu_per_audio_s() -> tuple[float, float]:
     calibration of the projection, since synthetic harmonics may be cheaper to measure than speech."""
     from emotioncot.config import BuildConfig
     from emotioncot.ingest import ingest_sources
-    from emotioncot.pipeline import _measure_one
+    from emotioncot.measure.item import measure_one as _measure_one
 
     cfg = BuildConfig()
     rows, _ = ingest_sources(["demo"], cfg.ingest, progress=False)

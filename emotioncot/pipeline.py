@@ -18,17 +18,14 @@ from typing import Callable
 from tqdm import tqdm
 
 from emotioncot import __version__
-from emotioncot.audio.io import AudioError
 from emotioncot.config import BuildConfig
+from emotioncot.errors import BuildError
+from emotioncot.measure.item import measure_one as _measure_one  # noqa: F401  (old import path)
 from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
 from emotioncot.tables import read_table, write_json_atomic, write_table
 from emotioncot.workspace import Workspace, stable_hash
 
 STAGES = ("ingest", "measure", "calibrate", "write", "filter", "export")
-
-
-class BuildError(RuntimeError):
-    """A build cannot go on (bad configuration, missing input); the message says what to fix."""
 
 
 def _file_stamp(path: str) -> list:
@@ -63,17 +60,6 @@ def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress:
     ws.set_stage_errors("ingest", errors)
     ws.mark_stage("ingest", key, {"rows": len(rows), "errors": len(errors)})
     return rows
-
-
-def _measure_one(row: dict, measure_config) -> dict:
-    from emotioncot.measure import measure_utterance
-
-    try:
-        return {"ok": True, "result": measure_utterance(row, measure_config)}
-    except AudioError as exc:
-        return {"ok": False, "reason": str(exc)}
-    except Exception as exc:  # one bad clip must never stop a build
-        return {"ok": False, "reason": f"{row['audio_path']}: measurement failed ({type(exc).__name__}: {exc})"}
 
 
 def measure_key(row: dict, config: BuildConfig) -> str:

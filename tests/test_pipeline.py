@@ -137,7 +137,7 @@ def test_demo_corpus_is_the_same_bytes_whatever_ran_before(demo_corpus, tmp_path
     import hashlib
 
     from emotioncot.demo.corpus import ensure_demo_corpus
-    from emotioncot.demo.espeak import ESpeak
+    from emotioncot.espeak import ESpeak
 
     ESpeak.get().synthesize("Something else first, to disturb this process's engine.", "en-us+m3", 150, 40, 40, 100)
     again = ensure_demo_corpus(tmp_path / "again", progress=False)

@@ -12,11 +12,11 @@ from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executo
 
 
 def _analyze_one(args: tuple[str, Optional[str], Optional[str], object]) -> dict:
-    from emotioncot.pipeline import _measure_one
+    from emotioncot.measure.item import measure_one
 
     path, transcript, language, measure_config = args
     row = {"id": path, "audio_path": path, "transcript": transcript, "language": language}
-    res = _measure_one(row, measure_config)
+    res = measure_one(row, measure_config)
     if res["ok"]:
         out = {"file": path, **res["result"]}
         out.pop("id", None)

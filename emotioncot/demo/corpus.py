@@ -107,7 +107,7 @@ def ensure_demo_corpus(root: Path | None = None, progress: bool = True) -> Path:
 
 
 def _synthesize_corpus(root: str, progress: bool) -> None:
-    from emotioncot.demo.espeak import ESpeak
+    from emotioncot.espeak import ESpeak
 
     root = Path(root)
     meta_path = root / "metadata.jsonl"

@@ -25,7 +25,7 @@ def _ray():
     try:
         import ray
     except ImportError:  # pragma: no cover - depends on the install
-        from emotioncot.pipeline import BuildError
+        from emotioncot.errors import BuildError
 
         raise BuildError("--executor ray needs Ray: pip install 'emotioncot[ray]'") from None
     return ray
@@ -42,7 +42,7 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as exc:
-        from emotioncot.pipeline import BuildError
+        from emotioncot.errors import BuildError
 
         raise BuildError(f"cannot reach the Ray cluster at {address}: {exc} (is `ray start --head` running there?)") from None
 
@@ -62,7 +62,7 @@ class RayExecutor(Executor):
                 try:
                     ray.init(address=address, log_to_driver=False, configure_logging=False)
                 except Exception as exc:  # no cluster there, wrong port, version mismatch
-                    from emotioncot.pipeline import BuildError
+                    from emotioncot.errors import BuildError
 
                     raise BuildError(f"cannot join the Ray cluster at {address}: {type(exc).__name__}: {exc}") from None
             else:

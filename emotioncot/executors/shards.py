@@ -108,14 +108,14 @@ def worker_name() -> str:
 
 def measure_shard(task: ShardTask) -> dict:
     """Measure every row of one shard and write the shard file. Runs in a worker process (local or Ray)."""
-    from emotioncot.pipeline import _measure_one
+    from emotioncot.measure.item import measure_one
 
     started, cpu_started = time.perf_counter(), time.process_time()
     worker = worker_name()
     entries, failed = [], 0
     for row, key in zip(task.rows, task.keys):
         t0 = time.perf_counter()
-        out = _measure_one(row, task.config)
+        out = measure_one(row, task.config)
         ok = bool(out["ok"])
         failed += (not ok) or bool(out.get("result", {}).get("error"))
         entries.append({

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 from functools import lru_cache
 
-from emotioncot.demo.espeak import ESpeak
+from emotioncot.espeak import ESpeak
 
 IPA_MODE = 0x02
 
