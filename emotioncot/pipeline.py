@@ -9,6 +9,7 @@ killed build resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from emotioncot import __version__
 from emotioncot.config import BuildConfig
-from emotioncot.errors import BuildError
+from emotioncot.errors import BuildError, Interrupted
 from emotioncot.measure.item import measure_one as _measure_one  # noqa: F401  (old import path)
 from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
 from emotioncot.tables import read_table, write_json_atomic, write_table
@@ -112,9 +113,15 @@ def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, prog
                 bar.update(len(task.keys))
             bar.close()
             run_info["wall_s"] = round(time.perf_counter() - t0, 3)
-        finally:
+        except BaseException:
+            if own:
+                executor.abort()
+            raise
+        else:
             if own:
                 executor.close()
+    if lost and Interrupted.last_signal is not None:
+        raise Interrupted(Interrupted.last_signal)  # shards lost to the interrupt, not to broken workers
     if lost:
         raise BuildError(f"{len(lost)} measure shard(s) were lost (their worker died or failed); rerun to "
                          f"measure just those items: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
@@ -171,11 +178,17 @@ def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict]
 def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
     from emotioncot.calibrate import apply_thresholds, fit_thresholds
 
+    given = None
     if config.calibrate.thresholds_file:
         path = Path(config.calibrate.thresholds_file)
         if not path.exists():
             raise BuildError(f"{path}: thresholds file not found")
-        thresholds = json.loads(path.read_text())
+        given = path.read_text()
+    key = stable_hash("calibrate", __version__, joined, config.calibrate.model_dump(mode="json"), given)
+    if ws.stage_done("calibrate", key, outputs=[ws.stage_table("calibrate"), ws.thresholds_path]):
+        return read_table(ws.stage_table("calibrate"), Levels), json.loads(ws.thresholds_path.read_text())
+    if given is not None:
+        thresholds = json.loads(given)
     else:
         thresholds = fit_thresholds(joined, config.calibrate)
     write_json_atomic(ws.thresholds_path, thresholds)
@@ -185,8 +198,9 @@ def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progre
         from emotioncot.calibrate import write_report
 
         write_report(joined, thresholds, levels, ws.root)  # calibration_report.txt (+ .png with matplotlib)
-    ws.mark_stage("calibrate", stable_hash("calibrate", thresholds["version"], len(levels)), {"rows": len(levels)})
-    return levels, thresholds
+    ws.mark_stage("calibrate", key, {"rows": len(levels), "thresholds_version": thresholds["version"]})
+    # read back, so that a first run and a skipping rerun hand the next stage the same rows
+    return read_table(ws.stage_table("calibrate"), Levels), thresholds
 
 
 def _writer(config: BuildConfig) -> Callable[[list[dict], Workspace, BuildConfig, bool], tuple[list[dict], list[dict], dict]]:
@@ -225,14 +239,24 @@ _WRITE_INPUTS = (
 
 
 def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    # An unchanged rerun skips the stage outright (the journal would redo nothing, but still reads and
+    # hashes every record): the key is the input table and the writer's configuration.
+    key = stable_hash("write", __version__, records, config.write.model_dump(mode="json"))
+    if ws.stage_done("write", key):
+        info = dict(ws.stage_info("write").get("writer_info", {}))
+        rows = read_table(ws.stage_table("write"), GeneratedText)
+        if "usage_this_run" in info:  # nothing was sent this time
+            info["usage_this_run"] = {k: 0 for k in info["usage_this_run"]}
+            info["requests"] = {**info.get("requests", {}), "to_send": 0, "answered_before": len(rows), "failed": 0}
+        return rows, {**info, "skipped": True}
     if config.write.writer != "template" and config.executor.name == "ray":
         rows, errors, info = _write_on_ray(records, ws, config, progress)
     else:
         rows, errors, info = _writer(config)(records, ws, config, progress)
     write_table(ws.stage_table("write"), rows, GeneratedText)
     ws.set_stage_errors("write", errors)
-    ws.mark_stage("write", stable_hash("write", rows), {"rows": len(rows), "errors": len(errors), **info})
-    return rows, info
+    ws.mark_stage("write", key, {"rows": len(rows), "errors": len(errors), **info, "writer_info": info})
+    return read_table(ws.stage_table("write"), GeneratedText), info
 
 
 def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
@@ -252,6 +276,11 @@ def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progr
 def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
     from emotioncot.filter import filter_records
 
+    key = stable_hash("filter", __version__, records, config.filter.model_dump(mode="json"))
+    rejected_path = ws.root / "rejected.jsonl"
+    if ws.stage_done("filter", key, outputs=[ws.stage_table("filter"), rejected_path]):
+        rejected = [json.loads(line) for line in rejected_path.read_text(encoding="utf-8").splitlines() if line]
+        return read_table(ws.stage_table("filter"), Record), rejected
     kept, rejected = filter_records(records, config.filter)
     write_table(ws.stage_table("filter"), kept, Record)
     lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rejected]
@@ -261,21 +290,20 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
     ws.set_stage_errors(
         "filter", [{"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]} for r in rejected]
     )
-    ws.mark_stage("filter", stable_hash("filter", kept), {"rows": len(kept), "rejected": len(rejected)})
-    return kept, rejected
+    ws.mark_stage("filter", key, {"rows": len(kept), "rejected": len(rejected)})
+    return read_table(ws.stage_table("filter"), Record), rejected
 
 
 def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True) -> dict:
     from emotioncot.export import export_records
 
-    if not progress:
-        import datasets
-
-        datasets.disable_progress_bars()
-
     key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
     if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
         return ws.stage_info("export")["counts"]
+    if not progress:
+        import datasets  # imported only when there is something to export (it takes a second or two)
+
+        datasets.disable_progress_bars()
     errors: list[dict] = []
     counts = export_records(
         kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors
@@ -296,6 +324,36 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     of the write stage, sends nothing, and returns ``{"dry_run": estimate}``."""
     config = config or BuildConfig()
     ws = Workspace(out)
+    with ws.lock(log), stop_on_signals():
+        ws.claim_sources(sources)
+        return _build(ws, sources, config, progress, log, dry_run)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGINT and SIGTERM raise ``Interrupted`` in the main thread, so that the build unwinds (workers
+    killed, shards in flight dropped, every finished table and shard kept) and the CLI says how to resume."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise Interrupted(signum)
+
+    Interrupted.last_signal = None
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
+        Interrupted.last_signal = None
+
+
+def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, log, dry_run: int) -> dict:
     times, counts = {}, {}
     started = time.perf_counter()
 

@@ -82,8 +82,18 @@ def atomic_path(path: Path):
     """A temporary sibling of ``path``; rename it onto ``path`` once complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the mode any new file would
+    finally:
+        os.close(fd)
     return Path(tmp)
+
+
+def _umask() -> int:
+    # read without leaving it changed (os.umask can only be read by setting it)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def commit(tmp: Path, path: Path) -> None:

@@ -9,6 +9,8 @@ Layout of a build folder::
       thresholds.json              calibration thresholds (re-usable with --thresholds)
       dataset/  parquet/  emotioncot.jsonl  README.md     exports
       build.json                   tool version, config, counts and time per stage, writer
+      sources.json                 the sources this folder is built from (other sources are refused)
+      .lock                        the running build's pid and host (flock held while it runs)
 
 Per-item work is keyed by the item id plus a hash of everything its result depends on. A rerun reads
 the journal, skips the keys already there and does the rest. A line cut short by a kill is ignored.
@@ -16,12 +18,16 @@ the journal, skips the keys already there and does the rest. A line cut short by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from emotioncot.errors import BuildError
 from emotioncot.tables import write_json_atomic
 
 
@@ -95,7 +101,73 @@ class Workspace:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise BuildError(f"{self.root} is a file, not a build folder: name a folder (new or a previous build)")
         self.root.mkdir(parents=True, exist_ok=True)
+
+    # one build at a time
+    @contextlib.contextmanager
+    def lock(self, log=print) -> Iterator[None]:
+        """Hold the folder's lock for the block: ``.lock`` is flock-ed (the kernel lets go when the owner
+        dies, however it dies) and holds the owner's pid and host for the message a second build gets.
+        A lock file still naming an owner when the flock is free was left by a build that was killed:
+        it is taken over, with a message."""
+        import fcntl
+
+        fh = open(self.root / ".lock", "a+", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                owner = fh.read().strip() or "another process"
+                raise BuildError(f"{self.root} is in use by another build ({owner}); wait for it to finish, "
+                                 f"or build into another --out") from None
+            fh.seek(0)
+            previous = fh.read().strip()
+            if previous:
+                log(f"{self.root}: taking over the lock left by a build that stopped ({previous})")
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            fh.flush()
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()  # not unlinked: a second build may already hold this file open, waiting
+                fh.flush()
+        finally:
+            fh.close()
+
+    def claim_sources(self, sources: list[str]) -> None:
+        """Record what this folder is built from; a build of other sources into it stops (it would
+        silently replace one dataset with another, or mix two)."""
+        path = self.root / "sources.json"
+        if path.exists():
+            try:
+                before = json.loads(path.read_text())["sources"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                before = None
+            if before is not None and sorted(before) != sorted(sources):
+                raise BuildError(f"{self.root} holds a build of {', '.join(before)}; it will not take "
+                                 f"{', '.join(sources)} as well: build into another --out, or delete the folder")
+        write_json_atomic(path, {"sources": list(sources)})
+
+    def kept_summary(self) -> str:
+        """What a stopped build leaves for the rerun, in a few words."""
+        stages = ("ingest", "measure", "calibrate", "write", "filter", "export")
+        done = [st for st in stages if self.stage_meta(st).exists() and self.stage_table(st).exists()
+                or st == "export" and self.stage_meta(st).exists()]
+        parts = [("finished stages: " + ", ".join(done)) if done else "no stage finished"]
+        shards = sorted((self.root / "stages" / "measure").glob("shard-*.parquet"))
+        if shards and "measure" not in done:
+            parts.append(f"{len(shards)} measure shard(s)")
+        journal = self.root / "journal" / "write.jsonl"
+        if journal.exists() and "write" not in done:
+            with open(journal, "rb") as fh:
+                parts.append(f"{sum(1 for _ in fh)} written record(s)")
+        return f"kept in {self.root}: " + "; ".join(parts)
 
     # paths
     def stage_table(self, stage: str) -> Path:

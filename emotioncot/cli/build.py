@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import fail, load_config, os_problem, stopped
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 from emotioncot.cli.generate import (
     API_KEY_ENV, BASE_URL, CAPTION_PROMPT, CONCURRENCY, DRY_RUN, LABEL_MODE, MAX_RETRIES, MODEL, PRICE_IN, PRICE_OUT,
@@ -69,8 +69,12 @@ def register(app: typer.Typer) -> None:
         try:
             summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
                                 dry_run=dry_run)
+        except KeyboardInterrupt as exc:
+            stopped(exc, out)
         except (BuildError, WriteError, FileNotFoundError, ValueError) as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(os_problem(exc))
         if dry_run:
             return
         print_summary(out, summary)

@@ -42,6 +42,10 @@ class Executor(ABC):
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        """Stop at once (an interrupt): work in flight is dropped, not waited for."""
+        self.close()
+
     def __enter__(self) -> "Executor":
         return self
 

@@ -22,11 +22,43 @@ def _pin(core: int | None) -> None:
         os.sched_setaffinity(0, {core})
 
 
-def _one_thread_per_worker(counter=None, cores: tuple[int, ...] = ()) -> None:
-    """Pool initializer: one worker is one core. One BLAS/OpenMP thread per worker process (N workers that
+def _die_with_parent(parent: int) -> None:
+    """A worker never outlives the build: the kernel kills it when its parent dies (Linux prctl), and a
+    watchdog thread checks once a second in case the parent died before that was set (or off Linux)."""
+    import signal
+    import threading
+    import time
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _one_thread_per_worker(counter=None, cores: tuple[int, ...] = (), parent: int | None = None) -> None:
+    """Pool initializer: Ctrl-C is the parent's to handle (a SIGINT sent to the process group must not cut
+    a worker's import or measurement half-way: the parent stops the pool itself), workers die with their
+    parent, and one worker is one core. One BLAS/OpenMP thread per worker process (N workers that
     each start a thread per core would oversubscribe the machine; Ray does the same via OMP_NUM_THREADS=1),
     and, with ``cores``, the worker pinned to a core of its own: Praat runs its pitch analysis on two
     threads, which would otherwise let one worker take more than its core."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while it forked us
+    if parent is not None:
+        _die_with_parent(parent)
     if counter is not None and cores:
         with counter.get_lock():
             index = counter.value
@@ -73,7 +105,8 @@ class LocalExecutor(Executor):
 
             counter = multiprocessing.get_context().Value("i", 0)
             self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, initializer=_one_thread_per_worker, initargs=(counter, self._cores)
+                max_workers=self._workers, initializer=_one_thread_per_worker,
+                initargs=(counter, self._cores, os.getpid())
             )
         return self._pool
 
@@ -107,10 +140,10 @@ class LocalExecutor(Executor):
                     exhausted = True
                     break
                 try:
-                    pending[self._get_pool().submit(fn, item)] = item
+                    pending[self._submit(fn, item)] = item
                 except BrokenProcessPool:
                     self._reset()
-                    pending[self._get_pool().submit(fn, item)] = item
+                    pending[self._submit(fn, item)] = item
             if not pending:
                 return
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -132,9 +165,30 @@ class LocalExecutor(Executor):
                 pending.clear()
                 self._reset()
 
+    def _submit(self, fn, item):
+        """Submit with SIGINT blocked: the pool forks its workers here, and a Ctrl-C landing between the
+        fork and the worker's initializer would otherwise kill the worker half-started. The signal stays
+        pending and reaches this (the parent) process as soon as the submit returns."""
+        import signal
+
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return self._get_pool().submit(fn, item)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
     def _reset(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def abort(self) -> None:
+        """Stop now (interrupt): kill the workers rather than wait for the shards they hold, which stay
+        unwritten and are done again by the rerun."""
+        if self._pool is not None:
+            for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                proc.kill()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def close(self) -> None:

@@ -48,7 +48,15 @@ def to_emotioncot_fields(record: dict) -> dict:
             out[name] = record.get(name)
     for name in (*MEASUREMENT_FIELDS, *PROVENANCE_FIELDS):
         out[name] = record.get(name)
-    return out
+    # dict fields (meta, soft labels) in sorted key order: their order in memory depends on where the rows
+    # came from (a fresh run or a resumed one), and the file must be byte-identical either way
+    return {k: _sorted(v) for k, v in out.items()}
+
+
+def _sorted(value):
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    return value
 
 
 def from_emotioncot_fields(obj: dict) -> dict:

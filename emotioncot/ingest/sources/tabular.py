@@ -1,5 +1,7 @@
 """Plain JSONL / CSV lists of clips: the EmotionThinker input format (``audio_path``, ``transcription``,
-``emotion``) and emotioncot's own column names. Relative audio paths are relative to the list file.
+``emotion``) and emotioncot's own column names. Relative audio paths are relative to the list file and
+must stay in its folder (``?allow_outside=1`` lifts that). A malformed row (not an object, a wrong type,
+not UTF-8, more fields than the header) is an error naming the file and line; the other rows go on.
 Options: ``?corpus=NAME`` (default: the file's stem), ``?labels=ang:angry,xxx:`` (native label -> class;
 empty target: excluded); other labels go through ``taxonomy.normalize_emotion``."""
 
@@ -29,17 +31,137 @@ KNOWN = {
 }
 
 
+NUMBERS = ("age", "start_s", "end_s", "valence", "arousal", "dominance")
+
+
+class RowError(ValueError):
+    """A row that cannot be used; the message starts with ``FILE:LINE:``."""
+
+
+def _text_lines(path: Path):
+    """``(line number, text)`` of a text file read as UTF-8: a byte-order mark is dropped, CRLF and LF both
+    end a line. Encoding policy: a line that is not valid UTF-8 is rejected (``text`` is a RowError), never
+    guessed at: a transcript decoded with the wrong code page would be quietly wrong."""
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for n, raw in enumerate(data.split(b"\n"), 1):
+        raw = raw[:-1] if raw.endswith(b"\r") else raw
+        try:
+            yield n, raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield n, RowError(f"{path}:{n}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                              f"row skipped (save the list as UTF-8)")
+
+
 def _rows(path: Path):
+    """``(line number, row dict or RowError)`` for every non-empty row of a JSONL or CSV list."""
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as fh:
-            yield from csv.DictReader(fh)
-    else:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield {"__error__": f"{path}:{n}: not valid JSON ({exc.msg})"}
+        yield from _csv_rows(path)
+        return
+    for n, line in _text_lines(path):
+        if isinstance(line, RowError):
+            yield n, line
+        elif line.strip():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, RowError(f"{path}:{n}: not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(value, dict):
+                yield n, RowError(f"{path}:{n}: not a JSON object (a {type(value).__name__}); each line must be {{...}}")
+            else:
+                yield n, value
+
+
+def _csv_rows(path: Path):
+    import io
+
+    good, bad = [], []
+    for n, line in _text_lines(path):
+        (bad if isinstance(line, RowError) else good).append((n, line))
+    # Lines that are not UTF-8 are reported and left out; the rest is parsed as one CSV text (a quoted
+    # field may span lines: csv keeps count of them, so line numbers are mapped back through ``numbers``).
+    numbers = [n for n, _ in good]
+    reader = csv.reader(io.StringIO("".join(line + "\n" for _, line in good), newline=""))
+    header = None
+    yield from bad
+    for fields in reader:
+        n = numbers[min(reader.line_num, len(numbers)) - 1]
+        if header is None:
+            header = [h.strip() for h in fields]
+            continue
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) > len(header):
+            yield n, RowError(f"{path}:{n}: {len(fields)} fields, the header has {len(header)}")
+            continue
+        yield n, dict(zip(header, fields))
+
+
+def _outside(relative: str, folder: Path) -> bool:
+    """Whether a relative path climbs out of ``folder`` (judged on the path as written, so that a
+    symlinked corpus folder inside the list's folder still counts as inside)."""
+    import os
+
+    base = os.path.normpath(folder.absolute())
+    target = os.path.normpath(os.path.join(base, relative))
+    return os.path.commonpath([base, target]) != base
+
+
+def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outside: bool) -> dict:
+    where = f"{path}:{n}"
+    row = {ALIASES.get(str(k), str(k)): v for k, v in raw.items() if v not in ("", None)}
+    for key, value in row.items():
+        if key in KNOWN and isinstance(value, (dict, list)):
+            raise RowError(f"{where}: {key} is a {type(value).__name__}, expected a single value")
+    if "audio_path" not in row:
+        raise RowError(f"{where}: no audio_path")
+    audio = Path(str(row["audio_path"]))
+    if not audio.is_absolute():
+        # Paths outside the list: a relative path is relative to the list's folder and must stay in it
+        # (``../../etc/passwd`` is refused) unless the list is given with ?allow_outside=1; an absolute
+        # path is taken as written (EmotionThinker lists name their clips that way).
+        if not allow_outside and _outside(str(audio), path.parent):
+            raise RowError(f"{where}: audio_path {row['audio_path']!r} leads outside the list's folder "
+                           f"{path.parent}; add ?allow_outside=1 to the source to allow it")
+        audio = (path.parent / audio).resolve()
+    row["audio_path"] = str(audio)
+    for key in NUMBERS:
+        if key in row:
+            try:
+                row[key] = float(row[key])
+            except (TypeError, ValueError):
+                raise RowError(f"{where}: {key} is {row[key]!r}, expected a number") from None
+    for key in KNOWN - set(NUMBERS):
+        if key in row and not isinstance(row[key], str):
+            row[key] = str(row[key])  # ids and labels written as numbers
+    native = row.get("native_label") or row.get("emotion")
+    emotion = unified_emotion(str(native), label_map) if native is not None else None
+    out = {k: v for k, v in row.items() if k in KNOWN}
+    out.update(
+        {
+            "id": str(row.get("id") or f"{corpus}_{stable_hash(str(audio), row.get('start_s'), length=12)}"),
+            "corpus": corpus,
+            "native_label": str(native) if native is not None else None,
+            "emotion": emotion if emotion in EMOTIONS else None,
+            "meta": {k: v for k, v in row.items() if k not in KNOWN},
+        }
+    )
+    if out.get("gender"):
+        out["gender"] = str(out["gender"]).strip().capitalize()
+        out["gender"] = {"M": "Male", "F": "Female"}.get(out["gender"], out["gender"])
+        out["gender_source"] = "metadata"
+    from pydantic import ValidationError
+
+    from emotioncot.schema import Utterance
+
+    try:
+        Utterance.model_validate(out)
+    except ValidationError as exc:  # checked here, where the line number is known
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RowError(f"{where}: {problems}") from None
+    return out
 
 
 def read(root: Path | None, options: dict):
@@ -50,35 +172,11 @@ def read(root: Path | None, options: dict):
         raise FileNotFoundError(f"{path}: list file not found")
     corpus = options.get("corpus_name") or path.stem
     label_map = option_label_map(options)
-    for raw in _rows(path):
-        if "__error__" in raw:
-            yield {"error": raw["__error__"], "path": str(path)}
-            continue
-        row = {ALIASES.get(k, k): v for k, v in raw.items() if v not in ("", None)}
-        if "audio_path" not in row:
-            yield {"error": f"{path}: a row has no audio_path", "path": str(path)}
-            continue
-        audio = Path(row["audio_path"])
-        if not audio.is_absolute():
-            audio = (path.parent / audio).resolve()
-        row["audio_path"] = str(audio)
-        native = row.get("native_label") or row.get("emotion")
-        emotion = unified_emotion(str(native), label_map) if native is not None else None
-        out = {k: v for k, v in row.items() if k in KNOWN}
-        out.update(
-            {
-                "id": str(row.get("id") or f"{corpus}_{stable_hash(str(audio), row.get('start_s'), length=12)}"),
-                "corpus": corpus,
-                "native_label": str(native) if native is not None else None,
-                "emotion": emotion if emotion in EMOTIONS else None,
-                "meta": {k: v for k, v in row.items() if k not in KNOWN},
-            }
-        )
-        if out.get("gender"):
-            out["gender"] = str(out["gender"]).strip().capitalize()
-            out["gender"] = {"M": "Male", "F": "Female"}.get(out["gender"], out["gender"])
-            out["gender_source"] = "metadata"
-        for key in ("age", "start_s", "end_s", "valence", "arousal", "dominance"):
-            if key in out:
-                out[key] = float(out[key])
-        yield out
+    allow_outside = str(options.get("allow_outside", "")).lower() in ("1", "true", "yes")
+    for n, raw in _rows(path):
+        try:
+            if isinstance(raw, RowError):
+                raise raw
+            yield _row(path, n, raw, corpus, label_map, allow_outside)
+        except RowError as exc:
+            yield {"error": str(exc), "path": str(path)}

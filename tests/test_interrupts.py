@@ -1,0 +1,146 @@
+"""The measure stage under real signals: SIGINT at random points never poisons the shards (a rerun gives
+exactly the uninterrupted table), and SIGKILL of the main process leaves no worker behind.
+
+The stage runs in a forked child (its own process group, as a shell runs a command) with a real process
+pool, so the signals reach the main process and its workers alike, as Ctrl-C does in a terminal."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from emotioncot.config import BuildConfig
+from emotioncot.executors.shards import ShardStore
+from emotioncot.pipeline import run_ingest, run_measure, stop_on_signals
+from emotioncot.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def clips(demo_corpus, tmp_path_factory):
+    rows = run_ingest(Workspace(tmp_path_factory.mktemp("ingest")), ["demo"], BuildConfig(), progress=False)
+    return rows[::18]  # 12 clips, every emotion
+
+
+def _config(workers: int = 2) -> BuildConfig:
+    cfg = BuildConfig()
+    cfg.measure.workers = workers
+    cfg.executor.shard_size = 1  # many small shards: an interrupt can land between any two
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def reference(clips, tmp_path_factory):
+    """The uninterrupted table, and the raw shard entry of every clip by key."""
+    ws = Workspace(tmp_path_factory.mktemp("reference"))
+    rows = run_measure(ws, clips, _config(1), progress=False)
+    return rows, {e["key"]: e for e in ShardStore(ws.root / "stages" / "measure").iter_entries(_keys(clips))}
+
+
+def _keys(clips: list[dict]) -> set[str]:
+    from emotioncot.pipeline import measure_key
+
+    return {measure_key(row, _config()) for row in clips}
+
+
+def _measure_in_child(root: Path, clips: list[dict]) -> int:
+    """Fork a child that runs the measure stage in a process group of its own; return its pid."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 0
+        try:
+            os.setpgid(0, 0)
+            with stop_on_signals():
+                run_measure(Workspace(root), clips, _config(2), progress=False)
+        except KeyboardInterrupt:
+            code = 130
+        except BaseException:
+            import traceback
+
+            Path(f"{root}.err").write_text(traceback.format_exc())
+            code = 1
+        os._exit(code)
+    try:
+        os.setpgid(pid, pid)  # also here, so that the group exists before the first signal
+    except OSError:
+        pass
+    return pid
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _cached_entries(root: Path, keys: set[str]) -> dict[str, dict]:
+    folder = root / "stages" / "measure"
+    if not folder.exists():
+        return {}
+    return {e["key"]: e for e in ShardStore(folder).iter_entries(keys)}
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_sigint_at_random_points_never_poisons_the_measure_stage(clips, reference, tmp_path):
+    table, entries = reference
+    keys = _keys(clips)
+    assert sum(e["ok"] for e in entries.values()) == len(clips)
+    rng = random.Random(int(os.environ.get("EMOTIONCOT_TEST_SEED", "14")))
+    interrupted, rounds, root = 0, 0, tmp_path / "ws0"
+    for attempt in range(20):
+        pid = _measure_in_child(root, clips)
+        time.sleep(rng.uniform(0.0, 1.0))  # anywhere: pool start-up, imports, mid-clip, between shards
+        try:
+            os.killpg(pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        err = Path(f"{root}.err")
+        assert code in (0, 130), f"attempt {attempt}: ended with {code}: {err.read_text() if err.exists() else ''}"
+        interrupted += code == 130
+        # What was kept is exactly what the uninterrupted run has: no clip recorded as failed, no other value.
+        cached = _cached_entries(root, keys)
+        for key, entry in cached.items():
+            assert (entry["ok"], entry["reason"], entry["result"]) == (True, None, entries[key]["result"]), entry
+        if code == 0 or len(cached) == len(keys):  # this round is complete: check the table, start again
+            assert run_measure(Workspace(root), clips, _config(2), progress=False) == table
+            rounds += 1
+            root = tmp_path / f"ws{rounds}"
+    assert run_measure(Workspace(root), clips, _config(2), progress=False) == table
+    assert interrupted >= 10  # the signals really landed mid-stage, most of the time
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_sigkill_of_the_main_process_leaves_no_worker_alive(clips, tmp_path):
+    pid = _measure_in_child(tmp_path / "ws", clips * 4)
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 2:
+        workers |= _children(pid)
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the pool did not start"
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)], "workers outlived their parent"
