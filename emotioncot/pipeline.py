@@ -298,7 +298,8 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
     from emotioncot.export import export_records
 
     key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
-    if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
+    if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl",
+                                               ws.root / "checksums.json"]):
         return ws.stage_info("export")["counts"]
     if not progress:
         import datasets  # imported only when there is something to export (it takes a second or two)

@@ -2,7 +2,10 @@
 
 Problems (each fails validation): ``schema``, ``label_vocabulary``, ``duplicate_id``, ``duplicate_audio``,
 ``speaker_leak`` (a speaker in more than one split), ``audio_missing``, ``audio_undecodable`` (with
-``check_audio``). Warnings (reported, not failing): ``class_imbalance``, ``missing_class``, ``no_split``.
+``check_audio``); for a build folder also ``damaged_file`` / ``artefact_mismatch`` (every Parquet shard,
+``emotioncot.jsonl`` and the card against ``dataset/`` and the checksums recorded at export, see
+emotioncot/validate_build.py). Warnings (reported, not failing): ``class_imbalance``, ``missing_class``,
+``no_split``, ``small_split``, ``no_checksums``.
 """
 
 from __future__ import annotations
@@ -33,12 +36,16 @@ class ReleaseRow(BaseModel):
     stressed_words: list[str] = Field(default_factory=list)
 
 
+def _dataset_dir(path: Path) -> Path:
+    return path / "dataset" if (path / "dataset").is_dir() else path
+
+
 def _rows_from(path: Path) -> tuple[list[dict], str, Path | None, dict]:
     """(rows, kind, folder that relative audio paths are relative to, embedded audio bytes by row index)."""
     path = Path(path)
     if path.is_file():
         return [row for _, row in read_jsonl(path)], "jsonl", path.parent, {}
-    dataset_dir = path / "dataset" if (path / "dataset").is_dir() else path
+    dataset_dir = _dataset_dir(path)
     if (dataset_dir / "dataset_dict.json").exists() or (dataset_dir / "dataset_info.json").exists():
         from emotioncot.export import load_dataset_dir
 
@@ -91,7 +98,21 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
     balance. ``ok`` is true only when there is no problem."""
     problems: list[dict] = []
     warnings: list[dict] = []
-    raw_rows, kind, base, audio_bytes = _rows_from(path)
+    path = Path(path)
+    try:
+        raw_rows, kind, base, audio_bytes = _rows_from(path)
+    except Exception as exc:  # a damaged dataset/ (truncated Arrow file, bad JSON): named, never a traceback
+        if isinstance(exc, ValueError) and "not a build folder" in str(exc):
+            raise
+        raw_rows, kind, base, audio_bytes = [], "damaged", None, {}
+        problems.append({"code": "damaged_file", "id": None,
+                         "message": f"{_dataset_dir(path)}: cannot be loaded ({type(exc).__name__}: {exc})"})
+    if path.is_dir() and (path / "dataset").is_dir():
+        from emotioncot.validate_build import check_build_artefacts
+
+        artefact_problems, artefact_warnings = check_build_artefacts(path, raw_rows if kind == "dataset" else None)
+        problems += artefact_problems
+        warnings += artefact_warnings
     if raw_rows and "task" in raw_rows[0] and "answer" in raw_rows[0]:
         # A prosody task dataset (`emotioncot prosody-tasks`): its own row model and checks.
         from emotioncot.prosody.schema import validate_task_rows
@@ -171,6 +192,10 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
     split_counts = Counter(r.get("split") for r in rows)
     if rows and None in split_counts and kind != "jsonl":
         warnings.append({"code": "no_split", "id": None, "message": f"{split_counts[None]} rows have no split"})
+    if rows and kind != "jsonl" and not (None in split_counts and len(split_counts) == 1):
+        from emotioncot.validate_build import split_warnings
+
+        warnings += split_warnings(split_counts)
     return {
         "path": str(path),
         "kind": kind,

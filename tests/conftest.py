@@ -48,3 +48,19 @@ def demo_build(demo_corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo-build")
     build(["demo"], out, progress=False, log=lambda m: None)
     return out
+
+
+def distinct_audio(records: list[dict], folder: Path) -> list[dict]:
+    """Synthetic records all name one file and mix speakers across splits; give each its own file name (a
+    symlink to it) and each speaker one split, so that an export of them validates (push-to-hub refuses
+    what does not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for rec in records:
+        link = folder / f"{rec['id']}{Path(rec['audio_path']).suffix}"
+        if not link.exists():
+            link.symlink_to(Path(rec["audio_path"]).resolve())
+        digit = int(rec["speaker_id"][-1]) if str(rec.get("speaker_id", ""))[-1:].isdigit() else 0
+        split = "validation" if digit == 8 else "test" if digit == 9 else "train"
+        out.append({**rec, "audio_path": str(link), "split": split})
+    return out

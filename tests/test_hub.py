@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from emotioncot.export import export_records
 from emotioncot.export import hub
 from emotioncot.export.synthetic import synthetic_records
+from tests.conftest import distinct_audio
 from emotioncot.schema import Record
 from emotioncot.tables import validate_rows
 
@@ -94,7 +95,7 @@ class FakeHub:
 
 @pytest.fixture
 def export_dir(tmp_path):
-    recs = validate_rows(synthetic_records(400, __file__, seed=5), Record)
+    recs = validate_rows(distinct_audio(synthetic_records(400, __file__, seed=5), tmp_path / "audio"), Record)
     export_records(recs, tmp_path, shard_max_mb=0.1)
     return tmp_path
 

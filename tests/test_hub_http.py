@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from emotioncot.export import export_records
 from emotioncot.export.synthetic import synthetic_records
+from tests.conftest import distinct_audio
 from emotioncot.schema import Record
 from emotioncot.tables import validate_rows
 
@@ -138,7 +139,7 @@ def test_push_through_the_real_client_over_http(hub_server, tmp_path, monkeypatc
     from emotioncot.export import hub
 
     monkeypatch.setattr(hub.time, "sleep", lambda s: None)  # the backoff of the retried 503
-    recs = validate_rows(synthetic_records(120, __file__, seed=9), Record)
+    recs = validate_rows(distinct_audio(synthetic_records(120, __file__, seed=9), tmp_path / "audio"), Record)
     export_records(recs, tmp_path, shard_max_mb=0.05)
     local = {p.relative_to(tmp_path).as_posix(): p.read_bytes()
              for p in [*sorted((tmp_path / "parquet").glob("*.parquet")), tmp_path / "emotioncot.jsonl", tmp_path / "README.md"]}

@@ -105,6 +105,19 @@ def export_files(export_dir: Path) -> list[LocalFile]:
     return out
 
 
+def refuse_unless_valid(export_dir: Path) -> None:
+    """A build that does not validate (a relabelled, cut or stray shard, a damaged dataset/) is never
+    uploaded: the Hub copy is what others download."""
+    from emotioncot.validate import validate_path
+
+    report = validate_path(Path(export_dir))
+    if not report["ok"]:
+        first = report["problems"][0]
+        raise HubError(f"{export_dir} does not validate ({len(report['problems'])} problem(s); first: "
+                       f"[{first['code']}] {first['message']}); run `emotioncot validate {export_dir}`, "
+                       f"then rebuild or re-export")
+
+
 def audio_warning(files: list[LocalFile]) -> str | None:
     """A warning when the shards reference audio by local path (the Hub copy would have no audio)."""
     import pyarrow.parquet as pq
@@ -229,6 +242,7 @@ def push_export(
 
     revision = revision or "main"
     files = export_files(export_dir)
+    refuse_unless_valid(export_dir)
     warning = audio_warning(files)
     if dry_run:
         plan = plan_push(files, repo_id, revision, private, None, max_commit_mb)

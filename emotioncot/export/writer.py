@@ -150,8 +150,11 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
         shutil.rmtree(work, ignore_errors=True)
 
     write_jsonl(out / "emotioncot.jsonl", kept)
-    # The card last: its presence says the export is complete.
     write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio))
+    # Last, over everything above: what `validate` checks the files against.
+    from emotioncot.export.checksums import write_checksums
+
+    write_checksums(out)
     return counts
 
 
