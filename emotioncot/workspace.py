@@ -152,6 +152,8 @@ class Workspace:
             if before is not None and sorted(before) != sorted(sources):
                 raise BuildError(f"{self.root} holds a build of {', '.join(before)}; it will not take "
                                  f"{', '.join(sources)} as well: build into another --out, or delete the folder")
+            if before is not None:
+                return
         write_json_atomic(path, {"sources": list(sources)})
 
     def kept_summary(self) -> str:
