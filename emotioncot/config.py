@@ -70,6 +70,9 @@ class WriteConfig(_Section):
     backoff_base_s: float = 0.5  # 5xx / timeouts: wait base * 2**retry (half of it jittered), capped at backoff_max_s
     backoff_max_s: float = 30.0
     retry_after_max_s: float = 120.0  # cap on a 429's Retry-After
+    # The stage stops when no request has got any HTTP answer for this long (a server that accepts
+    # connections and never answers); timeout_s bounds each request, this the stage's lack of progress.
+    no_progress_s: float = 120.0
 
 
 class FilterConfig(_Section):

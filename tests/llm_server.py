@@ -14,7 +14,7 @@ Actions: ``ok``, ``rate_limit`` (429 with Retry-After), ``server_error`` (500), 
 ``slow_s``, past the client's timeout), ``empty`` (content ""), ``malformed`` (a 200 whose body is not
 JSON), ``truncated`` (finish_reason "length"), ``drop`` (closes the connection without answering),
 ``echo_auth`` (a 400 whose body repeats the Authorization header, to prove the client redacts it),
-``unauthorized`` (a 401 that also repeats it). ``server.max_in_flight`` is the most requests it ever
+``unauthorized`` (a 401 that also repeats it), ``echo_key`` (a good 200 answer whose text repeats it). ``server.max_in_flight`` is the most requests it ever
 held at once (to check the client's concurrency bound).
 
 Run it alone for benchmarks: ``python tests/llm_server.py --port 8011 --delay 0.2``.
@@ -236,6 +236,8 @@ class LLMServer:
         if kind == "slow":
             await asyncio.sleep(action.slow_s)
         text = _answer_text(task, body.get("messages", []), record)
+        if kind == "echo_key":  # a 200 whose answer repeats the credentials it was sent
+            text = f"{text} (request authorised by {headers.get('authorization')})"
         finish = "stop"
         if kind == "empty":
             text = ""

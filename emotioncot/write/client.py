@@ -34,12 +34,36 @@ class FatalEndpointError(RuntimeError):
 
 
 class Redactor:
-    """Replaces each secret (and any bearer token) in a text by ``***``."""
+    """Replaces each secret (and any bearer or basic credential) in a text by ``***``. Each secret is also
+    looked for in the forms it travels in: percent-encoded (a URL's userinfo) and base64 (Basic auth)."""
 
-    _BEARER = re.compile(r"(Bearer\s+)[^\s'\",}]+", re.I)
+    _BEARER = re.compile(r"((?:Bearer|Basic)\s+)[^\s'\",}]+", re.I)
 
     def __init__(self, *secrets: str | None):
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        import base64
+        from urllib.parse import quote
+
+        plain = [s for s in secrets if s and len(s) >= 4]
+        forms = set(plain)
+        for s in plain:
+            forms.add(quote(s, safe=""))
+            forms.add(base64.b64encode(s.encode()).decode().rstrip("="))
+        self.secrets = sorted(forms, key=len, reverse=True)  # longest first: no half-replaced secret
+
+    @classmethod
+    def for_endpoint(cls, key: str | None, base_url: str | None) -> "Redactor":
+        """The key, and whatever credentials the base URL carries (user:password, query values)."""
+        from urllib.parse import parse_qsl, unquote, urlsplit
+
+        extra: list[str] = []
+        if base_url:
+            parts = urlsplit(base_url)
+            if parts.password:
+                extra += [unquote(parts.password), f"{unquote(parts.username or '')}:{unquote(parts.password)}"]
+            elif parts.username:
+                extra.append(unquote(parts.username))
+            extra += [value for _, value in parse_qsl(parts.query)]
+        return cls(key, *extra)
 
     def __call__(self, text: object) -> str:
         out = str(text)
@@ -165,6 +189,7 @@ async def complete(
     redact: Redactor,
     rng: random.Random,
     gate: RateGate | None = None,
+    on_retry=None,
 ) -> Answer:
     """Send one request, retrying by the rules above; never raises except FatalEndpointError."""
     answer = Answer(ok=False)
@@ -219,17 +244,23 @@ async def complete(
                 note = "malformed answer: no choices"
             else:
                 choice = choices[0]
-                text, inferred, problem = check_answer(choice.message.content, choice.finish_reason, task, label_mode, gold)
+                # The answer is redacted too: a server may echo the key back in its text.
+                content = redact(choice.message.content) if choice.message.content else choice.message.content
+                text, inferred, problem = check_answer(content, choice.finish_reason, task, label_mode, gold)
                 if problem is None:
                     answer.ok, answer.text, answer.inferred_emotion = True, text, inferred
-                    answer.model, answer.finish_reason = response.model, choice.finish_reason
+                    answer.model = redact(response.model) if response.model else response.model
+                    answer.finish_reason = choice.finish_reason
                     answer.answer_prompt_tokens = usage.prompt_tokens if usage is not None else None
                     answer.answer_completion_tokens = usage.completion_tokens if usage is not None else None
                     answer.reason = None
                     return answer
                 note = problem
+        note = redact(note)
         answer.history.append(note)
         answer.reason = note
+        if on_retry is not None and attempt < policy.max_retries:
+            on_retry(note, answer.unreachable)
         if attempt < policy.max_retries and wait > 0:
             await asyncio.sleep(wait)
     answer.reason = f"gave up after {answer.attempts} attempts; last: {answer.reason}"

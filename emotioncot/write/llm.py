@@ -20,6 +20,7 @@ import os
 import random
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -133,6 +134,23 @@ def public_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def split_userinfo(url: str | None) -> tuple[str | None, str | None]:
+    """``http://user:pw@host/v1`` -> (``http://host/v1``, ``Basic <base64 of user:pw>``)."""
+    if not url:
+        return url, None
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url, None
+    import base64
+    from urllib.parse import unquote
+
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    token = base64.b64encode(f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()).decode()
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), f"Basic {token}"
+
+
 def request_headers(job: Job) -> dict:
     """Headers that let a server's logs be matched with the journal (the model never sees them). Header
     values must be ASCII, so the record id is percent-encoded."""
@@ -157,7 +175,12 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                     progress: bool, total: int, limiter=None) -> tuple[dict[str, Answer], Usage]:
     import openai
 
-    client = openai.AsyncOpenAI(api_key=key, base_url=config.base_url, max_retries=0, timeout=config.timeout_s)
+    base_url, basic = split_userinfo(config.base_url)
+    # Credentials in the URL never travel in it (httpx would echo it): without an API key they become
+    # the Authorization header (Basic), as a browser would send them; with a key, the key is used.
+    auth = {"Authorization": basic} if basic and key == NO_KEY else None
+    client = openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=config.timeout_s,
+                                default_headers=auth)
     policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_max_s, config.retry_after_max_s)
     sem = asyncio.Semaphore(max(1, config.concurrency))
     usage = Usage()
@@ -167,6 +190,15 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     loop = asyncio.get_running_loop()
     journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-journal")
     bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
+    # ``last``: when any request last got an HTTP answer (or finished); the watchdog below stops the
+    # stage after ``no_progress_s`` without one. Retries are counted on the bar as they happen.
+    watch = {"last": time.monotonic(), "retries": 0, "stalled": False}
+
+    def on_retry(note: str, unreachable: bool) -> None:
+        watch["retries"] += 1
+        if not unreachable:
+            watch["last"] = time.monotonic()
+        bar.set_postfix_str(f"retries {watch['retries']}, last: {note[:40]}", refresh=True)
 
     async def one(job: Job, index: int) -> None:
         async with sem:
@@ -188,12 +220,15 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                         task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
                         gold=job.record.get("emotion") if config.label_mode == "aware" else None,
                         policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
+                        on_retry=on_retry,
                     )
             except FatalEndpointError:
                 raise
             except Exception as exc:  # a bug or an unexpected client error must not stop the other records
                 answer = Answer(ok=False, attempts=1, reason=redact(f"unexpected {type(exc).__name__}: {exc}"))
         usage.add(answer.prompt_tokens, answer.completion_tokens, requests=answer.attempts)
+        if not answer.unreachable:
+            watch["last"] = time.monotonic()
         # An endpoint that never answered anything: stop instead of retrying every record in turn.
         streak["unreachable"] = 0 if not answer.unreachable else streak["unreachable"] + 1
         streak["ok"] += answer.ok
@@ -222,14 +257,35 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
             await one(job, i)
 
     tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(jobs), max(1, config.concurrency)))]
+
+    async def watchdog() -> None:
+        step = max(0.05, min(1.0, config.no_progress_s / 4))
+        while True:
+            await asyncio.sleep(step)
+            if time.monotonic() - watch["last"] > config.no_progress_s:
+                watch["stalled"] = True
+                for t in tasks:
+                    t.cancel()
+                return
+
+    dog = asyncio.ensure_future(watchdog())
     try:
-        await asyncio.gather(*tasks)
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            if not watch["stalled"]:
+                raise
+            raise FatalEndpointError(
+                f"no answer from {public_url(config.base_url) or 'api.openai.com'} for {config.no_progress_s:g} s "
+                f"({watch['retries']} retries, each request timing out after {config.timeout_s:g} s); is the server "
+                f"up and answering? Answers received so far are kept; rerun to resume") from None
     except BaseException:  # a fatal endpoint error, a full disk, Ctrl-C: stop the other workers too
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     finally:
+        dog.cancel()
         journal_thread.shutdown(wait=True)
         bar.close()
         await client.close()
@@ -270,7 +326,7 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
     if not wc.model:
         raise WriteError("the openai writer needs --model (the model name the endpoint serves)")
     secret = api_key(wc)
-    redact = Redactor(secret if secret != NO_KEY else None)
+    redact = Redactor.for_endpoint(secret if secret != NO_KEY else None, wc.base_url)
     prompts = load_prompts(wc)
     jobs, errors = plan_jobs(records, wc, prompts)
     with ws.journal("write") as journal:
