@@ -72,21 +72,25 @@ def measure_key(row: dict, config: BuildConfig) -> str:
 
 
 def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True,
-                executor=None) -> list[dict]:
+                executor=None, retry_failed: bool = False) -> list[dict]:
     """Measure every utterance, shard by shard, on ``config.executor`` (or the ``executor`` given).
 
     Workers write ``stages/measure/shard-NNNNN.parquet`` as they finish; a rerun measures only the items no
     shard holds. A shard whose worker died stays unwritten: the stage then stops with a BuildError, and
-    the rerun does just those items."""
+    the rerun does just those items. A clip's own failure (unreadable audio) is kept like a result;
+    ``retry_failed`` measures such clips again (into new shards, which then win)."""
     from emotioncot.executors import make_executor
     from emotioncot.executors.shards import ShardStore, measure_shard
 
     keys = [measure_key(row, config) for row in utterances]
     stage_key = stable_hash("measure", sorted(keys))
-    if ws.stage_done("measure", stage_key):
-        return read_table(ws.stage_table("measure"), Measurements)
     store = ShardStore(ws.root / "stages" / "measure")
-    tasks = store.plan(utterances, keys, config.executor.shard_size, config.measure)
+    retry = set()
+    if retry_failed:  # the clips whose own failure was recorded
+        retry = {e["key"] for e in store.iter_entries(set(keys)) if not e["ok"] or (e["result"] or {}).get("error")}
+    if ws.stage_done("measure", stage_key) and not retry:
+        return read_table(ws.stage_table("measure"), Measurements)
+    tasks = store.plan(utterances, keys, config.executor.shard_size, config.measure, redo=retry)
     todo = sum(len(t.keys) for t in tasks)
     per_worker: dict[str, dict] = {}
     lost: list[str] = []
@@ -318,7 +322,7 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
 
 
 def build(sources: list[str], out: Path, config: BuildConfig | None = None, progress: bool = True, log=print,
-          dry_run: int = 0) -> dict:
+          dry_run: int = 0, retry_failed: bool = False) -> dict:
     """Run every stage over ``sources`` into the workspace ``out``; return the build summary (build.json).
 
     ``dry_run=N`` stops before writing: prints the first N records' LLM prompts and the estimated tokens
@@ -327,7 +331,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     ws = Workspace(out)
     with ws.lock(log), stop_on_signals():
         ws.claim_sources(sources)
-        return _build(ws, sources, config, progress, log, dry_run)
+        return _build(ws, sources, config, progress, log, dry_run, retry_failed)
 
 
 @contextlib.contextmanager
@@ -354,7 +358,8 @@ def stop_on_signals():
         Interrupted.last_signal = None
 
 
-def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, log, dry_run: int) -> dict:
+def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, log, dry_run: int,
+           retry_failed: bool = False) -> dict:
     times, counts = {}, {}
     started = time.perf_counter()
 
@@ -366,7 +371,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
 
     utterances = timed("ingest", run_ingest, ws, sources, config, progress)
     counts["ingest"] = len(utterances)
-    measurements = timed("measure", run_measure, ws, utterances, config, progress)
+    measurements = timed("measure", run_measure, ws, utterances, config, progress, None, retry_failed)
     counts["measure"] = len(measurements)
     joined = _joined(utterances, measurements)
     levels, thresholds = timed("calibrate", run_calibrate, ws, joined, config)
@@ -391,6 +396,10 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
     split_counts = timed("export", run_export, ws, kept, config, progress)
     counts["export"] = sum(split_counts.values())
+    from emotioncot.validate_build import split_warnings
+
+    for warning in split_warnings(split_counts):
+        log(f"warning: {warning['message']} (few speakers or a small list; metrics on it would mean little)")
     summary = {
         "tool": "emotioncot",
         "tool_version": __version__,

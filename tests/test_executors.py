@@ -170,3 +170,25 @@ def test_local_workers_are_pinned_one_per_core_and_the_caller_gets_its_cores_bac
     with LocalExecutor(2, pin_cores=False) as ex:
         free = {tuple(outcome.value) for _, outcome in ex.imap_unordered(_affinity, range(2))}
     assert free == {tuple(sorted(before))}
+
+
+
+def test_retry_failed_measures_recorded_failures_again(utterances, serial_table, tmp_path):
+    from emotioncot.executors.shards import write_shard
+    from emotioncot.pipeline import measure_key
+
+    _, serial = serial_table
+    ws = Workspace(tmp_path)
+    cfg = _config(1)
+    clips = utterances[:3]
+    # A failure recorded for the first clip (as a flaky network mount would leave it), the others measured.
+    key = measure_key(clips[0], cfg)
+    store = ShardStore(ws.root / "stages" / "measure")
+    write_shard(store.folder / "shard-00000.parquet", [{"id": clips[0]["id"], "key": key, "ok": False,
+                "reason": "input/output error", "result": None, "worker": "w", "seconds": 0.0}])
+    rows = run_measure(ws, clips, cfg, progress=False)
+    assert [r["id"] for r in rows] == [c["id"] for c in clips[1:]]  # a plain rerun keeps the failure
+    assert ws.stage_errors("measure")[0]["reason"] == "input/output error"
+    rows = run_measure(ws, clips, cfg, progress=False, retry_failed=True)
+    assert rows == serial[:3] and ws.stage_errors("measure") == []
+    assert ws.stage_info("measure")["run"]["items_run"] == 1  # only the failed clip was measured again

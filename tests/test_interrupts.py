@@ -144,3 +144,29 @@ def test_sigkill_of_the_main_process_leaves_no_worker_alive(clips, tmp_path):
     while time.monotonic() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.1)
     assert not [w for w in workers if _alive(w)], "workers outlived their parent"
+
+
+@pytest.mark.parametrize("failure", [ImportError("cannot import name '_signal_api' (partially initialised)"),
+                                     NameError("name '_signal_api' is not defined"),
+                                     MemoryError(), OSError(28, "No space left on device")])
+def test_a_run_caused_failure_is_never_cached_as_the_clips_result(clips, reference, tmp_path, monkeypatch, failure):
+    import emotioncot.measure.features as features
+    from emotioncot.errors import BuildError
+
+    real = features.measure_utterance
+    broken = clips[2]["id"]
+
+    def flaky(row, config):  # the run breaks on one clip (an import cut by a signal, a full disk)
+        if row["id"] == broken:
+            raise failure
+        return real(row, config)
+
+    ws = Workspace(tmp_path)
+    monkeypatch.setattr(features, "measure_utterance", flaky)
+    with pytest.raises(BuildError, match="measure shard"):
+        run_measure(ws, clips, _config(1), progress=False)
+    cached = _cached_entries(tmp_path, _keys(clips))
+    assert len(cached) == len(clips) - 1 and all(e["ok"] for e in cached.values())  # nothing recorded for it
+    monkeypatch.setattr(features, "measure_utterance", real)
+    assert run_measure(ws, clips, _config(1), progress=False) == reference[0]
+    assert ws.stage_info("measure")["run"]["items_run"] == 1

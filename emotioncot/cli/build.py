@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         ray_address: Optional[str] = RAY_ADDRESS,
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+        retry_failed: bool = typer.Option(False, "--retry-failed", help="Measure again the clips whose failure was recorded (errors.jsonl) instead of keeping it."),
     ) -> None:
         """Run ingest -> measure -> calibrate -> write -> filter -> export into OUT.
 
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
             cfg.export.embed_audio = True
         try:
             summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
-                                dry_run=dry_run)
+                                dry_run=dry_run, retry_failed=retry_failed)
         except KeyboardInterrupt as exc:
             stopped(exc, out)
         except (BuildError, WriteError, FileNotFoundError, ValueError) as exc:

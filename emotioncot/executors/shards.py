@@ -8,8 +8,15 @@ temporary name renamed into place: a shard file is complete or absent, never hal
 Resuming works per item: before planning, the keys already present in the shard files are read (the key
 column only), and only the missing items are planned into new shards with fresh numbers. An item is
 therefore never measured twice, even if the shard size changed between runs; when the final table is
-assembled, each wanted key is taken once (the first shard that holds it), and keys no longer wanted
-(an older configuration) are ignored.
+assembled, each wanted key is taken once (the newest shard that holds it: only ``--retry-failed`` puts
+a key in two shards), and keys no longer wanted (an older configuration) are ignored.
+
+Failures are classified (emotioncot/errors.py): a clip's own failure (unreadable audio, nothing to
+measure) is written like a result and kept; a failure the run caused (an interrupt, a dead worker, an
+import cut short, memory or disk exhausted) raises in the worker, so its shard is never written and the
+rerun does that work again. Granularity: a kill loses the shards in flight (``executor.shard_size``
+clips each, default 64), not single clips: one file per clip would mean hundreds of thousands of tiny
+files, and a shard is what one worker writes atomically.
 """
 
 from __future__ import annotations
@@ -61,10 +68,12 @@ class ShardStore:
             keys.update(pq.read_table(path, columns=["key"]).column("key").to_pylist())
         return keys
 
-    def plan(self, rows: list[dict], keys: list[str], shard_size: int, config) -> list[ShardTask]:
-        """New shards for the rows whose keys no shard holds yet, numbered after the existing ones."""
+    def plan(self, rows: list[dict], keys: list[str], shard_size: int, config,
+             redo: set[str] | None = None) -> list[ShardTask]:
+        """New shards for the rows whose keys no shard holds yet (or that are in ``redo``: recorded
+        failures to try again), numbered after the existing ones."""
         self._remove_temporaries()
-        done = self.done_keys()
+        done = self.done_keys() - set(redo or ())
         todo = [(row, key) for row, key in zip(rows, keys) if key not in done]
         existing = [int(SHARD_NAME.match(p.name).group(1)) for p in self.shard_paths()]
         start = max(existing, default=-1) + 1
@@ -77,14 +86,16 @@ class ShardStore:
         return tasks
 
     def iter_entries(self, wanted: set[str]) -> Iterator[dict]:
-        """Each wanted key once, shard by shard, in shard order (first shard holding a key wins)."""
-        seen: set[str] = set()
+        """Each wanted key once; where several shards hold a key (a failure tried again with
+        ``--retry-failed``), the newest shard wins."""
+        latest: dict[str, dict] = {}
         for path in self.shard_paths():
             for entry in pq.read_table(path).to_pylist():
-                if entry["key"] in wanted and entry["key"] not in seen:
-                    seen.add(entry["key"])
-                    entry["result"] = json.loads(entry["result"]) if entry["result"] else None
-                    yield entry
+                if entry["key"] in wanted:
+                    latest[entry["key"]] = entry
+        for entry in latest.values():
+            entry["result"] = json.loads(entry["result"]) if entry["result"] else None
+            yield entry
 
     def _remove_temporaries(self) -> None:
         # Left by a worker killed mid-write; never mistaken for a shard (they do not match SHARD_NAME).
