@@ -30,6 +30,9 @@ class MeasureConfig(_Section):
     min_pause_s: float = 0.2
     min_excursion_s: float = 0.1  # octave-off F0 stretches at least this long and confident are kept
     min_voiced_frames: int = 10  # fewer voiced 10 ms frames: F0 statistics are null
+    min_range_voiced_frames: int = 40  # fewer: the p5-p95 range is null (each tail then rests on >= 2 frames)
+    relative_rate: bool = False  # also measure speed against eSpeak NG's reading of the same transcript
+    max_words_per_s: float = 8.0  # a transcript with more words per second of audio does not belong to it
     min_duration_s: float = 0.25  # shorter clips are "too short"
     silence_dbfs: float = -80.0  # a peak below this is silence
     min_rate_speech_s: float = 0.3  # less speech: rates are null

@@ -9,7 +9,7 @@ import numpy as np
 
 from emotioncot.audio.io import read_record_audio
 from emotioncot.config import MeasureConfig
-from emotioncot.measure import energy, gender, intonation, nuclei, pitch, syllables, vad, voice_quality
+from emotioncot.measure import energy, gender, harmonicity, intonation, nuclei, pitch, syllables, vad, voice_quality
 from emotioncot.measure.frames import analyse
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, prepare
 
@@ -20,7 +20,8 @@ FIELDS = (
     "duration_s", "speech_s", "pause_count", "pause_total_s", "f0_median_hz", "f0_p5_hz", "f0_p95_hz",
     "f0_range_st", "f0_std_st", "voiced_fraction", "energy_dbfs", "peak_dbfs", "snr_db", "alpha_ratio_db",
     "articulation_rate_sps", "speaking_rate_sps", "syllable_count", "syllable_source", "intonation",
-    "intonation_confidence", "jitter_local", "shimmer_local", "hnr_db", "f0_method",
+    "intonation_confidence", "jitter_local", "shimmer_local", "hnr_db", "f0_method", "f0_octave_fixed_frames",
+    "relative_rate",
 )
 
 
@@ -107,7 +108,8 @@ def measure_signal(
 
     f0 = np.where(speech, f0_raw, 0.0)
     f0, fixes = pitch.correct_octaves(f0, strength, config.min_excursion_s)
-    stats, why = pitch.f0_statistics(f0, config.min_voiced_frames)
+    out["f0_octave_fixed_frames"] = int(fixes)
+    stats, why = pitch.f0_statistics(f0, config.min_voiced_frames, config.min_range_voiced_frames)
     out.update(stats)
     reasons.update(why)
     out["voiced_fraction"] = float((f0 > 0).sum() / max(1, speech.sum()))
@@ -129,8 +131,9 @@ def measure_signal(
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
-        _, praat_strength = pitch.on_frame_grid(praat_track, frames.n)
-        out["hnr_db"] = voice_quality.hnr_db(praat_strength, (f0 > 0) & (praat_strength > 0))
+        out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()))
+        if out["hnr_db"] is None:
+            reasons["hnr_db"] = f"no periodic frames in Praat's harmonicity ({n_hnr})"
     else:
         for k in ("jitter_local", "shimmer_local", "hnr_db"):
             reasons[k] = "no reliable voicing"
