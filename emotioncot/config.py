@@ -19,6 +19,8 @@ class IngestConfig(_Section):
     seed: int = 13
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     text_disjoint: bool = False
+    # longer clips are cut at pauses (no transcript) or rejected (transcript); None: no limit
+    max_clip_s: Optional[float] = Field(default=120.0, gt=0)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
 

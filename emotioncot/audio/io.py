@@ -37,6 +37,42 @@ def _existing_file(path: str | Path) -> Path:
     return path
 
 
+_STREAMING_SIZES = (0, 0xFFFFFFFF)  # writers that cannot seek back leave the size unset: not a promise
+
+
+def check_wav_complete(path: Path) -> None:
+    """Raise ``AudioError`` when a RIFF/WAVE header promises more audio data than the file holds.
+
+    libsndfile silently reads what is there, so a file cut short in a copy or a download would be
+    measured as a shorter clip against the full transcript; here it is an error naming the file."""
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return  # RF64, W64 or not a WAV at all: soundfile decides
+        pos = 12
+        block_align = None
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+            if chunk_id == b"fmt ":
+                fmt = fh.read(min(chunk_size, 16))
+                if len(fmt) >= 14:
+                    block_align = struct.unpack("<H", fmt[12:14])[0] or None
+            if chunk_id == b"data":
+                available = size - (pos + 8)
+                if chunk_size in _STREAMING_SIZES or chunk_size <= available:
+                    return
+                def secs(n):
+                    return f" ({n / block_align:.0f} frames)" if block_align else ""
+                raise AudioError(
+                    f"{path}: truncated WAV: the header promises {chunk_size} bytes of audio data{secs(chunk_size)} "
+                    f"but the file holds {available}{secs(available)}")
+            pos += 8 + chunk_size + (chunk_size & 1)
+
+
 def pick_channel(data: np.ndarray, channel: int, path: str | Path) -> np.ndarray:
     """Column ``channel`` of (frames, channels) samples, kept 2-D; an error naming the file if it has none."""
     if not 0 <= channel < data.shape[1]:
@@ -48,6 +84,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     """Duration, rate and channels from the header only."""
     path = _existing_file(path)
     if path.suffix.lower() in _SOUNDFILE_EXT:
+        check_wav_complete(path)
         try:
             info = sf.info(str(path))
         except Exception as exc:  # soundfile raises a bare RuntimeError/LibsndfileError
@@ -103,6 +140,7 @@ def read_audio(
     recorded with one speaker per channel, as in Expresso); otherwise ``mono`` averages the channels."""
     path = _existing_file(path)
     if path.suffix.lower() in _SOUNDFILE_EXT:
+        check_wav_complete(path)
         try:
             with sf.SoundFile(str(path)) as fh:
                 rate = fh.samplerate

@@ -138,7 +138,16 @@ def measure_signal(
         for k in ("jitter_local", "shimmer_local", "hnr_db"):
             reasons[k] = "no reliable voicing"
 
-    # syllables and rates
+    # syllables and rates; a transcript far too long for the audio is not its transcript (and would cost
+    # unbounded time in eSpeak and in alignment): it is set aside with the reason
+    if transcript and transcript.strip():
+        n_words = len(syllables.words(transcript))
+        most = config.max_words_per_s * duration + 5
+        if n_words > most:
+            why_text = (f"transcript has {n_words} words for {duration:.1f} s of audio (more than "
+                        f"max_words_per_s = {config.max_words_per_s:g} allows): not used")
+            reasons["syllable_source_detail"] = reasons["stressed_words"] = reasons["relative_rate"] = why_text
+            transcript = None
     count, source = None, None
     if transcript and transcript.strip():
         count, source = syllables.transcript_syllables(transcript, language)
@@ -156,8 +165,22 @@ def measure_signal(
         for k in ("articulation_rate_sps", "speaking_rate_sps"):
             reasons[k] = f"too little speech ({act.speech_s:.2f} s) or no syllables to rate"
 
+    if config.relative_rate and transcript and transcript.strip() and act.speech_s > config.stress_max_speech_s:
+        reasons["relative_rate"] = f"{act.speech_s:.0f} s of speech: longer than stress_max_speech_s, not rendered"
+    elif config.relative_rate and transcript and transcript.strip() and act.speech_s >= config.min_rate_speech_s:
+        from emotioncot.measure.expected import relative_rate
+
+        out["relative_rate"], why_rel = relative_rate(transcript, language, act.speech_s)
+        if why_rel:
+            reasons["relative_rate"] = why_rel
+    elif "relative_rate" not in reasons:
+        reasons["relative_rate"] = "relative_rate is off (measure.relative_rate)" if not config.relative_rate else \
+            "no transcript or too little speech"
+
     # word stress
-    if transcript and transcript.strip() and config.stress_method != "none":
+    if "stressed_words" in reasons:
+        pass  # already set aside (transcript not used)
+    elif transcript and transcript.strip() and config.stress_method != "none":
         from emotioncot.measure.stress import STRESS_BACKENDS
 
         backend = STRESS_BACKENDS.get(config.stress_method)
