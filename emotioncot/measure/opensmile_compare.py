@@ -45,13 +45,21 @@ def _hz(semitones: float) -> float:
     return float(SEMITONE_BASE_HZ * 2 ** (semitones / 12))
 
 
-def egemaps(y: np.ndarray, sr: int) -> dict:
+def f0_contour(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """openSMILE's F0 (Hz, 0 unvoiced) and frame centre times (s) for a 16 kHz mono signal."""
+    lld = _smile("lld").process_signal(x.astype(np.float32), ANALYSIS_SR)
+    st = lld["F0semitoneFrom27.5Hz_sma3nz"].to_numpy()
+    starts = np.array([t.total_seconds() for t in lld.index.get_level_values("start")])
+    return np.where(st > 0, SEMITONE_BASE_HZ * 2 ** (st / 12), 0.0), starts + 0.03  # 60 ms frames
+
+
+def egemaps(y: np.ndarray, sr: int, contour: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """openSMILE eGeMAPSv02 values under emotioncot's names (see the module docstring), on the same
-    16 kHz mono signal emotioncot measures."""
+    16 kHz mono signal emotioncot measures (``contour``: an ``f0_contour`` already computed)."""
     x = prepare(np.asarray(y), int(sr)).astype(np.float32)
     f = _smile("functionals").process_signal(x, ANALYSIS_SR).iloc[0]
-    lld = _smile("lld").process_signal(x, ANALYSIS_SR)["F0semitoneFrom27.5Hz_sma3nz"].to_numpy()
-    voiced = lld[lld > 0]
+    hz = (contour or f0_contour(x))[0]
+    voiced = 12 * np.log2(hz[hz > 0] / SEMITONE_BASE_HZ)
     f0_range = float(np.percentile(voiced, 95) - np.percentile(voiced, 5)) if len(voiced) >= 2 else None
     return {
         "f0_median_hz": _hz(f["F0semitoneFrom27.5Hz_sma3nz_percentile50.0"]) if len(voiced) else None,
