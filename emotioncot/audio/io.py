@@ -45,32 +45,40 @@ def check_wav_complete(path: Path) -> None:
 
     libsndfile silently reads what is there, so a file cut short in a copy or a download would be
     measured as a shorter clip against the full transcript; here it is an error naming the file."""
+    with open(path, "rb") as fh:
+        problem = wav_shortfall(fh, path.stat().st_size)
+    if problem:
+        raise AudioError(f"{path}: {problem}")
+
+
+def wav_shortfall(fh, size: int) -> str | None:
+    """What a truncated WAV lacks ("truncated WAV: the header promises ..."), or None; ``fh`` is a binary
+    file object of ``size`` bytes (a file, or embedded bytes in a BytesIO)."""
     import struct
 
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return  # RF64, W64 or not a WAV at all: soundfile decides
-        pos = 12
-        block_align = None
-        while pos + 8 <= size:
-            fh.seek(pos)
-            chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
-            if chunk_id == b"fmt ":
-                fmt = fh.read(min(chunk_size, 16))
-                if len(fmt) >= 14:
-                    block_align = struct.unpack("<H", fmt[12:14])[0] or None
-            if chunk_id == b"data":
-                available = size - (pos + 8)
-                if chunk_size in _STREAMING_SIZES or chunk_size <= available:
-                    return
-                def secs(n):
-                    return f" ({n / block_align:.0f} frames)" if block_align else ""
-                raise AudioError(
-                    f"{path}: truncated WAV: the header promises {chunk_size} bytes of audio data{secs(chunk_size)} "
-                    f"but the file holds {available}{secs(available)}")
-            pos += 8 + chunk_size + (chunk_size & 1)
+    head = fh.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None  # RF64, W64 or not a WAV at all: soundfile decides
+    pos, block_align = 12, None
+    while pos + 8 <= size:
+        fh.seek(pos)
+        chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+        if chunk_id == b"fmt ":
+            fmt = fh.read(min(chunk_size, 16))
+            if len(fmt) >= 14:
+                block_align = struct.unpack("<H", fmt[12:14])[0] or None
+        if chunk_id == b"data":
+            available = size - (pos + 8)
+            if chunk_size in _STREAMING_SIZES or chunk_size <= available:
+                return None
+
+            def frames(n: int) -> str:
+                return f" ({n // block_align} frames)" if block_align else ""
+
+            return (f"truncated WAV: the header promises {chunk_size} bytes of audio data{frames(chunk_size)} "
+                    f"but the file holds {available}{frames(available)}")
+        pos += 8 + chunk_size + (chunk_size & 1)
+    return None
 
 
 def pick_channel(data: np.ndarray, channel: int, path: str | Path) -> np.ndarray:
