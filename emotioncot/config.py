@@ -53,6 +53,8 @@ class CalibrateConfig(_Section):
     min_speech_s: float = 0.3  # rates from less speech are unreliable
     rate_range_sps: tuple[float, float] = (1.0, 12.0)  # rates outside are measurement failures
     level_weight: float = 0.5  # weight of active level vs alpha ratio in vocal effort (0 = alpha only)
+    # what speed levels are cut from: syllables per second, or relative_rate (needs measure.relative_rate)
+    speed_feature: Literal["articulation_rate_sps", "relative_rate"] = "articulation_rate_sps"
     report: bool = True  # write calibration_report.txt (+ .png when matplotlib is installed)
 
 
