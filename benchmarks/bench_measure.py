@@ -11,6 +11,9 @@ Prints
   sentences within the recordings (EmoDB's 10 sentences, RAVDESS's 2) can hit it;
 * the same for the baseline (two pYIN passes: C2-C7 (65-2093 Hz), then the first pass's median / 2 to x 2,
   pitch only) on the first ``--baseline-seconds`` of those recordings, and the ratio;
+* openSMILE eGeMAPSv02 functionals on the same files in the same run (CPU time), and the ratio;
+* a 1 MB transcript on a 3 s clip: wall time and peak Python memory (it is set aside by
+  ``measure.max_words_per_s``), against the same clip with its own transcript;
 * the median-F0 error on synthetic formant-filtered voices (80-400 Hz, clean and 10 dB SNR white noise)
   for Praat (default), WORLD and the baseline.
 """
@@ -76,6 +79,47 @@ def synthetic_set() -> list[tuple[float, np.ndarray]]:
     return out
 
 
+def opensmile_vs_ours(items, total_s: float, ours_rtf: float, repeat: int) -> None:
+    """openSMILE eGeMAPSv02 functionals (the cross-check backend) on the same files, same input samples."""
+    try:
+        import opensmile
+    except ImportError:
+        print("openSMILE eGeMAPSv02: not installed (pip install 'emotioncot[test]'), skipped")
+        return
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+    smile.process_signal(items[0][1], items[0][2])
+    best = None
+    for _ in range(repeat):
+        t0 = time.process_time()
+        for _, y, sr, _, _ in items:
+            smile.process_signal(y, sr)
+        cpu = time.process_time() - t0
+        best = cpu if best is None else min(best, cpu)
+    rtf = total_s / best
+    print(f"openSMILE eGeMAPSv02 functionals        : {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
+    print(f"  emotioncot (praat, with stress alignment) is {ours_rtf / rtf:.2f}x openSMILE's speed per CPU-second")
+
+
+def long_transcript(items) -> None:
+    """A 1 MB transcript on a 3 s clip: set aside by the words-per-second bound, in bounded time and memory."""
+    import tracemalloc
+
+    name, y, sr, text, lang = next(i for i in items if i[3] and i[4] == "en")
+    big = ((text + " ") * (1_000_000 // (len(text) + 1) + 1))[:1_000_000]
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    m = measure_signal(y, sr, big, language=lang)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    t0 = time.perf_counter()
+    measure_signal(y, sr, text, language=lang)
+    normal = time.perf_counter() - t0
+    print(f"1 MB transcript on {name} ({len(y) / sr:.1f} s): {seconds:.2f} s, peak Python memory {peak:.0f} MB "
+          f"({seconds / normal:.1f}x the clip with its own transcript, {normal:.2f} s); "
+          f"stress: {m['null_reasons'].get('stressed_words', '')[:60]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("EMOTIONCOT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")))
@@ -107,6 +151,9 @@ def main() -> None:
         print(f"emotioncot full feature set ({method:7s}): {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
         if method == "praat":
             ours_rtf = rtf
+
+    opensmile_vs_ours(items, total_s, ours_rtf, args.repeat)
+    long_transcript(items)
 
     # baseline on a prefix of the same recordings (it is ~100x slower), pitch only
     subset, acc = [], 0.0

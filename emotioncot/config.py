@@ -19,6 +19,8 @@ class IngestConfig(_Section):
     seed: int = 13
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     text_disjoint: bool = False
+    # longer clips are cut at pauses (no transcript) or rejected (transcript); None: no limit
+    max_clip_s: Optional[float] = Field(default=120.0, gt=0)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
 
@@ -30,6 +32,9 @@ class MeasureConfig(_Section):
     min_pause_s: float = 0.2
     min_excursion_s: float = 0.1  # octave-off F0 stretches at least this long and confident are kept
     min_voiced_frames: int = 10  # fewer voiced 10 ms frames: F0 statistics are null
+    min_range_voiced_frames: int = 40  # fewer: the p5-p95 range is null (each tail then rests on >= 2 frames)
+    relative_rate: bool = False  # also measure speed against eSpeak NG's reading of the same transcript
+    max_words_per_s: float = 8.0  # a transcript with more words per second of audio does not belong to it
     min_duration_s: float = 0.25  # shorter clips are "too short"
     silence_dbfs: float = -80.0  # a peak below this is silence
     min_rate_speech_s: float = 0.3  # less speech: rates are null
@@ -48,6 +53,8 @@ class CalibrateConfig(_Section):
     min_speech_s: float = 0.3  # rates from less speech are unreliable
     rate_range_sps: tuple[float, float] = (1.0, 12.0)  # rates outside are measurement failures
     level_weight: float = 0.5  # weight of active level vs alpha ratio in vocal effort (0 = alpha only)
+    # what speed levels are cut from: syllables per second, or relative_rate (needs measure.relative_rate)
+    speed_feature: Literal["articulation_rate_sps", "relative_rate"] = "articulation_rate_sps"
     report: bool = True  # write calibration_report.txt (+ .png when matplotlib is installed)
 
 

@@ -54,6 +54,10 @@ def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress:
     if ws.stage_done("ingest", key):
         return read_table(ws.stage_table("ingest"), Utterance)
     rows, errors = ingest_sources(sources, config.ingest, progress=None if progress else False)
+    from emotioncot.measure.long_clips import cut_long_clips  # over-long clips: cut at pauses or rejected
+
+    rows, cut_errors = cut_long_clips(rows, config.ingest.max_clip_s)
+    errors = errors + cut_errors
     if not rows:
         ws.set_stage_errors("ingest", errors)
         raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")

@@ -99,6 +99,8 @@ class Measurements(_Row):
     jitter_local: Optional[float] = None
     shimmer_local: Optional[float] = None
     hnr_db: Optional[float] = None
+    f0_octave_fixed_frames: Optional[int] = None
+    relative_rate: Optional[float] = None
     stressed_words: list[str] = Field(default_factory=list)
     estimated_gender: Optional[Gender] = None
     estimated_gender_confidence: Optional[float] = None
@@ -161,6 +163,8 @@ class Record(Utterance):
     jitter_local: Optional[float] = None
     shimmer_local: Optional[float] = None
     hnr_db: Optional[float] = None
+    f0_octave_fixed_frames: Optional[int] = None
+    relative_rate: Optional[float] = None
     stressed_words: list[str] = Field(default_factory=list)
     null_reasons: dict[str, str] = Field(default_factory=dict)
     # levels

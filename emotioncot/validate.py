@@ -220,6 +220,12 @@ def _decode_bytes(data: bytes, rid: str, problems: list[dict]) -> None:
 
     import soundfile as sf
 
+    from emotioncot.audio.io import wav_shortfall
+
+    short = wav_shortfall(io.BytesIO(data), len(data))
+    if short:
+        problems.append({"code": "audio_undecodable", "id": rid, "message": f"embedded audio: {short}"})
+        return
     try:
         sf.read(io.BytesIO(data), frames=1024)
     except Exception as exc:  # any decoder failure is the problem being reported

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
@@ -54,3 +55,17 @@ def test_analyze_in_parallel_gives_the_same_numbers_in_input_order(tmp_path):
     assert [o["file"] for o in b] == files
     assert [o["f0_median_hz"] for o in a] == [o["f0_median_hz"] for o in b]
     assert [round(o["f0_median_hz"]) for o in a] == [100, 150, 210]
+
+
+def test_analyze_compare_opensmile_prints_both(test_data):
+    pytest.importorskip("opensmile", reason="openSMILE cross-check needs the test extra")
+    wav = test_data / "emodb" / "wav" / "03a02Ta.wav"
+    result = CliRunner().invoke(app, ["analyze", str(wav), "--language", "de", "--transcript",
+                                      "Das will sie am Mittwoch abgeben.", "--compare", "opensmile", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    (out,) = _lines(result.output)
+    ref = out["opensmile"]
+    assert abs(12 * np.log2(out["f0_median_hz"] / ref["f0_median_hz"])) < 0.5
+    assert set(ref) >= {"f0_median_hz", "f0_range_st", "hnr_db", "alpha_ratio_db"}
+    bad = CliRunner().invoke(app, ["analyze", str(wav), "--compare", "praat"])
+    assert bad.exit_code != 0 and "opensmile" in bad.output

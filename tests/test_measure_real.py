@@ -127,3 +127,39 @@ def test_ravdess_quiet_stereo_48k_is_measured(test_data):
     angry = max(by_emotion["05"], key=lambda m: m["alpha_ratio_db"])
     assert angry["f0_median_hz"] > by_emotion["01"][0]["f0_median_hz"]
     assert angry["alpha_ratio_db"] > by_emotion["01"][0]["alpha_ratio_db"]
+
+
+def test_emodb_relative_rate_removes_what_the_text_does_to_the_rate(emodb, test_data):
+    """Within one emotion, clips of different sentences vary less in speed against eSpeak's reading of
+    the same sentence than in syllables per second (the sentences' own structure is divided out)."""
+    from emotioncot.measure.expected import relative_rate
+
+    sentences = dict(line.split("\t", 1) for line in (test_data / "emodb" / "sentences.tsv").read_text().splitlines()[1:])
+    per_emotion: dict = defaultdict(lambda: ([], []))
+    for code, clips in emodb.items():
+        for _name, (e, m) in clips.items():
+            rel, why = relative_rate(sentences[code].strip(), "de", m["speech_s"])
+            assert why is None and 0.4 < rel < 2.0
+            per_emotion[e][0].append(m["articulation_rate_sps"])
+            per_emotion[e][1].append(rel)
+    cv = lambda v: np.std(v) / np.mean(v)  # noqa: E731
+    groups = [v for v in per_emotion.values() if len(v[0]) >= 4]
+    assert len(groups) >= 5
+    assert np.mean([cv(rel) for _, rel in groups]) < np.mean([cv(rate) for rate, _ in groups])
+
+
+def test_emodb_thresholds_record_the_emotion_mix_they_were_fitted_on(emodb):
+    from collections import Counter
+
+    from emotioncot.calibrate import fit_thresholds
+    from emotioncot.calibrate.report import report_text
+
+    rows = [{**m, "id": name, "corpus": "emodb", "speaker_id": "03", "gender": "Male", "emotion": e}
+            for clips in emodb.values() for name, (e, m) in clips.items()]
+    th = fit_thresholds(rows)
+    speed = th["groups"]["emodb/speaker=03"]["articulation_rate_sps"]
+    assert speed["emotions"] == dict(sorted(Counter(r["emotion"] for r in rows).items()))
+    without = fit_thresholds([r for r in rows if r["emotion"] != "E"])
+    assert "E" not in without["groups"]["emodb/speaker=03"]["articulation_rate_sps"]["emotions"]
+    assert without["version"] != th["version"]
+    assert "fitted on: A 4" in report_text(th, [])

@@ -58,7 +58,7 @@ def test_octave_correction_folds_short_errors_but_keeps_long_confident_excursion
     f0[50:55] = 300.0  # a 50 ms octave error: folded
     f0[120:170] = 300.0  # a 0.5 s confident octave leap: kept
     fixed, n = correct_octaves(f0, strength)
-    assert n == 1
+    assert n == 5  # frames changed
     assert np.allclose(fixed[50:55], 150.0)
     assert np.allclose(fixed[120:170], 300.0)
     weak = strength.copy()
@@ -213,3 +213,38 @@ def test_build_join_estimates_gender_per_speaker_not_per_clip():
     rows = _joined(utts, ms)
     assert [r["gender"] for r in rows] == ["Male"] * 4
     assert all(r["gender_source"] == "estimated" for r in rows)
+
+
+@pytest.mark.parametrize("below_db,is_speech", [(27.0, False), (8.0, True)])
+def test_an_isolated_unvoiced_edge_segment_far_below_speech_is_not_speech(below_db, is_speech):
+    """A breath after the last word (noise, no voicing) 27 dB under the speech level adds no pause; the
+    same noise only 8 dB under could be a fricative and stays."""
+    speech = voice(150, 1.5, syllables_per_s=4.0)
+    rms = np.sqrt(np.mean(speech**2))
+    breath = np.random.default_rng(1).normal(0, rms * 10 ** (-below_db / 20), int(0.25 * SR))
+    y = np.concatenate([np.zeros(int(0.3 * SR)), speech, np.zeros(int(0.5 * SR)), breath, np.zeros(int(0.3 * SR))])
+    m = measure(y)
+    plain = measure(pad(speech, SR, 0.3, 1.05))
+    assert plain["pause_count"] == 0
+    assert m["pause_count"] == (1 if is_speech else 0)
+    if not is_speech:
+        assert abs(m["speaking_rate_sps"] / plain["speaking_rate_sps"] - 1) < 0.02
+
+
+def test_relative_rate_is_speed_against_espeak_reading_the_same_text(test_data):
+    """The same recording, measured with relative_rate on: time-compressed by 20 % it reads about 25 %
+    faster relative to eSpeak's reading, whatever the text's own syllable structure."""
+    import soundfile as sf
+
+    from emotioncot.measure.signal import prepare
+
+    y, sr = sf.read(test_data / "cmu_arctic" / "arctic_a0009_slt.wav")
+    text = "He turned sharply, and faced Gregson across the table."
+    normal = measure_signal(y, sr, text, MeasureConfig(relative_rate=True, stress_method="none"), language="en")
+    assert 0.5 < normal["relative_rate"] < 2.0
+    off = measure_signal(y, sr, text, MeasureConfig(stress_method="none"), language="en")
+    assert off["relative_rate"] is None and "off" in off["null_reasons"]["relative_rate"]
+    x = prepare(y, sr)
+    # 20 % faster: play the 16 kHz signal as if it were 20 kHz (pitch rises too; rate is what counts)
+    quick = measure_signal(x, 20000, text, MeasureConfig(relative_rate=True, stress_method="none"), language="en")
+    assert quick["relative_rate"] / normal["relative_rate"] == pytest.approx(1.25, rel=0.08)

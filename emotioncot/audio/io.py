@@ -37,6 +37,50 @@ def _existing_file(path: str | Path) -> Path:
     return path
 
 
+_STREAMING_SIZES = (0, 0xFFFFFFFF)  # writers that cannot seek back leave the size unset: not a promise
+
+
+def check_wav_complete(path: Path) -> None:
+    """Raise ``AudioError`` when a RIFF/WAVE header promises more audio data than the file holds.
+
+    libsndfile silently reads what is there, so a file cut short in a copy or a download would be
+    measured as a shorter clip against the full transcript; here it is an error naming the file."""
+    with open(path, "rb") as fh:
+        problem = wav_shortfall(fh, path.stat().st_size)
+    if problem:
+        raise AudioError(f"{path}: {problem}")
+
+
+def wav_shortfall(fh, size: int) -> str | None:
+    """What a truncated WAV lacks ("truncated WAV: the header promises ..."), or None; ``fh`` is a binary
+    file object of ``size`` bytes (a file, or embedded bytes in a BytesIO)."""
+    import struct
+
+    head = fh.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None  # RF64, W64 or not a WAV at all: soundfile decides
+    pos, block_align = 12, None
+    while pos + 8 <= size:
+        fh.seek(pos)
+        chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+        if chunk_id == b"fmt ":
+            fmt = fh.read(min(chunk_size, 16))
+            if len(fmt) >= 14:
+                block_align = struct.unpack("<H", fmt[12:14])[0] or None
+        if chunk_id == b"data":
+            available = size - (pos + 8)
+            if chunk_size in _STREAMING_SIZES or chunk_size <= available:
+                return None
+
+            def frames(n: int) -> str:
+                return f" ({n // block_align} frames)" if block_align else ""
+
+            return (f"truncated WAV: the header promises {chunk_size} bytes of audio data{frames(chunk_size)} "
+                    f"but the file holds {available}{frames(available)}")
+        pos += 8 + chunk_size + (chunk_size & 1)
+    return None
+
+
 def pick_channel(data: np.ndarray, channel: int, path: str | Path) -> np.ndarray:
     """Column ``channel`` of (frames, channels) samples, kept 2-D; an error naming the file if it has none."""
     if not 0 <= channel < data.shape[1]:
@@ -48,6 +92,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     """Duration, rate and channels from the header only."""
     path = _existing_file(path)
     if path.suffix.lower() in _SOUNDFILE_EXT:
+        check_wav_complete(path)
         try:
             info = sf.info(str(path))
         except Exception as exc:  # soundfile raises a bare RuntimeError/LibsndfileError
@@ -103,6 +148,7 @@ def read_audio(
     recorded with one speaker per channel, as in Expresso); otherwise ``mono`` averages the channels."""
     path = _existing_file(path)
     if path.suffix.lower() in _SOUNDFILE_EXT:
+        check_wav_complete(path)
         try:
             with sf.SoundFile(str(path)) as fh:
                 rate = fh.samplerate

@@ -14,7 +14,7 @@ voice. See docs/measurement.md.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -96,8 +96,8 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
         normalised = peak_normalised(peaks)
         weight = 0.0 if normalised else config.level_weight
         entry: dict = {}
-        for level, (feature, _) in LEVEL_FEATURES.items():
-            vals, excluded = [], 0
+        for level, (feature, _) in level_features(config).items():
+            vals, excluded, mix = [], 0, Counter()
             for r in group_rows:
                 if check(r, level, config) is not None or (level == "energy_level" and whispered(r, config)):
                     excluded += 1
@@ -105,6 +105,7 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
                 v = vocal_effort(r, weight) if feature == "vocal_effort_db" else r.get(feature)
                 if valid(v):
                     vals.append(float(v))
+                    mix[r.get("emotion") or "unlabelled"] += 1
                 else:
                     excluded += 1
             if len(vals) < config.min_group_size:
@@ -115,6 +116,9 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
                 "n": len(vals),
                 "excluded": excluded,
                 "summary": [round(float(s), 4) for s in stats],
+                # the emotions the cuts were fitted on: cuts from a batch without, say, its sad clips sit
+                # elsewhere, so a reader can see what "slow" or "high" is relative to
+                "emotions": dict(sorted(mix.items())),
             }
             if feature == "vocal_effort_db":
                 entry[feature].update(level_weight=weight, peak_normalised=normalised)
@@ -125,7 +129,7 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
         "group_by": mode,
         "fallback": list(_chain(mode)),
         "quantiles": list(config.quantiles),
-        "features": {level: feature for level, (feature, _) in LEVEL_FEATURES.items()},
+        "features": {level: feature for level, (feature, _) in level_features(config).items()},
         "reliability": {
             "min_voiced_fraction": config.min_voiced_fraction, "min_snr_db": config.min_snr_db,
             "min_speech_s": config.min_speech_s, "rate_range_sps": list(config.rate_range_sps),
@@ -136,10 +140,20 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
     return thresholds
 
 
+def level_features(config: CalibrateConfig) -> dict[str, tuple[str, tuple[str, str, str]]]:
+    """LEVEL_FEATURES with the speed feature the config picks (``speed_feature``: syllables per second,
+    or ``relative_rate``, speed against eSpeak NG's reading of the same text)."""
+    out = dict(LEVEL_FEATURES)
+    out["speed_level"] = (config.speed_feature, LEVEL_FEATURES["speed_level"][1])
+    return out
+
+
 def _config_from(thresholds: dict) -> CalibrateConfig:
     rel = thresholds.get("reliability", {})
     cfg = CalibrateConfig()
-    return cfg.model_copy(update={k: (tuple(v) if isinstance(v, list) else v) for k, v in rel.items()})
+    update = {k: (tuple(v) if isinstance(v, list) else v) for k, v in rel.items()}
+    update["speed_feature"] = thresholds.get("features", {}).get("speed_level", "articulation_rate_sps")
+    return cfg.model_copy(update=update)
 
 
 def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
@@ -153,7 +167,7 @@ def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
     for row in rows:
         levels: dict = {"id": row["id"], "level_reasons": {}}
         used: list[str] = []
-        for level, (feature, names) in LEVEL_FEATURES.items():
+        for level, (feature, names) in level_features(cfg).items():
             if level == "energy_level" and whispered(row, cfg):
                 levels[level] = names[0]
                 levels["level_reasons"][level] = WHISPER_REASON  # a rule, not a measurement: say so

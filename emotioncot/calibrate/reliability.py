@@ -31,14 +31,15 @@ def check(row: dict, level: str, config: CalibrateConfig) -> str | None:
         if valid(snr) and snr < config.min_snr_db:
             return f"too noisy for a reliable vocal effort (SNR {snr:.1f} dB, need {config.min_snr_db})"
     elif level == "speed_level":
-        rate = row.get("articulation_rate_sps")
+        feature = config.speed_feature
+        rate = row.get(feature)
         if not valid(rate):
-            return "articulation_rate_sps not measured" + _why(row, "articulation_rate_sps")
+            return f"{feature} not measured" + _why(row, feature)
         sp = row.get("speech_s")
         if valid(sp) and sp < config.min_speech_s:
             return f"too little speech for a reliable rate ({sp:.2f} s, need {config.min_speech_s})"
         lo, hi = config.rate_range_sps
-        if not lo <= rate <= hi:
+        if feature == "articulation_rate_sps" and not lo <= rate <= hi:
             return f"implausible articulation rate {rate:.1f} syllables/s (outside {lo}-{hi})"
     return None
 

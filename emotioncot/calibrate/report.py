@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from emotioncot.calibrate.levels import LEVEL_FEATURES
+from emotioncot.calibrate.levels import LEVEL_FEATURES, _config_from, level_features
 from emotioncot.tables import write_text_atomic
 
-UNITS = {"f0_median_hz": "Hz", "vocal_effort_db": "dB", "articulation_rate_sps": "syl/s"}
+UNITS = {"f0_median_hz": "Hz", "vocal_effort_db": "dB", "articulation_rate_sps": "syl/s", "relative_rate": "x eSpeak"}
 MAX_PLOT_GROUPS = 40
 
 
@@ -24,7 +24,7 @@ def report_text(thresholds: dict, levels: list[dict]) -> str:
     ]
     for key, entry in thresholds["groups"].items():
         lines.append(f"[{key}]")
-        for level, (feature, names) in LEVEL_FEATURES.items():
+        for level, (feature, names) in level_features(_config_from(thresholds)).items():
             cut = entry.get(feature)
             if not cut:
                 continue
@@ -38,6 +38,8 @@ def report_text(thresholds: dict, levels: list[dict]) -> str:
                 f"min {mn:.2f}  q1 {q1:.2f}  median {med:.2f}  q3 {q3:.2f}  max {mx:.2f} {unit}"
             )
             lines.append(f"  {'':24s} {names[0]} < {cut['cuts'][0]:.2f} <= {names[1]} <= {cut['cuts'][1]:.2f} < {names[2]}{extra}")
+            if cut.get("emotions"):
+                lines.append(f"  {'':24s} fitted on: " + ", ".join(f"{e} {n}" for e, n in cut["emotions"].items()))
         lines.append("")
     lines.append("labels given:")
     for level in LEVEL_FEATURES:
@@ -60,13 +62,13 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    from emotioncot.calibrate.levels import _config_from, group_key, vocal_effort, whispered
+    from emotioncot.calibrate.levels import group_key, vocal_effort, whispered
     from emotioncot.calibrate.reliability import check, valid
 
     cfg = _config_from(thresholds)
 
     keys = list(thresholds["groups"])[:MAX_PLOT_GROUPS]
-    features = [(lvl, f) for lvl, (f, _) in LEVEL_FEATURES.items()]
+    features = [(lvl, f) for lvl, (f, _) in level_features(cfg).items()]
     fig, axes = plt.subplots(len(features), 1, figsize=(max(6, 0.5 * len(keys) + 3), 3.2 * len(features)), squeeze=False)
     for ax, (level, feature) in zip(axes[:, 0], features):
         data, labels, cuts = [], [], []

@@ -11,10 +11,10 @@ from emotioncot.cli.common import echo_json, fail, load_config
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 
 
-def _analyze_one(args: tuple[str, Optional[str], Optional[str], object]) -> dict:
+def _analyze_one(args: tuple) -> dict:
     from emotioncot.measure.item import measure_one
 
-    path, transcript, language, measure_config = args
+    path, transcript, language, measure_config, *compare = args
     row = {"id": path, "audio_path": path, "transcript": transcript, "language": language}
     res = measure_one(row, measure_config)
     if res["ok"]:
@@ -22,6 +22,11 @@ def _analyze_one(args: tuple[str, Optional[str], Optional[str], object]) -> dict
         out.pop("id", None)
     else:
         out = {"file": path, "error": res["reason"]}
+    if compare and compare[0] == "opensmile" and res["ok"]:
+        from emotioncot.audio.io import read_audio
+        from emotioncot.measure.opensmile_compare import egemaps
+
+        out["opensmile"] = egemaps(*read_audio(path))
     return out
 
 
@@ -39,6 +44,9 @@ def register(app: typer.Typer) -> None:
         workspace: Optional[Path] = typer.Option(None, "--workspace", help="Measure every utterance of a build folder instead."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes to use (default: all cores)."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML); its 'measure' section applies."),
+        compare: Optional[str] = typer.Option(
+            None, "--compare", help="Also measure with a reference backend and print its values beside ours under "
+            "'opensmile' (only: opensmile, eGeMAPSv02; needs the opensmile package, in the test extra)."),
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
     ) -> None:
@@ -72,7 +80,16 @@ def register(app: typer.Typer) -> None:
             return
         if not files:
             fail("give audio files to measure, or --workspace")
-        jobs = [(str(p), transcript, language, cfg.measure) for p in files]
+        if compare is not None:
+            if compare != "opensmile":
+                fail(f"--compare takes opensmile, not {compare!r}")
+            from emotioncot.measure.opensmile_compare import OpenSmileMissing, _smile
+
+            try:
+                _smile("functionals")
+            except OpenSmileMissing as exc:
+                fail(str(exc))
+        jobs = [(str(p), transcript, language, cfg.measure, compare) for p in files]
         n_workers = max(1, min(cfg.measure.workers, len(jobs)))
         failed = False
         if n_workers == 1:

@@ -9,7 +9,7 @@ import numpy as np
 
 from emotioncot.audio.io import read_record_audio
 from emotioncot.config import MeasureConfig
-from emotioncot.measure import energy, gender, intonation, nuclei, pitch, syllables, vad, voice_quality
+from emotioncot.measure import energy, gender, harmonicity, intonation, nuclei, pitch, syllables, vad, voice_quality
 from emotioncot.measure.frames import analyse
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, prepare
 
@@ -20,7 +20,8 @@ FIELDS = (
     "duration_s", "speech_s", "pause_count", "pause_total_s", "f0_median_hz", "f0_p5_hz", "f0_p95_hz",
     "f0_range_st", "f0_std_st", "voiced_fraction", "energy_dbfs", "peak_dbfs", "snr_db", "alpha_ratio_db",
     "articulation_rate_sps", "speaking_rate_sps", "syllable_count", "syllable_source", "intonation",
-    "intonation_confidence", "jitter_local", "shimmer_local", "hnr_db", "f0_method",
+    "intonation_confidence", "jitter_local", "shimmer_local", "hnr_db", "f0_method", "f0_octave_fixed_frames",
+    "relative_rate",
 )
 
 
@@ -107,7 +108,8 @@ def measure_signal(
 
     f0 = np.where(speech, f0_raw, 0.0)
     f0, fixes = pitch.correct_octaves(f0, strength, config.min_excursion_s)
-    stats, why = pitch.f0_statistics(f0, config.min_voiced_frames)
+    out["f0_octave_fixed_frames"] = int(fixes)
+    stats, why = pitch.f0_statistics(f0, config.min_voiced_frames, config.min_range_voiced_frames)
     out.update(stats)
     reasons.update(why)
     out["voiced_fraction"] = float((f0 > 0).sum() / max(1, speech.sum()))
@@ -129,13 +131,23 @@ def measure_signal(
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
-        _, praat_strength = pitch.on_frame_grid(praat_track, frames.n)
-        out["hnr_db"] = voice_quality.hnr_db(praat_strength, (f0 > 0) & (praat_strength > 0))
+        out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()))
+        if out["hnr_db"] is None:
+            reasons["hnr_db"] = f"no periodic frames in Praat's harmonicity ({n_hnr})"
     else:
         for k in ("jitter_local", "shimmer_local", "hnr_db"):
             reasons[k] = "no reliable voicing"
 
-    # syllables and rates
+    # syllables and rates; a transcript far too long for the audio is not its transcript (and would cost
+    # unbounded time in eSpeak and in alignment): it is set aside with the reason
+    if transcript and transcript.strip():
+        n_words = len(syllables.words(transcript))
+        most = config.max_words_per_s * duration + 5
+        if n_words > most:
+            why_text = (f"transcript has {n_words} words for {duration:.1f} s of audio (more than "
+                        f"max_words_per_s = {config.max_words_per_s:g} allows): not used")
+            reasons["syllable_source_detail"] = reasons["stressed_words"] = reasons["relative_rate"] = why_text
+            transcript = None
     count, source = None, None
     if transcript and transcript.strip():
         count, source = syllables.transcript_syllables(transcript, language)
@@ -153,8 +165,22 @@ def measure_signal(
         for k in ("articulation_rate_sps", "speaking_rate_sps"):
             reasons[k] = f"too little speech ({act.speech_s:.2f} s) or no syllables to rate"
 
+    if config.relative_rate and transcript and transcript.strip() and act.speech_s > config.stress_max_speech_s:
+        reasons["relative_rate"] = f"{act.speech_s:.0f} s of speech: longer than stress_max_speech_s, not rendered"
+    elif config.relative_rate and transcript and transcript.strip() and act.speech_s >= config.min_rate_speech_s:
+        from emotioncot.measure.expected import relative_rate
+
+        out["relative_rate"], why_rel = relative_rate(transcript, language, act.speech_s)
+        if why_rel:
+            reasons["relative_rate"] = why_rel
+    elif "relative_rate" not in reasons:
+        reasons["relative_rate"] = "relative_rate is off (measure.relative_rate)" if not config.relative_rate else \
+            "no transcript or too little speech"
+
     # word stress
-    if transcript and transcript.strip() and config.stress_method != "none":
+    if "stressed_words" in reasons:
+        pass  # already set aside (transcript not used)
+    elif transcript and transcript.strip() and config.stress_method != "none":
         from emotioncot.measure.stress import STRESS_BACKENDS
 
         backend = STRESS_BACKENDS.get(config.stress_method)

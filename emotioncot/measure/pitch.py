@@ -28,7 +28,6 @@ class PitchTrack:
     strength: np.ndarray  # periodicity 0..1 (Praat's autocorrelation peak); 1 for voiced WORLD frames
     method: str
     praat_pitch: object | None = None  # the parselmouth Pitch, reused by voice quality
-    octave_fixes: int = 0
 
     @property
     def voiced(self) -> np.ndarray:
@@ -84,7 +83,8 @@ def _segments(st: np.ndarray, voiced: np.ndarray) -> list[tuple[int, int]]:
 def correct_octaves(
     f0: np.ndarray, strength: np.ndarray, min_excursion_s: float = 0.1, context_s: float = 0.6
 ) -> tuple[np.ndarray, int]:
-    """Fold short or weak stretches that sit about an octave off their context; keep long confident ones."""
+    """Fold short or weak stretches that sit about an octave off their context; keep long confident ones.
+    Returns the corrected F0 and the number of frames it changed (reported as ``f0_octave_fixed_frames``)."""
     f0 = f0.copy()
     voiced = f0 > 0
     if voiced.sum() < 3:
@@ -114,27 +114,47 @@ def correct_octaves(
         if w.sum() < lengths[k]:
             continue  # the context is thinner than the stretch itself: no ground to call it an error
         d = medians[k] - ref
-        for shift in (12.0, -12.0, 19.02, -19.02):  # octave, and octave + fifth (period doubling x3)
-            if abs(d - shift) < OCTAVE_TOL_ST:
+        for shift in _SHIFTS:
+            if abs(d - shift) < OCTAVE_TOL_ST and _edges_allow(st, segs, k, shift, ctx):
                 f0[a:b] = f0[a:b] * 2 ** (-shift / 12)
-                fixes += 1
+                fixes += b - a
                 break
     return f0, fixes
 
 
-def f0_statistics(f0: np.ndarray, min_voiced: int = 10) -> tuple[dict, dict]:
-    """Median, 5th / 95th percentiles, p5-p95 range and standard deviation in semitones."""
+_SHIFTS = (12.0, -12.0, 19.02, -19.02)  # octave, and octave + fifth (period doubling x3)
+
+
+def _edges_allow(st: np.ndarray, segs: list[tuple[int, int]], k: int, shift: float, ctx: int) -> bool:
+    """An octave error enters and leaves with a jump of about the octave; a stretch whose jump to each
+    neighbour nearby is clearly not one (a terminal fall after a pause, 5 st down) is real pitch."""
+    a, b = segs[k]
+    jumps = []
+    if k > 0 and a - segs[k - 1][1] <= ctx:
+        jumps.append(st[a] - st[segs[k - 1][1] - 1])
+    if k + 1 < len(segs) and segs[k + 1][0] - b <= ctx:
+        jumps.append(st[b - 1] - st[segs[k + 1][0]])
+    return not jumps or any(abs(j - shift) < OCTAVE_TOL_ST for j in jumps)
+
+
+RANGE_PERCENTILES = (5.0, 95.0)
+
+
+def f0_statistics(f0: np.ndarray, min_voiced: int = 10, min_range_voiced: int = 40) -> tuple[dict, dict]:
+    """Median, 5th / 95th percentiles, p5-p95 range and standard deviation in semitones.
+
+    The range needs ``min_range_voiced`` frames (40: then each tail percentile rests on at least two
+    frames, 20 ms of voicing, not on one stray frame); with fewer the median stands and the range is null."""
     keys = ("f0_median_hz", "f0_p5_hz", "f0_p95_hz", "f0_range_st", "f0_std_st")
     v = f0[f0 > 0]
     if len(v) < min_voiced:
         reason = f"too little voicing ({len(v)} voiced frames, need {min_voiced})"
         return {k: None for k in keys}, {k: reason for k in keys}
     st = 12 * np.log2(v / 100.0)
-    p5, p95 = np.percentile(v, [5, 95])
-    return {
-        "f0_median_hz": float(np.median(v)),
-        "f0_p5_hz": float(p5),
-        "f0_p95_hz": float(p95),
-        "f0_range_st": float(12 * np.log2(p95 / p5)),
-        "f0_std_st": float(np.std(st)),
-    }, {}
+    out = {"f0_median_hz": float(np.median(v)), "f0_std_st": float(np.std(st))}
+    if len(v) < min_range_voiced:
+        reason = f"too little voicing for a range ({len(v)} voiced frames, need {min_range_voiced})"
+        return out, {k: reason for k in ("f0_p5_hz", "f0_p95_hz", "f0_range_st")}
+    p5, p95 = np.percentile(v, RANGE_PERCENTILES)
+    out.update(f0_p5_hz=float(p5), f0_p95_hz=float(p95), f0_range_st=float(12 * np.log2(p95 / p5)))
+    return out, {}

