@@ -190,6 +190,15 @@ def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progre
         if not path.exists():
             raise BuildError(f"{path}: thresholds file not found")
         thresholds = json.loads(path.read_text())
+        from emotioncot.calibrate.levels import uncovered_groups
+
+        missing = uncovered_groups(joined, thresholds)
+        if missing:  # never grade a record on nothing and call it "too few reliable values"
+            raise BuildError(
+                f"{path}: the thresholds hold no group for {len(missing)} calibration group(s) of this build, nor a "
+                f"coarser or global fallback: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
+                f"it has {', '.join(list(thresholds.get('groups', {}))[:10])}. Refit the thresholds on these "
+                f"corpora (leave out --thresholds) or use a file fitted with a global group")
     else:
         thresholds = fit_thresholds(joined, config.calibrate)
     write_json_atomic(ws.thresholds_path, thresholds)
@@ -234,7 +243,8 @@ def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, pro
 
 _WRITE_INPUTS = (
     "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
-    "intonation", "stressed_words",
+    "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
+    "pause_count", "duration_s",
 )
 
 

@@ -13,6 +13,7 @@ from emotioncot.filter.duplicates import near_duplicates
 from emotioncot.filter.grounding import grounding_problems
 from emotioncot.filter.io import canonical, vocabulary_problems
 from emotioncot.filter.label import label_problems
+from emotioncot.filter.numeric import numeric_problems
 from emotioncot.filter.surface import format_problems, language_problems, length_problems, transcript_problems
 from emotioncot.filter.text import THINK_ANSWER, word_count  # noqa: F401  (kept importable from here, as before)
 from emotioncot.schema import Record
@@ -31,6 +32,8 @@ REASON_CODES = {
     "grounding_stress": "a word said to be stressed is not among stressed_words",
     "grounding_gender": "the speaker is referred to with the other gender",
     "grounding_age": "the speaker is given an age group that contradicts age_level",
+    "numeric": "a number in the rationale or caption is not the record's measurement, not the quantity its level was "
+               "graded on, or sits beside words that contradict the level",
     "label_leading": "label-aware rationale opens with the gold emotion",
     "label_conclusion": "label-aware rationale does not conclude with the gold emotion",
     "label_not_inferred": "label-blind rationale names no emotion",
@@ -69,6 +72,13 @@ def check_grounding(record: dict, config: FilterConfig) -> Problems:
                               config.grounding_skip_generic)
 
 
+def check_numeric(record: dict, config: FilterConfig) -> Problems:
+    problems = numeric_problems(record)
+    if not problems and record.get("caption"):
+        problems = numeric_problems(record, record["caption"], where="caption")
+    return problems
+
+
 def check_transcript(record: dict, config: FilterConfig) -> Problems:
     return transcript_problems(
         record["cot_analysis"], record.get("transcript"), config.transcript_min_similarity,
@@ -82,6 +92,7 @@ CHECKS: dict[str, Callable[[dict, FilterConfig], Problems]] = {
     "format": check_format,
     "language": check_language,
     "grounding": check_grounding,
+    "numeric": check_numeric,
     "transcript": check_transcript,
 }
 
