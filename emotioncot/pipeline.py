@@ -289,7 +289,8 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
     return kept, rejected
 
 
-def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True) -> dict:
+def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True,
+               excluded: list[dict] | None = None) -> dict:
     from emotioncot.export import export_records
 
     if not progress:
@@ -297,12 +298,13 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
 
         datasets.disable_progress_bars()
 
-    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
+    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"), excluded or [])
     if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
         return ws.stage_info("export")["counts"]
     errors: list[dict] = []
     counts = export_records(
-        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors
+        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
+        excluded=excluded,
     )
     ws.set_stage_errors("export", errors)
     ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
@@ -340,6 +342,13 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     for rec in records:
         rec["tool_version"] = __version__
         rec["thresholds_version"] = thresholds["version"]
+    excluded: list[dict] = []
+    if config.write.label_mode == "aware":  # every label-aware writer needs the gold class
+        from emotioncot.ingest.core import taxonomy_exclusions
+
+        excluded = taxonomy_exclusions(records)
+        records = [rec for rec in records if rec.get("emotion")]
+    counts["excluded"] = sum(e["clips"] for e in excluded)
     if dry_run:
         from emotioncot.write.llm import dry_run as print_prompts
 
@@ -354,7 +363,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     counts["rejected"] = len(rejected)
     if not kept:
         raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
-    split_counts = timed("export", run_export, ws, kept, config, progress)
+    split_counts = timed("export", run_export, ws, kept, config, progress, excluded)
     counts["export"] = sum(split_counts.values())
     summary = {
         "tool": "emotioncot",
@@ -365,6 +374,8 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
         "errors": sum(1 for _ in ws.iter_errors()),
         "splits": split_counts,
         "emotions": _count(kept, "emotion"),
+        # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
+        "excluded": {"total": counts["excluded"], "by_label": excluded},
         "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
         # Where the measure stage ran and what each worker did (of the run that produced the table).
         "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},

@@ -213,8 +213,10 @@ def _file_chain(thresholds: dict) -> list[str]:
 def uncovered_groups(rows: list[dict], thresholds: dict) -> list[str]:
     """The finest groups of rows for which the thresholds hold none of the groups in the fallback chain
     (a thresholds file fitted on other corpora, without a global group): such rows cannot be graded."""
+    if "groups" not in thresholds or "group_by" not in thresholds:
+        return []  # not a thresholds file at all: apply_thresholds says so
     chain = _file_chain(thresholds)
-    groups = thresholds.get("groups", {})
+    groups = thresholds["groups"]
     missing = set()
     for row in rows:
         keys = [k for k in (group_key(row, m) for m in chain) if k is not None]

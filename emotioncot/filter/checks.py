@@ -21,6 +21,7 @@ from emotioncot.schema import Record
 REASON_CODES = {
     "schema": "the row does not fit the record schema or a vocabulary",
     "missing_rationale": "no cot_analysis text",
+    "missing_field": "the row lacks a field the checks need (emotion / gt, transcription)",
     "length_short": "fewer words than min_words",
     "length_long": "more words than max_words",
     "format": "broken <think>/<answer> format, or an <answer> that is not one label",
@@ -101,10 +102,28 @@ def _enabled(config: FilterConfig, name: str) -> bool:
     return getattr(config, f"check_{name}", True)
 
 
+# Fields a row must carry (canonical names, aliases in filter.io.ALIASES): without the gold label the
+# label checks pass anything, without the transcription the quote check does.
+REQUIRED_FIELDS = {"emotion": "emotion (or gt / label)", "transcript": "transcription (or transcript / text)"}
+
+
+def missing_fields(record: dict) -> Problems:
+    """A row from a JSONL file (no ``writer``) without a field the checks need. Build records are exempt
+    from the transcription (corpora without transcripts are written without quoting one)."""
+    needed = REQUIRED_FIELDS if "writer" not in record else {"emotion": REQUIRED_FIELDS["emotion"]}
+    if record.get("label_mode") == "blind" and "writer" in record:
+        needed = {}
+    absent = [name for f, name in needed.items() if not str(record.get(f) or "").strip()]
+    return [("missing_field", f"no {', no '.join(absent)}: the checks cannot judge this row")] if absent else []
+
+
 def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str | None]:
     """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion."""
     if not (record.get("cot_analysis") or "").strip():
         return [("missing_rationale", "the record has no cot_analysis text")], None
+    missing = missing_fields(record)
+    if missing:
+        return missing, None
     problems: Problems = []
     for name, check in CHECKS.items():
         if _enabled(config, name):

@@ -58,7 +58,7 @@ _STATE = {
 # after "a"/"an" (the article comes from ``_a``, never from the phrase).
 _WORDS = {
     "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "typical", "mid-level"]},
-    "energy": {"high": ["strong", "high", "considerable"], "low": ["low", "weak", "slight"], "normal": ["moderate", "medium", "typical"]},
+    "energy": {"high": ["strong", "high", "considerable"], "low": ["low", "weak", "reduced"], "normal": ["moderate", "medium", "typical"]},
     "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "leisurely"], "normal": ["steady", "even", "moderate"]},
 }
 _NOUN = {"pitch": ["pitch"], "energy": ["vocal effort"], "speed": ["tempo", "pace"], "intonation": ["contour"]}
@@ -87,7 +87,7 @@ _PITCH = [
 ]
 _ENERGY = [
     "Vocal effort is {w}{num}.",
-    "The voice is produced with {a} {w} degree of vocal effort{num}.",
+    "The voice carries {w} vocal effort{num}.",
     "Vocal effort sounds {w}{num}.",
 ]
 _SPEED = [
