@@ -48,3 +48,18 @@ def demo_build(demo_corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo-build")
     build(["demo"], out, progress=False, log=lambda m: None)
     return out
+
+
+@pytest.fixture(scope="session")
+def real_build(test_data, tmp_path_factory) -> tuple[Path, str]:
+    """One build of the real EmoDB and RAVDESS recordings (read in place), through the CLI so that its
+    stdout can be checked: (build folder, stdout). Shared by every test that only reads it."""
+    from typer.testing import CliRunner
+
+    from emotioncot.cli import app
+
+    out = tmp_path_factory.mktemp("real-build")
+    result = CliRunner().invoke(app, ["build", "--corpus", f"emodb={test_data / 'emodb'}",
+                                      "--corpus", f"ravdess={test_data / 'ravdess'}", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out, result.output

@@ -5,9 +5,9 @@ measures (Hz, semitones, dB, dBFS, syllables per second, seconds, a count of pau
 record's measured quantities of that unit within the rounding it is written with ("183 Hz" matches 182.6,
 "4.2 syllables per second" matches 4.24, not 4.3). Beside a level, the number must also be the quantity the
 level was graded on: a level in dBFS next to an energy statement, where energy was graded on the alpha
-ratio, says something the grading ignored. And the direction words of the clause around a graded number
-must agree with the record's level ("soft, at 183 Hz" is checked against ``pitch_level`` only for the
-pitch claim: the reader of ``grounding.py`` says which aspect each word is about).
+ratio, says something the grading ignored (so does the speaking rate, pauses included, beside a speed
+level graded on the articulation rate). And the direction words of the sentence around a graded number
+must agree with the record's level (the reader of ``grounding.py`` says which aspect each word is about).
 
 One reason code: ``numeric``. Quoted text (the transcription) is masked first, so numbers said by the
 speaker are never read as measurements.
@@ -19,7 +19,7 @@ import re
 
 from emotioncot.filter.grounding import level_statements
 from emotioncot.filter.text import mask_quotes, sentences, think_part
-from emotioncot.write.facts import ENERGY_BASIS_ALPHA, GRADED_CUE, LEVEL_FIELDS, QUANTITIES_BY_UNIT
+from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
 
 _NUMBER = r"(?<![\w.,])(?P<num>[-−–]?\d+(?:[.,]\d+)?)"
 _UNITS = [  # (regex after the number, unit key); longer spellings first
@@ -96,13 +96,15 @@ def numeric_problems(record: dict, text: str | None = None, where: str = "ration
             have = ", ".join(f"{f} = {v:g}" for f, v in measured.items()) or "none of them was measured"
             return [("numeric", f"the {where} says “{written}” but no measured {'/'.join(fields)} rounds to it ({have})")]
         said = {a: s for a, s in level_statements(sentence).items() if s}
-        if unit == "dBFS" and "energy" in said and record.get("energy_basis") == ENERGY_BASIS_ALPHA:
-            return [("numeric", f"the {where} quotes “{written}” beside a statement about loudness, but energy_level "
-                                f"was graded on the alpha ratio (the group is peak-normalised, its level in dBFS says nothing)")]
-        cue = GRADED_CUE.get(match)
-        level = record.get(LEVEL_FIELDS[cue]) if cue else None
-        if cue and level:
-            for allowed in said.get(cue, []):
+        cue = UNIT_CUE.get(unit)
+        if cue in said and record.get(LEVEL_FIELDS[cue]):
+            graded = graded_fact(record, cue)
+            if graded is None or graded.field != match:
+                basis = graded.field if graded else f"{energy_basis_words(record)}"
+                return [("numeric", f"the {where} quotes “{written}” ({match}) beside a statement about {cue}, but "
+                                    f"{LEVEL_FIELDS[cue]} was graded on {basis}: the number may disagree with the level")]
+            level = record[LEVEL_FIELDS[cue]]
+            for allowed in said[cue]:
                 if level not in allowed:
                     return [("numeric", f"the {where} puts “{written}” in “{sentence.strip()[:80]}”, whose words "
                                         f"contradict {LEVEL_FIELDS[cue]} = {level}")]

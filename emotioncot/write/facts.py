@@ -115,5 +115,5 @@ QUANTITIES_BY_UNIT: dict[str, tuple[str, ...]] = {
     "s": ("duration_s", "speech_s", "pause_total_s"),
     "pauses": ("pause_count",),
 }
-# The cue whose level a graded quantity states (for the direction check).
-GRADED_CUE = {"f0_median_hz": "pitch", "alpha_ratio_db": "energy", "articulation_rate_sps": "speed"}
+# The cue a number of this unit speaks about when its sentence states that cue's level.
+UNIT_CUE = {"Hz": "pitch", "dB": "energy", "dBFS": "energy", "sps": "speed"}

@@ -50,16 +50,16 @@ _STATE = {
     "contempt or disgust": ["a cool, dismissive tone", "a disdainful, withholding manner", "a sneering, rejecting edge"],
     "confused": ["a hesitant, searching manner", "an unsure, puzzled tone", "a tentative way of speaking"],
     "whisper": ["a breathy, unvoiced quality", "an airy, breathy texture", "a voiceless, breath-carried articulation"],
-    "surprise": ["a startled, taken-aback tone", "an astonished manner", "an abrupt, startled quality"],
+    "surprise": ["a startled, jolted tone", "an astonished manner", "an abrupt, startled quality"],
     "fear": ["an uneasy, apprehensive tone", "a strained, worried manner", "a nervous, unsettled quality"],
 }
 
 # Adjectives per level, chosen so that none repeats its noun ("loud loudness") and every one reads right
 # after "a"/"an" (the article comes from ``_a``, never from the phrase).
 _WORDS = {
-    "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "typical", "mid-level"]},
-    "energy": {"high": ["strong", "high", "considerable"], "low": ["low", "weak", "reduced"], "normal": ["moderate", "medium", "typical"]},
-    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "leisurely"], "normal": ["steady", "even", "moderate"]},
+    "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "medium", "mid-level"]},
+    "energy": {"high": ["strong", "high", "considerable"], "low": ["low", "weak", "reduced"], "normal": ["moderate", "medium", "ordinary"]},
+    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "leisurely"], "normal": ["steady", "regular", "moderate"]},
 }
 _NOUN = {"pitch": ["pitch"], "energy": ["vocal effort"], "speed": ["tempo", "pace"], "intonation": ["contour"]}
 
@@ -182,10 +182,15 @@ def _levels(record: dict) -> dict:
     return out
 
 
-def _cue_name(cue: str, value: str, rng: random.Random) -> str:
+def _cue_name(cue: str, value: str, rng: random.Random, used: set[str]) -> str:
+    """'the <adjective> <noun>', with an adjective not yet ``used`` in the sentence ("the low pitch and the
+    reduced vocal effort", never "low ... low")."""
     if cue == "intonation":
         return f"the {value} contour"
-    return f"the {_choice(rng, _WORDS[cue][value])} {_choice(rng, _NOUN[cue])}"
+    options = [w for w in _WORDS[cue][value] if w not in used] or _WORDS[cue][value]
+    word = _choice(rng, options)
+    used.add(word)
+    return f"the {word} {_choice(rng, _NOUN[cue])}"
 
 
 def _join(items: list[str]) -> str:
@@ -259,11 +264,14 @@ def write_rationale(record: dict, emotion: str) -> str:
     misfits = [c for c, v in levels.items() if c in profile and v not in profile[c]]
     state = _choice(rng, _STATE[emotion])
     if fits:
-        weigh = _choice(rng, _WEIGH_FIT)[0 if len(fits) > 1 else 1].format(fits=_join([_cue_name(c, levels[c], rng) for c in fits]), state=state)
+        used: set[str] = set()
+        weigh = _choice(rng, _WEIGH_FIT)[0 if len(fits) > 1 else 1].format(
+            fits=_join([_cue_name(c, levels[c], rng, used) for c in fits]), state=state)
         if misfits:
             n = len(misfits)
+            used = set()
             weigh += _choice(rng, _WEIGH_MIXED).format(
-                misfits=_join([_cue_name(c, levels[c], rng)[4:] for c in misfits]),
+                misfits=_join([_cue_name(c, levels[c], rng, used)[4:] for c in misfits]),
                 verb="is" if n == 1 else "are", it="it" if n == 1 else "they", weigh="weighs" if n == 1 else "weigh")
         sentences.append(weigh)
     else:
