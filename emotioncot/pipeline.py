@@ -342,12 +342,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     for rec in records:
         rec["tool_version"] = __version__
         rec["thresholds_version"] = thresholds["version"]
-    excluded: list[dict] = []
-    if config.write.label_mode == "aware":  # every label-aware writer needs the gold class
-        from emotioncot.ingest.core import taxonomy_exclusions
-
-        excluded = taxonomy_exclusions(records)
-        records = [rec for rec in records if rec.get("emotion")]
+    records, excluded = writable(records, config)
     counts["excluded"] = sum(e["clips"] for e in excluded)
     if dry_run:
         from emotioncot.write.llm import dry_run as print_prompts
@@ -384,6 +379,17 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     }
     write_json_atomic(ws.build_json, summary)
     return summary
+
+
+def writable(records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
+    """The records the write stage gets, and the taxonomy's exclusions (``ingest.core.taxonomy_exclusions``):
+    a label-aware writer needs the gold class, so clips whose label has none (EmoDB boredom, RAVDESS calm)
+    are left out here, counted, and never reported as write errors. They stay in the calibration baseline."""
+    if config.write.label_mode != "aware":
+        return records, []
+    from emotioncot.ingest.core import taxonomy_exclusions
+
+    return [rec for rec in records if rec.get("emotion")], taxonomy_exclusions(records)
 
 
 def with_text(records: list[dict], texts: list[dict]) -> list[dict]:

@@ -342,3 +342,36 @@ def test_function_words_are_data_per_language_and_never_stressed(real_build):
     rows = _jsonl(real_build[0])
     stressed = [w for r in rows if r["corpus"] == "emodb" for w in r["stressed_words"]]
     assert stressed and not [w for w in stressed if w.lower() in german]
+
+
+def test_words_too_short_to_measure_stay_out_of_the_prominence_statistics(test_data):
+    import soundfile as sf
+
+    from emotioncot.ingest.manifest import load_manifest
+    from emotioncot.measure.features import measure_signal
+    from emotioncot.measure.stress import MIN_WORD_S
+
+    sentences_by_code = load_manifest("emodb")["sentences"]
+    short = 0
+    for path in sorted((test_data / "emodb").rglob("*.wav")):
+        y, sr = sf.read(path)
+        details: dict = {}
+        got = measure_signal(y, sr, sentences_by_code[path.stem[2:5]], language="de", details=details)
+        for w in details.get("word_scores", []):
+            too_short = w["end_s"] - w["start_s"] < MIN_WORD_S
+            short += too_short
+            assert (w["prominence"] is None) == too_short, (path.name, w)
+            assert not (too_short and w["word"] in got["stressed_words"])
+    assert short > 0  # EmoDB has words aligned to 10-30 ms: the rule is exercised
+
+
+def test_prompt_cue_lines_carry_only_the_graded_numbers():
+    from emotioncot.write.prompts import cue_lines
+
+    lines = cue_lines(_RECORD)
+    assert "231 Hz" in lines and "-17.3 dB" in lines and "6.2 syllables per second" in lines
+    assert "dBFS" not in lines and "5.1" not in lines  # the level and the speaking rate were not graded
+    assert "peak-normalised" in lines
+    effort = cue_lines({**_RECORD, "energy_basis": "vocal_effort"})
+    assert "-17.3" not in effort and "alpha ratio combined with the speech level" in effort
+    assert numeric_problems(_RECORD, lines.replace("- ", "").replace("\n", ". ")) == []

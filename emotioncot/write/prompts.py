@@ -34,7 +34,7 @@ from emotioncot.write.facts import LEVEL_FIELDS, descriptive_facts, energy_basis
 FIELDS = {
     "speaker": "the speaker in words, e.g. 'a middle-aged female speaker'",
     "transcript": "what is said",
-    "cues": "one line per measured cue: level and the physical values behind it",
+    "cues": "one line per cue: its level and only the number it was graded on (write/facts.py)",
     "emotion": "the gold label (label-aware prompts only)",
     "emotion_choices": "the 9 classes, comma separated",
     "style": "a style hint picked from the record id, so wording varies even at temperature 0",
