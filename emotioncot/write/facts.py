@@ -65,14 +65,14 @@ def graded_fact(record: dict, cue: str) -> Fact | None:
         return None
     if cue == "pitch":
         v = _number(record, "f0_median_hz")
-        return Fact("pitch", "f0_median_hz", v, "Hz", 0, "median pitch") if v is not None else None
+        return Fact("pitch", "f0_median_hz", v, "Hz", 0, "median F0") if v is not None else None
     if cue == "speed":
         v = _number(record, "articulation_rate_sps")
-        return (Fact("speed", "articulation_rate_sps", v, "syllables per second", 1, "articulation rate (pauses excluded)")
+        return (Fact("speed", "articulation_rate_sps", v, "syllables per second", 1, "articulation rate, pauses excluded")
                 if v is not None else None)
     if record.get("energy_basis") == ENERGY_BASIS_ALPHA:
         v = _number(record, "alpha_ratio_db")
-        return Fact("energy", "alpha_ratio_db", v, "dB", 1, "alpha ratio (vocal effort)") if v is not None else None
+        return Fact("energy", "alpha_ratio_db", v, "dB", 1, "alpha ratio") if v is not None else None
     return None
 
 

@@ -166,7 +166,7 @@ def cue_lines(record: dict) -> str:
     for cue, name in (("pitch", "pitch"), ("energy", "vocal effort (loudness)"), ("speed", "speaking rate")):
         level = record.get(LEVEL_FIELDS[cue]) or "not measured"
         fact = graded_fact(record, cue)
-        detail = f" ({fact.name} {fact.text})" if fact else ""
+        detail = f" ({fact.name}: {fact.text})" if fact else ""
         if cue == "energy" and record.get(LEVEL_FIELDS[cue]):
             detail += f"; judged on {energy_basis_words(record)}"
         lines.append(f"- {name}: {level}" + detail)
