@@ -270,15 +270,22 @@ def test_thresholds_without_any_covering_group_fail_naming_them(real_build, tmp_
 
     rows = load_records(Workspace(real_build[0]), with_texts=False)
     thresholds = fit_thresholds([r for r in rows if r["corpus"] == "ravdess"])
-    thresholds["groups"].pop("global")
-    thresholds["fallback"] = [m for m in thresholds["fallback"] if m != "global"]
-    path = tmp_path / "ravdess-only.json"
-    path.write_text(json.dumps(thresholds))
     ws = tmp_path / "ws"
     shutil.copytree(real_build[0], ws)  # ingest and measure are reused
-    cfg = BuildConfig()
-    cfg.calibrate.thresholds_file = path
     sources = json.loads((ws / "build.json").read_text())["sources"]
+    cfg = BuildConfig()
+    # with its global group, the RAVDESS file grades EmoDB and every record says so
+    cfg.calibrate.thresholds_file = tmp_path / "ravdess.json"
+    cfg.calibrate.thresholds_file.write_text(json.dumps(thresholds))
+    build(sources, ws, cfg, progress=False, log=lambda m: None)
+    emodb = [r for r in _jsonl(ws) if r["corpus"] == "emodb"]
+    assert emodb and all("(not in the thresholds) -> global" in r["level_fallback"] for r in emodb)
+    assert sum(r["pitch_level"] is not None for r in emodb) >= 0.8 * len(emodb)
+    # without it, nothing covers EmoDB: the build stops and names the group
+    thresholds["groups"].pop("global")
+    thresholds["fallback"] = [m for m in thresholds["fallback"] if m != "global"]
+    cfg.calibrate.thresholds_file = tmp_path / "ravdess-only.json"
+    cfg.calibrate.thresholds_file.write_text(json.dumps(thresholds))
     with pytest.raises(BuildError, match=r"emodb/speaker=03"):
         build(sources, ws, cfg, progress=False, log=lambda m: None)
 
