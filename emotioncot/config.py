@@ -91,6 +91,7 @@ class FilterConfig(_Section):
     check_format: bool = True
     check_language: bool = True
     check_grounding: bool = True
+    check_numeric: bool = True
     check_label: bool = True
     check_transcript: bool = True
     check_duplicates: bool = True

@@ -192,12 +192,20 @@ def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progre
         if not path.exists():
             raise BuildError(f"{path}: thresholds file not found")
         given = path.read_text()
+        from emotioncot.calibrate.levels import uncovered_groups
+
+        thresholds = json.loads(given)
+        missing = uncovered_groups(joined, thresholds)
+        if missing:  # never grade a record on nothing and call it "too few reliable values"
+            raise BuildError(
+                f"{path}: the thresholds hold no group for {len(missing)} calibration group(s) of this build, nor a "
+                f"coarser or global fallback: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
+                f"it has {', '.join(list(thresholds.get('groups', {}))[:10])}. Refit the thresholds on these "
+                f"corpora (leave out --thresholds) or use a file fitted with a global group")
     key = stable_hash("calibrate", __version__, joined, config.calibrate.model_dump(mode="json"), given)
     if ws.stage_done("calibrate", key, outputs=[ws.stage_table("calibrate"), ws.thresholds_path]):
         return read_table(ws.stage_table("calibrate"), Levels), json.loads(ws.thresholds_path.read_text())
-    if given is not None:
-        thresholds = json.loads(given)
-    else:
+    if given is None:
         thresholds = fit_thresholds(joined, config.calibrate)
     write_json_atomic(ws.thresholds_path, thresholds)
     levels = apply_thresholds(joined, thresholds)
@@ -242,7 +250,8 @@ def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, pro
 
 _WRITE_INPUTS = (
     "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
-    "intonation", "stressed_words",
+    "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
+    "pause_count", "duration_s",
 )
 
 
@@ -302,10 +311,11 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
     return read_table(ws.stage_table("filter"), Record), rejected
 
 
-def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True) -> dict:
+def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True,
+               excluded: list[dict] | None = None) -> dict:
     from emotioncot.export import export_records
 
-    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
+    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"), excluded or [])
     if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl",
                                                ws.root / "checksums.json"]):
         return ws.stage_info("export")["counts"]
@@ -315,7 +325,8 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
         datasets.disable_progress_bars()
     errors: list[dict] = []
     counts = export_records(
-        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors
+        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
+        excluded=excluded,
     )
     ws.set_stage_errors("export", errors)
     ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
@@ -384,6 +395,8 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     for rec in records:
         rec["tool_version"] = __version__
         rec["thresholds_version"] = thresholds["version"]
+    records, excluded = writable(records, config)
+    counts["excluded"] = sum(e["clips"] for e in excluded)
     if dry_run:
         from emotioncot.write.llm import dry_run as print_prompts
 
@@ -398,7 +411,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     counts["rejected"] = len(rejected)
     if not kept:
         raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
-    split_counts = timed("export", run_export, ws, kept, config, progress)
+    split_counts = timed("export", run_export, ws, kept, config, progress, excluded)
     counts["export"] = sum(split_counts.values())
     from emotioncot.validate_build import split_warnings
 
@@ -413,6 +426,8 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "errors": sum(1 for _ in ws.iter_errors()),
         "splits": split_counts,
         "emotions": _count(kept, "emotion"),
+        # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
+        "excluded": {"total": counts["excluded"], "by_label": excluded},
         "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
         # Where the measure stage ran and what each worker did (of the run that produced the table).
         "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
@@ -421,6 +436,17 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     }
     write_json_atomic(ws.build_json, summary)
     return summary
+
+
+def writable(records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
+    """The records the write stage gets, and the taxonomy's exclusions (``ingest.core.taxonomy_exclusions``):
+    a label-aware writer needs the gold class, so clips whose label has none (EmoDB boredom, RAVDESS calm)
+    are left out here, counted, and never reported as write errors. They stay in the calibration baseline."""
+    if config.write.label_mode != "aware":
+        return records, []
+    from emotioncot.ingest.core import taxonomy_exclusions
+
+    return [rec for rec in records if rec.get("emotion")], taxonomy_exclusions(records)
 
 
 def with_text(records: list[dict], texts: list[dict]) -> list[dict]:

@@ -116,6 +116,8 @@ class Levels(_Row):
     energy_level: Optional[EnergyLevel] = None
     speed_level: Optional[SpeedLevel] = None
     level_group: Optional[str] = None
+    level_fallback: Optional[str] = None  # levels graded on a coarser group than the record's own, and why
+    energy_basis: Optional[Literal["alpha_ratio", "vocal_effort", "whisper"]] = None  # what energy_level was graded on
     level_reasons: dict[str, str] = Field(default_factory=dict)
 
 
@@ -172,6 +174,8 @@ class Record(Utterance):
     energy_level: Optional[EnergyLevel] = None
     speed_level: Optional[SpeedLevel] = None
     level_group: Optional[str] = None
+    level_fallback: Optional[str] = None  # levels graded on a coarser group than the record's own, and why
+    energy_basis: Optional[Literal["alpha_ratio", "vocal_effort", "whisper"]] = None  # what energy_level was graded on
     level_reasons: dict[str, str] = Field(default_factory=dict)
     # text
     caption: str = Field(min_length=1)

@@ -64,3 +64,18 @@ def distinct_audio(records: list[dict], folder: Path) -> list[dict]:
         split = "validation" if digit == 8 else "test" if digit == 9 else "train"
         out.append({**rec, "audio_path": str(link), "split": split})
     return out
+
+
+@pytest.fixture(scope="session")
+def real_build(test_data, tmp_path_factory) -> tuple[Path, str]:
+    """One build of the real EmoDB and RAVDESS recordings (read in place), through the CLI so that its
+    stdout can be checked: (build folder, stdout). Shared by every test that only reads it."""
+    from typer.testing import CliRunner
+
+    from emotioncot.cli import app
+
+    out = tmp_path_factory.mktemp("real-build")
+    result = CliRunner().invoke(app, ["build", "--corpus", f"emodb={test_data / 'emodb'}",
+                                      "--corpus", f"ravdess={test_data / 'ravdess'}", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out, result.output

@@ -68,10 +68,17 @@ def test_only_measured_cues_are_described():
     none = write_rationale(base, "sad")
     assert "could not be judged" in none and "Hz" not in none and "dBFS" not in none
     assert "elderly female speaker" in none and '"Open the door."' in none
-    rich = write_rationale({**base, "pitch_level": "high", "f0_median_hz": 231.4, "f0_range_st": 9.04,
-                            "energy_level": "low", "energy_dbfs": -31.2, "speed_level": "fast",
-                            "speaking_rate_sps": 6.25, "intonation": "rising"}, "fear")
-    assert "231 Hz" in rich and "9.0 semitones" in rich and "-31 dBFS" in rich and "6.2 syllables" in rich
+    rich_record = {**base, "pitch_level": "high", "f0_median_hz": 231.4, "f0_range_st": 9.04,
+                   "energy_level": "low", "energy_dbfs": -31.2, "alpha_ratio_db": -17.26, "energy_basis": "alpha_ratio",
+                   "speed_level": "fast", "speaking_rate_sps": 5.25, "articulation_rate_sps": 6.24,
+                   "intonation": "rising"}
+    rich = write_rationale(rich_record, "fear")
+    # only the quantity each level was graded on (write/facts.py): F0 median, alpha ratio, articulation rate
+    assert "231 Hz" in rich and "-17.3 dB" in rich and "6.2 syllables" in rich
+    assert "dBFS" not in rich and "semitones" not in rich and "5.2" not in rich
+    # energy graded on alpha ratio + level: no single number agrees with the level, so none is quoted
+    effort = write_rationale({**rich_record, "energy_basis": "vocal_effort"}, "fear")
+    assert "dB" not in effort and "vocal effort" in effort
     assert "rises toward the end" in rich and "could not be judged" not in rich
     # a contour that could not be judged is never described
     assert "melody" not in write_rationale({**base, "intonation": "uncertain"}, "sad")

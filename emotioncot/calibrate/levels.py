@@ -1,8 +1,14 @@
 """Percentile cut points per calibration group, and level labelling ("fit once, apply many").
 
 Groups, finest first: per speaker (a speaker's angry pitch is high *for that speaker*), per corpus and
-gender, per corpus. ``group_by`` picks the finest level used; a group with too few reliable values for
-a feature falls back to the next coarser one, and the label says which group it came from.
+gender, per corpus, and one global group of every row. ``group_by`` picks the finest level used; a group
+with too few reliable values for a feature, or one a thresholds file does not hold, falls back to the next
+coarser one, and the record says so (``level_group``, ``level_fallback``). A record none of whose groups
+a thresholds file holds cannot be graded: ``uncovered_groups`` names them so the build can fail.
+
+Every measured clip of a group is in its baseline, including clips whose label the taxonomy excludes
+(EmoDB boredom, RAVDESS calm): they are the speaker's real speech, and a baseline that left out a
+speaker's low-arousal clips would call their ordinary voice low.
 
 Energy is graded by vocal effort, not by level alone: ``vocal_effort_db = alpha_ratio_db +
 level_weight * energy_dbfs``. Alpha ratio (energy above 1 kHz over below) rises with vocal effort and
@@ -23,7 +29,8 @@ from emotioncot.config import CalibrateConfig
 from emotioncot.workspace import stable_hash
 
 THRESHOLDS_FORMAT = 2
-MODES = ("speaker", "corpus_gender", "corpus")  # finest first
+MODES = ("speaker", "corpus_gender", "corpus", "global")  # finest first
+GLOBAL = "global"
 
 # level column -> (value it is cut from, names of the three bins)
 LEVEL_FEATURES: dict[str, tuple[str, tuple[str, str, str]]] = {
@@ -46,6 +53,8 @@ def group_key(row: dict, mode: str) -> str | None:
         return f"{corpus}/speaker={row['speaker_id']}" if row.get("speaker_id") else None
     if mode == "corpus_gender":
         return f"{corpus}/gender={row.get('gender') or 'unknown'}"
+    if mode == GLOBAL:
+        return GLOBAL
     return corpus
 
 
@@ -161,16 +170,19 @@ def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
     if "groups" not in thresholds or "group_by" not in thresholds:
         raise ValueError("not an emotioncot thresholds file (no 'groups' / 'group_by')")
     cfg = _config_from(thresholds)
-    chain = thresholds.get("fallback") or list(_chain(thresholds["group_by"]))
+    chain = _file_chain(thresholds)
     groups = thresholds["groups"]
     out = []
     for row in rows:
-        levels: dict = {"id": row["id"], "level_reasons": {}}
+        levels: dict = {"id": row["id"], "level_reasons": {}, "energy_basis": None}
         used: list[str] = []
+        fell_back: dict[str, str] = {}
+        finest = next((k for k in (group_key(row, m) for m in chain) if k is not None), None)
         for level, (feature, names) in level_features(cfg).items():
             if level == "energy_level" and whispered(row, cfg):
                 levels[level] = names[0]
                 levels["level_reasons"][level] = WHISPER_REASON  # a rule, not a measurement: say so
+                levels["energy_basis"] = "whisper"
                 continue
             why = check(row, level, cfg)
             if why is not None:
@@ -195,8 +207,33 @@ def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
                 continue
             lo, hi = cut["cuts"]
             levels[level] = names[0] if value < lo else names[2] if value > hi else names[1]
+            if feature == "vocal_effort_db":
+                levels["energy_basis"] = "alpha_ratio" if not cut.get("level_weight") else "vocal_effort"
             if key_used not in used:
                 used.append(key_used)
+            if key_used != finest:
+                why = "not in the thresholds" if finest not in groups else "too few reliable values there"
+                fell_back[level] = f"{finest} ({why}) -> {key_used}"
         levels["level_group"] = " + ".join(used) if used else None
+        levels["level_fallback"] = "; ".join(f"{lv}: {w}" for lv, w in fell_back.items()) or None
         out.append(levels)
     return out
+
+
+def _file_chain(thresholds: dict) -> list[str]:
+    return thresholds.get("fallback") or list(_chain(thresholds["group_by"]))
+
+
+def uncovered_groups(rows: list[dict], thresholds: dict) -> list[str]:
+    """The finest groups of rows for which the thresholds hold none of the groups in the fallback chain
+    (a thresholds file fitted on other corpora, without a global group): such rows cannot be graded."""
+    if "groups" not in thresholds or "group_by" not in thresholds:
+        return []  # not a thresholds file at all: apply_thresholds says so
+    chain = _file_chain(thresholds)
+    groups = thresholds["groups"]
+    missing = set()
+    for row in rows:
+        keys = [k for k in (group_key(row, m) for m in chain) if k is not None]
+        if keys and not any(k in groups for k in keys):
+            missing.add(keys[0])
+    return sorted(missing)

@@ -15,7 +15,23 @@ UNITS = {"f0_median_hz": "Hz", "vocal_effort_db": "dB", "articulation_rate_sps":
 MAX_PLOT_GROUPS = 40
 
 
-def report_text(thresholds: dict, levels: list[dict]) -> str:
+def _crosstabs(rows: list[dict], levels: list[dict]) -> list[str]:
+    """Emotion-by-level tables per cue, from the joined rows (emotion, intonation) and their levels."""
+    import pandas as pd
+
+    from emotioncot.calibrate.crosstab import CUES, emotion_by_level, text
+
+    by_id = {lv["id"]: lv for lv in levels}
+    table = pd.DataFrame([{**{k: r.get(k) for k in ("id", "emotion", "intonation")}, **by_id.get(r["id"], {})}
+                          for r in rows])
+    lines = ["emotion by level (clips whose label the taxonomy excludes count as '(no class)'; they are in the",
+             "baseline because they are the speaker's real speech):"]
+    for cue in CUES:
+        lines += [f" {cue}:", text(emotion_by_level(table, cue))]
+    return lines
+
+
+def report_text(thresholds: dict, levels: list[dict], rows: list[dict] | None = None) -> str:
     lines = [
         f"emotioncot calibration report  (thresholds version {thresholds.get('version')})",
         f"grouping: {thresholds['group_by']} (fallback {' -> '.join(thresholds.get('fallback', []))}); "
@@ -45,6 +61,11 @@ def report_text(thresholds: dict, levels: list[dict]) -> str:
     for level in LEVEL_FEATURES:
         counts = Counter(str(lv.get(level)) for lv in levels)
         lines.append(f"  {level:14s} " + "  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    fallbacks = sum(1 for lv in levels if lv.get("level_fallback"))
+    if fallbacks:
+        lines.append(f"{fallbacks} records graded on a coarser group than their own (see their level_fallback)")
+    if rows:
+        lines += _crosstabs(rows, levels)
     reasons = Counter(r for lv in levels for r in (lv.get("level_reasons") or {}).values())
     if reasons:
         lines.append("null levels, by reason:")
@@ -109,7 +130,7 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
 def write_report(rows: list[dict], thresholds: dict, levels: list[dict], out_dir: Path) -> dict[str, Path | None]:
     """Write ``calibration_report.txt`` (and ``.png``) into ``out_dir``; returns the paths written."""
     out_dir = Path(out_dir)
-    text = report_text(thresholds, levels)
+    text = report_text(thresholds, levels, rows)
     png = out_dir / "calibration_report.png"
     made = plot(thresholds, rows, png)
     if not made:

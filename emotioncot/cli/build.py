@@ -89,6 +89,10 @@ def print_summary(out: Path, summary: dict) -> None:
     typer.echo("rows per split: " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
     typer.echo("rows per emotion: " + ", ".join(f"{k} {v}" for k, v in summary["emotions"].items()))
     c = summary["counts"]
+    excluded = summary.get("excluded") or {}
+    if excluded.get("total"):
+        typer.echo(f"excluded by the taxonomy (measured, no record): {excluded['total']} clips: " + ", ".join(
+            f"{e['corpus']} {e['native_label']!r} {e['clips']} ({e['why']})" for e in excluded["by_label"]))
     typer.echo(
         f"ingested {c['ingest']}, measured {c['measure']}, written {c['write']}, kept {c['filter']}, "
         f"rejected {c['rejected']}; {summary['errors']} items in {out / 'errors.jsonl'}; "

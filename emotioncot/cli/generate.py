@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
 
         With --writer openai, every answer is stored as it arrives: a rerun, or a resume after a kill, sends only the requests that have no answer yet. Try --dry-run 3 first to see the prompts and the estimated tokens.
         """
-        from emotioncot.pipeline import BuildError, load_records, run_write
+        from emotioncot.pipeline import BuildError, load_records, run_write, writable
         from emotioncot.workspace import Workspace
         from emotioncot.write.llm import WriteError, dry_run as print_prompts
 
@@ -114,9 +114,11 @@ def register(app: typer.Typer) -> None:
         apply_executor_options(cfg, executor, ray_address)
         ws = Workspace(workspace)
         try:
-            records = load_records(ws, with_texts=False)
+            records, excluded = writable(load_records(ws, with_texts=False), cfg)
         except FileNotFoundError as exc:
             fail(f"{exc} (run ingest, analyze and calibrate first, or use build)")
+        if excluded:
+            typer.echo(f"excluded by the taxonomy (no record): {sum(e['clips'] for e in excluded)} clips")
         try:
             if dry_run:
                 print_prompts(records, cfg, dry_run, ws, echo=typer.echo)

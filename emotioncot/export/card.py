@@ -125,8 +125,30 @@ def card_metadata(records: list[dict], manifests: dict[str, dict | None], counts
     )
 
 
-def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None) -> str:
-    """The whole README.md text."""
+def _excluded(excluded: list[dict] | None) -> list[str]:
+    if not excluded:
+        return ["No clip was left out by the taxonomy.", ""]
+    rows = [[e["corpus"], e["native_label"] or "—", e["why"], e["clips"]] for e in excluded]
+    return ["Clips whose corpus label has no class in the 9-class taxonomy were measured (and count in their "
+            "speaker's calibration baseline) but have no record:", "",
+            _table(["corpus", "native label", "why", "clips"], rows), ""]
+
+
+def _emotion_by_level(records: list[dict]) -> list[str]:
+    import pandas as pd
+
+    from emotioncot.calibrate.crosstab import CUES, emotion_by_level, markdown
+
+    table = pd.DataFrame([{k: r.get(k) for k in ("emotion", *(f for f, _ in CUES.values()))} for r in records])
+    out = []
+    for cue in CUES:
+        out += [f"### {cue}", "", markdown(emotion_by_level(table, cue)), ""]
+    return out
+
+
+def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None,
+                excluded: list[dict] | None = None) -> str:
+    """The whole README.md text. ``excluded``: the taxonomy's left-out clips (``ingest.core.taxonomy_exclusions``)."""
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
     meta = card_metadata(records, manifests, counts)
@@ -175,6 +197,11 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         _distribution(records, "pitch_level", PITCH_LEVELS), "", _distribution(records, "energy_level", ENERGY_LEVELS), "",
         _distribution(records, "speed_level", SPEED_LEVELS), "", _distribution(records, "intonation", INTONATIONS), "",
         "(— : not measurable for that record; the reason is in its `level_reasons`.)", "",
+        "## Emotion by level", "",
+        "Clips per emotion (rows) at each level (columns): does anger come out loud and sadness slow?", "",
+        *_emotion_by_level(records),
+        "### Left out by the taxonomy", "",
+        *_excluded(excluded),
         "## How it was built", "",
         "Ingest -> measure -> calibrate -> write -> filter -> export. Levels are relative to the calibration group "
         "(thresholds saved with the build, identified by their version); rationales were written by:", "",

@@ -72,6 +72,7 @@ def export_records(
     shard_max_mb: float = 256.0,
     errors: list[dict] | None = None,
     progress: bool = False,
+    excluded: list[dict] | None = None,
 ) -> dict:
     """Write every export of ``records`` (``Record`` dicts) under ``out``; return the counts per split.
 
@@ -87,13 +88,14 @@ def export_records(
     if not progress:
         datasets.disable_progress_bars()
     try:
-        return _export(records, out, embed_audio, shard_max_mb, errors, progress)
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded)
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
 
 
-def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool) -> dict:
+def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool,
+            excluded: list[dict] | None = None) -> dict:
     features = export_features()
     schema = features.arrow_schema
     failed: list[dict] = []
@@ -150,7 +152,7 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
         shutil.rmtree(work, ignore_errors=True)
 
     write_jsonl(out / "emotioncot.jsonl", kept)
-    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio))
+    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, excluded=excluded))
     # Last, over everything above: what `validate` checks the files against.
     from emotioncot.export.checksums import write_checksums
 

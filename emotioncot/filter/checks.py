@@ -13,6 +13,7 @@ from emotioncot.filter.duplicates import near_duplicates
 from emotioncot.filter.grounding import grounding_problems
 from emotioncot.filter.io import canonical, vocabulary_problems
 from emotioncot.filter.label import label_problems
+from emotioncot.filter.numeric import numeric_problems
 from emotioncot.filter.surface import format_problems, language_problems, length_problems, transcript_problems
 from emotioncot.filter.text import THINK_ANSWER, word_count  # noqa: F401  (kept importable from here, as before)
 from emotioncot.schema import Record
@@ -20,6 +21,7 @@ from emotioncot.schema import Record
 REASON_CODES = {
     "schema": "the row does not fit the record schema or a vocabulary",
     "missing_rationale": "no cot_analysis text",
+    "missing_field": "the row lacks a field the checks need (emotion / gt, transcription)",
     "length_short": "fewer words than min_words",
     "length_long": "more words than max_words",
     "format": "broken <think>/<answer> format, or an <answer> that is not one label",
@@ -31,6 +33,8 @@ REASON_CODES = {
     "grounding_stress": "a word said to be stressed is not among stressed_words",
     "grounding_gender": "the speaker is referred to with the other gender",
     "grounding_age": "the speaker is given an age group that contradicts age_level",
+    "numeric": "a number in the rationale or caption is not the record's measurement, not the quantity its level was "
+               "graded on, or sits beside words that contradict the level",
     "label_leading": "label-aware rationale opens with the gold emotion",
     "label_conclusion": "label-aware rationale does not conclude with the gold emotion",
     "label_not_inferred": "label-blind rationale names no emotion",
@@ -69,6 +73,13 @@ def check_grounding(record: dict, config: FilterConfig) -> Problems:
                               config.grounding_skip_generic)
 
 
+def check_numeric(record: dict, config: FilterConfig) -> Problems:
+    problems = numeric_problems(record)
+    if not problems and record.get("caption"):
+        problems = numeric_problems(record, record["caption"], where="caption")
+    return problems
+
+
 def check_transcript(record: dict, config: FilterConfig) -> Problems:
     return transcript_problems(
         record["cot_analysis"], record.get("transcript"), config.transcript_min_similarity,
@@ -82,6 +93,7 @@ CHECKS: dict[str, Callable[[dict, FilterConfig], Problems]] = {
     "format": check_format,
     "language": check_language,
     "grounding": check_grounding,
+    "numeric": check_numeric,
     "transcript": check_transcript,
 }
 
@@ -90,10 +102,28 @@ def _enabled(config: FilterConfig, name: str) -> bool:
     return getattr(config, f"check_{name}", True)
 
 
+# Fields a row must carry (canonical names, aliases in filter.io.ALIASES): without the gold label the
+# label checks pass anything, without the transcription the quote check does.
+REQUIRED_FIELDS = {"emotion": "emotion (or gt / label)", "transcript": "transcription (or transcript / text)"}
+
+
+def missing_fields(record: dict) -> Problems:
+    """A row from a JSONL file (no ``writer``) without a field the checks need. Build records are exempt
+    from the transcription (corpora without transcripts are written without quoting one)."""
+    needed = REQUIRED_FIELDS if "writer" not in record else {"emotion": REQUIRED_FIELDS["emotion"]}
+    if record.get("label_mode") == "blind" and "writer" in record:
+        needed = {}
+    absent = [name for f, name in needed.items() if not str(record.get(f) or "").strip()]
+    return [("missing_field", f"no {', no '.join(absent)}: the checks cannot judge this row")] if absent else []
+
+
 def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str | None]:
     """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion."""
     if not (record.get("cot_analysis") or "").strip():
         return [("missing_rationale", "the record has no cot_analysis text")], None
+    missing = missing_fields(record)
+    if missing:
+        return missing, None
     problems: Problems = []
     for name, check in CHECKS.items():
         if _enabled(config, name):

@@ -158,6 +158,21 @@ def _label_status(corpus: str, native: str | None, cache: dict) -> str:
     return "unknown label"
 
 
+def taxonomy_exclusions(rows: list[dict]) -> list[dict]:
+    """Rows without a 9-class emotion, counted per corpus and native label with why they have none
+    (``excluded by manifest``: the taxonomy leaves the label out on purpose, e.g. EmoDB boredom, RAVDESS calm;
+    ``unknown label``; ``no label``). These are exclusions, not errors."""
+    counts: dict[tuple, int] = {}
+    cache: dict = {}
+    for r in rows:
+        if r.get("emotion"):
+            continue
+        key = (r.get("corpus") or "?", r.get("native_label"), _label_status(r.get("corpus") or "?", r.get("native_label"), cache))
+        counts[key] = counts.get(key, 0) + 1
+    return [{"corpus": c, "native_label": n, "why": w, "clips": k}
+            for (c, n, w), k in sorted(counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
+
+
 def _reason_kind(reason: str) -> str:
     """A reason without the paths and numbers that make every line unique, to count alike reasons."""
     text = re.sub(r"(?:[A-Za-z]:)?[\w.\-~]*/[^\s:,;()]*", "<path>", reason)

@@ -5,7 +5,9 @@ eSpeak reports) to the recording with dynamic time warping over cepstral feature
 scored for prominence against the other words of the utterance: F0 peak (semitones re the utterance
 median), level peak (dB re the utterance), and lengthening (the word's duration relative to its
 duration in the neutral reading, log ratio). The sum of the three z-scores (lengthening weighted 0.5)
-is the prominence; function words are never reported as stressed.
+is the prominence; function words (per language, kept as data in ``function_words/*.txt`` with their
+sources) are never reported as stressed, and words aligned to under 50 ms are too short to measure and
+stay out of the statistics.
 
 Backends: ``STRESS_BACKENDS`` maps a name to a function with the signature of ``dtw_prominence``;
 ``register_stress_backend`` adds one (for example a model-based aligner or prominence classifier), and
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -27,14 +30,30 @@ from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT, prepare
 
 FEATURE_STEP = 3  # DTW on 30 ms frames: 9x fewer cells than 10 ms; word timing error stays ~20 ms
 
-FUNCTION_WORDS = frozenset(
-    """a an the and or but if of at by for with about to from in on into onto up down out over under is am
-    are was were be been being do does did have has had i me my mine you your yours he him his she her hers
-    it its we us our they them their this that these those there here not no so as than then too very can
-    could will would shall should may might must just der die das den dem des ein eine einen einem einer
-    und oder aber zu im in am an auf aus mit von vor bei ist sind war hat sie er es ich du wir ihr le la
-    les un une des et ou de du au en est il elle el los las y o que""".split()
-)
+MIN_WORD_S = 0.05  # a word aligned to less is too short to measure: its F0 / level peak is one or two frames
+
+_WORD_LISTS = Path(__file__).with_name("function_words")  # one file per language, sources in each header
+
+
+@lru_cache(maxsize=None)
+def _load_function_words(language: str) -> frozenset:
+    path = _WORD_LISTS / f"{language}.txt"
+    if not path.exists():
+        return frozenset()
+    return frozenset(w for line in path.read_text(encoding="utf-8").splitlines()
+                     for w in line.split("#", 1)[0].split())
+
+
+FUNCTION_WORD_LANGUAGES = tuple(sorted(p.stem for p in _WORD_LISTS.glob("*.txt")))
+# Every language's list together: for clips whose language is unknown or has no list of its own.
+FUNCTION_WORDS = frozenset().union(*(_load_function_words(lang) for lang in FUNCTION_WORD_LANGUAGES))
+
+
+def function_words(language: str | None) -> frozenset:
+    """The function words never reported as stressed, for ``language`` ("de", "en-US" ...); all lists
+    together when the language is unknown or has no list."""
+    code = (language or "").split("-")[0].split("_")[0].lower()
+    return _load_function_words(code) if code in FUNCTION_WORD_LANGUAGES else FUNCTION_WORDS
 
 
 @dataclass
@@ -201,11 +220,16 @@ def dtw_prominence(frames: Frames, speech: np.ndarray, f0: np.ndarray, transcrip
         return [], reason, []
     if len(timings) < 2:
         return [], "a single word has no other word to stand out from", []
+    # Words aligned to under MIN_WORD_S are left out of the statistics: their peaks come from one or two
+    # frames and their z-scores would distort every other word's.
+    measurable = [t for t in timings if t.end_s - t.start_s >= MIN_WORD_S]
+    if len(measurable) < 2:
+        return [], f"fewer than two words aligned to at least {MIN_WORD_S * 1000:.0f} ms", []
     voiced = f0 > 0
     med = np.median(f0[voiced & speech]) if (voiced & speech).any() else None
     lvl_ref = np.median(frames.level_db[speech])
     f0_peak, lvl_peak, lengthen = [], [], []
-    for t in timings:
+    for t in measurable:
         a, b = int(t.start_s / HOP_S), max(int(t.start_s / HOP_S) + 1, int(t.end_s / HOP_S))
         v = f0[a:b][voiced[a:b]]
         f0_peak.append(12 * np.log2(np.percentile(v, 90) / med) if (med and len(v) >= 3) else 0.0)
@@ -213,14 +237,17 @@ def dtw_prominence(frames: Frames, speech: np.ndarray, f0: np.ndarray, transcrip
         lengthen.append(float(np.log((t.end_s - t.start_s) / t.ref_dur_s)))  # type: ignore[attr-defined]
     lengthen = np.array(lengthen) - np.median(lengthen)
     score = _z(np.array(f0_peak)) + _z(np.array(lvl_peak)) + 0.5 * _z(lengthen)
+    scored = {id(t): float(s) for t, s in zip(measurable, score)}
     details = [
-        {"word": t.word, "start_s": round(t.start_s, 3), "end_s": round(t.end_s, 3), "prominence": round(float(s), 3)}
-        for t, s in zip(timings, score)
+        {"word": t.word, "start_s": round(t.start_s, 3), "end_s": round(t.end_s, 3),
+         "prominence": round(scored[id(t)], 3) if id(t) in scored else None}
+        for t in timings
     ]
-    content = [i for i, t in enumerate(timings) if t.word.lower() not in FUNCTION_WORDS]
+    skip = function_words(language)
+    content = [i for i, t in enumerate(measurable) if t.word.lower() not in skip]
     ranked = sorted(content, key=lambda i: -score[i])
     chosen = [i for k, i in enumerate(ranked[:max_words]) if score[i] >= (1.0 if k == 0 else 2.0)]
-    return [timings[i].word for i in sorted(chosen)], None, details
+    return [measurable[i].word for i in sorted(chosen)], None, details
 
 
 StressBackend = Callable[..., tuple]

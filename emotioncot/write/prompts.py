@@ -29,11 +29,12 @@ import yaml
 
 from emotioncot.config import project_root
 from emotioncot.taxonomy import EMOTIONS
+from emotioncot.write.facts import LEVEL_FIELDS, descriptive_facts, energy_basis_words, graded_fact
 
 FIELDS = {
     "speaker": "the speaker in words, e.g. 'a middle-aged female speaker'",
     "transcript": "what is said",
-    "cues": "one line per measured cue: level and the physical values behind it",
+    "cues": "one line per cue: its level and only the number it was graded on (write/facts.py)",
     "emotion": "the gold label (label-aware prompts only)",
     "emotion_choices": "the 9 classes, comma separated",
     "style": "a style hint picked from the record id, so wording varies even at temperature 0",
@@ -158,39 +159,29 @@ def speaker_phrase(record: dict) -> str:
     return f"{article} {phrase}{note}"
 
 
-def _num(value, fmt: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return format(float(value), fmt)
-    except (TypeError, ValueError):
-        return None
-
-
 def cue_lines(record: dict) -> str:
-    """One line per cue. Only measured facts appear; a missing cue says 'not measured'."""
+    """One line per cue: its level and only the number that level was graded on (``write.facts``), so the
+    model is never handed a number that disagrees with the level beside it. A missing cue says 'not measured'."""
     lines = []
-    f0 = [p for p in (
-        _num(record.get("f0_median_hz"), ".0f") and f"median {_num(record.get('f0_median_hz'), '.0f')} Hz",
-        _num(record.get("f0_range_st"), ".1f") and f"range {_num(record.get('f0_range_st'), '.1f')} semitones",
-    ) if p]
-    lines.append(f"- pitch: {record.get('pitch_level') or 'not measured'}" + (f" ({', '.join(f0)})" if f0 else ""))
-    energy = _num(record.get("energy_dbfs"), ".1f")
-    lines.append(f"- loudness: {record.get('energy_level') or 'not measured'}" + (f" ({energy} dBFS)" if energy else ""))
-    rate = _num(record.get("speaking_rate_sps"), ".1f")
-    lines.append(f"- speaking rate: {record.get('speed_level') or 'not measured'}"
-                 + (f" ({rate} syllables per second)" if rate else ""))
-    pauses = record.get("pause_count")
-    if pauses is not None:
-        total = _num(record.get("pause_total_s"), ".2f")
-        lines.append(f"- pauses: {pauses}" + (f" ({total} s in total)" if pauses and total else ""))
+    for cue, name in (("pitch", "pitch"), ("energy", "vocal effort (loudness)"), ("speed", "speaking rate")):
+        level = record.get(LEVEL_FIELDS[cue]) or "not measured"
+        fact = graded_fact(record, cue)
+        detail = f" ({fact.name}: {fact.text})" if fact else ""
+        if cue == "energy" and record.get(LEVEL_FIELDS[cue]):
+            detail += f"; judged on {energy_basis_words(record)}"
+        lines.append(f"- {name}: {level}" + detail)
+    facts = descriptive_facts(record, with_range=True)
+    if "range" in facts:
+        lines.append(f"- pitch range: {facts['range'].text} (how far the melody moves; not a level)")
+    if "pauses" in facts:
+        total = facts.get("pause_time")
+        lines.append(f"- pauses: {facts['pauses'].value:.0f}" + (f" ({total.text} in total)" if total else ""))
     contour = record.get("intonation")
     lines.append(f"- melody (intonation): {contour if contour not in (None, 'uncertain', 'too_short') else 'not measured'}")
     stressed = record.get("stressed_words") or []
     lines.append(f"- stressed words: {', '.join(stressed) if stressed else 'none detected'}")
-    duration = _num(record.get("duration_s"), ".1f")
-    if duration:
-        lines.append(f"- duration: {duration} s")
+    if "duration" in facts:
+        lines.append(f"- duration: {facts['duration'].text}")
     return "\n".join(lines)
 
 

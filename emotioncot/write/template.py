@@ -1,8 +1,10 @@
 """The offline, deterministic writer: rationales grounded only in measured levels and metadata.
 
 What it may say is limited to what the record holds: speaker gender and age group, the transcript (and
-its punctuation), pitch / energy / rate levels with the physical values behind them, pauses, the
-intonation contour and stressed words. A cue that was not measured is never described.
+its punctuation), pitch / energy / rate levels with the one number each level was graded on
+(``emotioncot.write.facts``), pauses, the intonation contour and every stressed word. A cue that was not
+measured is never described. Grammatical by construction: articles come from the word they precede,
+adjectives never repeat their noun, and tests enumerate the phrase choices.
 
 The rationale weighs each measured cue against the acoustic profile typical of the gold emotion and says
 plainly which cues fit and which do not, instead of claiming agreement that is not there. The emotion is
@@ -15,8 +17,9 @@ from __future__ import annotations
 import random
 
 from emotioncot.taxonomy import EMOTIONS
+from emotioncot.write.facts import graded_fact
 
-PROMPT_ID = "template-v3"
+PROMPT_ID = "template-v4"
 
 _AGE = {"Child": "child", "Teenager": "teenage", "Young Adult": "young adult", "Middle-aged": "middle-aged",
         "Elderly": "elderly"}
@@ -47,16 +50,18 @@ _STATE = {
     "contempt or disgust": ["a cool, dismissive tone", "a disdainful, withholding manner", "a sneering, rejecting edge"],
     "confused": ["a hesitant, searching manner", "an unsure, puzzled tone", "a tentative way of speaking"],
     "whisper": ["a breathy, unvoiced quality", "an airy, breathy texture", "a voiceless, breath-carried articulation"],
-    "surprise": ["a startled, taken-aback tone", "an astonished manner", "an abrupt, startled quality"],
+    "surprise": ["a startled, jolted tone", "an astonished manner", "an abrupt, startled quality"],
     "fear": ["an uneasy, apprehensive tone", "a strained, worried manner", "a nervous, unsettled quality"],
 }
 
+# Adjectives per level, chosen so that none repeats its noun ("loud loudness") and every one reads right
+# after "a"/"an" (the article comes from ``_a``, never from the phrase).
 _WORDS = {
-    "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "typical", "mid-level"]},
-    "energy": {"high": ["loud", "forceful", "strong"], "low": ["soft", "quiet", "weak"], "normal": ["moderate", "ordinary", "medium"]},
-    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "drawn-out"], "normal": ["steady", "ordinary", "moderate"]},
+    "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "medium", "mid-level"]},
+    "energy": {"high": ["strong", "high", "considerable"], "low": ["low", "weak", "reduced"], "normal": ["moderate", "medium", "ordinary"]},
+    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "leisurely"], "normal": ["steady", "regular", "moderate"]},
 }
-_NOUN = {"pitch": "pitch", "energy": "loudness", "speed": "tempo", "intonation": "contour"}
+_NOUN = {"pitch": ["pitch"], "energy": ["vocal effort"], "speed": ["tempo", "pace"], "intonation": ["contour"]}
 
 _CONTOUR = {
     "rising": "the melody rises toward the end",
@@ -77,17 +82,17 @@ _OPENERS = [
 ]
 _PITCH = [
     "The pitch is {w} for this speaker{num}.",
-    "Starting with the voice itself, the pitch sits at a {w} level{num}.",
+    "Starting with the voice itself, the pitch sits at {a} {w} level{num}.",
     "Its pitch sounds {w}{num}.",
 ]
 _ENERGY = [
-    "The loudness is {w}{num}.",
-    "The loudness stays {w}{num}.",
-    "Vocal energy sounds {w}{num}.",
+    "Vocal effort is {w}{num}.",
+    "The voice carries {w} vocal effort{num}.",
+    "Vocal effort sounds {w}{num}.",
 ]
 _SPEED = [
     "The tempo is {w}{num}.",
-    "The words come at a {w} pace{num}.",
+    "The words come at {a} {w} pace{num}.",
     "The speaking rate is {w}{num}.",
 ]
 _CONTENT = {
@@ -139,16 +144,31 @@ def _choice(rng: random.Random, options):
     return options[rng.randrange(len(options))]
 
 
-def _num(record: dict, cue: str) -> str:
-    """The physical values behind a level, as a parenthesis, or ''."""
-    if cue == "pitch" and record.get("f0_median_hz") is not None:
-        rng = record.get("f0_range_st")
-        return f" (around {record['f0_median_hz']:.0f} Hz" + (f", spanning {rng:.1f} semitones)" if rng is not None else ")")
-    if cue == "energy" and record.get("energy_dbfs") is not None:
-        return f" (about {record['energy_dbfs']:.0f} dBFS)"
-    if cue == "speed" and record.get("speaking_rate_sps") is not None:
-        return f" (about {record['speaking_rate_sps']:.1f} syllables per second)"
-    return ""
+_NUM_FORMS = {
+    "pitch": [" (a median of about {v})", " (around {v} at the median)"],
+    "energy": [" (an alpha ratio of about {v})", " (alpha ratio around {v})"],
+    "speed": [" (about {v}, pauses excluded)", " (around {v} without the pauses)"],
+}
+
+
+def _num(record: dict, cue: str, rng: random.Random) -> str:
+    """The number graded for this level (``facts.graded_fact``), as a parenthesis, or ''."""
+    fact = graded_fact(record, cue)
+    return _choice(rng, _NUM_FORMS[cue]).format(v=fact.text) if fact else ""
+
+
+def _a(word: str) -> str:
+    """The indefinite article for ``word`` (by its sound for the words this writer uses)."""
+    return "an" if word[:1].lower() in "aeio" or word.lower().startswith(("un", "hour")) else "a"
+
+
+def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random) -> str:
+    word = _choice(rng, _WORDS[cue][level])
+    return _choice(rng, table).format(w=word, a=_a(word), num=_num(record, cue, rng))
+
+
+def _quoted(words: list[str]) -> str:
+    return _join([f'"{w}"' for w in words])
 
 
 def _levels(record: dict) -> dict:
@@ -162,10 +182,15 @@ def _levels(record: dict) -> dict:
     return out
 
 
-def _cue_name(cue: str, value: str, rng: random.Random) -> str:
+def _cue_name(cue: str, value: str, rng: random.Random, used: set[str]) -> str:
+    """'the <adjective> <noun>', with an adjective not yet ``used`` in the sentence ("the low pitch and the
+    reduced vocal effort", never "low ... low")."""
     if cue == "intonation":
         return f"the {value} contour"
-    return f"the {_choice(rng, _WORDS[cue][value])} {_NOUN[cue]}"
+    options = [w for w in _WORDS[cue][value] if w not in used] or _WORDS[cue][value]
+    word = _choice(rng, options)
+    used.add(word)
+    return f"the {word} {_choice(rng, _NOUN[cue])}"
 
 
 def _join(items: list[str]) -> str:
@@ -193,7 +218,7 @@ def write_caption(record: dict) -> str:
     levels = _levels(record)
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
-            parts.append(_choice(rng, table).format(w=_choice(rng, _WORDS[cue][levels[cue]]), num=_num(record, cue)))
+            parts.append(_cue_sentence(cue, table, levels[cue], record, rng))
     pauses = record.get("pause_count")
     if pauses:
         parts.append(f"There {'is one pause' if pauses == 1 else f'are {pauses} pauses'} in the utterance.")
@@ -201,7 +226,7 @@ def write_caption(record: dict) -> str:
         parts.append(_sentence(_CONTOUR[levels["intonation"]]) + ".")
     stressed = record.get("stressed_words") or []
     if stressed:
-        parts.append(f"Emphasis falls on {_join([chr(34) + w + chr(34) for w in stressed[:3]])}.")
+        parts.append(f"Emphasis falls on {_quoted(stressed)}.")
     if record.get("duration_s"):
         parts.append(f"The clip lasts about {record['duration_s']:.1f} seconds.")
     return _tidy(" ".join(parts))
@@ -220,8 +245,8 @@ def write_rationale(record: dict, emotion: str) -> str:
     levels = _levels(record)
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
-            sentences.append(_choice(rng, table).format(w=_choice(rng, _WORDS[cue][levels[cue]]), num=_num(record, cue)))
-    missing = [_NOUN[c] for c in ("pitch", "energy", "speed") if c not in levels]
+            sentences.append(_cue_sentence(cue, table, levels[cue], record, rng))
+    missing = [_NOUN[c][0] for c in ("pitch", "energy", "speed") if c not in levels]
     if missing:
         sentences.append(f"The {_join(missing)} could not be judged reliably, so {'it is' if len(missing) == 1 else 'they are'} left aside.")
     if "intonation" in levels:
@@ -231,18 +256,22 @@ def write_rationale(record: dict, emotion: str) -> str:
         sentences.append(f"The speaker pauses {'once' if pauses == 1 else f'{pauses} times'}, which breaks up the flow.")
     stressed = record.get("stressed_words") or []
     if stressed:
-        sentences.append(f"The emphasis falls on \"{stressed[0]}\", which draws attention to that word.")
+        sentences.append(f"The emphasis falls on {_quoted(stressed)}, which draws attention to "
+                         f"{'that word' if len(stressed) == 1 else 'those words'}.")
 
     profile = _PROFILE[emotion]
     fits = [c for c, v in levels.items() if c in profile and v in profile[c]]
     misfits = [c for c, v in levels.items() if c in profile and v not in profile[c]]
     state = _choice(rng, _STATE[emotion])
     if fits:
-        weigh = _choice(rng, _WEIGH_FIT)[0 if len(fits) > 1 else 1].format(fits=_join([_cue_name(c, levels[c], rng) for c in fits]), state=state)
+        used: set[str] = set()
+        weigh = _choice(rng, _WEIGH_FIT)[0 if len(fits) > 1 else 1].format(
+            fits=_join([_cue_name(c, levels[c], rng, used) for c in fits]), state=state)
         if misfits:
             n = len(misfits)
+            used = set()
             weigh += _choice(rng, _WEIGH_MIXED).format(
-                misfits=_join([_cue_name(c, levels[c], rng)[4:] for c in misfits]),
+                misfits=_join([_cue_name(c, levels[c], rng, used)[4:] for c in misfits]),
                 verb="is" if n == 1 else "are", it="it" if n == 1 else "they", weigh="weighs" if n == 1 else "weigh")
         sentences.append(weigh)
     else:

@@ -1,0 +1,111 @@
+"""Numeric grounding: every number a text attaches to a cue is the record's own measurement.
+
+A rationale or caption may quote numbers (``write.facts`` says which). Each number with a unit the toolkit
+measures (Hz, semitones, dB, dBFS, syllables per second, seconds, a count of pauses) must equal one of the
+record's measured quantities of that unit within the rounding it is written with ("183 Hz" matches 182.6,
+"4.2 syllables per second" matches 4.24, not 4.3). Beside a level, the number must also be the quantity the
+level was graded on: a level in dBFS next to an energy statement, where energy was graded on the alpha
+ratio, says something the grading ignored (so does the speaking rate, pauses included, beside a speed
+level graded on the articulation rate). And the direction words of the sentence around a graded number
+must agree with the record's level (the reader of ``grounding.py`` says which aspect each word is about).
+
+One reason code: ``numeric``. Quoted text (the transcription) is masked first, so numbers said by the
+speaker are never read as measurements.
+"""
+
+from __future__ import annotations
+
+import re
+
+from emotioncot.filter.grounding import level_statements
+from emotioncot.filter.text import mask_quotes, sentences, think_part
+from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
+
+_NUMBER = r"(?<![\w.,])(?P<num>[-−–]?\d+(?:[.,]\d+)?)"
+_UNITS = [  # (regex after the number, unit key); longer spellings first
+    (r"\s*(?:syllables?|syl)\s*(?:per|/|an?)\s*(?:second|sec|s)\b", "sps"),
+    (r"\s*(?:syllables?|syl)/s\b", "sps"),
+    (r"\s*dB\s?FS\b", "dBFS"),
+    (r"\s*dB\b", "dB"),
+    (r"\s*(?<![kKmM])Hz\b", "Hz"),
+    (r"\s*(?:semitones?|st)\b", "semitones"),
+    (r"\s*(?:seconds?|secs?|s)\b(?!\s*(?:per|/))", "s"),
+    (r"\s+(?:\w+\s+)?pauses?\b", "pauses"),
+]
+_MEASURE = re.compile(_NUMBER + "(?P<unit>" + "|".join(f"(?:{u})" for u, _ in _UNITS) + ")", re.I)
+_UNIT_KEYS = [(re.compile(u, re.I), key) for u, key in _UNITS]
+_WORD_NUMBERS = {"no": 0, "one": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_PAUSE_WORDS = re.compile(r"\b(?:(?P<n>no|one|a single|two|three|four|five|six|seven|eight|nine|ten)\s+"
+                          r"(?:(?:short|brief|long|clear|noticeable|audible|single)\s+)?pauses?\b"
+                          r"|pauses?\s+(?P<times>once|twice|(?P<k>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+times))", re.I)
+_TIMES = {"once": 1, "twice": 2}
+
+
+def _unit_of(text: str) -> str:
+    for pattern, key in _UNIT_KEYS:
+        if pattern.match(text):
+            return key
+    return ""
+
+
+def _parse(num: str) -> tuple[float, float]:
+    """(value, half a unit of the last written digit)."""
+    num = num.replace("−", "-").replace("–", "-").replace(" ", "").replace(",", ".")
+    decimals = len(num.split(".")[1]) if "." in num else 0
+    return float(num), 0.5 * 10 ** -decimals + 1e-9
+
+
+def quoted_numbers(text: str) -> list[tuple[str, float, float, str, str]]:
+    """(unit key, value, tolerance, the words as written, the sentence they sit in) for every number with a
+    measured unit in ``text`` (quotes masked). The sentence, not the clause: "high (183 Hz)" puts the
+    level word and its number in different clauses."""
+    found = []
+    for sentence in sentences(mask_quotes(think_part(text or ""))):
+        for m in _MEASURE.finditer(sentence):
+            unit = _unit_of(m.group("unit"))
+            value, tol = _parse(m.group("num"))
+            found.append((unit, value, tol, m.group(0).strip(), sentence))
+        for m in _PAUSE_WORDS.finditer(sentence):
+            if m.group("times"):
+                k = m.group("k")
+                n = _TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else _WORD_NUMBERS[k.lower()])
+            else:
+                n = _WORD_NUMBERS[m.group("n").lower()]
+            found.append(("pauses", float(n), 0.5, m.group(0).strip(), sentence))
+    return found
+
+
+def _measured(record: dict, field: str) -> float | None:
+    value = record.get(field)
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def numeric_problems(record: dict, text: str | None = None, where: str = "rationale") -> list[tuple[str, str]]:
+    """("numeric", explanation) for the first number of ``text`` (default: the rationale) that is not the
+    record's measurement, is not the graded quantity beside a level, or sits beside a contradicting word."""
+    text = record.get("cot_analysis") if text is None else text
+    for unit, value, tol, written, sentence in quoted_numbers(text or ""):
+        fields = QUANTITIES_BY_UNIT[unit]
+        measured = {f: v for f in fields if (v := _measured(record, f)) is not None}
+        match = next((f for f, v in measured.items() if abs(v - value) <= tol), None)
+        if match is None:
+            have = ", ".join(f"{f} = {v:g}" for f, v in measured.items()) or "none of them was measured"
+            return [("numeric", f"the {where} says “{written}” but no measured {'/'.join(fields)} rounds to it ({have})")]
+        said = {a: s for a, s in level_statements(sentence).items() if s}
+        cue = UNIT_CUE.get(unit)
+        if cue in said and record.get(LEVEL_FIELDS[cue]):
+            graded = graded_fact(record, cue)
+            if graded is None or graded.field != match:
+                basis = graded.field if graded else f"{energy_basis_words(record)}"
+                return [("numeric", f"the {where} quotes “{written}” ({match}) beside a statement about {cue}, but "
+                                    f"{LEVEL_FIELDS[cue]} was graded on {basis}: the number may disagree with the level")]
+            level = record[LEVEL_FIELDS[cue]]
+            for allowed in said[cue]:
+                if level not in allowed:
+                    return [("numeric", f"the {where} puts “{written}” in “{sentence.strip()[:80]}”, whose words "
+                                        f"contradict {LEVEL_FIELDS[cue]} = {level}")]
+    return []
