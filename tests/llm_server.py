@@ -65,14 +65,15 @@ def _answer_text(task: str, messages: list[dict], record: str) -> str:
     """A plausible answer: a caption, or a 60-90 word rationale that names the emotion last."""
     user = " ".join(m["content"] if isinstance(m["content"], str) else
                     " ".join(p.get("text", "") for p in m["content"] if isinstance(p, dict)) for m in messages)
-    quoted = re.search(r'Transcription: "([^"]{1,200})"', user) or re.search(r'"([^"]{1,200})"', user)
+    quoted = (re.search(r'The words are: "([^"]{1,200})"', user) or re.search(r'Transcription: "([^"]{1,200})"', user)
+              or re.search(r'"([^"]{1,200})"', user))
     said = quoted.group(1) if quoted else "something short"
     if task == "caption":
-        return (f'A speaker says "{said}". The voice is described from the measured cues: pitch, loudness and '
+        return (f'A speaker says "{said}". The voice is described from the cues given: pitch, loudness and '
                 f"tempo are given in the request, and the delivery is clear.")
     words = ("The speaker's pitch, loudness and tempo are weighed first, then the words. " * 6).split()
     body = " ".join(words[:60])
-    gold = re.search(r"gold emotion label: ([a-z ]+?)\.", user, re.I)
+    gold = re.search(r"The speaker sounds ([a-z ]+?)\. Explain", user) or re.search(r"gold emotion label: ([a-z ]+?)\.", user, re.I)
     label = gold.group(1).lower() if gold else "neutral"
     if "EMOTION:" in user or "final line" in user.lower():
         return f'Hearing "{said}", {body} So the most likely emotion is {label}.\nEMOTION: {label}'
