@@ -239,6 +239,8 @@ _WRITE_INPUTS = (
 
 
 def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    if config.write.limit:
+        records = records[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
     if config.write.writer != "template" and config.executor.name == "ray":
         rows, errors, info = _write_on_ray(records, ws, config, progress)
     else:
@@ -279,7 +281,8 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
     return kept, rejected
 
 
-def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True) -> dict:
+def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True,
+               writer_info: dict | None = None) -> dict:
     from emotioncot.export import export_records
 
     if not progress:
@@ -287,12 +290,14 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
 
         datasets.disable_progress_bars()
 
-    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
+    repair = (writer_info or {}).get("repair")
+    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"), *([repair] if repair else []))
     if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
         return ws.stage_info("export")["counts"]
     errors: list[dict] = []
     counts = export_records(
-        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors
+        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
+        writer_info=writer_info,
     )
     ws.set_stage_errors("export", errors)
     ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
@@ -336,15 +341,33 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
         return {"dry_run": print_prompts(records, config, dry_run, ws)}
     if config.write.writer == "template":
         log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
-    texts, writer_info = timed("write", run_write, ws, records, config, progress)
+    def failed(stage: str, reason: str, writer_info: dict | None = None) -> BuildError:
+        """A build that stops still leaves build.json saying where and why."""
+        write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
+                                          "config": config.public_dict(), "counts": counts, "failed": stage,
+                                          "reason": reason, "writer": writer_info or {},
+                                          "errors": sum(1 for _ in ws.iter_errors())})
+        return BuildError(reason)
+
+    from emotioncot.write.llm import WriteError
+
+    try:
+        texts, writer_info = timed("write", run_write, ws, records, config, progress)
+    except WriteError as exc:
+        raise failed("write", str(exc)) from None
     counts["write"] = len(texts)
+    if not texts:
+        reasons = _count([{"r": e.get("reason", "")[:200]} for e in ws.stage_errors("write")], "r")
+        top = max(reasons, key=reasons.get) if reasons else "no error recorded"
+        raise failed("write", f"no record was written: every write failed; most common cause ({reasons.get(top, 0)} "
+                              f"records): {top}; see {ws.root / 'errors.jsonl'}", writer_info)
     full = with_text(records, texts)
     kept, rejected = timed("filter", run_filter, ws, full, config)
     counts["filter"] = len(kept)
     counts["rejected"] = len(rejected)
     if not kept:
-        raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
-    split_counts = timed("export", run_export, ws, kept, config, progress)
+        raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
+    split_counts = timed("export", run_export, ws, kept, config, progress, writer_info)
     counts["export"] = sum(split_counts.values())
     summary = {
         "tool": "emotioncot",

@@ -14,7 +14,8 @@ Actions: ``ok``, ``rate_limit`` (429 with Retry-After), ``server_error`` (500), 
 ``slow_s``, past the client's timeout), ``empty`` (content ""), ``malformed`` (a 200 whose body is not
 JSON), ``truncated`` (finish_reason "length"), ``drop`` (closes the connection without answering),
 ``echo_auth`` (a 400 whose body repeats the Authorization header, to prove the client redacts it),
-``unauthorized`` (a 401 that also repeats it). ``server.max_in_flight`` is the most requests it ever
+``unauthorized`` (a 401 that also repeats it), ``format_unsupported`` (a 400 to a request that carries
+``response_format``, an ordinary answer otherwise). ``server.max_in_flight`` is the most requests it ever
 held at once (to check the client's concurrency bound).
 
 Run it alone for benchmarks: ``python tests/llm_server.py --port 8011 --delay 0.2``.
@@ -40,6 +41,7 @@ class Action:
     kind: str = "ok"
     retry_after: float = 1.0  # seconds, for rate_limit
     slow_s: float = 5.0  # for slow
+    text: Optional[str] = None  # for ok: answer this text instead of the made-up one
 
 
 Plan = Callable[[str, str, int], Action]
@@ -231,12 +233,15 @@ class LLMServer:
             msg = json.dumps({"error": {"message": f"invalid key in Authorization: {headers.get('authorization')}"}})
             await self._send(writer, 401, msg.encode())
             return True
+        if kind == "format_unsupported" and "response_format" in body:
+            await self._send(writer, 400, b'{"error": {"message": "response_format is not supported"}}')
+            return True
         if kind == "malformed":
             await self._send(writer, 200, b'{"id": "x", "choices": [ {"message": ', content_type="application/json")
             return True
         if kind == "slow":
             await asyncio.sleep(action.slow_s)
-        text = _answer_text(task, body.get("messages", []), record)
+        text = action.text if action.text is not None else _answer_text(task, body.get("messages", []), record)
         finish = "stop"
         if kind == "empty":
             text = ""

@@ -72,6 +72,7 @@ def export_records(
     shard_max_mb: float = 256.0,
     errors: list[dict] | None = None,
     progress: bool = False,
+    writer_info: dict | None = None,
 ) -> dict:
     """Write every export of ``records`` (``Record`` dicts) under ``out``; return the counts per split.
 
@@ -87,13 +88,14 @@ def export_records(
     if not progress:
         datasets.disable_progress_bars()
     try:
-        return _export(records, out, embed_audio, shard_max_mb, errors, progress)
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress, writer_info)
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
 
 
-def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool) -> dict:
+def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool,
+            writer_info: dict | None = None) -> dict:
     features = export_features()
     schema = features.arrow_schema
     failed: list[dict] = []
@@ -151,7 +153,7 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
 
     write_jsonl(out / "emotioncot.jsonl", kept)
     # The card last: its presence says the export is complete.
-    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio))
+    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, writer_info=writer_info))
     return counts
 
 

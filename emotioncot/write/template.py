@@ -54,7 +54,7 @@ _STATE = {
 _WORDS = {
     "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "typical", "mid-level"]},
     "energy": {"high": ["loud", "forceful", "strong"], "low": ["soft", "quiet", "weak"], "normal": ["moderate", "ordinary", "medium"]},
-    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "drawn-out"], "normal": ["steady", "ordinary", "moderate"]},
+    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "drawn-out"], "normal": ["average", "ordinary", "moderate"]},
 }
 _NOUN = {"pitch": "pitch", "energy": "loudness", "speed": "tempo", "intonation": "contour"}
 
