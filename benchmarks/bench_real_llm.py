@@ -32,7 +32,7 @@ def _rejections(out: Path) -> Counter:
     if path.exists():
         for line in path.read_text().splitlines():
             if line.strip():
-                counts.update(dict.fromkeys(json.loads(line)["reject_reasons"]))
+                counts.update(list(dict.fromkeys(json.loads(line)["reject_reasons"])))
     return counts
 
 
