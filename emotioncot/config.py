@@ -80,6 +80,16 @@ class WriteConfig(_Section):
     # The stage stops when no request has got any HTTP answer for this long (a server that accepts
     # connections and never answers); timeout_s bounds each request, this the stage's lack of progress.
     no_progress_s: float = 120.0
+    # answers as JSON fields (response_format with a JSON schema); "off": plain text only. An endpoint that
+    # rejects the schema gets plain-text requests for the rest of the stage.
+    structured: Literal["auto", "off"] = "auto"
+    keep_think: bool = False  # keep the <think> block of a reasoning model's answer (stripped by default)
+    # a record the filter rejects for reasons a model can fix is sent back with them, this many times
+    repair_rounds: int = Field(default=1, ge=0)
+    limit: Optional[int] = Field(default=None, ge=1)  # write only the first N records (trying a model or prompt)
+    # the endpoint stops answering every worker: pause (backoff up to backoff_max_s between probes), then stop
+    # after this long without an answer, keeping what was written
+    outage_max_s: float = 300.0
 
 
 class FilterConfig(_Section):
@@ -95,6 +105,9 @@ class FilterConfig(_Section):
     check_label: bool = True
     check_transcript: bool = True
     check_duplicates: bool = True
+    check_markup: bool = True  # prose only: no lists, headings, bold, numbered steps
+    check_copied_prompt: bool = True  # no prompt headers or instructions repeated in the text
+    check_caption: bool = True  # captions: grounding, copied prompt text, form, length, no emotion named
     # length and format
     min_words: int = 50
     max_words: int = 200
@@ -116,6 +129,9 @@ class FilterConfig(_Section):
     transcript_min_similarity: float = Field(default=0.8, ge=0, le=1)
     transcript_long_words: int = 30
     transcript_min_excerpt_words: int = 8
+    # captions
+    caption_min_words: int = 15
+    caption_max_words: int = 120
     # near-duplicates: Jaccard similarity of word shingles
     duplicate_threshold: float = Field(default=0.9, gt=0, le=1)
     shingle_size: int = Field(default=5, ge=1)

@@ -256,6 +256,8 @@ _WRITE_INPUTS = (
 
 
 def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    if config.write.limit:
+        records = records[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
     # An unchanged rerun skips the stage outright (the journal would redo nothing, but still reads and
     # hashes every record): the key is the input table and the writer's configuration.
     key = stable_hash("write", __version__, records, config.write.model_dump(mode="json"))
@@ -312,10 +314,12 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
 
 
 def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True,
-               excluded: list[dict] | None = None) -> dict:
+               excluded: list[dict] | None = None, writer_info: dict | None = None) -> dict:
     from emotioncot.export import export_records
 
-    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"), excluded or [])
+    repair = (writer_info or {}).get("repair")
+    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"), excluded or [],
+                      *([repair] if repair else []))
     if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl",
                                                ws.root / "checksums.json"]):
         return ws.stage_info("export")["counts"]
@@ -326,7 +330,7 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
     errors: list[dict] = []
     counts = export_records(
         kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
-        excluded=excluded,
+        excluded=excluded, writer_info=writer_info,
     )
     ws.set_stage_errors("export", errors)
     ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
@@ -403,15 +407,33 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         return {"dry_run": print_prompts(records, config, dry_run, ws)}
     if config.write.writer == "template":
         log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
-    texts, writer_info = timed("write", run_write, ws, records, config, progress)
+    def failed(stage: str, reason: str, writer_info: dict | None = None) -> BuildError:
+        """A build that stops still leaves build.json saying where and why."""
+        write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
+                                          "config": config.public_dict(), "counts": counts, "failed": stage,
+                                          "reason": reason, "writer": writer_info or {},
+                                          "errors": sum(1 for _ in ws.iter_errors())})
+        return BuildError(reason)
+
+    from emotioncot.write.llm import WriteError
+
+    try:
+        texts, writer_info = timed("write", run_write, ws, records, config, progress)
+    except WriteError as exc:
+        raise failed("write", str(exc)) from None
     counts["write"] = len(texts)
+    if not texts:
+        reasons = _count([{"r": e.get("reason", "")[:200]} for e in ws.stage_errors("write")], "r")
+        top = max(reasons, key=reasons.get) if reasons else "no error recorded"
+        raise failed("write", f"no record was written: every write failed; most common cause ({reasons.get(top, 0)} "
+                              f"records): {top}; see {ws.root / 'errors.jsonl'}", writer_info)
     full = with_text(records, texts)
     kept, rejected = timed("filter", run_filter, ws, full, config)
     counts["filter"] = len(kept)
     counts["rejected"] = len(rejected)
     if not kept:
-        raise BuildError(f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}")
-    split_counts = timed("export", run_export, ws, kept, config, progress, excluded)
+        raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
+    split_counts = timed("export", run_export, ws, kept, config, progress, excluded, writer_info)
     counts["export"] = sum(split_counts.values())
     from emotioncot.validate_build import split_warnings
 

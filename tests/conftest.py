@@ -79,3 +79,22 @@ def real_build(test_data, tmp_path_factory) -> tuple[Path, str]:
                                       "--corpus", f"ravdess={test_data / 'ravdess'}", "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
     return out, result.output
+
+
+@pytest.fixture(scope="session")
+def real_llm(tmp_path_factory):
+    """A real llama.cpp server (xllamacpp) serving SmolLM2-135M-Instruct on 127.0.0.1, one per session
+    (tests/real_llm.py): ``real_llm.base_url``, ``real_llm.model``. Missing wheels: skip, except under CI."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from real_llm import RealServer, unavailable
+
+    why = unavailable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the real inference server cannot run under CI: {why}")
+        pytest.skip(why)
+    server = RealServer(n_parallel=2).start(log_dir=tmp_path_factory.mktemp("real-llm"))
+    yield server
+    server.stop()

@@ -14,7 +14,9 @@ Actions: ``ok``, ``rate_limit`` (429 with Retry-After), ``server_error`` (500), 
 ``slow_s``, past the client's timeout), ``empty`` (content ""), ``malformed`` (a 200 whose body is not
 JSON), ``truncated`` (finish_reason "length"), ``drop`` (closes the connection without answering),
 ``echo_auth`` (a 400 whose body repeats the Authorization header, to prove the client redacts it),
-``unauthorized`` (a 401 that also repeats it), ``echo_key`` (a good 200 answer whose text repeats it). ``server.max_in_flight`` is the most requests it ever
+``unauthorized`` (a 401 that also repeats it), ``echo_key`` (a good 200 answer whose text repeats it),
+``format_unsupported`` (a 400 to a request that carries
+``response_format``, an ordinary answer otherwise). ``server.max_in_flight`` is the most requests it ever
 held at once (to check the client's concurrency bound).
 
 Run it alone for benchmarks: ``python tests/llm_server.py --port 8011 --delay 0.2``.
@@ -40,6 +42,7 @@ class Action:
     kind: str = "ok"
     retry_after: float = 1.0  # seconds, for rate_limit
     slow_s: float = 5.0  # for slow
+    text: Optional[str] = None  # for ok: answer this text instead of the made-up one
 
 
 Plan = Callable[[str, str, int], Action]
@@ -65,14 +68,15 @@ def _answer_text(task: str, messages: list[dict], record: str) -> str:
     """A plausible answer: a caption, or a 60-90 word rationale that names the emotion last."""
     user = " ".join(m["content"] if isinstance(m["content"], str) else
                     " ".join(p.get("text", "") for p in m["content"] if isinstance(p, dict)) for m in messages)
-    quoted = re.search(r'Transcription: "([^"]{1,200})"', user) or re.search(r'"([^"]{1,200})"', user)
+    quoted = (re.search(r'The words are: "([^"]{1,200})"', user) or re.search(r'Transcription: "([^"]{1,200})"', user)
+              or re.search(r'"([^"]{1,200})"', user))
     said = quoted.group(1) if quoted else "something short"
     if task == "caption":
-        return (f'A speaker says "{said}". The voice is described from the measured cues: pitch, loudness and '
+        return (f'A speaker says "{said}". The voice is described from the cues given: pitch, loudness and '
                 f"tempo are given in the request, and the delivery is clear.")
     words = ("The speaker's pitch, loudness and tempo are weighed first, then the words. " * 6).split()
     body = " ".join(words[:60])
-    gold = re.search(r"gold emotion label: ([a-z ]+?)\.", user, re.I)
+    gold = re.search(r"The speaker sounds ([a-z ]+?)\. Explain", user) or re.search(r"gold emotion label: ([a-z ]+?)\.", user, re.I)
     label = gold.group(1).lower() if gold else "neutral"
     if "EMOTION:" in user or "final line" in user.lower():
         return f'Hearing "{said}", {body} So the most likely emotion is {label}.\nEMOTION: {label}'
@@ -230,12 +234,15 @@ class LLMServer:
             msg = json.dumps({"error": {"message": f"invalid key in Authorization: {headers.get('authorization')}"}})
             await self._send(writer, 401, msg.encode())
             return True
+        if kind == "format_unsupported" and "response_format" in body:
+            await self._send(writer, 400, b'{"error": {"message": "response_format is not supported"}}')
+            return True
         if kind == "malformed":
             await self._send(writer, 200, b'{"id": "x", "choices": [ {"message": ', content_type="application/json")
             return True
         if kind == "slow":
             await asyncio.sleep(action.slow_s)
-        text = _answer_text(task, body.get("messages", []), record)
+        text = action.text if action.text is not None else _answer_text(task, body.get("messages", []), record)
         if kind == "echo_key":  # a 200 whose answer repeats the credentials it was sent
             text = f"{text} (request authorised by {headers.get('authorization')})"
         finish = "stop"

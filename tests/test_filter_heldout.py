@@ -56,3 +56,14 @@ def test_held_out_set_is_balanced_and_covers_every_kind():
                      "grounding_stress", "grounding_gender", "grounding_age"}
     faithful = sum(r["expected"] == "faithful" for r in rows)
     assert 0.4 <= faithful / len(rows) <= 0.6
+
+
+@pytest.mark.parametrize("name", ["real_smollm2.jsonl", "real_smollm2_dev.jsonl"])
+def test_contradiction_check_on_real_model_rationales(name):
+    """Rationales SmolLM2-135M wrote for real (tests/data/rationales/README.md), labelled by hand."""
+    s = scores(DATA / name)
+    print(name, s)
+    assert s["rows"] >= (35 if name == "real_smollm2.jsonl" else 11)
+    assert s["precision"] >= 0.9, s
+    assert s["recall"] >= 0.9, s
+    assert s["false_rejection"] <= 0.05, s

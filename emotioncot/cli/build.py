@@ -11,7 +11,8 @@ from emotioncot.cli.common import fail, load_config, os_problem, stopped
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 from emotioncot.cli.generate import (
     API_KEY_ENV, BASE_URL, CAPTION_PROMPT, CONCURRENCY, DRY_RUN, LABEL_MODE, MAX_RETRIES, MODEL, PRICE_IN, PRICE_OUT,
-    RATIONALE_PROMPT, SEED, SEND_AUDIO, TEMPERATURE, TIMEOUT, WRITER, apply_write_options, echo_usage,
+    KEEP_THINK, LIMIT, RATIONALE_PROMPT, REPAIR_ROUNDS, SEED, SEND_AUDIO, STRUCTURED, TEMPERATURE, TIMEOUT, WRITER,
+    apply_write_options, echo_usage,
 )
 
 
@@ -36,6 +37,10 @@ def register(app: typer.Typer) -> None:
         price_input_per_mtok: Optional[float] = PRICE_IN,
         price_output_per_mtok: Optional[float] = PRICE_OUT,
         send_audio: Optional[bool] = SEND_AUDIO,
+        repair_rounds: Optional[int] = REPAIR_ROUNDS,
+        limit: Optional[int] = LIMIT,
+        structured: Optional[str] = STRUCTURED,
+        keep_think: Optional[bool] = KEEP_THINK,
         dry_run: int = DRY_RUN,
         thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="Apply saved calibration thresholds instead of fitting new ones."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes for the measure stage (default: all cores)."),
@@ -57,7 +62,8 @@ def register(app: typer.Typer) -> None:
             concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature, seed=seed,
             label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
-            send_audio=send_audio,
+            send_audio=send_audio, repair_rounds=repair_rounds, limit=limit, structured=structured,
+            keep_think=keep_think,
         )
         apply_executor_options(cfg, executor, ray_address)
         if thresholds:

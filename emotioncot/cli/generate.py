@@ -31,6 +31,10 @@ CAPTION_PROMPT = typer.Option(None, "--caption-prompt", help="Your own caption p
 PRICE_IN = typer.Option(None, "--price-input-per-mtok", min=0.0, help="Price per million prompt tokens; turns token usage into a cost in the summary and build.json.")
 PRICE_OUT = typer.Option(None, "--price-output-per-mtok", min=0.0, help="Price per million completion tokens.")
 SEND_AUDIO = typer.Option(None, "--send-audio/--no-send-audio", help="Attach each clip as base64 WAV (input_audio) for audio-capable models.")
+REPAIR_ROUNDS = typer.Option(None, "--repair-rounds", min=0, metavar="N", help="Send a record the filter rejects for fixable reasons back with the reasons, up to N times (default 1; 0: never).")
+LIMIT = typer.Option(None, "--limit", min=1, metavar="N", help="Write only the first N records (to try a model or a prompt).")
+STRUCTURED = typer.Option(None, "--structured", help="auto: ask for JSON fields (response_format), plain text where the endpoint refuses; off: plain text.")
+KEEP_THINK = typer.Option(None, "--keep-think/--strip-think", help="Keep a reasoning model's <think> block in the text (stripped by default).")
 DRY_RUN = typer.Option(0, "--dry-run", min=0, metavar="N", help="Print the first N records' filled prompts and the estimated tokens (and cost) of the whole stage; send nothing.")
 
 
@@ -42,7 +46,8 @@ def apply_write_options(cfg: BuildConfig, **options) -> BuildConfig:
         "temperature": "temperature", "seed": "seed", "label_mode": "label_mode",
         "rationale_prompt": "rationale_prompt", "caption_prompt": "caption_prompt",
         "price_input_per_mtok": "price_input_per_mtok", "price_output_per_mtok": "price_output_per_mtok",
-        "send_audio": "send_audio",
+        "send_audio": "send_audio", "repair_rounds": "repair_rounds", "limit": "limit", "structured": "structured",
+        "keep_think": "keep_think",
     }
     data = cfg.write.model_dump()
     for name, value in options.items():
@@ -89,6 +94,10 @@ def register(app: typer.Typer) -> None:
         price_input_per_mtok: Optional[float] = PRICE_IN,
         price_output_per_mtok: Optional[float] = PRICE_OUT,
         send_audio: Optional[bool] = SEND_AUDIO,
+        repair_rounds: Optional[int] = REPAIR_ROUNDS,
+        limit: Optional[int] = LIMIT,
+        structured: Optional[str] = STRUCTURED,
+        keep_think: Optional[bool] = KEEP_THINK,
         dry_run: int = DRY_RUN,
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
@@ -107,7 +116,8 @@ def register(app: typer.Typer) -> None:
             concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature, seed=seed,
             label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
-            send_audio=send_audio,
+            send_audio=send_audio, repair_rounds=repair_rounds, limit=limit, structured=structured,
+            keep_think=keep_think,
         )
         from emotioncot.cli.executor_options import apply_executor_options
 

@@ -146,8 +146,19 @@ def _emotion_by_level(records: list[dict]) -> list[str]:
     return out
 
 
+def _repair_note(writer_info: dict | None) -> list[str]:
+    """The filter's keep rate before and after the repair loop (LLM writer builds)."""
+    repair = (writer_info or {}).get("repair") or {}
+    if "kept_before_repair" not in repair:
+        return []
+    return [f"The filter kept {repair['kept_before_repair']} of the written records before repair "
+            f"({100 * repair['keep_rate_before']:.1f} %) and {repair['kept_after_repair']} after "
+            f"{repair['rounds']} repair round(s) ({100 * repair['keep_rate_after']:.1f} %); "
+            f"{repair['records_sent_back']} records were sent back with the filter's reasons.", ""]
+
+
 def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None,
-                excluded: list[dict] | None = None) -> str:
+                excluded: list[dict] | None = None, writer_info: dict | None = None) -> str:
     """The whole README.md text. ``excluded``: the taxonomy's left-out clips (``ingest.core.taxonomy_exclusions``)."""
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
@@ -206,6 +217,7 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "Ingest -> measure -> calibrate -> write -> filter -> export. Levels are relative to the calibration group "
         "(thresholds saved with the build, identified by their version); rationales were written by:", "",
         _provenance(records), "",
+        *_repair_note(writer_info),
         "## Licences", "",
         "Each record keeps the licence of its source corpus; respect the most restrictive one that applies to the records you use.", "",
         _table(["corpus", "title", "licence", "homepage"], licence_rows), "",

@@ -73,6 +73,7 @@ def export_records(
     errors: list[dict] | None = None,
     progress: bool = False,
     excluded: list[dict] | None = None,
+    writer_info: dict | None = None,
 ) -> dict:
     """Write every export of ``records`` (``Record`` dicts) under ``out``; return the counts per split.
 
@@ -88,14 +89,14 @@ def export_records(
     if not progress:
         datasets.disable_progress_bars()
     try:
-        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded)
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded, writer_info)
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
 
 
 def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool,
-            excluded: list[dict] | None = None) -> dict:
+            excluded: list[dict] | None = None, writer_info: dict | None = None) -> dict:
     features = export_features()
     schema = features.arrow_schema
     failed: list[dict] = []
@@ -152,7 +153,8 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
         shutil.rmtree(work, ignore_errors=True)
 
     write_jsonl(out / "emotioncot.jsonl", kept)
-    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, excluded=excluded))
+    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, excluded=excluded,
+                                                      writer_info=writer_info))
     # Last, over everything above: what `validate` checks the files against.
     from emotioncot.export.checksums import write_checksums
 

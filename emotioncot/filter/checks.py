@@ -9,12 +9,14 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from emotioncot.config import FilterConfig
+from emotioncot.filter.caption import caption_problems
 from emotioncot.filter.duplicates import near_duplicates
 from emotioncot.filter.grounding import grounding_problems
 from emotioncot.filter.io import canonical, vocabulary_problems
 from emotioncot.filter.label import label_problems
 from emotioncot.filter.numeric import numeric_problems
-from emotioncot.filter.surface import format_problems, language_problems, length_problems, transcript_problems
+from emotioncot.filter.surface import (copied_prompt_problems, format_problems, language_problems, length_problems,
+                                       markup_problems, transcript_problems)
 from emotioncot.filter.text import THINK_ANSWER, word_count  # noqa: F401  (kept importable from here, as before)
 from emotioncot.schema import Record
 
@@ -41,7 +43,19 @@ REASON_CODES = {
     "label_disagreement": "label-blind rationale concludes another emotion than the gold label",
     "transcript_not_quoted": "the transcription is not quoted",
     "near_duplicate": "the rationale repeats an earlier one",
+    "format_markup": "a list, heading, bold text or numbered step instead of plain prose",
+    "copied_prompt": "the rationale repeats prompt headers or instructions",
+    "caption_grounding": "a statement of the caption contradicts a measured level or speaker trait",
+    "caption_copied_prompt": "the caption repeats prompt headers or instructions",
+    "caption_format": "the caption is not plain prose",
+    "caption_length": "the caption is shorter than caption_min_words or longer than caption_max_words",
+    "caption_emotion": "the caption names the gold emotion",
 }
+
+# Problems a writer can fix when told about them (the repair loop sends these back); a schema error, a
+# missing text or a near-duplicate of another record is not the model's answer to fix. Label-blind
+# disagreements are not sent back either: the reason would leak the gold label.
+FIXABLE = frozenset(REASON_CODES) - {"schema", "missing_rationale", "near_duplicate", "label_disagreement"}
 
 Problems = list[tuple[str, str]]
 
@@ -87,6 +101,19 @@ def check_transcript(record: dict, config: FilterConfig) -> Problems:
     )
 
 
+def check_markup(record: dict, config: FilterConfig) -> Problems:
+    return markup_problems(record["cot_analysis"])
+
+
+def check_copied_prompt(record: dict, config: FilterConfig) -> Problems:
+    return copied_prompt_problems(record["cot_analysis"])
+
+
+def check_caption(record: dict, config: FilterConfig) -> Problems:
+    return caption_problems(record, config.caption_min_words, config.caption_max_words,
+                            tuple(config.grounding_aspects), config.grounding_strictness, config.grounding_skip_generic)
+
+
 CHECKS: dict[str, Callable[[dict, FilterConfig], Problems]] = {
     "schema": check_schema,
     "length": check_length,
@@ -95,6 +122,9 @@ CHECKS: dict[str, Callable[[dict, FilterConfig], Problems]] = {
     "grounding": check_grounding,
     "numeric": check_numeric,
     "transcript": check_transcript,
+    "markup": check_markup,
+    "copied_prompt": check_copied_prompt,
+    "caption": check_caption,
 }
 
 

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 
 from emotioncot.filter import lexicon as lx
-from emotioncot.filter.text import QUOTE_MARK, clauses, mask_quotes, normalize_tokens, sentences, think_part
+from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
+                                    think_part)
 
 ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age")
 LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
@@ -63,6 +64,8 @@ def _negated(tokens: list[str], i: int, negated_at: set[int], window: int = 5) -
             return True
         if tokens[j] == "," or _is_level_word(tokens[j]):
             break  # the negation of an earlier word does not reach past a comma or another level word
+        if tokens[j] in ("and", "with") and j + 1 < i and tokens[j + 1] in lx.DETERMINERS:
+            break  # "the lack of pauses and the normal rate": a new noun phrase ends the negation's scope
     # "not loud or forceful": negation carries over a coordination of level words
     j = i - 1
     while j >= 0 and tokens[j] in (",", "or", "nor"):
@@ -294,6 +297,9 @@ def _stress_targets(text: str) -> list[tuple[str, str]]:
         for f in found:
             out.append((f, (m.group(0) + rest[:pos]).strip()))
     for m in _STRESS_AFTER.finditer(text):
+        # 'the conclusion of "sad" is the emphasis on "Kids"': the stress is on what follows, not on "sad"
+        if re.match(r"\s+(?:on|onto|upon)\b", text[m.end():]):
+            continue
         # skip "... is stressed" read as "not stressed" and long quotes (the transcription itself)
         if re.search(r"\b(?:not|n['’]t|never|no)\b", m.group(0)[len(m.group(1)) + 2 :]):
             continue
@@ -382,7 +388,9 @@ def level_statements(text: str, skip_generic: bool = True) -> dict[str, list[fro
 def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict", skip_generic: bool = True) -> list[tuple[str, str]]:
     """(code, explanation) for every statement of the rationale that contradicts the record."""
     text = think_part(record.get("cot_analysis") or "")
-    masked = mask_quotes(text)
+    transcript = record.get("transcript") or record.get("transcription")
+    # Only the quoted transcription says nothing about the voice; 'a "low" pitch' is a claim.
+    masked = mask_transcript_quotes(text, transcript)
     problems: list[tuple[str, str]] = []
     level_claims, intonation = _claims(masked, skip_generic)
 
@@ -416,7 +424,6 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
                 break
 
     stressed = record.get("stressed_words") or []
-    transcript = record.get("transcript") or record.get("transcription")
     if "stress" in aspects and (stressed or transcript):
         bad = _stress_problems(text, stressed, transcript)
         if bad:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from emotioncot.filter.text import answer_part, mask_quotes, sentences, think_part
+from emotioncot.filter.text import answer_part, mask_quotes, mask_transcript_quotes, sentences, think_part
 from emotioncot.taxonomy import EMOTION_ALIASES, EMOTIONS, normalize_emotion
 
 # Inflections the alias list does not carry ("angrily", "frustration"); the taxonomy's list stays the source.
@@ -26,6 +26,10 @@ _EXTRA = {
     "fear": ("fearfully", "afraid", "panic", "panicked", "dread", "terror", "frightened"),
 }
 _NEGATION_BEFORE = re.compile(r"\b(?:not|n['’]t|no|never|rather than|instead of|rules? out|ruling out|than)\s+(?:\w+\s+){0,2}$", re.I)
+# "The emotion of anger does not emerge", "anger is absent": the label is named and denied.
+_NEGATION_AFTER = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:(?:does|do|did|is|was|are|were|can|could|would|will|should|has|have)\s*(?:not|n['’]t)"
+    r"|(?:is|was|seems|appears)\s+(?:absent|missing|unlikely|ruled out|out of the question))\b", re.I)
 
 
 def _pattern(words) -> re.Pattern:
@@ -36,24 +40,29 @@ def _pattern(words) -> re.Pattern:
 PATTERNS = {e: _pattern(EMOTION_ALIASES[e] + _EXTRA.get(e, ())) for e in EMOTIONS}
 
 
-def mentions(text: str, emotion: str, skip_negated: bool = True) -> list[str]:
-    """Words naming ``emotion`` in ``text`` (quoted text excluded), leaving out negated ones ("not angry")."""
-    text = mask_quotes(text)
-    found = []
-    for m in PATTERNS[emotion].finditer(text):
-        if skip_negated and _NEGATION_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
-            continue
-        found.append(m.group(0))
-    return found
+def _denied(text: str, m: re.Match) -> bool:
+    return bool(_NEGATION_BEFORE.search(text[max(0, m.start() - 40) : m.start()])
+                or _NEGATION_AFTER.match(text[m.end() : m.end() + 50]))
 
 
-def conclusion(text: str, n_sentences: int = 2) -> str:
-    parts = sentences(mask_quotes(think_part(text)))
+def _mask(text: str, transcript: str | None) -> str:
+    return mask_transcript_quotes(text, transcript) if transcript else mask_quotes(text)
+
+
+def mentions(text: str, emotion: str, skip_negated: bool = True, transcript: str | None = None) -> list[str]:
+    """Words naming ``emotion`` in ``text``, leaving out negated ones ("not angry", "anger does not
+    emerge"). Quoted text is excluded; with ``transcript``, only quotes of the transcription are."""
+    text = _mask(text, transcript)
+    return [m.group(0) for m in PATTERNS[emotion].finditer(text) if not (skip_negated and _denied(text, m))]
+
+
+def conclusion(text: str, n_sentences: int = 2, transcript: str | None = None) -> str:
+    parts = sentences(_mask(think_part(text), transcript))
     return " ".join(parts[-n_sentences:])
 
 
-def opening(text: str) -> str:
-    parts = sentences(mask_quotes(think_part(text)))
+def opening(text: str, transcript: str | None = None) -> str:
+    parts = sentences(_mask(think_part(text), transcript))
     return parts[0] if parts else ""
 
 
@@ -66,7 +75,7 @@ def inferred_emotion(text: str, n_sentences: int = 2) -> str | None:
     best, best_pos = None, -1
     for emotion in EMOTIONS:
         for m in PATTERNS[emotion].finditer(closing):
-            if _NEGATION_BEFORE.search(closing[max(0, m.start() - 40) : m.start()]):
+            if _denied(closing, m):
                 continue
             if m.start() > best_pos:
                 best, best_pos = emotion, m.start()
@@ -87,14 +96,15 @@ def label_problems(record: dict, mode: str, n_sentences: int = 2, blind_disagree
         return problems, inferred
     if not gold or gold not in PATTERNS:
         return problems, None
-    first = opening(text)
-    leading = mentions(first, gold)
+    transcript = record.get("transcript") or record.get("transcription")
+    first = opening(text, transcript)
+    leading = mentions(first, gold, transcript=transcript)
     if leading:
         problems.append(("label_leading", f"opens with the emotion (“{leading[0]}” in the first sentence) instead of reasoning toward it"))
     answer = answer_part(text)
     if answer is not None:
         if normalize_emotion(answer) != gold:
             problems.append(("label_conclusion", f"<answer> is {answer!r}, not the gold emotion {gold!r}"))
-    elif not mentions(conclusion(text, n_sentences), gold):
+    elif not mentions(conclusion(text, n_sentences, transcript), gold, transcript=transcript):
         problems.append(("label_conclusion", f"the closing sentences do not name the gold emotion {gold!r} (or a synonym)"))
     return problems, None

@@ -99,7 +99,8 @@ _self(SPEED, "high", "fast faster fastest quick quickly quicker rapid rapidly hu
       "hurrying rush rushes rushing rushed brisk briskly swift swiftly racing races breakneck breathless")
 _self(SPEED, "low", "slow slowly slower slowest slowed slowing unhurried leisurely sluggish sluggishly drag drags "
       "dragging dragged drawl drawls drawling drawled plodding")
-_self(SPEED, "low", "deliberate deliberately measured", hedged=True)
+# not "measured": real models echo "the measured cues" of a prompt; it is not a tempo
+_self(SPEED, "low", "deliberate deliberately", hedged=True)
 
 # Extreme forms: "he is not shouting" does not say he is not loud, so a negated extreme makes no claim.
 EXTREME = frozenset(
@@ -123,7 +124,8 @@ _amb("low", {PITCH}, "deep deeper")
 _amb("high", {ENERGY}, "strong stronger considerable intense powerful great")
 _amb("low", {ENERGY}, "weak weaker little")
 _amb("normal", ALL, "moderate normal typical average ordinary usual regular medium midrange mid unremarkable standard baseline")
-_amb("normal", {SPEED}, "even steady conversational")
+# not "steady" / "even": a steady pace is a constant one, at any rate ("a steady, rapid pace")
+_amb("normal", {SPEED}, "conversational")
 
 # Nouns that name an aspect: noun -> aspects
 ASPECT_NOUNS: dict[str, frozenset] = {}
@@ -151,7 +153,7 @@ LINKING = frozenset(
     ", and or nor neither not neg no never hardly barely throughout set placed hovers hovering lies lying "
     "speaker's speaker’s this that here now definitely certainly obviously evidently fully somewhat "
     "tends stays kept comes come coming out fairly genuinely plainly rests resting settles settled "
-    "sitting firmly squarely well slightly".split()
+    "sitting firmly squarely well slightly entirely completely exactly totally wholly altogether".split()
 )
 DETERMINERS = frozenset("the a an his her their its this that these those my your our".split())
 # Tokens allowed between a level word and a following aspect noun ("low, quiet voice", "low in energy").

@@ -93,3 +93,67 @@ def transcript_problems(text: str, transcript: str | None, min_similarity: float
     if best >= min_similarity:
         return []
     return [("transcript_not_quoted", f"the transcription “{(transcript or '').strip()[:60]}” is not quoted (best match {best:.2f})")]
+
+
+# ---------------------------------------------------------------- form: prose, not Markdown
+
+_MARKUP = [
+    (re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S", re.M), "a list item"),
+    (re.compile(r"^\s*#{1,6}\s+\S", re.M), "a Markdown heading"),
+    (re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"), "bold text"),
+    (re.compile(r"\bstep\s+\d+\s*[:.)]", re.I), "a numbered step"),
+]
+
+
+def markup_problems(text: str, code: str = "format_markup") -> list[tuple[str, str]]:
+    """The prompts ask for plain prose; lists, headings, bold and numbered steps are rejected."""
+    for pattern, what in _MARKUP:
+        m = pattern.search(text or "")
+        if m:
+            return [(code, f"has {what} (“{m.group(0).strip()[:40]}”); plain prose is required")]
+    return []
+
+
+# ---------------------------------------------------------------- text copied from the prompt
+
+# Headers and instructions of this project's prompts, old and new, that small models copy into their
+# answers ("Measured cues: ...", "The gold emotion label ...", "without opening with it").
+_PROMPT_PHRASES = re.compile(
+    r"\bgold (?:emotion )?label\b|\bmeasured cues\b|\bwithout opening with it\b|\bthe final sentence of the reasoning\b"
+    r"|\bstyle for this one\b|\bhow the voice measured\b|\bcompared with similar speakers\b|\bin your last sentence\b"
+    r"|^\s*(?:speaker|transcription|the words are|style|emotion label)\s*:"
+    r"|^\s*[-*]?\s*(?:pitch|loudness|speaking rate|pauses|melody \(intonation\)|stressed words|duration)\s*:\s",
+    re.I | re.M,
+)
+_SHINGLE = 7
+
+
+def _prompt_shingles() -> frozenset:
+    """7-word runs of the fixed text (placeholders removed) of the prompt files in prompts/."""
+    from emotioncot.config import project_root
+
+    out = set()
+    for path in sorted((project_root() / "prompts").glob("*.md")):
+        body = path.read_text(encoding="utf-8").split("---", 2)[-1]
+        for chunk in re.split(r"\{[^{}]*\}", body):
+            toks = normalize_tokens(chunk)
+            out.update(tuple(toks[i : i + _SHINGLE]) for i in range(len(toks) - _SHINGLE + 1))
+    return frozenset(out)
+
+
+_SHINGLES: frozenset | None = None
+
+
+def copied_prompt_problems(text: str, code: str = "copied_prompt") -> list[tuple[str, str]]:
+    """Prompt headers or instructions repeated in the answer (they read badly in a dataset)."""
+    global _SHINGLES
+    m = _PROMPT_PHRASES.search(text or "")
+    if m:
+        return [(code, f"repeats the prompt (“{m.group(0).strip()[:50]}”)")]
+    if _SHINGLES is None:
+        _SHINGLES = _prompt_shingles()
+    toks = normalize_tokens(text or "")
+    for i in range(len(toks) - _SHINGLE + 1):
+        if tuple(toks[i : i + _SHINGLE]) in _SHINGLES:
+            return [(code, f"repeats the prompt (“{' '.join(toks[i : i + _SHINGLE])}”)")]
+    return []

@@ -50,6 +50,24 @@ def mask_quotes(text: str) -> str:
     return _QUOTED.sub(mark, text)
 
 
+def mask_transcript_quotes(text: str, transcript: str | None) -> str:
+    """Like ``mask_quotes``, but only spans that quote the transcription (or a part of it) are masked; other
+    quoted text loses its quote marks and is read like the rest: a model that writes ``a "low" pitch`` or
+    ``the gold emotion label "angry"`` makes a claim. Without a transcription every span is masked."""
+    said = set(normalize_tokens(transcript or ""))
+    if not said:
+        return mask_quotes(text)
+
+    def mark(m: re.Match) -> str:
+        inner = m.group(0)[1:-1]
+        toks = normalize_tokens(inner)
+        if toks and sum(t in said for t in toks) >= 0.75 * len(toks):
+            return mask_quotes(m.group(0))
+        return f" {inner} "
+
+    return _QUOTED.sub(mark, text)
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
 

@@ -239,6 +239,8 @@ class OpenAIJudgeGrader:
         concurrency: int = 8,
         max_retries: int = 3,
         timeout_s: float = 60.0,
+        max_tokens: int = 96,
+        structured: bool = True,
     ):
         import openai
 
@@ -251,20 +253,38 @@ class OpenAIJudgeGrader:
         self.client = openai.OpenAI(
             base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY", timeout=timeout_s, max_retries=0
         )
+        self.max_tokens = max_tokens
+        # The four grades as a JSON schema (response_format): an endpoint that honours it (llama.cpp, vLLM,
+        # OpenAI) cannot answer anything else, so even a small judge model gives parseable grades.
+        self.structured = structured
+        self._format = {"type": "json_schema", "json_schema": {"name": "grades", "strict": True, "schema": {
+            "type": "object", "additionalProperties": False, "required": list(GRADE_NAMES),
+            "properties": {name: {"type": "integer", "enum": [1, 2, 3, 4, 5]} for name in GRADE_NAMES}}}}
 
     def _grade_one(self, prompt: str) -> Optional[Grades]:
+        import openai
+
         last_error = None
         for _ in range(self.max_retries):
+            extra = {"response_format": self._format} if self.structured else {}
             try:
                 reply = self.client.chat.completions.create(
                     model=self.model,
                     messages=[{"role": "user", "content": prompt}],
                     temperature=0.0,
+                    max_tokens=self.max_tokens,
+                    **extra,
                 )
                 grades = parse_grades(reply.choices[0].message.content or "")
                 if grades is not None:
                     return grades
                 last_error = "reply held no valid grades"
+            except openai.BadRequestError as exc:
+                if not extra:
+                    last_error = f"{type(exc).__name__}: {exc}"
+                    continue
+                self.structured = False  # the endpoint refuses response_format: plain text from now on
+                last_error = "response_format refused"
             except Exception as exc:  # network, HTTP status, malformed reply: retried, then given up
                 last_error = f"{type(exc).__name__}: {exc}"
         logger.warning("judge gave no grades after %d tries (%s)", self.max_retries, last_error)

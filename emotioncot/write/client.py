@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import openai
 
 from emotioncot.taxonomy import normalize_emotion
+from emotioncot.write.structured import answer_text
 
 
 class FatalEndpointError(RuntimeError):
@@ -137,13 +138,14 @@ class Answer:
     answer_completion_tokens: int | None = None
     history: list[str] = field(default_factory=list)  # one short note per failed attempt
     unreachable: bool = False  # the last attempt got no HTTP answer at all (connection failed / timed out)
+    structured_refused: bool = False  # the endpoint rejected response_format; the answer came as plain text
 
 
 _EMOTION_LINE = re.compile(r"^[\s*_#>`-]*emotion\s*[:=]\s*(.+?)[\s*_`.]*$", re.I | re.M)
 
 
 def check_answer(text: str | None, finish_reason: str | None, task: str, label_mode: str,
-                 gold: str | None) -> tuple[str | None, str | None, str | None]:
+                 gold: str | None, transcript: str | None = None) -> tuple[str | None, str | None, str | None]:
     """(clean text, inferred emotion, problem). A problem makes the attempt count as failed."""
     if finish_reason == "length":
         return None, None, "truncated answer (finish_reason=length); raise max_tokens in the prompt file"
@@ -165,8 +167,10 @@ def check_answer(text: str | None, finish_reason: str | None, task: str, label_m
         if len(text.split()) < 10:
             return None, None, "malformed answer: no reasoning before the EMOTION line"
     if task == "rationale" and label_mode == "aware" and gold:
-        first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].lower()
-        first = re.sub(r'"[^"]*"|\u201c[^\u201d]*\u201d', "", first)  # the quoted transcript may hold the word
+        from emotioncot.filter.text import mask_transcript_quotes
+
+        # the quoted transcript may hold the word; a quoted label ('the label "angry"') still counts
+        first = mask_transcript_quotes(re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0], transcript).lower()
         if any(re.search(rf"\b{re.escape(word)}", first) for word in gold.split() if word != "or"):
             return None, None, f"rationale names the emotion ({gold}) in its first sentence"
     return text, inferred, None
@@ -190,16 +194,27 @@ async def complete(
     rng: random.Random,
     gate: RateGate | None = None,
     on_retry=None,
+    response_format: dict | None = None,
+    transcript: str | None = None,
+    keep_think: bool = False,
 ) -> Answer:
-    """Send one request, retrying by the rules above; never raises except FatalEndpointError."""
+    """Send one request, retrying by the rules above; never raises except FatalEndpointError.
+
+    ``response_format``: a JSON schema (write/structured.py); an endpoint that rejects it gets the same
+    request again without it, and the answer is read as plain text (``structured_refused``)."""
     answer = Answer(ok=False)
     kwargs = dict(model=model, messages=messages, max_tokens=max_tokens, temperature=temperature,
                   timeout=timeout_s, extra_headers=headers)
-    if seed is not None:
-        kwargs["seed"] = seed
-    for attempt in range(policy.max_retries + 1):
+    if response_format is not None:
+        kwargs["response_format"] = response_format
+    attempt, budget = -1, policy.max_retries + 1
+    while attempt + 1 < budget:
+        attempt += 1
         answer.attempts = attempt + 1
         answer.unreachable = False
+        if seed is not None:
+            # a retry of a truncated or malformed answer must not get the same answer back
+            kwargs["seed"] = seed + attempt
         wait = 0.0
         if gate is not None:
             await gate.wait()
@@ -216,6 +231,13 @@ async def complete(
                 f"the endpoint refused the request ({exc.status_code}): {redact(_message(exc))}"
             ) from None
         except openai.APIStatusError as exc:
+            if exc.status_code == 400 and "response_format" in kwargs and _about_format(exc):
+                kwargs.pop("response_format")
+                answer.structured_refused = True
+                note = f"HTTP 400 to response_format, sent again as plain text: {redact(_message(exc))[:120]}"
+                answer.history.append(note)
+                budget += 1  # not a failure of the answer: it does not use up a retry
+                continue
             if exc.status_code >= 500 or exc.status_code in (408, 409):
                 wait = policy.backoff(attempt, rng)
                 note = f"HTTP {exc.status_code} {redact(_message(exc))[:120]}"
@@ -245,8 +267,9 @@ async def complete(
             else:
                 choice = choices[0]
                 # The answer is redacted too: a server may echo the key back in its text.
-                content = redact(choice.message.content) if choice.message.content else choice.message.content
-                text, inferred, problem = check_answer(content, choice.finish_reason, task, label_mode, gold)
+                content = answer_text(choice.message.content, task, label_mode, keep_think)
+                content = redact(content) if content else content
+                text, inferred, problem = check_answer(content, choice.finish_reason, task, label_mode, gold, transcript)
                 if problem is None:
                     answer.ok, answer.text, answer.inferred_emotion = True, text, inferred
                     answer.model = redact(response.model) if response.model else response.model
@@ -259,12 +282,16 @@ async def complete(
         note = redact(note)
         answer.history.append(note)
         answer.reason = note
-        if on_retry is not None and attempt < policy.max_retries:
+        if on_retry is not None and attempt < budget - 1:
             on_retry(note, answer.unreachable)
-        if attempt < policy.max_retries and wait > 0:
+        if attempt < budget - 1 and wait > 0:
             await asyncio.sleep(wait)
     answer.reason = f"gave up after {answer.attempts} attempts; last: {answer.reason}"
     return answer
+
+
+def _about_format(exc: openai.APIStatusError) -> bool:
+    return bool(re.search(r"response_format|json_schema|schema|grammar|json", _message(exc), re.I))
 
 
 def _message(exc: openai.APIStatusError) -> str:

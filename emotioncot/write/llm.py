@@ -34,7 +34,10 @@ from emotioncot.config import BuildConfig, WriteConfig
 from emotioncot.workspace import Journal, Workspace, stable_hash
 from emotioncot.write.client import Answer, FatalEndpointError, RateGate, Redactor, RetryPolicy, complete
 from emotioncot.write.cost import Usage
+from emotioncot.write.outage import Outage
 from emotioncot.write.prompts import Prompt, default_prompt_path, estimate_tokens, load_prompt, prompt_values
+from emotioncot.write.repair import rejected_for_repair, repair_message
+from emotioncot.write.structured import response_format
 
 TASKS = ("caption", "rationale")
 NO_KEY = "no-key"  # sent to local servers (vLLM, llama.cpp, Ollama) that need none
@@ -52,11 +55,13 @@ class Job:
     key: str
     label_mode: str
     audio_path: str | None = None
+    extra: tuple = ()  # a repair: the rejected answer and the filter's reasons, as two more turns
+    round: int = 0  # 0: the first answer; N: the answer of repair round N
 
     @property
     def messages(self) -> list[dict]:
         """Filled on demand (deterministic), so a million planned jobs do not hold a million prompts."""
-        return self.prompt.fill(prompt_values(self.record, self.label_mode))
+        return self.prompt.fill(prompt_values(self.record, self.label_mode)) + list(self.extra)
 
 
 # ---------------------------------------------------------------- preparing requests
@@ -83,8 +88,17 @@ def request_key(record_id: str, config: WriteConfig, messages: list[dict], max_t
                 audio: str | None) -> str:
     """What the answer depends on. The base URL is left out on purpose: the same model served from
     another host gives an equivalent answer, and moving hosts must not pay for the dataset twice."""
-    return stable_hash("chat", record_id, config.model, messages, max_tokens, config.temperature, config.seed,
-                       audio, length=24)
+    parts = ["chat", record_id, config.model, messages, max_tokens, config.temperature, config.seed, audio]
+    if config.structured != "off":
+        parts.append("json_schema")  # a structured request is another request (plain-text keys unchanged)
+    return stable_hash(*parts, length=24)
+
+
+def repair_job(job: Job, answer: str, reasons: list[str], round_: int) -> Job:
+    """The request that sends ``answer`` back with the filter's ``reasons`` (write/repair.py)."""
+    extra = ({"role": "assistant", "content": answer}, {"role": "user", "content": repair_message(reasons)})
+    key = stable_hash("repair", job.key, round_, answer, reasons, length=24)
+    return Job(job.record, job.task, job.prompt, key, job.label_mode, job.audio_path, extra=extra, round=round_)
 
 
 def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Prompt]) -> tuple[list[Job], list[dict]]:
@@ -172,7 +186,7 @@ def api_key(config: WriteConfig) -> str:
 
 
 async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key: str, redact: Redactor,
-                    progress: bool, total: int, limiter=None) -> tuple[dict[str, Answer], Usage]:
+                    progress: bool, total: int, limiter=None) -> tuple[dict[str, Answer], Usage, dict]:
     import openai
 
     base_url, basic = split_userinfo(config.base_url)
@@ -185,8 +199,21 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     sem = asyncio.Semaphore(max(1, config.concurrency))
     usage = Usage()
     failures: dict[str, Answer] = {}
-    streak = {"ok": 0, "unreachable": 0}
+    streak = {"ok": 0, "unreachable": 0, "written": 0}
+    structured = {"on": config.structured != "off", "refused": False}
     gate = RateGate()  # a 429 pauses every worker, not only the one that got it
+
+    async def probe() -> bool:
+        try:
+            await client.models.list(timeout=min(10.0, config.timeout_s))
+        except openai.APIStatusError:
+            return True  # it answers, even if not to this path
+        except Exception:
+            return False
+        return True
+
+    outage = Outage(probe, config.backoff_base_s, config.backoff_max_s, config.outage_max_s,
+                    public_url(config.base_url) or "api.openai.com")
     loop = asyncio.get_running_loop()
     journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-journal")
     bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
@@ -211,17 +238,28 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                     bar.update()
                     return
             try:
-                # ``limiter``: a bound shared by every process of a cluster (executors/limiter.py).
-                async with (limiter.slot() if limiter is not None else contextlib.nullcontext()):
-                    answer = await complete(
-                        client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
-                        temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
-                        headers=request_headers(job),
-                        task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
-                        gold=job.record.get("emotion") if config.label_mode == "aware" else None,
-                        policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}"), gate=gate,
-                        on_retry=on_retry,
-                    )
+                for pause in range(4):
+                    # ``limiter``: a bound shared by every process of a cluster (executors/limiter.py).
+                    async with (limiter.slot() if limiter is not None else contextlib.nullcontext()):
+                        answer = await complete(
+                            client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
+                            temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
+                            headers=request_headers(job),
+                            task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
+                            gold=job.record.get("emotion") if config.label_mode == "aware" else None,
+                            policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}:{pause}"), gate=gate,
+                            response_format=(response_format(job.task, config.label_mode if job.task == "rationale"
+                                                             else "aware") if structured["on"] else None),
+                            transcript=job.record.get("transcript"), keep_think=config.keep_think,
+                            on_retry=on_retry,
+                        )
+                    if answer.structured_refused:
+                        structured.update(on=False, refused=True)  # the rest of the stage asks for plain text
+                    # The endpoint answered before and now answers nobody: pause the stage, then resend.
+                    if not (answer.unreachable and streak["ok"] > 0) or pause == 3:
+                        break
+                    usage.add(answer.prompt_tokens, answer.completion_tokens, requests=answer.attempts)
+                    await outage.wait(lambda: streak["written"])
             except FatalEndpointError:
                 raise
             except Exception as exc:  # a bug or an unexpected client error must not stop the other records
@@ -237,11 +275,13 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                                      f"{streak['unreachable']} requests in a row failed ({answer.reason}); "
                                      f"is the server running, and is --base-url right?")
         if answer.ok:
+            streak["written"] += 1
             # Appended by one helper thread, in arrival order: the fsync does not stall the event loop.
             await loop.run_in_executor(journal_thread, partial(journal.append, job.key, {
                 "id": job.record["id"], "task": job.task, "ok": True, "text": answer.text,
                 "inferred_emotion": answer.inferred_emotion, "model": answer.model or config.model,
                 "prompt_id": job.prompt.id, "prompt_hash": job.prompt.hash, "attempts": answer.attempts,
+                "round": job.round,
                 "prompt_tokens": answer.answer_prompt_tokens, "completion_tokens": answer.answer_completion_tokens,
             }))
         else:
@@ -289,7 +329,8 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
         journal_thread.shutdown(wait=True)
         bar.close()
         await client.close()
-    return failures, usage
+    stats = {"pauses": outage.pauses, "paused_s": round(outage.paused_s, 1), "structured_refused": structured["refused"]}
+    return failures, usage, stats
 
 
 def _run(coro):
@@ -320,6 +361,10 @@ def _run(coro):
 def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool = True, limiter=None):
     """Rows for ``GeneratedText``, errors ``{id, path, reason}``, and info for build.json.
 
+    With ``write.repair_rounds`` > 0, the records the filter rejects for fixable reasons are sent back with
+    the reasons (write/repair.py) and the new answers replace the old ones; build info keeps the keep rate
+    before and after.
+
     ``limiter`` (optional): an object whose ``slot()`` is an async context manager held around each
     request, e.g. ``emotioncot.executors.limiter.ClusterLimiter`` for one bound across a Ray cluster."""
     wc = config.write
@@ -328,38 +373,84 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
     secret = api_key(wc)
     redact = Redactor.for_endpoint(secret if secret != NO_KEY else None, wc.base_url)
     prompts = load_prompts(wc)
-    jobs, errors = plan_jobs(records, wc, prompts)
+    jobs, plan_errors = plan_jobs(records, wc, prompts)
+    stats = {"pauses": 0, "paused_s": 0.0, "structured_refused": False}
     with ws.journal("write") as journal:
-        todo = [job for job in jobs if job.key not in journal]
-        if progress:
-            print(f"writer: openai, model {wc.model} at {public_url(wc.base_url) or 'api.openai.com'}; "
-                  f"{len(todo)} of {len(jobs)} requests to send ({len(jobs) - len(todo)} answered before)",
-                  file=sys.stderr)
-        failures: dict[str, Answer] = {}
         usage_now = Usage()
-        if todo:
+
+        def send(batch: list[Job], total: int) -> tuple[dict[str, Answer], int]:
+            todo = [job for job in batch if job.key not in journal]  # answered before: never paid twice
+            if not todo:
+                return {}, 0
             try:
-                failures, usage_now = _run(
-                    _send_all(todo, journal, wc, secret, redact, progress, len(jobs), limiter=limiter))
+                failures, used, run_stats = _run(
+                    _send_all(todo, journal, wc, secret, redact, progress, total, limiter=limiter))
             except FatalEndpointError as exc:
                 raise WriteError(redact(str(exc))) from None
-        rows, stored = _assemble(records, jobs, journal, failures, wc, errors)
+            usage_now.add(used.prompt_tokens, used.completion_tokens, requests=used.requests)
+            stats["pauses"] += run_stats["pauses"]
+            stats["paused_s"] += run_stats["paused_s"]
+            stats["structured_refused"] |= run_stats["structured_refused"]
+            return failures, len(todo)
+
+        answered_before = sum(job.key in journal for job in jobs)
+        if progress:
+            print(f"writer: openai, model {wc.model} at {public_url(wc.base_url) or 'api.openai.com'}; "
+                  f"{len(jobs) - answered_before} of {len(jobs)} requests to send ({answered_before} answered before)",
+                  file=sys.stderr)
+        failures, sent = send(jobs, len(jobs))
+        chains = {(job.record["id"], job.task): [job] for job in jobs}
+        rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
+        repair = {"rounds": wc.repair_rounds, "records_sent_back": 0, "requests": 0}
+        if wc.repair_rounds:
+            kept_before, todo = rejected_for_repair(records, rows, config)
+            repair["kept_before_repair"] = kept_before
+            for round_ in range(1, wc.repair_rounds + 1):
+                if not todo:
+                    break
+                batch = []
+                for rid, tasks in todo.items():
+                    for task, reasons in tasks.items():
+                        chain = chains[(rid, task)]
+                        last = _last_answered(chain, journal)
+                        batch.append(repair_job(chain[0], journal.get(last.key)["text"], reasons, round_))
+                repair["records_sent_back"] += len(todo)
+                repair["requests"] += len(batch)
+                round_failures, _ = send(batch, len(batch))
+                failures.update(round_failures)
+                for job in batch:
+                    chains[(job.record["id"], job.task)].append(job)
+                rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
+                kept_now, todo = rejected_for_repair(records, rows, config)
+            repair["kept_after_repair"] = kept_now if repair["requests"] else kept_before
+            n = max(1, len(rows))
+            repair["keep_rate_before"] = round(repair["kept_before_repair"] / n, 4)
+            repair["keep_rate_after"] = round(repair["kept_after_repair"] / n, 4)
     info = {
         "writer": "openai",
         "model": wc.model,
         "base_url": public_url(wc.base_url),
         "label_mode": wc.label_mode,
         "send_audio": wc.send_audio,
+        "structured": wc.structured if not stats["structured_refused"] else "refused by the endpoint (plain text)",
         "prompts": {task: {"id": p.id, "hash": p.hash, "path": p.path} for task, p in prompts.items()},
         "prompt_id": _prompt_id(prompts),
         "prompt_hash": _prompt_hash(prompts),
-        "requests": {"planned": len(jobs), "answered_before": len(jobs) - len(todo),
-                     "to_send": len(todo), "failed": len(failures), "http_requests_sent": usage_now.requests},
+        "requests": {"planned": len(jobs), "answered_before": answered_before,
+                     "to_send": len(jobs) - answered_before, "failed": len(failures),
+                     "http_requests_sent": usage_now.requests},
+        "repair": repair,
+        "outage": {"pauses": stats["pauses"], "paused_s": round(stats["paused_s"], 1)},
         "usage_this_run": usage_now.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),
         "usage_of_kept_answers": stored.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),  # requests = answers
         "prices_per_mtok": {"input": wc.price_input_per_mtok, "output": wc.price_output_per_mtok},
     }
     return rows, errors, info
+
+
+def _last_answered(chain: list[Job], journal: Journal) -> Job:
+    """The newest job of a record's task whose answer is in the journal (a failed repair keeps the old one)."""
+    return next(job for job in reversed(chain) if job.key in journal)
 
 
 def _prompt_id(prompts: dict[str, Prompt]) -> str:
@@ -370,30 +461,30 @@ def _prompt_hash(prompts: dict[str, Prompt]) -> str:
     return stable_hash(prompts["rationale"].hash, prompts["caption"].hash)
 
 
-def _assemble(records, jobs, journal, failures, wc, errors) -> tuple[list[dict], Usage]:
-    by_record: dict[str, dict[str, Job]] = {}
-    for job in jobs:
-        by_record.setdefault(job.record["id"], {})[job.task] = job
-    prompts = {task: job.prompt for job in jobs for task in (job.task,)}
+def _assemble(records, chains, journal, failures, wc, plan_errors) -> tuple[list[dict], Usage, list[dict]]:
+    """One row per record whose caption and rationale are both answered: the newest answer of each (the
+    last repair that came back), with the tokens of every answer paid for it."""
+    prompts = {task: chain[0].prompt for (_, task), chain in chains.items()}
     stored = Usage()
-    rows = []
+    rows, errors = [], list(plan_errors)
     for rec in records:
-        mine = by_record.get(rec["id"])
+        mine = {task: chains[(rec["id"], task)] for task in TASKS if (rec["id"], task) in chains}
         if not mine:
             continue
-        entries = {task: journal.get(job.key) for task, job in mine.items()}
-        missing = [task for task, entry in entries.items() if entry is None]
+        missing = [task for task, chain in mine.items() if chain[0].key not in journal]
         if missing:
             reasons = []
             for task in missing:
-                answer = failures.get(mine[task].key)
+                answer = failures.get(mine[task][0].key)
                 reasons.append(f"{task}: {answer.reason if answer else 'not sent'}")
             errors.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": "; ".join(reasons)})
             continue
+        entries = {task: journal.get(_last_answered(chain, journal).key) for task, chain in mine.items()}
+        paid = [journal.get(job.key) for chain in mine.values() for job in chain if job.key in journal]
+        p_tok = sum(e.get("prompt_tokens") or 0 for e in paid)
+        c_tok = sum(e.get("completion_tokens") or 0 for e in paid)
+        stored.add(p_tok, c_tok, requests=len(paid))
         cap, rat = entries["caption"], entries["rationale"]
-        p_tok = sum(e.get("prompt_tokens") or 0 for e in entries.values())
-        c_tok = sum(e.get("completion_tokens") or 0 for e in entries.values())
-        stored.add(p_tok, c_tok, requests=2)
         rows.append({
             "id": rec["id"],
             "caption": cap["text"],
@@ -408,7 +499,7 @@ def _assemble(records, jobs, journal, failures, wc, errors) -> tuple[list[dict],
             "prompt_tokens": p_tok,
             "completion_tokens": c_tok,
         })
-    return rows, stored
+    return rows, stored, errors
 
 
 # ---------------------------------------------------------------- dry run

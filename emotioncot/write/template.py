@@ -59,7 +59,7 @@ _STATE = {
 _WORDS = {
     "pitch": {"high": ["raised", "high", "elevated"], "low": ["lowered", "low", "deep"], "normal": ["moderate", "medium", "mid-level"]},
     "energy": {"high": ["strong", "high", "considerable"], "low": ["low", "weak", "reduced"], "normal": ["moderate", "medium", "ordinary"]},
-    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "leisurely"], "normal": ["steady", "regular", "moderate"]},
+    "speed": {"fast": ["fast", "quick", "rapid"], "slow": ["slow", "unhurried", "leisurely"], "normal": ["average", "regular", "moderate"]},
 }
 _NOUN = {"pitch": ["pitch"], "energy": ["vocal effort"], "speed": ["tempo", "pace"], "intonation": ["contour"]}
 

@@ -1,0 +1,51 @@
+"""The repair loop: a record the filter rejects for reasons a model can fix is sent back with them.
+
+The request resends the original prompt, the rejected answer as the assistant's turn, and the filter's
+reasons as a new user turn; the new answer is checked again. Only the rejected text is redone (the
+caption for caption problems, the rationale for the rest). Each repair request has its own journal key
+(the original key, the round, the answer and the reasons), so a rerun pays for none twice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from emotioncot.config import BuildConfig
+from emotioncot.filter.checks import FIXABLE, REASON_CODES, filter_records
+
+_PART = re.compile(r"; (?=(?:" + "|".join(sorted(REASON_CODES, key=len, reverse=True)) + r"): )")
+
+# Reasons the model is told only in label-aware mode: in blind mode they would name the gold label.
+_AWARE_ONLY = {"caption_emotion"}
+
+
+def repair_message(reasons: list[str]) -> str:
+    return ("That text was not accepted. " + " ".join(r.rstrip(".") + "." for r in reasons)
+            + " Write it again from the same facts, fixing these problems and keeping to every rule above. "
+            "Answer with the new text only.")
+
+
+def fixable_problems(rejected_row: dict, label_mode: str) -> dict[str, list[str]]:
+    """Per task ("caption", "rationale"): the explanations a writer can act on."""
+    out: dict[str, list[str]] = {}
+    for part in _PART.split(rejected_row["explanation"]):
+        code, _, message = part.partition(": ")
+        if code not in FIXABLE or (label_mode == "blind" and code in _AWARE_ONLY):
+            continue
+        task = "caption" if code.startswith("caption_") else "rationale"
+        out.setdefault(task, []).append(message)
+    return out
+
+
+def rejected_for_repair(records: list[dict], rows: list[dict], config: BuildConfig) -> tuple[int, dict[str, dict]]:
+    """(records the filter keeps, {record id: {task: [reasons]}} for those it rejects for fixable reasons)."""
+    text = {row["id"]: row for row in rows}
+    joined = [{**rec, **{k: v for k, v in text[rec["id"]].items() if k not in ("prompt_tokens", "completion_tokens")}}
+              for rec in records if rec["id"] in text]
+    kept, rejected = filter_records(joined, config.filter)
+    todo = {}
+    for row in rejected:
+        tasks = fixable_problems(row, config.write.label_mode)
+        if tasks:
+            todo[row["id"]] = tasks
+    return len(kept), todo
