@@ -292,7 +292,8 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
         return ws.stage_info("export")["counts"]
     errors: list[dict] = []
     counts = export_records(
-        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors
+        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
+        prompt_style=config.export.prompt_style,
     )
     ws.set_stage_errors("export", errors)
     ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
@@ -360,6 +361,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
         "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
         "writer": writer_info,
         "thresholds_version": thresholds["version"],
+        "prompt_style": config.export.prompt_style,
     }
     write_json_atomic(ws.build_json, summary)
     return summary

@@ -25,8 +25,9 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"emotioncot.cli.{_name}").register(app)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
 ) -> None:
     if version:
@@ -34,7 +35,21 @@ def _root(
 
         typer.echo(f"emotioncot {__version__}")
         raise typer.Exit()
+    if ctx.invoked_subcommand is None:  # only options were given (no_args_is_help covers no arguments at all)
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
+
+_display_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_without_type(self, ctx):
+    # typer's help shows "<bool>" beside plain flags (--quiet, --help), which take no value: show nothing.
+    return None if self.is_flag and self.metavar is None else _display_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_without_type
 
 
 def main() -> None:
-    app()
+    app(prog_name="emotioncot")

@@ -125,7 +125,8 @@ def card_metadata(records: list[dict], manifests: dict[str, dict | None], counts
     )
 
 
-def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None) -> str:
+def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None,
+                prompt_style: str = "emotioncot") -> str:
     """The whole README.md text."""
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
@@ -167,6 +168,9 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "functions also get `emotion`, `pitch_level`, `energy_level`, `speed_level`, `intonation`, `stressed_words`, "
         "`caption` and the reference rationale `cot_analysis`;",
         f"- `audio`: a `datasets.Audio` column. {audio_note}", "",
+        f"Prompt style of the training views: `{prompt_style}`"
+        + (" (the system prompt, question and answer format of the released EmotionThinker model)."
+           if prompt_style == "emotionthinker" else " (emotioncot's own system prompt and question)."), "",
         "## Counts", "",
         _table(["split", "records"], [[s, counts.get(s, 0)] for s in SPLITS] + [["total", sum(counts.values())]]), "",
         "### By corpus", "", _crosstab(records, "corpus"), "",

@@ -111,6 +111,9 @@ class TrainConfig(_Section):
     grader: GraderConfig = Field(default_factory=GraderConfig)
     # Run on the CPU even when an accelerator is present (tests, smoke runs).
     use_cpu: bool = False
+    # Render the prompts (and SFT targets) in this style instead of the one the export was made with:
+    # "emotionthinker" reproduces the released EmotionThinker model's prompt (emotioncot.export.views).
+    prompt_style: Optional[Literal["emotioncot", "emotionthinker"]] = None
     report_to: str = "none"
 
 

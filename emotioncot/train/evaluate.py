@@ -68,7 +68,7 @@ def run_evaluate(
 
     cfg = cfg or TrainConfig()
     policy = load_policy(model_path, cfg.policy, kind)
-    ds = load_split(data_dir, split)
+    ds = load_split(data_dir, split, cfg.prompt_style)
     if limit:
         ds = ds.select(range(min(limit, len(ds))))
     if policy.kind != "audio":

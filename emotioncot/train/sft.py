@@ -75,7 +75,7 @@ def run_sft(
     s = cfg.sft
     output_dir = Path(output_dir)
     policy = load_policy(model_path, cfg.policy, kind)
-    ds = load_split(data_dir, split)
+    ds = load_split(data_dir, split, cfg.prompt_style)
     audio = policy.kind == "audio"
     args = TRLSFTConfig(
         output_dir=str(output_dir),
