@@ -9,12 +9,16 @@ import base64
 import io
 import json
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from emotioncot.audio.io import read_audio
 from emotioncot.export import load_dataset_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # From the released inference script (scripts/emotionthinker_infer.py of the EmotionThinker repository).
 RELEASED_SYSTEM = (
@@ -110,7 +114,7 @@ def test_evaluate_against_an_audio_endpoint(thinker_build, tmp_path):
     from emotioncot.train.config import TrainConfig
     from emotioncot.train.data import load_split
     from emotioncot.train.evaluate import run_evaluate
-    from tests.llm_server import Action, LLMServer
+    from llm_server import Action, LLMServer
 
     rows = [dict(r) for r in load_split(thinker_build, "test").select(range(10))]
     by_clip = {}
