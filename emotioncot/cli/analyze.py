@@ -7,21 +7,25 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import echo_json, fail, load_config
+from emotioncot.cli.common import QUIET, echo_json, fail, load_config
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 
 
 def _analyze_one(args: tuple[str, Optional[str], Optional[str], object]) -> dict:
-    from emotioncot.pipeline import _measure_one
+    # The measurement alone, not the pipeline module: files given by hand need no tables (pandas) or executors,
+    # which would cost more start-up time than measuring a short clip.
+    from emotioncot.audio.io import AudioError
+    from emotioncot.measure import measure_utterance
 
     path, transcript, language, measure_config = args
     row = {"id": path, "audio_path": path, "transcript": transcript, "language": language}
-    res = _measure_one(row, measure_config)
-    if res["ok"]:
-        out = {"file": path, **res["result"]}
+    try:
+        out = {"file": path, **measure_utterance(row, measure_config)}
         out.pop("id", None)
-    else:
-        out = {"file": path, "error": res["reason"]}
+    except AudioError as exc:
+        out = {"file": path, "error": str(exc)}
+    except Exception as exc:  # one bad file must not stop the others
+        out = {"file": path, "error": f"{path}: measurement failed ({type(exc).__name__}: {exc})"}
     return out
 
 
@@ -41,6 +45,7 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML); its 'measure' section applies."),
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
+        quiet: bool = QUIET,
     ) -> None:
         """Print one JSON object per file with the acoustic measurements (units in the key names: _hz, _st,
         _dbfs, _db, _s, _sps); a value that cannot be measured is null and its reason is in null_reasons.
@@ -65,7 +70,7 @@ def register(app: typer.Typer) -> None:
             except FileNotFoundError as exc:
                 fail(f"{exc} (run ingest first)")
             try:
-                rows = run_measure(ws, utterances, cfg)
+                rows = run_measure(ws, utterances, cfg, progress=not quiet)
             except BuildError as exc:
                 fail(str(exc))
             typer.echo(f"{len(rows)} measured -> {ws.stage_table('measure')}")
