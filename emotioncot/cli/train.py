@@ -167,12 +167,9 @@ def register(app: typer.Typer) -> None:
         and reasoning grades, on one split; for a local model or one served by an OpenAI-compatible endpoint.
         Prints the tables on stderr and the report JSON on stdout."""
         cfg = _style(_config(config), prompt_style)
-        if base_url:
-            cfg.evaluate.base_url = base_url
-        if api_key_env:
-            cfg.evaluate.api_key_env = api_key_env
-        if concurrency:
-            cfg.evaluate.concurrency = concurrency
+        for field, value in (("base_url", base_url), ("api_key_env", api_key_env), ("concurrency", concurrency)):
+            if value:
+                setattr(cfg.evaluate, field, value)
         if not cfg.evaluate.base_url:
             _need_train_extra()
         if grader:
