@@ -280,16 +280,16 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
 
 
 def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True) -> dict:
+    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
+    if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
+        return ws.stage_info("export")["counts"]
+    # Imported only when the export runs: datasets takes about a second to import, more than a skipped stage.
     from emotioncot.export import export_records
 
     if not progress:
         import datasets
 
         datasets.disable_progress_bars()
-
-    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"))
-    if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl"]):
-        return ws.stage_info("export")["counts"]
     errors: list[dict] = []
     counts = export_records(
         kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,

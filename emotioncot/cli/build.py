@@ -54,7 +54,6 @@ def register(app: typer.Typer) -> None:
         Finished work is kept: a rerun skips it, and a killed build resumes where it stopped.
         """
         from emotioncot.pipeline import BuildError, build as run_build
-        from emotioncot.write.llm import WriteError
 
         cfg = apply_write_options(
             load_config(config), writer=writer, base_url=base_url, model=model, api_key_env=api_key_env,
@@ -79,7 +78,12 @@ def register(app: typer.Typer) -> None:
         try:
             summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
                                 dry_run=dry_run)
-        except (BuildError, WriteError, FileNotFoundError, ValueError) as exc:
+        except Exception as exc:
+            # WriteError's module imports openai (most of a second); a template-writer build never needs it.
+            from emotioncot.write.llm import WriteError
+
+            if not isinstance(exc, (BuildError, WriteError, FileNotFoundError, ValueError)):
+                raise
             fail(str(exc))
         if dry_run:
             return
