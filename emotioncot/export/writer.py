@@ -2,9 +2,10 @@
 ``README.md`` (dataset card).
 
 Audio decoding decision: ``datasets`` 4+ decodes its ``Audio`` feature only through torchcodec (torch +
-FFmpeg shared libraries), which emotioncot does not install. The exported column is a standard ``Audio``
-feature, so an environment with torchcodec decodes it as usual; emotioncot itself reads the column with
-``decode=False`` and decodes with soundfile / PyAV (``load_dataset_dir(..., decode_audio=True)``).
+FFmpeg shared libraries). The exported column is a standard ``Audio`` feature, so where torchcodec loads (the
+``train`` extra pins a CPU build; ``make install`` brings FFmpeg) ``ds[i]["audio"]`` decodes as usual;
+emotioncot itself never needs it: it reads the column with ``decode=False`` and decodes with soundfile / PyAV
+(``load_dataset_dir(..., decode_audio=True)``).
 
 Memory: records are turned into Arrow in chunks and streamed into the Parquet shards; the DatasetDict is
 then built from those shards (memory-mapped), so embedded audio never has to fit in memory.
