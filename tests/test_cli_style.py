@@ -14,7 +14,8 @@ from emotioncot.cli import COMMAND_MODULES, app
 
 runner = CliRunner()
 COMMANDS = [c for commands in COMMAND_MODULES.values() for c in commands]
-WITH_PROGRESS = ("build", "ingest", "analyze", "generate", "filter", "export", "evaluate", "prosody-tasks")
+WITH_PROGRESS = ("build", "ingest", "analyze", "generate", "filter", "export", "evaluate", "prosody-tasks", "train sft",
+                 "train grpo-ptr")
 
 
 def test_version_from_the_entry_point():
@@ -34,7 +35,7 @@ def test_help_has_no_bool_metavar(command):
 
 @pytest.mark.parametrize("command", WITH_PROGRESS)
 def test_quiet_flag_wherever_there_is_a_bar(command):
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert "--quiet" in result.output and "-q" in result.output
 
 

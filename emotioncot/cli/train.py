@@ -29,9 +29,10 @@ _PROMPT_STYLE = typer.Option(
     None, "--prompt-style", help=PROMPT_STYLE_HELP + " Default: the views as exported (config: prompt_style).")
 
 
-def _style(cfg, prompt_style: Optional[str]):
+def _style(cfg, prompt_style: Optional[str], quiet: bool = False):
     if check_prompt_style(prompt_style):
         cfg.prompt_style = prompt_style
+    cfg.progress = cfg.progress and not quiet
     return cfg
 
 
@@ -71,10 +72,11 @@ def sft(
     split: str = typer.Option("train", "--split"),
     cpu: bool = _CPU,
     prompt_style: Optional[str] = _PROMPT_STYLE,
+    quiet: bool = QUIET,
 ) -> None:
     """Supervised fine-tuning on the SFT view (<think> rationale </think><answer> label </answer>)."""
     _need_train_extra()
-    cfg = _style(_config(config), prompt_style)
+    cfg = _style(_config(config), prompt_style, quiet)
     if max_steps is not None:
         cfg.sft.max_steps = max_steps
     cfg.use_cpu = cfg.use_cpu or cpu
@@ -102,10 +104,11 @@ def grpo_ptr(
     split: str = typer.Option("train", "--split"),
     cpu: bool = _CPU,
     prompt_style: Optional[str] = _PROMPT_STYLE,
+    quiet: bool = QUIET,
 ) -> None:
     """GRPO-PTR: R = 0.3 R_f + 1.0 R_o + 0.5 tau R_t, R_t switched on once training accuracy settles near 0.5."""
     _need_train_extra()
-    cfg = _style(_config(config), prompt_style)
+    cfg = _style(_config(config), prompt_style, quiet)
     if max_steps is not None:
         cfg.grpo.max_steps = max_steps
     if num_generations is not None:

@@ -126,6 +126,8 @@ class TrainConfig(_Section):
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     # Run on the CPU even when an accelerator is present (tests, smoke runs).
     use_cpu: bool = False
+    # The trainers' progress bars (--quiet turns them off).
+    progress: bool = True
     # Render the prompts (and SFT targets) in this style instead of the one the export was made with:
     # "emotionthinker" reproduces the released EmotionThinker model's prompt (emotioncot.export.views).
     prompt_style: Optional[Literal["emotioncot", "emotionthinker"]] = None

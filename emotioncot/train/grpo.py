@@ -215,6 +215,7 @@ def run_grpo_ptr(
         reward_weights=[p.format_coef, p.outcome_coef, p.reasoning_coef],
         use_cpu=cfg.use_cpu,
         report_to=cfg.report_to,
+        disable_tqdm=not cfg.progress,
         remove_unused_columns=False,
         generation_kwargs=generation_kwargs,
     )

@@ -94,7 +94,7 @@ def run_sft(
         report_to=cfg.report_to,
         remove_unused_columns=not audio,
         dataset_kwargs={"skip_prepare_dataset": True} if audio else None,
-        disable_tqdm=False,
+        disable_tqdm=not cfg.progress,
     )
     if audio:
         train_ds = prepare_audio(ds, with_sft=True)
