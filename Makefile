@@ -4,9 +4,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_OUT ?= demo-build
 
-.PHONY: install demo test bench clean
+.PHONY: install system-deps demo test bench clean
 
-install: $(VENV)/.installed
+install: system-deps $(VENV)/.installed
+
+# FFmpeg shared libraries (4 to 8) for torchcodec, through which `datasets` decodes the Audio column. Debian's
+# `ffmpeg` package brings them on any Debian or Ubuntu release; elsewhere, install FFmpeg by hand.
+system-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libavdevice\.so\.'; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; \
+	  else \
+	    echo "note: no FFmpeg shared libraries found; install FFmpeg (e.g. apt-get install ffmpeg) so that datasets can decode audio" >&2; \
+	  fi; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -140,6 +140,8 @@ class FilterConfig(_Section):
 class ExportConfig(_Section):
     embed_audio: bool = False
     shard_max_mb: float = 256.0
+    # System prompt, question and answer format of the training views (emotioncot.export.views.PROMPT_STYLES).
+    prompt_style: Literal["emotioncot", "emotionthinker"] = "emotioncot"
 
 
 class ProsodyConfig(_Section):

@@ -331,6 +331,7 @@ def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: b
     counts = export_records(
         kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
         excluded=excluded, writer_info=writer_info,
+        prompt_style=config.export.prompt_style,
     )
     ws.set_stage_errors("export", errors)
     ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
@@ -455,6 +456,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
         "writer": writer_info,
         "thresholds_version": thresholds["version"],
+        "prompt_style": config.export.prompt_style,
     }
     write_json_atomic(ws.build_json, summary)
     return summary

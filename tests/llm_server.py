@@ -86,8 +86,11 @@ def _answer_text(task: str, messages: list[dict], record: str) -> str:
 class LLMServer:
     """Start with ``with LLMServer(plan) as server: server.base_url``."""
 
-    def __init__(self, plan: Plan = always_ok, delay_s: float = 0.0, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, plan: Plan = always_ok, delay_s: float = 0.0, host: str = "127.0.0.1", port: int = 0,
+                 answer: Optional[Callable[[dict], str]] = None):
         self.plan = plan
+        # answer(request body) -> the reply's content, for tests that need other answers than a writer's.
+        self.answer = answer
         self.delay_s = delay_s
         self.host, self.port = host, port
         self.log: list[Request] = []
@@ -242,7 +245,7 @@ class LLMServer:
             return True
         if kind == "slow":
             await asyncio.sleep(action.slow_s)
-        text = action.text if action.text is not None else _answer_text(task, body.get("messages", []), record)
+        text = action.text if action.text is not None else self.answer(body) if self.answer else _answer_text(task, body.get("messages", []), record)
         if kind == "echo_key":  # a 200 whose answer repeats the credentials it was sent
             text = f"{text} (request authorised by {headers.get('authorization')})"
         finish = "stop"

@@ -252,7 +252,7 @@ def test_cli_ingest_writes_table_and_prints_summary(tmp_path):
     root = _tess_like(tmp_path / "tess")
     wav(root / "YAF_dog_bewildered.wav")
     (root / "OAF_lid_happy.wav").write_bytes(b"junk")
-    result = _cli("ingest", "--corpus", f"tess={root}", "--out", str(tmp_path / "build"), "--seed", "5")
+    result = _cli("ingest", "--corpus", f"tess={root}", "--out", str(tmp_path / "build"), "--split-seed", "5")
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(tmp_path / "build" / "manifest.parquet")
     assert len(table) == 8 and set(table["corpus"]) == {"tess"}

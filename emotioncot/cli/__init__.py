@@ -1,4 +1,9 @@
-"""The ``emotioncot`` command line: a thin layer over the stage functions. One module per command group."""
+"""The ``emotioncot`` command line: a thin layer over the stage functions. One module per command group.
+
+``emotioncot.cli.app`` is the Typer app with every command registered. The ``emotioncot`` entry point
+(``main``) registers only the module of the command it runs, so ``emotioncot analyze one.wav`` does not pay
+for importing every other command's dependencies (pandas, datasets, openai ...) before it starts.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import importlib
 
 import typer
 
-app = typer.Typer(
+_app = typer.Typer(
     name="emotioncot",
     help=(
         "Build speech-emotion reasoning datasets (EmotionCoT style) from emotional-speech corpora.\n\n"
@@ -18,15 +23,38 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Each module defines ``register(app)``.
-COMMAND_MODULES = ("build", "ingest", "analyze", "calibrate", "generate", "filter", "export", "validate", "hub", "train", "prosody")
+# Each module defines ``register(app)``; the commands each one registers, in the order help lists them.
+COMMAND_MODULES = {
+    "build": ("build",), "ingest": ("ingest", "corpora", "pull"), "analyze": ("analyze",), "calibrate": ("calibrate",),
+    "generate": ("generate",), "filter": ("filter",), "export": ("export",), "validate": ("validate",),
+    "hub": ("push-to-hub",), "train": ("train", "evaluate"), "prosody": ("prosody-tasks",),
+}
+_registered: list[str] = []
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"emotioncot.cli.{_name}").register(app)
+
+def register_commands(argv: list[str] | None = None) -> typer.Typer:
+    """Register the module of the command ``argv`` names, or every module (no argv, the top-level help,
+    --version, a name we do not know: click then lists or suggests from all of them)."""
+    wanted = None
+    if argv:
+        first = next((a for a in argv if not a.startswith("-")), None)
+        wanted = [m for m, commands in COMMAND_MODULES.items() if first in commands] or None
+    for name in wanted or COMMAND_MODULES:
+        if name not in _registered:
+            importlib.import_module(f"emotioncot.cli.{name}").register(_app)
+            _registered.append(name)
+    return _app
 
 
-@app.callback()
+def __getattr__(name: str):
+    if name == "app":
+        return register_commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@_app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
 ) -> None:
     if version:
@@ -34,7 +62,23 @@ def _root(
 
         typer.echo(f"emotioncot {__version__}")
         raise typer.Exit()
+    if ctx.invoked_subcommand is None:  # only options were given (no_args_is_help covers no arguments at all)
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
+
+_display_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_without_type(self, ctx):
+    # typer's help shows "<bool>" beside plain flags (--quiet, --help), which take no value: show nothing.
+    return None if self.is_flag and self.metavar is None else _display_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_without_type
 
 
 def main() -> None:
-    app()
+    import sys
+
+    register_commands(sys.argv[1:])(prog_name="emotioncot")

@@ -7,22 +7,26 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import echo_json, fail, load_config
+from emotioncot.cli.common import QUIET, echo_json, fail, load_config
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 
 
 def _analyze_one(args: tuple) -> dict:
-    from emotioncot.measure.item import measure_one
+    # The measurement alone, not the pipeline module: files given by hand need no tables (pandas) or executors,
+    # which would cost more start-up time than measuring a short clip.
+    from emotioncot.audio.io import AudioError
+    from emotioncot.measure import measure_utterance
 
     path, transcript, language, measure_config, *compare = args
     row = {"id": path, "audio_path": path, "transcript": transcript, "language": language}
-    res = measure_one(row, measure_config)
-    if res["ok"]:
-        out = {"file": path, **res["result"]}
+    try:
+        out = {"file": path, **measure_utterance(row, measure_config)}
         out.pop("id", None)
-    else:
-        out = {"file": path, "error": res["reason"]}
-    if compare and compare[0] == "opensmile" and res["ok"]:
+    except AudioError as exc:
+        out = {"file": path, "error": str(exc)}
+    except Exception as exc:  # one bad file must not stop the others
+        out = {"file": path, "error": f"{path}: measurement failed ({type(exc).__name__}: {exc})"}
+    if compare and compare[0] == "opensmile" and "error" not in out:
         from emotioncot.audio.io import read_audio
         from emotioncot.measure.opensmile_compare import egemaps
 
@@ -49,6 +53,7 @@ def register(app: typer.Typer) -> None:
             "'opensmile' (only: opensmile, eGeMAPSv02; needs the opensmile package, in the test extra)."),
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
+        quiet: bool = QUIET,
     ) -> None:
         """Print one JSON object per file with the acoustic measurements (units in the key names: _hz, _st,
         _dbfs, _db, _s, _sps); a value that cannot be measured is null and its reason is in null_reasons.
@@ -73,7 +78,7 @@ def register(app: typer.Typer) -> None:
             except FileNotFoundError as exc:
                 fail(f"{exc} (run ingest first)")
             try:
-                rows = run_measure(ws, utterances, cfg)
+                rows = run_measure(ws, utterances, cfg, progress=not quiet)
             except BuildError as exc:
                 fail(str(exc))
             typer.echo(f"{len(rows)} measured -> {ws.stage_table('measure')}")

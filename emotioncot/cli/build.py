@@ -7,11 +7,14 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config, os_problem, stopped
+from emotioncot.cli.common import (
+    OLD_SEED, PROMPT_STYLE_HELP, QUIET, SAMPLING_SEED, SPLIT_SEED, check_prompt_style, fail, load_config, os_problem,
+    seed_alias, stopped,
+)
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 from emotioncot.cli.generate import (
     API_KEY_ENV, BASE_URL, CAPTION_PROMPT, CONCURRENCY, DRY_RUN, LABEL_MODE, MAX_RETRIES, MODEL, PRICE_IN, PRICE_OUT,
-    KEEP_THINK, LIMIT, RATIONALE_PROMPT, REPAIR_ROUNDS, SEED, SEND_AUDIO, STRUCTURED, TEMPERATURE, TIMEOUT, WRITER,
+    KEEP_THINK, LIMIT, RATIONALE_PROMPT, REPAIR_ROUNDS, SEND_AUDIO, STRUCTURED, TEMPERATURE, TIMEOUT, WRITER,
     apply_write_options, echo_usage,
 )
 
@@ -30,7 +33,9 @@ def register(app: typer.Typer) -> None:
         max_retries: Optional[int] = MAX_RETRIES,
         timeout: Optional[float] = TIMEOUT,
         temperature: Optional[float] = TEMPERATURE,
-        seed: Optional[int] = SEED,
+        split_seed: Optional[int] = SPLIT_SEED,
+        sampling_seed: Optional[int] = SAMPLING_SEED,
+        seed: Optional[int] = OLD_SEED,
         label_mode: Optional[str] = LABEL_MODE,
         rationale_prompt: Optional[Path] = RATIONALE_PROMPT,
         caption_prompt: Optional[Path] = CAPTION_PROMPT,
@@ -47,7 +52,8 @@ def register(app: typer.Typer) -> None:
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+        prompt_style: Optional[str] = typer.Option(None, "--prompt-style", help=PROMPT_STYLE_HELP),
+        quiet: bool = QUIET,
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Measure again the clips whose failure was recorded (errors.jsonl) instead of keeping it."),
     ) -> None:
         """Run ingest -> measure -> calibrate -> write -> filter -> export into OUT.
@@ -55,11 +61,11 @@ def register(app: typer.Typer) -> None:
         Finished work is kept: a rerun skips it, and a killed build resumes where it stopped.
         """
         from emotioncot.pipeline import BuildError, build as run_build
-        from emotioncot.write.llm import WriteError
 
         cfg = apply_write_options(
             load_config(config), writer=writer, base_url=base_url, model=model, api_key_env=api_key_env,
-            concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature, seed=seed,
+            concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature,
+            seed=seed_alias(sampling_seed, seed, "--sampling-seed"),
             label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
             send_audio=send_audio, repair_rounds=repair_rounds, limit=limit, structured=structured,
@@ -73,15 +79,24 @@ def register(app: typer.Typer) -> None:
             cfg.ingest.workers = workers
         if embed_audio:
             cfg.export.embed_audio = True
+        if split_seed is not None:
+            cfg.ingest.seed = split_seed
+        if check_prompt_style(prompt_style):
+            cfg.export.prompt_style = prompt_style  # type: ignore[assignment]
         try:
             summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
                                 dry_run=dry_run, retry_failed=retry_failed)
         except KeyboardInterrupt as exc:
             stopped(exc, out)
-        except (BuildError, WriteError, FileNotFoundError, ValueError) as exc:
-            fail(str(exc))
-        except OSError as exc:
-            fail(os_problem(exc))
+        except Exception as exc:
+            # WriteError's module imports openai (most of a second); a template-writer build never needs it.
+            from emotioncot.write.llm import WriteError
+
+            if isinstance(exc, (BuildError, WriteError, FileNotFoundError, ValueError)):
+                fail(str(exc))
+            if isinstance(exc, OSError):  # disk full, unwritable folder: one line each
+                fail(os_problem(exc))
+            raise
         if dry_run:
             return
         print_summary(out, summary)

@@ -11,6 +11,34 @@ import typer
 from emotioncot.config import BuildConfig
 
 
+# Options that mean the same thing in every command that has them.
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+SPLIT_SEED = typer.Option(None, "--split-seed", help="Seed of the speaker-disjoint train/validation/test split (same seed, same split).")
+SAMPLING_SEED = typer.Option(None, "--sampling-seed", help="Sampling seed sent to the LLM endpoint with each request (default 0).")
+PROMPT_STYLE_HELP = (
+    "System prompt, question and answer format of the training views: emotioncot (ours) or emotionthinker "
+    "(the released EmotionThinker model's, string for string)."
+)
+# The old spelling: --seed meant the split seed in ingest and the LLM seed in generate and build.
+OLD_SEED = typer.Option(None, "--seed", hidden=True)
+
+
+def seed_alias(new: int | None, old: int | None, new_name: str) -> int | None:
+    """The value of ``new_name``, or of the deprecated ``--seed`` (with a warning on stderr)."""
+    if old is None:
+        return new
+    if new is not None and new != old:
+        fail(f"--seed (deprecated) and {new_name} disagree; give {new_name} only")
+    typer.secho(f"warning: --seed is deprecated here; write {new_name}", fg=typer.colors.YELLOW, err=True)
+    return old
+
+
+def check_prompt_style(value: str | None) -> str | None:
+    if value is not None and value not in ("emotioncot", "emotionthinker"):
+        fail(f"--prompt-style must be emotioncot or emotionthinker, not {value!r}")
+    return value
+
+
 def fail(message: str, code: int = 2) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)

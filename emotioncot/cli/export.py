@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import PROMPT_STYLE_HELP, QUIET, check_prompt_style, fail, load_config
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
             None, "--shard-max-mb", help="Largest Parquet shard, in MB (default from the config: 256)."
         ),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
+        prompt_style: Optional[str] = typer.Option(None, "--prompt-style", help=PROMPT_STYLE_HELP),
+        quiet: bool = QUIET,
     ) -> None:
         """Write parquet/, dataset/, emotioncot.jsonl and README.md (the dataset card) into the build folder.
         Records that cannot be exported are listed in errors.jsonl with their reason."""
@@ -37,12 +39,14 @@ def register(app: typer.Typer) -> None:
             if shard_max_mb <= 0:
                 fail("--shard-max-mb must be positive")
             cfg.export.shard_max_mb = shard_max_mb
+        if check_prompt_style(prompt_style):
+            cfg.export.prompt_style = prompt_style  # type: ignore[assignment]
         ws = Workspace(workspace)
         try:
             kept = read_table(ws.stage_table("filter"), Record)
         except FileNotFoundError as exc:
             fail(f"{exc} (run filter first, or use build)")
-        counts = run_export(ws, kept, cfg)
+        counts = run_export(ws, kept, cfg, progress=not quiet)
         failed = len(ws.stage_errors("export"))
         typer.echo(
             f"exported {sum(counts.values())} records ({counts}) -> {ws.root / 'parquet'}, {ws.root / 'dataset'}, "

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import QUIET, fail, load_config
 
 CHECK_NAMES = ("schema", "length", "format", "language", "grounding", "label", "transcript", "duplicates")
 
@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         strictness: Optional[str] = typer.Option(
             None, "--strictness", help="Grounding: 'strict' (also 'high' said of a normal level) or 'opposite' (high vs low only)."
         ),
+        quiet: bool = QUIET,
     ) -> None:
         """Check grounding against the measurements, label use, transcription quote, length, language,
         format and near-duplicates; write kept rows and rejected rows with machine-readable reasons.
@@ -69,7 +70,7 @@ def register(app: typer.Typer) -> None:
         if source.is_dir():
             _filter_build(source, cfg)
         else:
-            _filter_jsonl(source, kept_path, rejected_path, cfg)
+            _filter_jsonl(source, kept_path, rejected_path, cfg, progress=not quiet)
 
 
 def _filter_build(folder: Path, cfg) -> None:
@@ -85,7 +86,7 @@ def _filter_build(folder: Path, cfg) -> None:
     _print_summary(len(kept), rejected, f"reasons in {ws.root / 'rejected.jsonl'}")
 
 
-def _filter_jsonl(path: Path, kept_path: Optional[Path], rejected_path: Optional[Path], cfg) -> None:
+def _filter_jsonl(path: Path, kept_path: Optional[Path], rejected_path: Optional[Path], cfg, progress: bool = True) -> None:
     from emotioncot.filter import filter_records
     from emotioncot.filter.io import read_jsonl, write_jsonl
 
@@ -97,7 +98,7 @@ def _filter_jsonl(path: Path, kept_path: Optional[Path], rejected_path: Optional
         fail(str(exc))
     if not rows:
         fail(f"{path}: no rows")
-    kept, rejected = filter_records(rows, cfg.filter, progress=len(rows) > 2000)
+    kept, rejected = filter_records(rows, cfg.filter, progress=progress and len(rows) > 2000)
     write_jsonl(kept_path, kept)
     write_jsonl(rejected_path, rejected)
     _print_summary(len(kept), rejected, f"{kept_path}, {rejected_path}")

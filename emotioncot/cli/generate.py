@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import OLD_SEED, QUIET, SAMPLING_SEED, fail, load_config, seed_alias
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS
 from emotioncot.config import BuildConfig
 
@@ -24,7 +24,6 @@ CONCURRENCY = typer.Option(None, "--concurrency", min=1, help="Requests in fligh
 MAX_RETRIES = typer.Option(None, "--max-retries", min=0, help="Retries per request after 429/5xx/timeouts/bad answers (default 4).")
 TIMEOUT = typer.Option(None, "--timeout", min=0.1, help="Seconds before one request times out (default 60).")
 TEMPERATURE = typer.Option(None, "--temperature", min=0.0, help="Sampling temperature (default 0.7).")
-SEED = typer.Option(None, "--seed", help="Sampling seed sent to the endpoint (default 0).")
 LABEL_MODE = typer.Option(None, "--label-mode", help="aware: the gold label is in the prompt (post-hoc rationales); blind: the model infers the emotion, stored as inferred_emotion.")
 RATIONALE_PROMPT = typer.Option(None, "--rationale-prompt", help="Your own rationale prompt file (see prompts/rationale.md for the format).")
 CAPTION_PROMPT = typer.Option(None, "--caption-prompt", help="Your own caption prompt file (see prompts/caption.md).")
@@ -87,7 +86,8 @@ def register(app: typer.Typer) -> None:
         max_retries: Optional[int] = MAX_RETRIES,
         timeout: Optional[float] = TIMEOUT,
         temperature: Optional[float] = TEMPERATURE,
-        seed: Optional[int] = SEED,
+        sampling_seed: Optional[int] = SAMPLING_SEED,
+        seed: Optional[int] = OLD_SEED,
         label_mode: Optional[str] = LABEL_MODE,
         rationale_prompt: Optional[Path] = RATIONALE_PROMPT,
         caption_prompt: Optional[Path] = CAPTION_PROMPT,
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         dry_run: int = DRY_RUN,
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+        quiet: bool = QUIET,
     ) -> None:
         """Write a caption and a chain-of-thought rationale for every measured utterance.
 
@@ -113,7 +113,8 @@ def register(app: typer.Typer) -> None:
 
         cfg = apply_write_options(
             load_config(config), writer=writer, base_url=base_url, model=model, api_key_env=api_key_env,
-            concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature, seed=seed,
+            concurrency=concurrency, max_retries=max_retries, timeout=timeout, temperature=temperature,
+            seed=seed_alias(sampling_seed, seed, "--sampling-seed"),
             label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
             send_audio=send_audio, repair_rounds=repair_rounds, limit=limit, structured=structured,

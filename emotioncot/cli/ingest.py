@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import OLD_SEED, QUIET, SPLIT_SEED, fail, load_config, seed_alias
 
 SOURCE_HELP = (
     "A source: 'demo'; NAME=PATH for a corpus in its distribution layout (see `emotioncot corpora`); "
@@ -24,8 +24,10 @@ def register(app: typer.Typer) -> None:
         corpus: List[str] = typer.Option(..., "--corpus", "-c", help=SOURCE_HELP),
         out: Path = typer.Option(..., "--out", "-o", help="The build folder; the table is written to OUT/manifest.parquet and OUT/stages/ingest.parquet."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
-        seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the speaker-disjoint split (same seed, same split)."),
+        split_seed: Optional[int] = SPLIT_SEED,
+        seed: Optional[int] = OLD_SEED,
         text_disjoint: bool = typer.Option(False, "--text-disjoint", help="Also keep each sentence in one split only (scripted corpora); utterances whose speaker and sentence disagree get no split."),
+        quiet: bool = QUIET,
     ) -> None:
         """Read corpora in their distribution layouts into one table of utterances with splits, and print
         utterances per corpus, emotion and split, and what was left out and why."""
@@ -36,12 +38,13 @@ def register(app: typer.Typer) -> None:
         from emotioncot.workspace import Workspace
 
         cfg = load_config(config)
-        if seed is not None:
-            cfg.ingest.seed = seed
+        split_seed = seed_alias(split_seed, seed, "--split-seed")
+        if split_seed is not None:
+            cfg.ingest.seed = split_seed
         cfg.ingest.text_disjoint = text_disjoint or cfg.ingest.text_disjoint
         ws = Workspace(out)
         try:
-            rows = run_ingest(ws, corpus, cfg)
+            rows = run_ingest(ws, corpus, cfg, progress=not quiet)
         except (BuildError, FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         errors = ws.stage_errors("ingest")
@@ -59,8 +62,10 @@ def register(app: typer.Typer) -> None:
         from emotioncot.ingest.manifest import list_manifests, load_manifest
 
         if name:
-            from emotioncot.ingest.sources import canonical_name
+            from emotioncot.ingest.sources import CORPORA, canonical_name, unknown_corpus
 
+            if canonical_name(name) not in CORPORA:
+                fail(unknown_corpus(name))
             try:
                 m = load_manifest(canonical_name(name))
             except FileNotFoundError as exc:
@@ -98,8 +103,10 @@ def register(app: typer.Typer) -> None:
         reads, and print the --corpus spec to use. For licence-gated corpora, print what to request, from
         whom, and where to put the files."""
         from emotioncot.ingest.pull import GatedCorpus, PullError, pull as run_pull
-        from emotioncot.ingest.sources import canonical_name
+        from emotioncot.ingest.sources import CORPORA, canonical_name, unknown_corpus
 
+        if canonical_name(name) not in CORPORA:
+            fail(unknown_corpus(name))
         try:
             result = run_pull(canonical_name(name), to, url=url, sha256=sha256, retries=retries, log=typer.echo)
         except GatedCorpus as exc:

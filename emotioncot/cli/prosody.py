@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import QUIET, fail, load_config
 
 
 def load_source_records(data: Path) -> list[dict]:
@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Also store the unmodified clips of attribute questions as bytes."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes for resynthesis (default: all cores)."),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML); its `prosody` section sets steps and tolerances."),
+        quiet: bool = QUIET,
     ) -> None:
         """Build prosody-perception questions (pitch, energy, speed, intonation, stress; attribute, comparative
         and stress tasks) with WORLD resynthesis, re-measure every generated clip, drop mismatches with reasons,
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
         if not records:
             fail(f"{data}: no records")
         try:
-            summary = build_tasks(records, out, cfg)
+            summary = build_tasks(records, out, cfg, progress=not quiet)
         except ValueError as exc:
             fail(str(exc))
         typer.echo(

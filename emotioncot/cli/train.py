@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import echo_json, fail
+from emotioncot.cli.common import PROMPT_STYLE_HELP, QUIET, check_prompt_style, echo_json, fail
 
 train_app = typer.Typer(
     help=(
@@ -25,6 +25,15 @@ _CONFIG = typer.Option(None, "--config", help="Training config (JSON/YAML): sect
 _POLICY = typer.Option("auto", "--policy", help="text (transcript + measured cues), audio (Qwen2-Audio family), auto.")
 _RESUME = typer.Option("auto", "--resume", help="auto (last checkpoint in --output), never, or a checkpoint folder.")
 _CPU = typer.Option(False, "--cpu", help="Train on the CPU even when a GPU is present.")
+_PROMPT_STYLE = typer.Option(
+    None, "--prompt-style", help=PROMPT_STYLE_HELP + " Default: the views as exported (config: prompt_style).")
+
+
+def _style(cfg, prompt_style: Optional[str], quiet: bool = False):
+    if check_prompt_style(prompt_style):
+        cfg.prompt_style = prompt_style
+    cfg.progress = cfg.progress and not quiet
+    return cfg
 
 
 def _config(path: Optional[Path]):
@@ -62,10 +71,12 @@ def sft(
     resume: str = _RESUME,
     split: str = typer.Option("train", "--split"),
     cpu: bool = _CPU,
+    prompt_style: Optional[str] = _PROMPT_STYLE,
+    quiet: bool = QUIET,
 ) -> None:
     """Supervised fine-tuning on the SFT view (<think> rationale </think><answer> label </answer>)."""
     _need_train_extra()
-    cfg = _config(config)
+    cfg = _style(_config(config), prompt_style, quiet)
     if max_steps is not None:
         cfg.sft.max_steps = max_steps
     cfg.use_cpu = cfg.use_cpu or cpu
@@ -92,10 +103,12 @@ def grpo_ptr(
     resume: str = _RESUME,
     split: str = typer.Option("train", "--split"),
     cpu: bool = _CPU,
+    prompt_style: Optional[str] = _PROMPT_STYLE,
+    quiet: bool = QUIET,
 ) -> None:
     """GRPO-PTR: R = 0.3 R_f + 1.0 R_o + 0.5 tau R_t, R_t switched on once training accuracy settles near 0.5."""
     _need_train_extra()
-    cfg = _config(config)
+    cfg = _style(_config(config), prompt_style, quiet)
     if max_steps is not None:
         cfg.grpo.max_steps = max_steps
     if num_generations is not None:
@@ -137,22 +150,37 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate(
         data: Path = _DATA,
-        model: str = _MODEL,
-        split: str = typer.Option("test", "--split"),
+        model: str = typer.Option(..., "--model", help="A local transformers folder, or with --base-url the model name the endpoint serves."),
+        split: str = typer.Option("test", "--split", help="The split to score (train, validation, test)."),
         config: Optional[Path] = _CONFIG,
         policy: str = _POLICY,
         limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate the first N rows only."),
         batch_size: int = typer.Option(8, "--batch-size"),
         max_new_tokens: int = typer.Option(512, "--max-new-tokens"),
         grader: Optional[str] = typer.Option(None, "--grader", help="offline, openai or local (reasoning grades)."),
-        output: Optional[Path] = typer.Option(None, "--output", help="Report JSON (+ .predictions.jsonl beside it)."),
+        output: Optional[Path] = typer.Option(None, "--output", help="Report JSON (+ .md tables and .predictions.jsonl beside it)."),
+        prompt_style: Optional[str] = _PROMPT_STYLE,
+        base_url: Optional[str] = typer.Option(
+            None, "--base-url", help="Score a model served by an OpenAI-compatible audio endpoint (e.g. http://127.0.0.1:8080/v1): the clip is sent as input_audio."),
+        api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Variable holding the endpoint's API key (default OPENAI_API_KEY; never written anywhere)."),
+        concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1, help="Endpoint requests in flight (default 8)."),
+        quiet: bool = QUIET,
     ) -> None:
-        """Weighted/unweighted emotion accuracy, per-class confusion, format rate and reasoning grades."""
-        _need_train_extra()
-        cfg = _config(config)
+        """WA and UA with bootstrap confidence intervals (overall, per corpus, per class), confusion, format rate
+        and reasoning grades, on one split; for a local model or one served by an OpenAI-compatible endpoint.
+        Prints the tables on stderr and the report JSON on stdout."""
+        cfg = _style(_config(config), prompt_style)
+        for field, value in (("base_url", base_url), ("api_key_env", api_key_env), ("concurrency", concurrency)):
+            if value:
+                setattr(cfg.evaluate, field, value)
+        if not cfg.evaluate.base_url:
+            _need_train_extra()
         if grader:
             cfg.grader.kind = grader
         from emotioncot.train.evaluate import run_evaluate
+        from emotioncot.train.metrics import format_report
 
-        echo_json(_run(run_evaluate, data_dir=data, model_path=model, split=split, cfg=cfg, kind=policy, limit=limit,
-                       batch_size=batch_size, max_new_tokens=max_new_tokens, output=output))
+        report = _run(run_evaluate, data_dir=data, model_path=model, split=split, cfg=cfg, kind=policy, limit=limit,
+                      batch_size=batch_size, max_new_tokens=max_new_tokens, output=output, progress=not quiet)
+        typer.echo(format_report(report), err=True)
+        echo_json(report)

@@ -158,7 +158,8 @@ def _repair_note(writer_info: dict | None) -> list[str]:
 
 
 def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None,
-                excluded: list[dict] | None = None, writer_info: dict | None = None) -> str:
+                excluded: list[dict] | None = None, writer_info: dict | None = None,
+                prompt_style: str = "emotioncot") -> str:
     """The whole README.md text. ``excluded``: the taxonomy's left-out clips (``ingest.core.taxonomy_exclusions``)."""
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
@@ -200,6 +201,9 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "functions also get `emotion`, `pitch_level`, `energy_level`, `speed_level`, `intonation`, `stressed_words`, "
         "`caption` and the reference rationale `cot_analysis`;",
         f"- `audio`: a `datasets.Audio` column. {audio_note}", "",
+        f"Prompt style of the training views: `{prompt_style}`"
+        + (" (the system prompt, question and answer format of the released EmotionThinker model)."
+           if prompt_style == "emotionthinker" else " (emotioncot's own system prompt and question)."), "",
         "## Counts", "",
         _table(["split", "records"], [[s, counts.get(s, 0)] for s in SPLITS] + [["total", sum(counts.values())]]), "",
         "### By corpus", "", _crosstab(records, "corpus"), "",

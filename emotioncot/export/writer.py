@@ -2,9 +2,10 @@
 ``README.md`` (dataset card).
 
 Audio decoding decision: ``datasets`` 4+ decodes its ``Audio`` feature only through torchcodec (torch +
-FFmpeg shared libraries), which emotioncot does not install. The exported column is a standard ``Audio``
-feature, so an environment with torchcodec decodes it as usual; emotioncot itself reads the column with
-``decode=False`` and decodes with soundfile / PyAV (``load_dataset_dir(..., decode_audio=True)``).
+FFmpeg shared libraries). The exported column is a standard ``Audio`` feature, so where torchcodec loads (the
+``train`` extra pins a CPU build; ``make install`` brings FFmpeg) ``ds[i]["audio"]`` decodes as usual;
+emotioncot itself never needs it: it reads the column with ``decode=False`` and decodes with soundfile / PyAV
+(``load_dataset_dir(..., decode_audio=True)``).
 
 Memory: records are turned into Arrow in chunks and streamed into the Parquet shards; the DatasetDict is
 then built from those shards (memory-mapped), so embedded audio never has to fit in memory.
@@ -24,7 +25,7 @@ from emotioncot.export.card import render_card
 from emotioncot.export.features import AUDIO_COLUMN, VIEW_COLUMNS, arrow_table, export_features, record_columns
 from emotioncot.export.jsonl import to_emotioncot_fields, write_jsonl  # noqa: F401  (re-exported)
 from emotioncot.export.shards import ShardWriter
-from emotioncot.export.views import grpo_prompt, grpo_solution, sft_messages
+from emotioncot.export.views import DEFAULT_STYLE, grpo_prompt, grpo_solution, prompt_style as _check_style, sft_messages
 from emotioncot.schema import Record
 from emotioncot.tables import validate_rows, write_text_atomic
 from emotioncot.taxonomy import SPLITS
@@ -46,10 +47,10 @@ def _row_problem(record: dict) -> str | None:
     return None
 
 
-def _chunk_table(chunk: list[dict], cells: list[dict], features):
+def _chunk_table(chunk: list[dict], cells: list[dict], features, style: str = DEFAULT_STYLE):
     columns = record_columns(chunk)
-    columns["messages"] = [sft_messages(r) for r in chunk]
-    columns["prompt"] = [grpo_prompt(r) for r in chunk]
+    columns["messages"] = [sft_messages(r, style) for r in chunk]
+    columns["prompt"] = [grpo_prompt(r, style) for r in chunk]
     columns["solution"] = [grpo_solution(r) for r in chunk]
     columns[AUDIO_COLUMN] = cells
     return arrow_table(columns, features)
@@ -74,12 +75,14 @@ def export_records(
     progress: bool = False,
     excluded: list[dict] | None = None,
     writer_info: dict | None = None,
+    prompt_style: str = DEFAULT_STYLE,
 ) -> dict:
     """Write every export of ``records`` (``Record`` dicts) under ``out``; return the counts per split.
 
     A record that cannot be exported (no split, no 9-class emotion, unreadable audio where audio must be
     read) is left out with its reason appended to ``errors``; without an ``errors`` list such a record
-    raises ``ExportError`` instead, so it is never dropped silently.
+    raises ``ExportError`` instead, so it is never dropped silently. ``prompt_style`` picks the system prompt,
+    question and answer format of the training views (``emotioncot.export.views.PROMPT_STYLES``).
     """
     import datasets
 
@@ -89,14 +92,16 @@ def export_records(
     if not progress:
         datasets.disable_progress_bars()
     try:
-        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded, writer_info)
+        _check_style(prompt_style)
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded, writer_info, prompt_style)
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
 
 
 def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool,
-            excluded: list[dict] | None = None, writer_info: dict | None = None) -> dict:
+            excluded: list[dict] | None = None, writer_info: dict | None = None,
+            style: str = DEFAULT_STYLE) -> dict:
     features = export_features()
     schema = features.arrow_schema
     failed: list[dict] = []
@@ -126,14 +131,14 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
                 for rec in rows[start:start + step]:
                     try:
                         cell = audio_cell(rec, embed_audio)
-                        sft_messages(rec)  # the assistant turn must be well formed
+                        sft_messages(rec, style)  # the assistant turn must be well formed
                     except (AudioError, ValueError, OSError) as exc:
                         failed.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": f"export: {exc}"})
                         continue
                     chunk.append(rec)
                     cells.append(cell)
                 if chunk:
-                    writer.write(_chunk_table(chunk, cells, features))
+                    writer.write(_chunk_table(chunk, cells, features, style))
                     kept.extend(chunk)
                     n += len(chunk)
                 bar.update(min(step, len(rows) - start))
@@ -154,7 +159,7 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
 
     write_jsonl(out / "emotioncot.jsonl", kept)
     write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, excluded=excluded,
-                                                      writer_info=writer_info))
+                                                      writer_info=writer_info, prompt_style=style))
     # Last, over everything above: what `validate` checks the files against.
     from emotioncot.export.checksums import write_checksums
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from emotioncot.audio.io import AudioError, audio_info
 from emotioncot.config import IngestConfig
 from emotioncot.ingest.splits import assign_splits
-from emotioncot.ingest.sources import canonical_name, get_reader
+from emotioncot.ingest.sources import READERS, canonical_name, get_reader
 from emotioncot.schema import Utterance
 
 
@@ -56,6 +56,12 @@ def parse_source(spec: str) -> Source:
     if "=" in body:
         name, _, path = body.partition("=")
         return Source(canonical_name(name), Path(path).expanduser(), spec, options)
+    if canonical_name(body) not in READERS and ("/" in body or "\\" in body or Path(body).expanduser().exists()):
+        # A bare path: which reader applies cannot be guessed from a folder, so say how to name it.
+        raise ValueError(
+            f"--corpus {spec!r} is a path, not a source: write NAME={body} with the corpus name "
+            f"(e.g. ravdess={body}; `emotioncot corpora` lists the names), or jsonl:{body} / csv:{body} for a list of clips"
+        )
     return Source(canonical_name(body), None, spec, options)
 
 

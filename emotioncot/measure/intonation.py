@@ -51,7 +51,7 @@ def classify(f0: np.ndarray, speech: np.ndarray, speech_s: float) -> tuple[str, 
         return "uncertain", 0.0, {"reason": f"{len(idx)} voiced frames (need {MIN_VOICED_FRAMES})"}
     st = 12 * np.log2(f0[idx] / np.median(f0[idx]))
     if len(st) >= 5:  # 50 ms median smoothing against single-frame errors
-        from scipy.signal import medfilt
+        from emotioncot.measure.peaks import medfilt  # scipy.signal's, without its import cost
 
         st = medfilt(st, 5)
     span = np.flatnonzero(speech)

@@ -8,7 +8,7 @@ inside speech, no more than 25 dB under the utterance's loudest frame, stands ou
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
+from emotioncot.measure.peaks import find_peaks  # scipy.signal's, without its import cost
 
 from emotioncot.measure.frames import Frames, band_power
 

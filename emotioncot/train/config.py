@@ -103,14 +103,34 @@ class GRPOConfig(_Section):
     use_vllm: bool = False
 
 
+class EvaluateConfig(_Section):
+    """``emotioncot evaluate``: the bootstrap intervals, and the endpoint when the model is served."""
+
+    bootstrap_resamples: int = Field(default=1000, ge=10)
+    ci_level: float = Field(default=0.95, gt=0.0, lt=1.0)
+    seed: int = 0  # of the bootstrap resampling, so a report is reproducible
+    # An OpenAI-compatible audio endpoint: the model is then the name it serves, not a local folder.
+    base_url: Optional[str] = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(default=8, ge=1)
+    timeout_s: float = 120.0
+    max_retries: int = Field(default=3, ge=0)
+
+
 class TrainConfig(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     sft: SFTConfig = Field(default_factory=SFTConfig)
     grpo: GRPOConfig = Field(default_factory=GRPOConfig)
     ptr: PTRConfig = Field(default_factory=PTRConfig)
     grader: GraderConfig = Field(default_factory=GraderConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     # Run on the CPU even when an accelerator is present (tests, smoke runs).
     use_cpu: bool = False
+    # The trainers' progress bars (--quiet turns them off).
+    progress: bool = True
+    # Render the prompts (and SFT targets) in this style instead of the one the export was made with:
+    # "emotionthinker" reproduces the released EmotionThinker model's prompt (emotioncot.export.views).
+    prompt_style: Optional[Literal["emotioncot", "emotionthinker"]] = None
     report_to: str = "none"
 
 

@@ -37,8 +37,11 @@ def resolve_dataset_dir(path: Path) -> Path:
     )
 
 
-def load_split(path: Path, split: str = "train"):
-    """One split of an export, audio left undecoded. Errors name the folder and the splits it has."""
+def load_split(path: Path, split: str = "train", prompt_style: Optional[str] = None):
+    """One split of an export, audio left undecoded. Errors name the folder and the splits it has.
+
+    ``prompt_style`` (a name in ``emotioncot.export.views.PROMPT_STYLES``) renders ``messages`` and ``prompt``
+    again in that style from each row's rationale and label; None keeps the views as exported."""
     from emotioncot.export import load_dataset_dir
 
     folder = resolve_dataset_dir(path)
@@ -51,7 +54,22 @@ def load_split(path: Path, split: str = "train"):
         raise ValueError(f"{folder}: split {split!r} lacks the training column(s) {', '.join(missing)}")
     if len(ds) == 0:
         raise ValueError(f"{folder}: split {split!r} is empty")
+    if prompt_style is not None:
+        ds = restyle(ds, prompt_style)
     return ds
+
+
+def restyle(ds, style: str):
+    """``ds`` with its training views rendered in prompt style ``style``."""
+    from emotioncot.export.views import grpo_prompt, prompt_style, sft_messages
+
+    prompt_style(style)  # unknown names fail here, before any row is mapped
+    if getattr(ds.features.get("audio"), "decode", False):  # the views never read the clip: do not decode it
+        import datasets
+
+        ds = ds.cast_column("audio", datasets.Audio(sampling_rate=ds.features["audio"].sampling_rate, decode=False))
+    return ds.map(lambda r: {"messages": sft_messages(r, style), "prompt": grpo_prompt(r, style)},
+                  desc=f"{style} prompts")
 
 
 def cue_text(row: dict) -> str:

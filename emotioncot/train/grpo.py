@@ -190,7 +190,7 @@ def run_grpo_ptr(
     output_dir = Path(output_dir)
     policy = load_policy(model_path, cfg.policy, kind)
     audio = policy.kind == "audio"
-    ds = load_split(data_dir, split)
+    ds = load_split(data_dir, split, cfg.prompt_style)
     train_ds = prepare_audio(ds, with_sft=False) if audio else prepare_text_grpo(ds)
     switch = ProgressiveSwitch.from_config(p.switch)
     generation_kwargs = None
@@ -215,6 +215,7 @@ def run_grpo_ptr(
         reward_weights=[p.format_coef, p.outcome_coef, p.reasoning_coef],
         use_cpu=cfg.use_cpu,
         report_to=cfg.report_to,
+        disable_tqdm=not cfg.progress,
         remove_unused_columns=False,
         generation_kwargs=generation_kwargs,
     )

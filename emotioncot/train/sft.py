@@ -75,7 +75,7 @@ def run_sft(
     s = cfg.sft
     output_dir = Path(output_dir)
     policy = load_policy(model_path, cfg.policy, kind)
-    ds = load_split(data_dir, split)
+    ds = load_split(data_dir, split, cfg.prompt_style)
     audio = policy.kind == "audio"
     args = TRLSFTConfig(
         output_dir=str(output_dir),
@@ -94,7 +94,7 @@ def run_sft(
         report_to=cfg.report_to,
         remove_unused_columns=not audio,
         dataset_kwargs={"skip_prepare_dataset": True} if audio else None,
-        disable_tqdm=False,
+        disable_tqdm=not cfg.progress,
     )
     if audio:
         train_ds = prepare_audio(ds, with_sft=True)

@@ -41,11 +41,20 @@ def canonical_name(name: str) -> str:
     return ALIASES.get(name, name)
 
 
+def unknown_corpus(name: str) -> str:
+    """The error text for a corpus name we do not know: the closest known names first, then all of them."""
+    import difflib
+
+    known = sorted(set(READERS) | set(ALIASES))
+    close = difflib.get_close_matches(name.strip().lower(), known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(canonical_name(c)) for c in dict.fromkeys(close))}?" if close else ""
+    return f"unknown corpus {name!r}{hint} (known: {', '.join(sorted(READERS))}; see `emotioncot corpora`)"
+
+
 def get_reader(name: str) -> Callable[[Path | None, dict], Iterable[dict]]:
     name = canonical_name(name)
     if name not in READERS:
-        known = ", ".join(sorted(READERS))
-        raise ValueError(f"unknown corpus {name!r}; known: {known}")
+        raise ValueError(unknown_corpus(name))
     module = importlib.import_module(f"emotioncot.ingest.sources.{READERS[name]}")
     return module.read
 

@@ -1,0 +1,86 @@
+"""Start-up of a single-file command: ``emotioncot analyze`` of one short real clip (EmoDB 03a01Fa.wav, 1.9 s).
+
+Prints the median wall time over N runs (each a fresh process) of
+
+- ``analyze`` as the entry point runs it now (only the analyze command's module is imported; the measurement
+  does without scipy.signal and the pipeline module);
+- the baseline in the same run: the same command after importing what start-up used to import (every
+  command module, the pipeline with pandas, scipy.signal);
+- the floor: ``python -c pass``, and the clip's measurement inside a warm process.
+
+Target from issue 18: under 1.5 s wall on the project's 2-core machine. Wall times depend on how busy the
+machine is, so the script also prints CPU time (user + system) of the children, which load changes less.
+
+    PYTHONPATH=. python benchmarks/bench_startup.py [N] [CLIP]
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("EMOTIONCOT_TEST_DATA") or ROOT.parent / "shared" / "data")
+TARGET_S = 1.5
+
+EAGER = (
+    "import sys; import emotioncot.cli as c; c.register_commands(); "
+    "import emotioncot.pipeline, scipy.signal; sys.argv = ['emotioncot', 'analyze', sys.argv[1]]; c.main()"
+)
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], n: int) -> tuple[float, float]:
+    """Median wall seconds and mean CPU seconds of ``cmd`` over ``n`` fresh processes."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    walls = []
+    cpu0 = _children_cpu()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+        walls.append(time.perf_counter() - t0)
+    return statistics.median(walls), (_children_cpu() - cpu0) / n
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    clip = sys.argv[2] if len(sys.argv) > 2 else str(DATA / "emodb" / "wav" / "03a01Fa.wav")
+    if not Path(clip).is_file():
+        print(f"{clip}: clip not found (set EMOTIONCOT_TEST_DATA)", file=sys.stderr)
+        return 2
+    py = sys.executable
+    floor, floor_cpu = timed([py, "-c", "pass"], n)
+    now, now_cpu = timed([py, "-m", "emotioncot", "analyze", clip], n)
+    before, before_cpu = timed([py, "-c", EAGER, clip], n)
+
+    sys.path.insert(0, str(ROOT))
+    from emotioncot.config import MeasureConfig
+    from emotioncot.measure import measure_utterance
+
+    row = {"id": clip, "audio_path": clip, "transcript": None, "language": None}
+    measure_utterance(row, MeasureConfig())  # warm: imports, caches
+    t0 = time.perf_counter()
+    measure_utterance(row, MeasureConfig())
+    warm = time.perf_counter() - t0
+
+    print(f"clip: {clip}; {n} runs each, median wall (mean CPU user+sys)")
+    print(f"python -c pass:                 {floor:.2f} s ({floor_cpu:.2f} s CPU)")
+    print(f"emotioncot analyze (now):       {now:.2f} s ({now_cpu:.2f} s CPU)")
+    print(f"baseline, eager imports:        {before:.2f} s ({before_cpu:.2f} s CPU)")
+    print(f"measurement in a warm process:  {warm:.3f} s")
+    print(f"ratio baseline / now: {before / now:.2f}x wall, {before_cpu / now_cpu:.2f}x CPU; "
+          f"target {TARGET_S} s wall: {'met' if now < TARGET_S else 'missed'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
