@@ -4,9 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_OUT ?= demo-build
 
-.PHONY: install demo test bench clean
+.PHONY: install chromium demo test bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed chromium
+
+# The report's browser tests drive the system Chromium (Debian packages; nothing is downloaded at run time).
+# Skipped when both are already there; needs root (or sudo) otherwise.
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	else echo "chromium/chromedriver missing and no apt-get: the report's browser tests will be skipped"; fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

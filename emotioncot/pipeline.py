@@ -362,7 +362,19 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
         "thresholds_version": thresholds["version"],
     }
     write_json_atomic(ws.build_json, summary)
+    if config.report.enabled:
+        run_report(ws, config, log)
     return summary
+
+
+def run_report(ws: Workspace, config: BuildConfig, log=print) -> dict:
+    """The explorer report (``report/``) of the finished build; always rewritten (it is cheap next to a
+    build, and it shows the build as it now is)."""
+    from emotioncot.report import write_report
+
+    info = write_report(ws.root, ws.root / "report", config.report)
+    log(f"report: {ws.root / 'report' / 'index.html'} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
+    return info
 
 
 def with_text(records: list[dict], texts: list[dict]) -> list[dict]:

@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``.
-COMMAND_MODULES = ("build", "ingest", "analyze", "calibrate", "generate", "filter", "export", "validate", "hub", "train", "prosody")
+COMMAND_MODULES = ("build", "ingest", "analyze", "calibrate", "generate", "filter", "export", "validate", "hub", "train", "prosody", "report")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"emotioncot.cli.{_name}").register(app)

@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
+        no_report: bool = typer.Option(False, "--no-report", help="Do not write the explorer report (report/); see `emotioncot report`."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     ) -> None:
         """Run ingest -> measure -> calibrate -> write -> filter -> export into OUT.
@@ -66,6 +67,8 @@ def register(app: typer.Typer) -> None:
             cfg.ingest.workers = workers
         if embed_audio:
             cfg.export.embed_audio = True
+        if no_report:
+            cfg.report.enabled = False
         try:
             summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
                                 dry_run=dry_run)
