@@ -368,12 +368,21 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
 
 
 def run_report(ws: Workspace, config: BuildConfig, log=print) -> dict:
-    """The explorer report (``report/``) of the finished build; always rewritten (it is cheap next to a
-    build, and it shows the build as it now is)."""
+    """The explorer report (``report/``) of the finished build; skipped when nothing it shows changed."""
+    import hashlib
+
     from emotioncot.report import write_report
 
+    index = ws.root / "report" / "index.html"
+    shown = [ws.stage_info(s).get("key") for s in ("calibrate", "filter", "export")]
+    files = [hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
+             for p in (ws.root / "rejected.jsonl", ws.errors_path, ws.thresholds_path)]
+    key = stable_hash("report", __version__, config.report.model_dump(mode="json"), shown, files)
+    if ws.stage_done("report", key, outputs=[index]):
+        return ws.stage_info("report")
     info = write_report(ws.root, ws.root / "report", config.report)
-    log(f"report: {ws.root / 'report' / 'index.html'} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
+    ws.mark_stage("report", key, info)
+    log(f"report: {index} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
     return info
 
 

@@ -164,6 +164,17 @@ def test_build_writes_the_report_and_the_card_links_it(demo_build):
     assert "http://" not in html and "https://" not in html  # nothing fetched from anywhere
 
 
+def test_unchanged_rerun_keeps_the_report(demo_build):
+    from emotioncot.config import BuildConfig
+    from emotioncot.pipeline import run_report
+    from emotioncot.workspace import Workspace
+
+    index = demo_build / "report" / "index.html"
+    before = index.stat().st_mtime_ns
+    info = run_report(Workspace(demo_build), BuildConfig(), log=lambda m: None)
+    assert index.stat().st_mtime_ns == before and info["pages"] == 27
+
+
 def test_report_in_headless_chromium(demo_build, report_with_rejection, tmp_path):
     from selenium.webdriver.support.ui import Select
 

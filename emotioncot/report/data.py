@@ -71,7 +71,7 @@ def excluded_by_reason(data: ReportData) -> list[tuple[str, str, int]]:
 def _reason_kind(reason: str) -> str:
     """A reason without its specifics (paths, numbers), so that like reasons count together."""
     reason = re.sub(r"^\S+\.(wav|flac|mp3|ogg|m4a|opus)\S*:\s*", "", reason, flags=re.I)
-    reason = re.sub(r"\d+(\.\d+)?", "N", reason)
+    reason = re.sub(r"(?<![A-Za-z_])\d+(\.\d+)?", "N", reason)  # "f0" stays, "12 voiced frames" goes
     return reason[:120]
 
 
