@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     def build(
         corpus: List[str] = typer.Option(..., "--corpus", "-c", help="A source: 'demo', NAME=PATH (a corpus in its distribution layout), jsonl:PATH or csv:PATH. Repeat for several."),
         out: Path = typer.Option(..., "--out", "-o", help="The build folder (created; a rerun resumes it)."),
-        config: Optional[Path] = typer.Option(None, "--config", help="A JSON/YAML file with BuildConfig sections (ingest, measure, calibrate, write, filter, export)."),
+        config: Optional[Path] = typer.Option(None, "--config", help="A JSON/YAML file with BuildConfig sections (ingest, measure, calibrate, write, filter, export, report)."),
         writer: Optional[str] = WRITER,
         base_url: Optional[str] = BASE_URL,
         model: Optional[str] = MODEL,

@@ -99,11 +99,17 @@ def sample_records(records: list[dict], n: int, seed: int = 0, max_rejected: int
         members = sorted(strata[key], key=lambda r: str(r["id"]))
         rng.shuffle(members)
         queues.append(members)
+    chosen = round_robin(queues, n)
+    rejected = sorted((r for r in records if r["status"] == "rejected"), key=lambda r: str(r["id"]))
+    rng.shuffle(rejected)
+    return chosen + rejected[:max_rejected]
+
+
+def round_robin(queues: list[list[dict]], n: int) -> list[dict]:
+    """Up to ``n`` items, one from each queue in turn (from its end), so every queue is equally drawn on."""
     chosen: list[dict] = []
     while len(chosen) < n and any(queues):
         for q in queues:
             if q and len(chosen) < n:
                 chosen.append(q.pop())
-    rejected = sorted((r for r in records if r["status"] == "rejected"), key=lambda r: str(r["id"]))
-    rng.shuffle(rejected)
-    return chosen + rejected[:max_rejected]
+    return chosen

@@ -14,6 +14,7 @@ import pandas as pd
 from emotioncot.audio.io import AudioError
 from emotioncot.calibrate.crosstab import CUE_FIELDS, emotion_by_level
 from emotioncot.config import FilterConfig, MeasureConfig, ReportConfig
+from emotioncot.export.writer import _swap_in as swap_in  # the export's folder swap: old copy out, new in
 from emotioncot.report import plots
 from emotioncot.report.audio import OPUS_RATE, clip_signal, write_opus
 from emotioncot.report.data import ReportData, gather, page_name, sample_records
@@ -32,15 +33,6 @@ def copy_assets(folder: Path) -> None:
     (folder / "assets").mkdir(parents=True, exist_ok=True)
     for name in ("style.css", "filter.js"):
         (folder / "assets" / name).write_text(resources.files("emotioncot.report").joinpath("static", name).read_text())
-
-
-def swap_in(work: Path, out: Path) -> None:
-    old = out.with_name(f".{out.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    work.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def folder_bytes(folder: Path) -> int:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from emotioncot.audio.io import AudioError
 from emotioncot.report.audio import clip_signal, write_opus, write_opus_bytes
-from emotioncot.report.data import page_name
+from emotioncot.report.data import page_name, round_robin
 from emotioncot.report.pages import tasks_page
 from emotioncot.report.site import copy_assets, folder_bytes, swap_in
 
@@ -40,12 +40,7 @@ def _spread(rows: list[dict], n: int, seed: int) -> list[dict]:
     queues = [by_task[t] for t in sorted(by_task)]
     for q in queues:
         rng.shuffle(q)
-    out: list[dict] = []
-    while len(out) < n and any(queues):
-        for q in queues:
-            if q and len(out) < n:
-                out.append(q.pop())
-    return out
+    return round_robin(queues, n)
 
 
 def write_tasks_report(folder: Path, out: Path | None = None, sample: int = 60, seed: int = 0) -> dict:
@@ -53,7 +48,8 @@ def write_tasks_report(folder: Path, out: Path | None = None, sample: int = 60, 
     summary = json.loads((folder / "prosody_tasks.json").read_text())
     chosen = _spread(_rows(folder), sample, seed)
     out = Path(out) if out else folder / "report"
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else folder))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         copy_assets(work)
         (work / "audio").mkdir()
@@ -73,7 +69,6 @@ def write_tasks_report(folder: Path, out: Path | None = None, sample: int = 60, 
                 item["audio_problem"] = str(exc)
             items.append(item)
         (work / "index.html").write_text(tasks_page(items, summary), encoding="utf-8")
-        out.parent.mkdir(parents=True, exist_ok=True)
         swap_in(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
