@@ -8,7 +8,7 @@ import json
 import random
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from emotioncot.schema import Record
@@ -23,8 +23,6 @@ class ReportData:
     errors: list[dict]  # errors.jsonl rows (stage, id, path, reason)
     thresholds: dict
     build: dict  # build.json (empty when the folder has none)
-    dropped_by_filter: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def _read_jsonl(path: Path) -> list[dict]:
