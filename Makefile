@@ -4,9 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_OUT ?= demo-build
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps chromium demo test bench clean
 
-install: system-deps $(VENV)/.installed
+install: system-deps $(VENV)/.installed chromium
 
 # FFmpeg shared libraries (4 to 8) for torchcodec, through which `datasets` decodes the Audio column. Debian's
 # `ffmpeg` package brings them on any Debian or Ubuntu release; elsewhere, install FFmpeg by hand.
@@ -18,6 +18,16 @@ system-deps:
 	    echo "note: no FFmpeg shared libraries found; install FFmpeg (e.g. apt-get install ffmpeg) so that datasets can decode audio" >&2; \
 	  fi; \
 	fi
+
+
+# The report's browser tests drive the system Chromium (Debian packages; nothing is downloaded at run time).
+# Skipped when both are already there; needs root (or sudo) otherwise.
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	else echo "chromium/chromedriver missing and no apt-get: the report's browser tests will be skipped"; fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

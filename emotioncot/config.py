@@ -144,6 +144,15 @@ class ExportConfig(_Section):
     prompt_style: Literal["emotioncot", "emotionthinker"] = "emotioncot"
 
 
+class ReportConfig(_Section):
+    """The explorer report (docs/report.md) that ``build`` writes into ``report/`` and ``emotioncot report`` rewrites."""
+
+    enabled: bool = True
+    sample: int = Field(default=27, ge=0)  # kept records with a page, spread over emotion and corpus
+    max_rejected: int = Field(default=27, ge=0)  # rejected records with a page
+    seed: int = 0
+
+
 class ProsodyConfig(_Section):
     """Prosody-perception task data (``emotioncot prosody-tasks``); see docs/prosody_tasks.md."""
 
@@ -191,6 +200,7 @@ class BuildConfig(_Section):
     write: WriteConfig = Field(default_factory=WriteConfig)
     filter: FilterConfig = Field(default_factory=FilterConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     prosody: ProsodyConfig = Field(default_factory=ProsodyConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)

@@ -459,6 +459,8 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "prompt_style": config.export.prompt_style,
     }
     write_json_atomic(ws.build_json, summary)
+    if config.report.enabled:
+        run_report(ws, config, log)
     return summary
 
 
@@ -471,6 +473,25 @@ def writable(records: list[dict], config: BuildConfig) -> tuple[list[dict], list
     from emotioncot.ingest.core import taxonomy_exclusions
 
     return [rec for rec in records if rec.get("emotion")], taxonomy_exclusions(records)
+
+
+def run_report(ws: Workspace, config: BuildConfig, log=print) -> dict:
+    """The explorer report (``report/``) of the finished build; skipped when nothing it shows changed."""
+    import hashlib
+
+    from emotioncot.report import write_report
+
+    index = ws.root / "report" / "index.html"
+    shown = [ws.stage_info(s).get("key") for s in ("calibrate", "filter", "export")]
+    files = [hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
+             for p in (ws.root / "rejected.jsonl", ws.errors_path, ws.thresholds_path)]
+    key = stable_hash("report", __version__, config.report.model_dump(mode="json"), shown, files)
+    if ws.stage_done("report", key, outputs=[index]):
+        return ws.stage_info("report")
+    info = write_report(ws.root, ws.root / "report", config.report)
+    ws.mark_stage("report", key, info)
+    log(f"report: {index} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
+    return info
 
 
 def with_text(records: list[dict], texts: list[dict]) -> list[dict]:

@@ -15,6 +15,9 @@ CUES: dict[str, tuple[str, tuple[str, ...]]] = {
     "speed": ("speed_level", SPEED_LEVELS),
     "intonation": ("intonation", INTONATIONS),
 }
+# the same, as two maps (the explorer report reads these)
+CUE_FIELDS = {cue: field for cue, (field, _) in CUES.items()}
+CUE_LEVELS = {cue: levels for cue, (_, levels) in CUES.items()}
 NOT_MEASURED = "not measured"
 NO_CLASS = "(no class)"
 

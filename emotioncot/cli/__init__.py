@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "build": ("build",), "ingest": ("ingest", "corpora", "pull"), "analyze": ("analyze",), "calibrate": ("calibrate",),
     "generate": ("generate",), "filter": ("filter",), "export": ("export",), "validate": ("validate",),
     "hub": ("push-to-hub",), "train": ("train", "evaluate"), "prosody": ("prosody-tasks",),
+    "report": ("report",),
 }
 _registered: list[str] = []
 

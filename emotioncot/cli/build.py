@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
     def build(
         corpus: List[str] = typer.Option(..., "--corpus", "-c", help="A source: 'demo', NAME=PATH (a corpus in its distribution layout), jsonl:PATH or csv:PATH. Repeat for several."),
         out: Path = typer.Option(..., "--out", "-o", help="The build folder (created; a rerun resumes it)."),
-        config: Optional[Path] = typer.Option(None, "--config", help="A JSON/YAML file with BuildConfig sections (ingest, measure, calibrate, write, filter, export)."),
+        config: Optional[Path] = typer.Option(None, "--config", help="A JSON/YAML file with BuildConfig sections (ingest, measure, calibrate, write, filter, export, report)."),
         writer: Optional[str] = WRITER,
         base_url: Optional[str] = BASE_URL,
         model: Optional[str] = MODEL,
@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
+        no_report: bool = typer.Option(False, "--no-report", help="Do not write the explorer report (report/); see `emotioncot report`."),
         prompt_style: Optional[str] = typer.Option(None, "--prompt-style", help=PROMPT_STYLE_HELP),
         quiet: bool = QUIET,
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Measure again the clips whose failure was recorded (errors.jsonl) instead of keeping it."),
@@ -83,6 +84,8 @@ def register(app: typer.Typer) -> None:
             cfg.ingest.seed = split_seed
         if check_prompt_style(prompt_style):
             cfg.export.prompt_style = prompt_style  # type: ignore[assignment]
+        if no_report:
+            cfg.report.enabled = False
         try:
             summary = run_build(corpus, out, cfg, progress=not quiet, log=lambda m: typer.echo(m, err=True),
                                 dry_run=dry_run, retry_failed=retry_failed)

@@ -193,6 +193,11 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "- `parquet/{split}-NNNNN-of-NNNNN.parquet`: the data (what the Hub viewer and `load_dataset` read);",
         "- `emotioncot.jsonl`: the same records in the public EmotionCoT field format plus emotioncot's own fields;",
         "- `dataset/` (local builds only): the `datasets.DatasetDict` saved with `save_to_disk`.", "",
+        "## Explorer", "",
+        "Local builds: open [report/index.html](report/index.html) in a browser (no server needed; not uploaded to the Hub): counts, emotion-by-level "
+        "heat maps, distributions with the calibration cut points, and record pages with the clip, its F0 contour, "
+        "its levels and the rationale's statements marked as the filter read them. `emotioncot build` writes it "
+        "(unless `report.enabled` is off); `emotioncot report DIR` rewrites it.", "",
         "## Columns", "",
         "Every record field (see `emotioncot.schema.Record`; dict fields are JSON text), plus:", "",
         "- `messages`: the SFT conversation (system prompt; user turn with the `<audio>` placeholder and the question "

@@ -307,13 +307,14 @@ def _stress_targets(text: str) -> list[tuple[str, str]]:
     return [(t, e) for t, e in out if 0 < len(normalize_tokens(t)) <= 4]
 
 
-def _stress_problems(text: str, stressed: list[str], transcript: str | None = None) -> list[Claim]:
-    """Stress claims on words that are not among the measured stressed words, or not in the transcription."""
+def _stress_verdicts(text: str, stressed: list[str], transcript: str | None = None) -> list[tuple[str, bool]]:
+    """(evidence, agrees) of each stress claim (a repeated target counts once): a claim disagrees when its
+    words are not among the measured stressed words, or not in the transcription."""
     said = set(normalize_tokens(transcript or ""))
     measured = set()
     for w in stressed:
         measured.update(normalize_tokens(w))
-    bad = []
+    out = []
     seen = set()
     for target, evidence in _stress_targets(text):
         toks = normalize_tokens(target)
@@ -321,9 +322,14 @@ def _stress_problems(text: str, stressed: list[str], transcript: str | None = No
         if key in seen:
             continue
         seen.add(key)
-        if (measured and not measured.intersection(toks)) or (said and not said.intersection(toks)):
-            bad.append(Claim("stress", frozenset(), evidence))
-    return bad
+        bad = (measured and not measured.intersection(toks)) or (said and not said.intersection(toks))
+        out.append((evidence, not bad))
+    return out
+
+
+def _stress_problems(text: str, stressed: list[str], transcript: str | None = None) -> list[Claim]:
+    """Stress claims on words that are not among the measured stressed words, or not in the transcription."""
+    return [Claim("stress", frozenset(), evidence) for evidence, ok in _stress_verdicts(text, stressed, transcript) if not ok]
 
 
 # ---------------------------------------------------------------- speaker
@@ -367,6 +373,24 @@ def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
 # ---------------------------------------------------------------- the check
 
 
+def _level_agrees(claim: Claim, measured: str, strictness: str) -> bool:
+    allowed = set(claim.allowed)
+    if strictness == "opposite":
+        allowed |= {"normal"}
+        if claim.allowed == {"normal"}:
+            allowed = {"low", "normal", "high", "slow", "fast"}
+    return measured in allowed
+
+
+def _intonation_agrees(shape: str, end_ref: bool, measured: str, strictness: str) -> bool:
+    if strictness == "opposite":
+        opposite = {"rising": {"falling", "flat"}, "falling": {"rising", "flat"}, "flat": {"expressive"},
+                    "expressive": {"flat"}}.get(shape, {"flat"})
+        if measured not in opposite:
+            return True
+    return measured in _intonation_allowed(shape, end_ref)
+
+
 def _claims(masked: str, skip_generic: bool = True) -> tuple[list[Claim], list[tuple[str, bool, str]]]:
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
@@ -401,25 +425,14 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
         if not measured:
             continue
         for claim in (c for c in level_claims if c.aspect == aspect):
-            allowed = set(claim.allowed)
-            if strictness == "opposite":
-                allowed |= {"normal"}
-                if claim.allowed == {"normal"}:
-                    allowed = {"low", "normal", "high", "slow", "fast"}
-            if measured not in allowed:
+            if not _level_agrees(claim, measured, strictness):
                 problems.append((f"grounding_{aspect}", f"says {claim.describe()} but {LEVEL_FIELD[aspect]} is {measured}"))
                 break
 
     measured_contour = record.get("intonation")
     if "intonation" in aspects and measured_contour not in _UNJUDGED_INTONATION:
         for shape, end_ref, evidence in intonation:
-            allowed = _intonation_allowed(shape, end_ref)
-            if strictness == "opposite":
-                opposite = {"rising": {"falling", "flat"}, "falling": {"rising", "flat"}, "flat": {"expressive"},
-                            "expressive": {"flat"}}.get(shape, {"flat"})
-                if measured_contour not in opposite:
-                    continue
-            if measured_contour not in allowed:
+            if not _intonation_agrees(shape, end_ref, measured_contour, strictness):
                 problems.append(("grounding_intonation", f"says “{evidence}” ({shape}) but intonation is {measured_contour}"))
                 break
 
@@ -444,3 +457,119 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
                 problems.append(("grounding_age", f"calls the speaker “{evidence}” but age_level is {age}"))
                 break
     return problems
+
+
+# ---------------------------------------------------------------- where the statements are (for display)
+
+_VERDICT_RANK = {"contradicts": 2, "agrees": 1, "not_checked": 0}
+
+
+def _masked_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+    """``mask_quotes(text)`` and, for each of its characters, where it starts and ends in ``text`` (a
+    placeholder covers its whole quoted span)."""
+    from emotioncot.filter.text import _QUOTED  # the very pattern mask_quotes uses
+
+    parts, starts, ends = [], [], []
+    pos = 0
+    for m in _QUOTED.finditer(text):
+        parts.append(text[pos:m.start()])
+        starts += range(pos, m.start())
+        ends += range(pos + 1, m.start() + 1)
+        mark = mask_quotes(m.group(0))
+        parts.append(mark)
+        starts += [m.start()] * len(mark)
+        ends += [m.end()] * len(mark)
+        pos = m.end()
+    parts.append(text[pos:])
+    starts += range(pos, len(text))
+    ends += range(pos + 1, len(text) + 1)
+    return "".join(parts), starts, ends
+
+
+def statement_spans(record: dict, aspects=ASPECTS, strictness: str = "strict", skip_generic: bool = True) -> list[dict]:
+    """Every statement about the voice that ``grounding_problems`` reads in the rationale, where it is, and
+    what the check made of it: dicts with ``start``/``end`` (character offsets in
+    ``think_part(record["cot_analysis"])``), ``aspect``, ``verdict`` ("agrees", "contradicts" or
+    "not_checked": the aspect is not checked, or the record has no measured value for it) and ``detail``.
+    Level and intonation statements are located by their clause, the others by their words. The same
+    readers and the same judgements as the filter, so what a page highlights is what the filter saw."""
+    text = think_part(record.get("cot_analysis") or "")
+    masked, starts, ends = _masked_with_offsets(text)
+    if masked != mask_quotes(text):  # cannot happen; never highlight the wrong words
+        return []
+    out: list[dict] = []
+
+    def add(a: int, b: int, aspect: str, verdict: str, detail: str) -> None:
+        if b > a:
+            out.append({"start": starts[a], "end": ends[b - 1], "aspect": aspect, "verdict": verdict, "detail": detail})
+
+    cursor = 0
+    for sentence in sentences(masked):
+        s0 = masked.find(sentence, cursor)
+        cursor = s0 + len(sentence)
+        c_cursor = 0
+        for clause in clauses(sentence):
+            c0 = sentence.find(clause, c_cursor)
+            c_cursor = c0 + len(clause)
+            a, b = s0 + c0, s0 + c0 + len(clause)
+            for claim in _level_claims(clause, skip_generic):
+                measured = record.get(LEVEL_FIELD[claim.aspect])
+                if claim.aspect not in aspects or not measured:
+                    verdict = "not_checked"
+                else:
+                    verdict = "agrees" if _level_agrees(claim, measured, strictness) else "contradicts"
+                add(a, b, claim.aspect, verdict, f"{claim.describe()}: {LEVEL_FIELD[claim.aspect]} is {measured or 'not measured'}")
+            contour = record.get("intonation")
+            for shape, end_ref, evidence in _intonation_claims(clause, skip_generic):
+                if "intonation" not in aspects or contour in _UNJUDGED_INTONATION:
+                    verdict = "not_checked"
+                else:
+                    verdict = "agrees" if _intonation_agrees(shape, end_ref, contour, strictness) else "contradicts"
+                add(a, b, "intonation", verdict, f"“{evidence}” ({shape}): intonation is {contour or 'not measured'}")
+
+    stressed = record.get("stressed_words") or []
+    transcript = record.get("transcript") or record.get("transcription")
+    pos = 0
+    for evidence, ok in _stress_verdicts(text, stressed, transcript):
+        at = text.find(evidence)
+        if at < 0:
+            continue
+        checked = "stress" in aspects and (stressed or transcript)
+        verdict = ("agrees" if ok else "contradicts") if checked else "not_checked"
+        out.append({"start": at, "end": at + len(evidence), "aspect": "stress", "verdict": verdict,
+                    "detail": f"“{evidence}”: stressed words {list(stressed)}"})
+
+    lowered = masked.lower()
+
+    def locate(words: str, after: int) -> int:
+        m = re.compile(r"\b" + re.escape(words) + r"\b").search(lowered, after)
+        return -1 if m is None else m.start()
+
+    gender = record.get("gender")
+    if gender in ("Male", "Female"):
+        found = _gender_evidence(masked)
+        other = "Female" if gender == "Male" else "Male"
+        flagged = "gender" in aspects and len(found[other]) > len(found[gender])
+        for said in ("Male", "Female"):
+            pos = 0
+            for words in found[said]:
+                at = locate(words, pos)
+                if at < 0:
+                    continue
+                pos = at + len(words)
+                if "gender" not in aspects or (said == other and not flagged):
+                    verdict = "not_checked"  # an odd pronoun outweighed by the others is not held against it
+                else:
+                    verdict = "agrees" if said == gender else "contradicts"
+                add(at, at + len(words), "gender", verdict, f"“{words}”: gender is {gender}")
+
+    age = record.get("age_level")
+    pos = 0
+    for groups, words in _age_claims(masked):
+        at = locate(words, pos)
+        if at < 0:
+            continue
+        pos = at + len(words)
+        verdict = "not_checked" if ("age" not in aspects or not age) else ("agrees" if age in groups else "contradicts")
+        add(at, at + len(words), "age", verdict, f"“{words}”: age_level is {age or 'not known'}")
+    return sorted(out, key=lambda s: (s["start"], -_VERDICT_RANK[s["verdict"]]))

@@ -1,0 +1,113 @@
+"""What the explorer report shows, gathered from a build folder: every kept and rejected record, what was
+excluded on the way (errors.jsonl, levels left unset by calibration), the thresholds and the build summary;
+and the stratified sample that gets record pages."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from emotioncot.schema import Record
+from emotioncot.tables import read_table
+from emotioncot.workspace import Workspace, stable_hash
+
+
+@dataclass
+class ReportData:
+    root: Path
+    records: list[dict]  # kept then rejected; each with ``status`` ("kept" / "rejected") and ``reject_reasons``
+    errors: list[dict]  # errors.jsonl rows (stage, id, path, reason)
+    thresholds: dict
+    build: dict  # build.json (empty when the folder has none)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: line {n} is not JSON ({exc.msg})") from None
+    return rows
+
+
+def gather(build_dir: Path) -> ReportData:
+    """Read a finished build folder; a clear ``FileNotFoundError`` when it is not one."""
+    root = Path(build_dir)
+    ws = Workspace(root)
+    kept_table = ws.stage_table("filter")
+    if not kept_table.exists():
+        raise FileNotFoundError(f"{root}: not a finished build folder (no {kept_table.relative_to(root)}; run `emotioncot build`)")
+    kept = [{**r, "status": "kept", "reject_reasons": []} for r in read_table(kept_table, Record)]
+    rejected = [{**r, "status": "rejected", "reject_reasons": list(r.get("reject_reasons") or [])}
+                for r in _read_jsonl(root / "rejected.jsonl")]
+    thresholds = json.loads(ws.thresholds_path.read_text()) if ws.thresholds_path.exists() else {}
+    build = json.loads(ws.build_json.read_text()) if ws.build_json.exists() else {}
+    return ReportData(root, kept + rejected, list(ws.iter_errors()), thresholds, build)
+
+
+def excluded_by_reason(data: ReportData) -> list[tuple[str, str, int]]:
+    """(stage, reason, count): items a stage dropped, and levels calibration left unset (with why)."""
+    counts: Counter = Counter()
+    for err in data.errors:
+        if err.get("stage") == "filter":
+            continue  # rejections are shown by reason code
+        counts[(err.get("stage") or "?", _reason_kind(err.get("reason") or ""))] += 1
+    for rec in data.records:
+        for level, why in (rec.get("level_reasons") or {}).items():
+            counts[("calibrate", f"{level}: {_reason_kind(str(why))}")] += 1
+    return [(s, r, n) for (s, r), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its specifics (paths, numbers), so that like reasons count together."""
+    reason = re.sub(r"^\S+\.(wav|flac|mp3|ogg|m4a|opus)\S*:\s*", "", reason, flags=re.I)
+    reason = re.sub(r"(?<![A-Za-z_])\d+(\.\d+)?", "N", reason)  # "f0" stays, "12 voiced frames" goes
+    return reason[:120]
+
+
+def rejected_by_reason(data: ReportData) -> list[tuple[str, int]]:
+    counts = Counter(code for r in data.records for code in dict.fromkeys(r.get("reject_reasons") or []))
+    return counts.most_common()
+
+
+def page_name(record_id: str) -> str:
+    """A file name for a record's page and assets: the id made safe, plus a hash so two ids never collide."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(record_id))[:60].strip("._") or "record"
+    return f"{safe}-{stable_hash(str(record_id), length=6)}"
+
+
+def sample_records(records: list[dict], n: int, seed: int = 0, max_rejected: int = 50) -> list[dict]:
+    """Up to ``n`` kept records spread evenly over (emotion, corpus) strata (round robin over the strata,
+    in a seeded random order within each), then rejected records up to ``max_rejected``."""
+    rng = random.Random(seed)
+    strata: dict[tuple, list[dict]] = {}
+    for rec in records:
+        if rec["status"] == "kept":
+            strata.setdefault((str(rec.get("emotion")), str(rec.get("corpus"))), []).append(rec)
+    queues = []
+    for key in sorted(strata):
+        members = sorted(strata[key], key=lambda r: str(r["id"]))
+        rng.shuffle(members)
+        queues.append(members)
+    chosen = round_robin(queues, n)
+    rejected = sorted((r for r in records if r["status"] == "rejected"), key=lambda r: str(r["id"]))
+    rng.shuffle(rejected)
+    return chosen + rejected[:max_rejected]
+
+
+def round_robin(queues: list[list[dict]], n: int) -> list[dict]:
+    """Up to ``n`` items, one from each queue in turn (from its end), so every queue is equally drawn on."""
+    chosen: list[dict] = []
+    while len(chosen) < n and any(queues):
+        for q in queues:
+            if q and len(chosen) < n:
+                chosen.append(q.pop())
+    return chosen

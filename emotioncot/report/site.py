@@ -1,0 +1,110 @@
+"""Writing the report folder: overview, record list, record pages (audio, contour, highlighted rationale),
+images and assets, built in a temporary folder and swapped in whole so a half-written report never shows."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from emotioncot.audio.io import AudioError
+from emotioncot.calibrate.crosstab import CUE_FIELDS, emotion_by_level
+from emotioncot.config import FilterConfig, MeasureConfig, ReportConfig
+from emotioncot.export.writer import _swap_in as swap_in  # the export's folder swap: old copy out, new in
+from emotioncot.report import plots
+from emotioncot.report.audio import OPUS_RATE, clip_signal, write_opus
+from emotioncot.report.data import ReportData, gather, page_name, sample_records
+from emotioncot.report.pages import overview, record_list, record_page
+
+
+def _section(model, data: dict | None):
+    """A config section as the build recorded it (its defaults when the build is older than a field)."""
+    try:
+        return model.model_validate(data or {})
+    except ValueError:
+        return model()
+
+
+def copy_assets(folder: Path) -> None:
+    (folder / "assets").mkdir(parents=True, exist_ok=True)
+    for name in ("style.css", "filter.js"):
+        (folder / "assets" / name).write_text(resources.files("emotioncot.report").joinpath("static", name).read_text())
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig | None = None,
+                 log: Callable[[str], None] = lambda m: None, data: ReportData | None = None) -> dict:
+    """Write the explorer report of the build folder ``build_dir`` into ``out`` (default ``build_dir/report``);
+    return what was written (pages, bytes, path). ``data`` replaces what is read from the folder."""
+    config = config or ReportConfig()
+    data = data or gather(build_dir)
+    out = Path(out) if out else Path(build_dir) / "report"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        pages = _write(data, work, config, log)
+        swap_in(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"path": str(out), "pages": pages, "bytes": folder_bytes(out)}
+
+
+def _write(data: ReportData, work: Path, config: ReportConfig, log) -> int:
+    for sub in ("img", "audio", "records"):
+        (work / sub).mkdir(parents=True)
+    copy_assets(work)
+    frame = pd.DataFrame(data.records)
+    heatmaps = {}
+    for cue, field in CUE_FIELDS.items():
+        if field in frame.columns and "emotion" in frame.columns:
+            plots.heatmap(emotion_by_level(frame, cue), f"emotion by {cue} level", work / "img" / f"heatmap-{cue}.png")
+            heatmaps[cue] = f"img/heatmap-{cue}.png"
+    distributions = None
+    if data.records:
+        plots.distributions(data.records, data.thresholds, work / "img" / "distributions.png")
+        distributions = "img/distributions.png"
+
+    cfg = data.build.get("config") or {}
+    measure = _section(MeasureConfig, cfg.get("measure"))
+    filt = _section(FilterConfig, cfg.get("filter"))
+    sampled = sample_records(data.records, config.sample, config.seed, config.max_rejected)
+    names = {r["id"]: page_name(r["id"]) for r in sampled}
+    for i, rec in enumerate(sampled):
+        name = names[rec["id"]]
+        audio = contour = problem = duration = None
+        try:
+            y = clip_signal(rec)
+            duration = write_opus(y, work / "audio" / f"{name}.ogg")
+            audio = f"audio/{name}.ogg"
+            contour = _contour(rec, y, measure, work / "img" / f"contour-{name}.png")
+        except (AudioError, OSError, ValueError) as exc:  # one unreadable clip costs its player, not the report
+            problem = str(exc)
+        from emotioncot.filter.grounding import statement_spans
+
+        spans = statement_spans(rec, tuple(filt.grounding_aspects), filt.grounding_strictness, filt.grounding_skip_generic)
+        prev_next = (names[sampled[i - 1]["id"]] if i else None, names[sampled[i + 1]["id"]] if i + 1 < len(sampled) else None)
+        (work / "records" / f"{name}.html").write_text(
+            record_page(rec, audio, duration, contour, spans, problem, prev_next), encoding="utf-8")
+        log(f"report: page {i + 1}/{len(sampled)}")
+    (work / "records.html").write_text(record_list(data, sampled, names), encoding="utf-8")
+    (work / "index.html").write_text(overview(data, heatmaps, distributions, len(sampled)), encoding="utf-8")
+    return len(sampled)
+
+
+def _contour(rec: dict, y, measure: MeasureConfig, path: Path) -> str | None:
+    """The F0 contour and energy curve, tracked again by the measure stage's own code and settings."""
+    from emotioncot.measure.features import measure_signal
+
+    details: dict = {}
+    result = measure_signal(y, OPUS_RATE, rec.get("transcript"), measure, language=rec.get("language"), details=details)
+    if "frames" not in details:  # silence or too short: the measure stage had no tracks either
+        return None
+    plots.contour(details, list(rec.get("stressed_words") or result.get("stressed_words") or []), path)
+    return f"img/{path.name}"
