@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -348,10 +349,32 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     ``dry_run=N`` stops before writing: prints the first N records' LLM prompts and the estimated tokens
     of the write stage, sends nothing, and returns ``{"dry_run": estimate}``."""
     config = config or BuildConfig()
-    ws = Workspace(out)
-    with ws.lock(log), stop_on_signals():
-        ws.claim_sources(sources)
-        return _build(ws, sources, config, progress, log, dry_run, retry_failed)
+    fresh, owned = not Path(out).exists(), False
+    try:
+        ws = Workspace(out)
+        with ws.lock(log), stop_on_signals():
+            owned = True  # only the lock's holder may tidy up: a build refused the lock leaves the folder alone
+            ws.claim_sources(sources)
+            return _build(ws, sources, config, progress, log, dry_run, retry_failed)
+    except BaseException:
+        if fresh and owned:
+            _remove_if_nothing_kept(Path(out))
+        raise
+
+
+# Bookkeeping a build writes before any work: a folder holding only these kept nothing worth resuming.
+_BOOKKEEPING = {".lock", "sources.json"}
+
+
+def _remove_if_nothing_kept(out: Path) -> None:
+    """A build that failed before finishing any work leaves no folder behind (it made the folder itself, so
+    nothing of the user's is in it); one that kept work leaves it, so a rerun resumes."""
+    if not out.is_dir():
+        return
+    for path in out.rglob("*"):
+        if path.is_file() and path.name not in _BOOKKEEPING and path.stat().st_size > 0:
+            return
+    shutil.rmtree(out, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ def _analyze_one(args: tuple) -> dict:
         out = {"file": path, "error": str(exc)}
     except Exception as exc:  # one bad file must not stop the others
         out = {"file": path, "error": f"{path}: measurement failed ({type(exc).__name__}: {exc})"}
-    if compare and compare[0] == "opensmile" and "error" not in out:
+    if compare and compare[0] == "opensmile" and out.get("error") is None:
         from emotioncot.audio.io import read_audio
         from emotioncot.measure.opensmile_compare import egemaps
 
