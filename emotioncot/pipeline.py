@@ -439,12 +439,15 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
                                           "errors": sum(1 for _ in ws.iter_errors())})
         return BuildError(reason)
 
-    from emotioncot.write.llm import WriteError
-
     try:
         texts, writer_info = timed("write", run_write, ws, records, config, progress)
-    except WriteError as exc:
-        raise failed("write", str(exc)) from None
+    except Exception as exc:
+        # WriteError's module imports openai (most of a second): imported only when something failed.
+        from emotioncot.write.llm import WriteError
+
+        if isinstance(exc, WriteError):
+            raise failed("write", str(exc)) from None
+        raise
     counts["write"] = len(texts)
     if not texts:
         reasons = _count([{"r": e.get("reason", "")[:200]} for e in ws.stage_errors("write")], "r")
