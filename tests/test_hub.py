@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from emotioncot.export import export_records
 from emotioncot.export import hub
 from emotioncot.export.synthetic import synthetic_records
-from tests.conftest import distinct_audio
+from conftest import distinct_audio  # not "tests.conftest": a dependency installs a top-level "tests" package
 from emotioncot.schema import Record
 from emotioncot.tables import validate_rows
 
