@@ -19,7 +19,10 @@ train_app = typer.Typer(
 )
 
 _DATA = typer.Option(..., "--data", help="A build folder, an export folder, or its dataset/ (DatasetDict) folder.")
-_MODEL = typer.Option(..., "--model", help="Policy: a local transformers folder (or a Hub id if reachable).")
+_MODEL = typer.Option(
+    ..., "--model",
+    help="Policy: a local transformers folder, a GGUF file or a folder holding one (dequantised once into "
+         "~/.cache/emotioncot/gguf, or $EMOTIONCOT_CACHE/gguf), or a Hub id if reachable.")
 _OUTPUT = typer.Option(..., "--output", help="Where checkpoints and the final model go.")
 _CONFIG = typer.Option(None, "--config", help="Training config (JSON/YAML): sections policy, sft, grpo, ptr, grader.")
 _POLICY = typer.Option("auto", "--policy", help="text (transcript + measured cues), audio (Qwen2-Audio family), auto.")
@@ -144,19 +147,38 @@ def tiny_model(
     echo_json({"model": str(_run(builder, data_dir=data, out=output)), "kind": kind})
 
 
+@train_app.command("convert-gguf")
+def convert_gguf_cmd(
+    model: str = typer.Option(..., "--model", help="A GGUF file, or a folder holding exactly one (e.g. an installed package's)."),
+    output: Path = typer.Option(..., "--output", help="The transformers folder to write (float32 safetensors + tokenizer)."),
+) -> None:
+    """Dequantise a GGUF model into a transformers folder that trains, saves and serves like any other (train and
+    evaluate do this by themselves, into the cache, when --model is a GGUF)."""
+    _need_train_extra()
+    from emotioncot.train.gguf import convert_gguf, find_gguf
+
+    try:
+        gguf = find_gguf(model)
+    except ValueError as exc:
+        fail(str(exc))
+    if gguf is None:
+        fail(f"{model}: not a GGUF file, nor a folder holding one")
+    echo_json({"model": str(_run(convert_gguf, gguf=gguf, out=output)), "source": str(gguf)})
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
 
     @app.command("evaluate")
     def evaluate(
         data: Path = _DATA,
-        model: str = typer.Option(..., "--model", help="A local transformers folder, or with --base-url the model name the endpoint serves."),
+        model: str = typer.Option(..., "--model", help="A local transformers folder or GGUF file, or with --base-url the model name the endpoint serves."),
         split: str = typer.Option("test", "--split", help="The split to score (train, validation, test)."),
         config: Optional[Path] = _CONFIG,
         policy: str = _POLICY,
         limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate the first N rows only."),
         batch_size: int = typer.Option(8, "--batch-size"),
-        max_new_tokens: int = typer.Option(512, "--max-new-tokens"),
+        max_new_tokens: int = typer.Option(512, "--max-new-tokens", help="Greedy budget per answer (the demo's longest SFT target is 186 tokens: 256 is enough there)."),
         grader: Optional[str] = typer.Option(None, "--grader", help="offline, openai or local (reasoning grades)."),
         output: Optional[Path] = typer.Option(None, "--output", help="Report JSON (+ .md tables and .predictions.jsonl beside it)."),
         prompt_style: Optional[str] = _PROMPT_STYLE,

@@ -39,6 +39,7 @@ class SFTConfig(_Section):
     gradient_accumulation_steps: int = 1
     max_length: int = 2048
     warmup_ratio: float = 0.03
+    lr_scheduler_type: str = "linear"
     logging_steps: int = 10
     save_steps: int = 500
     save_total_limit: Optional[int] = 3
@@ -126,6 +127,9 @@ class TrainConfig(_Section):
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     # Run on the CPU even when an accelerator is present (tests, smoke runs).
     use_cpu: bool = False
+    # Mixed precision of the trainers. auto: bf16 autocast on a GPU that supports it, none on the CPU (TRL's own
+    # default, bf16 everywhere, made CPU steps 17x slower: benchmarks/bench_sft_step.py). no: full float32.
+    mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto"
     # The trainers' progress bars (--quiet turns them off).
     progress: bool = True
     # Render the prompts (and SFT targets) in this style instead of the one the export was made with:

@@ -86,7 +86,7 @@ def run_evaluate(
     else:
         from emotioncot.train.policies import load_policy
 
-        policy = load_policy(model_path, cfg.policy, kind)
+        policy = load_policy(model_path, cfg.policy, kind, use_cpu=cfg.use_cpu)
         if policy.kind != "audio":
             ds = ds.remove_columns("audio")
         rows = [dict(r) for r in ds]

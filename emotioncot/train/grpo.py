@@ -182,13 +182,13 @@ def run_grpo_ptr(
     """Train with GRPO-PTR; return a summary. ``resume``: auto (last checkpoint in ``output_dir``), never, or a
     checkpoint folder. ``grader`` overrides the configured one (an object with ``grade(texts, rows)``)."""
     from emotioncot.train.data import load_split, prepare_audio, prepare_text_grpo
-    from emotioncot.train.policies import load_policy
+    from emotioncot.train.policies import load_policy, precision_args
     from emotioncot.train.sft import last_checkpoint
 
     cfg = cfg or TrainConfig()
     g, p = cfg.grpo, cfg.ptr
     output_dir = Path(output_dir)
-    policy = load_policy(model_path, cfg.policy, kind)
+    policy = load_policy(model_path, cfg.policy, kind, use_cpu=cfg.use_cpu)
     audio = policy.kind == "audio"
     ds = load_split(data_dir, split, cfg.prompt_style)
     train_ds = prepare_audio(ds, with_sft=False) if audio else prepare_text_grpo(ds)
@@ -214,6 +214,7 @@ def run_grpo_ptr(
         use_vllm=g.use_vllm,
         reward_weights=[p.format_coef, p.outcome_coef, p.reasoning_coef],
         use_cpu=cfg.use_cpu,
+        **precision_args(cfg.use_cpu, cfg.mixed_precision),
         report_to=cfg.report_to,
         disable_tqdm=not cfg.progress,
         remove_unused_columns=False,

@@ -43,10 +43,35 @@ def detect_kind(model_path: str, requested: str = "auto") -> str:
     return "audio" if model_type(model_path) in AUDIO_MODEL_CLASSES else "text"
 
 
-def _dtype(name: str):
+def resolve_dtype(name: str, use_cpu: bool = False):
+    """The torch dtype to load a policy in. ``auto`` is float32 on the CPU and the checkpoint's own dtype on an
+    accelerator: most CPUs (AVX2 without AMX or AVX512-BF16) have no bfloat16 matrix units, and PyTorch's
+    bfloat16 fallback made one SFT step of SmolLM2-135M 17x slower than float32 here (307 s against 18 s for
+    4 x 320 tokens; ``benchmarks/bench_sft_step.py``)."""
     import torch
 
-    return {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+    if name == "auto":
+        on_cpu = use_cpu or not (torch.cuda.is_available() or _mps_available(torch))
+        return torch.float32 if on_cpu else "auto"
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+def precision_args(use_cpu: bool = False, mixed_precision: str = "auto") -> dict:
+    """Mixed-precision arguments for TRL's configs. TRL turns bf16 autocast on by default; on a CPU that sends
+    every matrix product through bfloat16 kernels this machine lacks (the 17x above), so ``auto`` turns it on
+    only where a GPU supports it."""
+    import torch
+
+    if mixed_precision != "auto":
+        return {"bf16": mixed_precision == "bf16", "fp16": mixed_precision == "fp16"}
+    on_gpu = not use_cpu and torch.cuda.is_available()
+    bf16 = bool(on_gpu and torch.cuda.is_bf16_supported())
+    return {"bf16": bf16, "fp16": False}
+
+
+def _mps_available(torch) -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
 
 
 @dataclass
@@ -110,21 +135,26 @@ class Policy:
     processing_class: Any  # tokenizer (text) or processor (audio)
     tokenizer: Any
     adapter: Optional[AudioAdapter] = None
+    path: str = ""  # the folder it was loaded from (a GGUF's converted folder)
 
 
-def load_policy(model_path: str, cfg, kind: str = "auto") -> Policy:
-    """Model + tokenizer/processor from a local folder (or a Hub id when the environment can reach it)."""
+def load_policy(model_path: str, cfg, kind: str = "auto", use_cpu: bool = False) -> Policy:
+    """Model + tokenizer/processor from a local folder, a GGUF file or a folder holding one (converted once,
+    ``emotioncot.train.gguf``), or a Hub id when the environment can reach it."""
     import transformers
     from transformers import AutoModelForCausalLM, AutoProcessor, AutoTokenizer
 
+    from emotioncot.train.gguf import resolve_model_path
+
+    model_path = resolve_model_path(str(model_path))
     kind = detect_kind(model_path, kind if kind != "auto" else cfg.kind)
-    dtype = _dtype(cfg.dtype)
+    dtype = resolve_dtype(cfg.dtype, use_cpu)
     if kind == "text":
         tokenizer = AutoTokenizer.from_pretrained(model_path)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
-        return Policy("text", _maybe_lora(model, cfg), tokenizer, tokenizer)
+        return Policy("text", _maybe_lora(model, cfg), tokenizer, tokenizer, path=model_path)
     mtype = model_type(model_path)
     class_name = AUDIO_MODEL_CLASSES.get(mtype or "", "Qwen2AudioForConditionalGeneration")
     model_cls = getattr(transformers, class_name)
@@ -134,7 +164,7 @@ def load_policy(model_path: str, cfg, kind: str = "auto") -> Policy:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     adapter = AudioAdapter(processor, cfg.max_audio_s)
-    return Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter)
+    return Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter, path=model_path)
 
 
 def _maybe_lora(model, cfg):

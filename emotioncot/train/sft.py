@@ -54,28 +54,30 @@ def last_checkpoint(output_dir: Path) -> Optional[str]:
     return get_last_checkpoint(str(output_dir))
 
 
-def run_sft(
+def make_sft_trainer(
     data_dir: Path,
     model_path: str,
     output_dir: Path,
     cfg: Optional[TrainConfig] = None,
     kind: str = "auto",
-    resume: str = "auto",
     split: str = "train",
-) -> dict:
-    """Train; return a summary (steps, loss, where the model is). ``resume``: auto (last checkpoint in
-    ``output_dir`` if any), never, or a checkpoint folder."""
+    limit: Optional[int] = None,
+    callbacks: Optional[list] = None,
+):
+    """TRL's SFTTrainer set up as ``emotioncot train sft`` runs it, and the policy it trains. ``limit`` keeps
+    the first N rows of the split (smoke runs, benchmarks)."""
     from trl import SFTConfig as TRLSFTConfig
     from trl import SFTTrainer
 
     from emotioncot.train.data import load_split, prepare_audio, prepare_text_sft
-    from emotioncot.train.policies import load_policy
+    from emotioncot.train.policies import load_policy, precision_args
 
     cfg = cfg or TrainConfig()
     s = cfg.sft
-    output_dir = Path(output_dir)
-    policy = load_policy(model_path, cfg.policy, kind)
+    policy = load_policy(model_path, cfg.policy, kind, use_cpu=cfg.use_cpu)
     ds = load_split(data_dir, split, cfg.prompt_style)
+    if limit:
+        ds = ds.select(range(min(limit, len(ds))))
     audio = policy.kind == "audio"
     args = TRLSFTConfig(
         output_dir=str(output_dir),
@@ -85,12 +87,14 @@ def run_sft(
         per_device_train_batch_size=s.per_device_train_batch_size,
         gradient_accumulation_steps=s.gradient_accumulation_steps,
         warmup_steps=s.warmup_ratio,  # a float < 1 is a ratio of the total steps in transformers 5
+        lr_scheduler_type=s.lr_scheduler_type,
         logging_steps=s.logging_steps,
         save_steps=s.save_steps,
         save_total_limit=s.save_total_limit,
         seed=s.seed,
         max_length=s.max_length,
         use_cpu=cfg.use_cpu,
+        **precision_args(cfg.use_cpu, cfg.mixed_precision),
         report_to=cfg.report_to,
         remove_unused_columns=not audio,
         dataset_kwargs={"skip_prepare_dataset": True} if audio else None,
@@ -108,7 +112,26 @@ def run_sft(
         train_dataset=train_ds,
         processing_class=policy.processing_class if not audio else policy.tokenizer,
         data_collator=collator,
+        callbacks=callbacks,
     )
+    return trainer, policy
+
+
+def run_sft(
+    data_dir: Path,
+    model_path: str,
+    output_dir: Path,
+    cfg: Optional[TrainConfig] = None,
+    kind: str = "auto",
+    resume: str = "auto",
+    split: str = "train",
+    limit: Optional[int] = None,
+    callbacks: Optional[list] = None,
+) -> dict:
+    """Train; return a summary (steps, loss, where the model is). ``resume``: auto (last checkpoint in
+    ``output_dir`` if any), never, or a checkpoint folder."""
+    output_dir = Path(output_dir)
+    trainer, policy = make_sft_trainer(data_dir, model_path, output_dir, cfg, kind, split, limit, callbacks)
     checkpoint = last_checkpoint(output_dir) if resume == "auto" else (None if resume == "never" else resume)
     if checkpoint:
         logger.warning("resuming SFT from %s", checkpoint)
@@ -118,6 +141,7 @@ def run_sft(
     summary = {
         "stage": "sft",
         "policy": policy.kind,
+        "model": policy.path,
         "global_step": trainer.state.global_step,
         "train_loss": result.training_loss,
         "train_runtime_s": result.metrics.get("train_runtime"),
