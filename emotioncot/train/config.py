@@ -128,7 +128,7 @@ class TrainConfig(_Section):
     # Run on the CPU even when an accelerator is present (tests, smoke runs).
     use_cpu: bool = False
     # Mixed precision of the trainers. auto: bf16 autocast on a GPU that supports it, none on the CPU (TRL's own
-    # default, bf16 everywhere, made CPU steps 17x slower: benchmarks/bench_sft_step.py). no: full float32.
+    # default, bf16 everywhere, made a CPU SFT step 13x slower: benchmarks/bench_sft_step.py). no: full float32.
     mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto"
     # The trainers' progress bars (--quiet turns them off).
     progress: bool = True

@@ -46,8 +46,9 @@ def detect_kind(model_path: str, requested: str = "auto") -> str:
 def resolve_dtype(name: str, use_cpu: bool = False):
     """The torch dtype to load a policy in. ``auto`` is float32 on the CPU and the checkpoint's own dtype on an
     accelerator: most CPUs (AVX2 without AMX or AVX512-BF16) have no bfloat16 matrix units, and PyTorch's
-    bfloat16 fallback made one SFT step of SmolLM2-135M 17x slower than float32 here (307 s against 18 s for
-    4 x 320 tokens; ``benchmarks/bench_sft_step.py``)."""
+    bfloat16 fallback made a forward and backward of SmolLM2-135M on 4 x 320 tokens 17x slower than float32
+    here (307 s against 18 s, a one-off probe on 2026-12-01; bf16 autocast, measured by
+    ``benchmarks/bench_sft_step.py``, cost 13x)."""
     import torch
 
     if name == "auto":
@@ -58,7 +59,7 @@ def resolve_dtype(name: str, use_cpu: bool = False):
 
 def precision_args(use_cpu: bool = False, mixed_precision: str = "auto") -> dict:
     """Mixed-precision arguments for TRL's configs. TRL turns bf16 autocast on by default; on a CPU that sends
-    every matrix product through bfloat16 kernels this machine lacks (the 17x above), so ``auto`` turns it on
+    every matrix product through bfloat16 kernels this machine lacks (13x, see above), so ``auto`` turns it on
     only where a GPU supports it."""
     import torch
 
