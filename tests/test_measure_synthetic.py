@@ -69,6 +69,24 @@ def test_octave_correction_folds_short_errors_but_keeps_long_confident_excursion
     assert np.allclose(fixed_b[120:135], 150.0)
 
 
+def test_octave_correction_keeps_a_short_stretch_at_a_pitch_held_nearby():
+    """RAVDESS 01-01-07-01: a 90 ms stretch at 235 Hz that Praat and openSMILE both track, an octave above
+    the 120 Hz context, 0.3 s after a confident 0.2 s stretch at 207 Hz. The speaker reached that pitch: it
+    is kept, where folding it cost 0.47 st of median against both references."""
+    f0 = np.zeros(200)
+    strength = np.full(200, 0.9)
+    f0[0:55] = 150.0
+    f0[60:80] = 250.0  # held: 0.2 s, confident
+    f0[90:98] = 290.0  # 80 ms, 2.6 st above the held stretch, 11.4 st above the weighted context
+    f0[105:200] = 150.0
+    fixed, n = correct_octaves(f0, strength)
+    assert n == 0 and np.allclose(fixed, f0)
+    without_held = f0.copy()
+    without_held[60:80] = 0.0  # the same stretch with nothing near it at that height: an octave error
+    fixed_b, n_b = correct_octaves(without_held, strength)
+    assert n_b == 8 and np.allclose(fixed_b[90:98], 145.0)
+
+
 def test_silence_padding_changes_neither_level_nor_rate():
     y = voice(140, 2.0, syllables_per_s=4)
     text = "one two three four five six seven eight"

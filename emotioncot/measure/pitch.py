@@ -83,8 +83,8 @@ def _segments(st: np.ndarray, voiced: np.ndarray) -> list[tuple[int, int]]:
 def correct_octaves(
     f0: np.ndarray, strength: np.ndarray, min_excursion_s: float = 0.1, context_s: float = 0.6
 ) -> tuple[np.ndarray, int]:
-    """Fold short or weak stretches that sit about an octave off their context; keep long confident ones.
-    Returns the corrected F0 and the number of frames it changed (reported as ``f0_octave_fixed_frames``)."""
+    """Fold short or weak stretches that sit about an octave off their context; keep long confident ones,
+    and short ones at a pitch that a long confident stretch nearby holds (the speaker reached it). Returns the corrected F0 and the number of frames it changed (reported as ``f0_octave_fixed_frames``)."""
     f0 = f0.copy()
     voiced = f0 > 0
     if voiced.sum() < 3:
@@ -113,6 +113,9 @@ def correct_octaves(
         ref = medians[near][order][np.searchsorted(cum, cum[-1] / 2)]
         if w.sum() < lengths[k]:
             continue  # the context is thinner than the stretch itself: no ground to call it an error
+        held = [m for m in near if lengths[m] >= min_len and conf[m] >= CONFIDENT_STRENGTH]
+        if any(abs(medians[m] - medians[k]) < OCTAVE_TOL_ST for m in held):
+            continue  # the speaker held this pitch nearby, long and confidently: it is within their reach
         d = medians[k] - ref
         for shift in _SHIFTS:
             if abs(d - shift) < OCTAVE_TOL_ST and _edges_allow(st, segs, k, shift, ctx):
