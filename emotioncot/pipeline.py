@@ -252,7 +252,7 @@ def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, pro
 _WRITE_INPUTS = (
     "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
     "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
-    "pause_count", "duration_s",
+    "pause_count", "duration_s", "level_group",
 )
 
 

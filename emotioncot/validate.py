@@ -5,7 +5,8 @@ Problems (each fails validation): ``schema``, ``label_vocabulary``, ``duplicate_
 ``check_audio``); for a build folder also ``damaged_file`` / ``artefact_mismatch`` (every Parquet shard,
 ``emotioncot.jsonl`` and the card against ``dataset/`` and the checksums recorded at export, see
 emotioncot/validate_build.py). Warnings (reported, not failing): ``class_imbalance``, ``missing_class``,
-``no_split``, ``small_split``, ``no_checksums``.
+``no_split``, ``small_split``, ``no_checksums``. ``text_<reason>``: a rationale or caption that the filter's
+checks reject today (on by default for builds and saved datasets; emotioncot/validate_text.py).
 """
 
 from __future__ import annotations
@@ -93,9 +94,12 @@ def _row_id(row: dict, i: int) -> str:
     return str(row.get("id") or f"row {i + 1}")
 
 
-def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 10.0) -> dict:
+def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 10.0,
+                  check_text: bool | None = None, progress: bool = False) -> dict:
     """A report: ``problems`` and ``warnings`` (each with ``code``, ``id``, ``message``), counts and class
-    balance. ``ok`` is true only when there is no problem."""
+    balance. ``ok`` is true only when there is no problem. ``check_text`` reads every rationale and caption
+    again with the filter's checks (emotioncot/validate_text.py); None: for builds and saved datasets, not
+    for JSONL files (a public-format release need not follow this filter's house rules)."""
     problems: list[dict] = []
     warnings: list[dict] = []
     path = Path(path)
@@ -137,6 +141,14 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         if not full:
             for field, message in _vocabulary(row):
                 problems.append({"code": "label_vocabulary", "id": rid, "message": message})
+
+    text_check = {"checked": False}
+    if check_text or (check_text is None and kind in ("build", "dataset")):
+        from emotioncot.validate_text import build_filter_config, text_problems
+
+        filter_config, source = build_filter_config(path)
+        problems += text_problems(rows, filter_config, progress=progress)
+        text_check = {"checked": True, "rows": len(rows), "filter_config": source}
 
     ids = Counter(r.get("id") for r in rows if r.get("id"))
     for rid, n in ids.items():
@@ -206,6 +218,7 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         "warnings": warnings,
         "class_balance": {str(k): v for k, v in sorted(balance.items(), key=lambda kv: str(kv[0]))},
         "splits": {str(k): v for k, v in split_counts.items()},
+        "text_check": text_check,
     }
 
 

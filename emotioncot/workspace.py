@@ -119,8 +119,14 @@ class Workspace:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                fh.seek(0)
-                owner = fh.read().strip() or "another process"
+                owner = ""
+                for _ in range(20):  # the owner writes its line just after taking the flock: give it a moment
+                    fh.seek(0)
+                    owner = fh.read().strip()
+                    if owner:
+                        break
+                    time.sleep(0.05)
+                owner = owner or "another process"
                 raise BuildError(f"{self.root} is in use by another build ({owner}); wait for it to finish, "
                                  f"or build into another --out") from None
             fh.seek(0)

@@ -176,7 +176,9 @@ def test_dataset_card_metadata_counts_licences_citations(tmp_path):
     assert f"| ravdess | {n_ravdess_train} |" in text and f"| {n_ravdess} |" in text
     for level in ("pitch_level", "energy_level", "speed_level"):
         assert f"| {level} | records | share |" in text
-    assert "| template | — | template-v1 | aware | synthetic | 40 |" in text
+    from emotioncot.write.template import PROMPT_ID
+
+    assert f"| template | — | {PROMPT_ID} | aware | synthetic | 40 |" in text
 
 
 def test_cli_export_embeds_audio_into_a_self_contained_dataset(demo_build, tmp_path):

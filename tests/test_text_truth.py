@@ -192,6 +192,11 @@ def _grammar_problems(text: str, stressed: list[str]) -> list[str]:
     return problems
 
 
+# every kind of calibration group a record can be graded against (calibrate/levels.py group_key)
+_LEVEL_GROUPS = ("demo/speaker=m1", "meld/gender=Female", "meld/gender=Male", "meld/gender=unknown", "meld", "global",
+                 "meld/speaker=x + meld/gender=Female", None)
+
+
 def test_template_enumeration_is_grammatical_and_names_every_stressed_word():
     levels = product(("low", "normal", "high", None), ("low", "normal", "high", None), ("slow", "normal", "fast", None),
                      ("rising", "falling", "flat", None))
@@ -206,6 +211,7 @@ def test_template_enumeration_is_grammatical_and_names_every_stressed_word():
                 "speed_level": s, "intonation": tone, "stressed_words": stressed, "f0_median_hz": 150.0 + i,
                 "alpha_ratio_db": -10.0 - seed, "energy_basis": ("alpha_ratio", "vocal_effort", "whisper")[i % 3],
                 "articulation_rate_sps": 4.0 + seed / 10, "pause_count": seed, "duration_s": 2.0,
+                "level_group": _LEVEL_GROUPS[(i + 2 * seed) % len(_LEVEL_GROUPS)],
             }
             emotion = EMOTIONS[(i + seed) % len(EMOTIONS)]
             for text in (write_caption(record), write_rationale(record, emotion)):
@@ -382,3 +388,46 @@ def test_prompt_cue_lines_carry_only_the_graded_numbers():
     effort = cue_lines({**_RECORD, "energy_basis": "vocal_effort"})
     assert "-17.3" not in effort and "alpha ratio combined with the speech level" in effort
     assert numeric_problems(_RECORD, lines.replace("- ", "").replace("\n", ". ")) == []
+
+
+_REFERENCE_WORDS = {  # level_group -> words every pitch sentence must carry
+    "demo/speaker=m1": ("this speaker",),
+    "meld/gender=Female": ("female voice", "female voices"),
+    "meld/gender=unknown": ("voice in this corpus", "voices in this corpus"),
+    "meld": ("voice in this corpus", "voices in this corpus"),
+    "global": ("voice in this dataset", "voices in this dataset"),
+    "meld/speaker=x + meld/gender=Female": ("group it is compared with", "group of voices it is compared with"),
+}
+
+
+@pytest.mark.parametrize("group", list(_REFERENCE_WORDS))
+def test_pitch_sentences_name_the_group_the_level_was_graded_against(group):
+    """"Low for this speaker" is true only where the thresholds were fitted on the speaker's own clips; a level
+    graded against the corpus's female voices, the corpus or the whole dataset says so."""
+    records = []
+    for i in range(30):
+        rec = {"id": f"ref-{i}", "corpus": "meld", "audio_path": "/x.wav", "transcript": "Kids are talking by the door.",
+               "emotion": EMOTIONS[i % len(EMOTIONS)], "gender": "Female", "age_level": "Young Adult",
+               "pitch_level": ("low", "normal", "high")[i % 3], "energy_level": "normal", "speed_level": "normal",
+               "intonation": "falling", "stressed_words": ["door"], "f0_median_hz": 180.0 + i, "alpha_ratio_db": -12.0,
+               "energy_basis": "alpha_ratio", "articulation_rate_sps": 4.2, "pause_count": 0, "duration_s": 2.0,
+               "language": "en", "level_group": group, "writer": "template", "label_mode": "aware"}
+        rec["caption"], rec["cot_analysis"] = write_caption(rec), write_rationale(rec, rec["emotion"])
+        records.append(rec)
+        for text in (rec["caption"], rec["cot_analysis"]):
+            pitch = [s for s in sentences(mask_quotes(text)) if "pitch" in s and "Hz" in s]
+            assert len(pitch) == 1, text
+            assert any(w in pitch[0] for w in _REFERENCE_WORDS[group]), pitch[0]
+            if "speaker=" not in group or " + " in group:
+                assert "this speaker" not in text and "speaker's own" not in text, text
+    kept, rejected = filter_records(records, FilterConfig(check_duplicates=False, check_schema=False))
+    assert rejected == [], rejected[0]["explanation"]
+
+
+def test_demo_build_states_levels_relative_to_the_speaker(demo_build):
+    rows = pd.read_parquet(demo_build / "stages" / "filter.parquet").to_dict("records")
+    assert {r["level_group"].split("/")[1].split("=")[0] for r in rows} == {"speaker"}
+    for r in rows:
+        for text in (r["caption"], r["cot_analysis"]):
+            pitch = [s for s in sentences(mask_quotes(text)) if "pitch" in s and "Hz" in s]
+            assert all("this speaker" in s for s in pitch), pitch

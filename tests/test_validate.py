@@ -119,3 +119,75 @@ def test_build_folder_without_export_reads_the_filter_table(tmp_path, demo_build
     shutil.copy(demo_build / "stages" / "filter.parquet", tmp_path / "stages" / "filter.parquet")
     report = validate_path(tmp_path)
     assert report["kind"] == "build" and report["rows"] == 216 and report["ok"], report["problems"][:3]
+
+
+def _misquote_pitch_number(rows):
+    """The rationale quotes a median F0 three times the measured one."""
+    import re
+
+    row = next(r for r in rows if re.search(r"about (\d+) Hz", r["cot_analysis"]))
+    hz = re.search(r"about (\d+) Hz", row["cot_analysis"]).group(1)
+    row["cot_analysis"] = row["cot_analysis"].replace(f"about {hz} Hz", f"about {int(hz) * 3} Hz")
+    return row["id"]
+
+
+def _contradict_pitch_level(rows, avoid: str):
+    """The record's pitch level is changed under a rationale that states the measured one."""
+    row = next(r for r in rows if r["pitch_level"] == "low" and r["id"] != avoid)
+    row["pitch_level"] = "high"
+    return row["id"]
+
+
+def test_validate_reads_every_rationale_again_with_the_filters_checks(tmp_path, demo_rows):
+    wrong_number = _misquote_pitch_number(demo_rows)
+    wrong_level = _contradict_pitch_level(demo_rows, avoid=wrong_number)
+    path = _write(tmp_path / "edited.jsonl", demo_rows)
+    assert validate_path(path)["ok"]  # a JSONL file is not read for text unless asked
+    result = runner.invoke(app, ["validate", str(path), "--check-text", "-q"])
+    assert result.exit_code == 1, result.output
+    assert f"[text_numeric] {wrong_number}: " in result.output
+    assert f"[text_grounding_pitch] {wrong_level}: " in result.output
+    report = validate_path(path, check_text=True)
+    codes: dict[str, set] = {}
+    for p in report["problems"]:
+        codes.setdefault(p["id"], set()).add(p["code"])
+    assert set(codes) == {wrong_number, wrong_level}  # the other 214 rows still pass
+    assert codes[wrong_number] == {"text_numeric"} and "text_grounding_pitch" in codes[wrong_level]
+    assert report["text_check"] == {"checked": True, "rows": 216, "filter_config": "defaults"}
+
+
+def test_saved_dataset_is_read_for_text_by_default(tmp_path, demo_build):
+    from emotioncot.export import load_dataset_dir
+
+    dd = load_dataset_dir(demo_build / "dataset")
+    target = next(i for i, t in enumerate(dd["train"]["cot_analysis"]) if "Hz)" in t)
+
+    def spoil(row, i):
+        if i != target:
+            return {}
+        import re
+
+        return {"cot_analysis": re.sub(r"about (\d+) Hz", lambda m: f"about {int(m.group(1)) * 3} Hz", row["cot_analysis"])}
+
+    dd["train"] = dd["train"].map(spoil, with_indices=True)
+    dd.save_to_disk(str(tmp_path / "ds"))
+    report = validate_path(tmp_path / "ds")
+    assert report["problem_counts"] == {"text_numeric": 1}, report["problems"][:3]
+    assert report["problems"][0]["id"] == dd["train"][target]["id"]
+    assert validate_path(tmp_path / "ds", check_text=False)["ok"]
+    clean = validate_path(demo_build)
+    assert clean["ok"] and clean["text_check"]["filter_config"] == str(demo_build / "build.json")
+
+
+def test_text_check_uses_the_builds_own_filter_settings(tmp_path, demo_build):
+    import shutil
+
+    (tmp_path / "stages").mkdir()
+    shutil.copy(demo_build / "stages" / "filter.parquet", tmp_path / "stages" / "filter.parquet")
+    config = json.loads((demo_build / "build.json").read_text())["config"]
+    config["filter"]["min_words"] = 150  # stricter than the demo's rationales
+    (tmp_path / "build.json").write_text(json.dumps({"config": config}))
+    report = validate_path(tmp_path)
+    assert report["problem_counts"] == {"text_length_short": 216}  # every demo rationale has 50 to 149 words
+    assert all(p["message"].endswith("fewer than 150") for p in report["problems"])
+    assert report["text_check"]["filter_config"] == str(tmp_path / "build.json")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import fail
+from emotioncot.cli.common import QUIET, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -18,16 +19,23 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
         max_problems: int = typer.Option(20, "--max-problems", help="How many problems to list in the text report."),
         max_imbalance: float = typer.Option(10.0, "--max-imbalance", help="Warn when the largest class is this many times the smallest."),
+        check_text: Optional[bool] = typer.Option(
+            None, "--check-text/--no-check-text", help="Read every rationale and caption again with the filter's "
+            "checks (numbers, levels, label, format ...), with the build's own filter settings from build.json. "
+            "Default: on for build folders and saved datasets, off for JSONL files."),
+        quiet: bool = QUIET,
     ) -> None:
         """Check every row against the schema and label vocabularies, duplicate ids, speakers in more than
-        one split, audio references (exist; decode with --check-audio) and class balance.
-        Exit 0 only when no problem is found (warnings do not fail)."""
+        one split, audio references (exist; decode with --check-audio), class balance, and every rationale
+        and caption against today's filter (problems text_<reason>). Exit 0 only when no problem is found
+        (warnings do not fail)."""
         from emotioncot.validate import validate_path
 
         if not path.exists():
             fail(f"{path}: does not exist")
         try:
-            report = validate_path(path, check_audio=check_audio, max_imbalance=max_imbalance)
+            report = validate_path(path, check_audio=check_audio, max_imbalance=max_imbalance, check_text=check_text,
+                                   progress=not quiet and not as_json)
         except ValueError as exc:
             fail(str(exc))
         if as_json:
@@ -36,6 +44,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{report['path']} ({report['kind']}): {report['rows']} rows")
             typer.echo("splits: " + ", ".join(f"{k} {v}" for k, v in report["splits"].items()))
             typer.echo("classes: " + ", ".join(f"{k} {v}" for k, v in report["class_balance"].items()))
+            text = report.get("text_check") or {}
+            if text.get("checked"):
+                typer.echo(f"text: {text['rows']} rows read again by the filter's checks (settings: {text['filter_config']})")
             for w in report["warnings"]:
                 typer.secho(f"warning [{w['code']}] {w['message']}", fg=typer.colors.YELLOW)
             if report["ok"]:

@@ -19,7 +19,7 @@ import random
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.facts import graded_fact
 
-PROMPT_ID = "template-v4"
+PROMPT_ID = "template-v5"
 
 _AGE = {"Child": "child", "Teenager": "teenage", "Young Adult": "young adult", "Middle-aged": "middle-aged",
         "Elderly": "elderly"}
@@ -80,10 +80,10 @@ _OPENERS = [
     "The clip holds {speaker} saying \"{text}\".",
     "What we hear is {speaker} producing the sentence \"{text}\".",
 ]
-_PITCH = [
-    "The pitch is {w} for this speaker{num}.",
-    "Starting with the voice itself, the pitch sits at {a} {w} level{num}.",
-    "Its pitch sounds {w}{num}.",
+_PITCH = [  # every pitch sentence names what the level is relative to ({ref}, {against}: ``_REFERENCE``)
+    "The pitch is {w} {ref}{num}.",
+    "Starting with the voice itself, the pitch sits at {a} {w} level {ref}{num}.",
+    "Set against {against}, the pitch sounds {w}{num}.",
 ]
 _ENERGY = [
     "Vocal effort is {w}{num}.",
@@ -117,10 +117,46 @@ _WEIGH_NONE = [
     "The acoustic cues do not line up cleanly with any single profile, so the judgement rests on their overall balance and on {state}.",
     "None of the acoustic cues is strongly characteristic on its own, so the judgement rests on the overall impression of {state}.",
 ]
-_SPEAKER_NOTE = [
-    "Each level is judged against how this speaker or group normally sounds, not against an absolute scale.",
-    "These levels are relative to the speaker's own range, which keeps the reading fair to this voice.",
-]
+# What the levels were graded against, by the record's ``level_group`` (calibrate/levels.py): "for this
+# speaker" is true only where the thresholds were fitted on this speaker's own clips.
+_REFERENCE = {  # kind -> ("for ..." after a level word, "set against ...", [closing notes])
+    "speaker": ("for this speaker", "this speaker's own range", [
+        "Each level is judged against how this speaker normally sounds, not against an absolute scale.",
+        "These levels are relative to the speaker's own range, which keeps the reading fair to this voice."]),
+    "corpus_gender": ("for {a_gender} voice in this corpus", "the other {gender} voices in this corpus", [
+        "Each level is judged against how {gender} speakers of this corpus normally sound, not against an absolute scale.",
+        "These levels are relative to the range of {gender} voices in this corpus, not to an absolute scale."]),
+    "corpus": ("for a voice in this corpus", "the other voices in this corpus", [
+        "Each level is judged against how the speakers of this corpus normally sound, not against an absolute scale.",
+        "These levels are relative to the range of the voices in this corpus, not to an absolute scale."]),
+    "global": ("for a voice in this dataset", "all the voices in this dataset", [
+        "Each level is judged against every speaker in the dataset, not against an absolute scale.",
+        "These levels are relative to the range of all the voices in the dataset, not to an absolute scale."]),
+    "mixed": ("for the group it is compared with", "the group of voices it is compared with", [
+        "Each level is judged against the group of voices it was calibrated on, not against an absolute scale."]),
+}
+
+
+def _reference_kind(record: dict) -> tuple[str, str | None]:
+    """Which ``_REFERENCE`` entry the record's levels were graded against, and the gender word it needs."""
+    group = record.get("level_group") or ""
+    if not group or " + " in group:
+        return "mixed", None  # no group recorded, or different cues graded against different groups
+    if group == "global":
+        return "global", None
+    if "/speaker=" in group:
+        return "speaker", None
+    if "/gender=" in group:
+        gender = {"Male": "male", "Female": "female"}.get(group.split("/gender=", 1)[1])
+        return ("corpus_gender", gender) if gender else ("corpus", None)
+    return "corpus", None
+
+
+def _reference(record: dict) -> tuple[str, str, list[str]]:
+    kind, gender = _reference_kind(record)
+    fill = {"gender": gender or "", "a_gender": f"a {gender}" if gender else ""}
+    phrase, against, notes = _REFERENCE[kind]
+    return phrase.format(**fill), against.format(**fill), [n.format(**fill) for n in notes]
 _CONCLUDE = [
     "The most fitting label is therefore {label}.",
     "All of this points to {label}.",
@@ -164,7 +200,8 @@ def _a(word: str) -> str:
 
 def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random) -> str:
     word = _choice(rng, _WORDS[cue][level])
-    return _choice(rng, table).format(w=word, a=_a(word), num=_num(record, cue, rng))
+    ref, against, _ = _reference(record)
+    return _choice(rng, table).format(w=word, a=_a(word), num=_num(record, cue, rng), ref=ref, against=against)
 
 
 def _quoted(words: list[str]) -> str:
@@ -280,7 +317,7 @@ def write_rationale(record: dict, emotion: str) -> str:
     end = text[-1:] if text[-1:] in "?!" and text else "."
     sentences.append(_choice(rng, _CONTENT[end]))
     if len(" ".join(sentences).split()) < 60:
-        sentences.append(_choice(rng, _SPEAKER_NOTE))
+        sentences.append(_choice(rng, _reference(record)[2]))
     sentences.append(_choice(rng, _CONCLUDE).format(label=emotion))
     return _tidy(" ".join(sentences))
 
