@@ -177,7 +177,7 @@ def _grammar_problems(text: str, stressed: list[str]) -> list[str]:
         if m.group(1).lower() != want:
             problems.append(f"article: {m.group(0)!r}")
     tokens = [t for t in re.findall(r"[a-z][a-z-]*", plain.lower()) if t != "qq"]  # qq: a masked quote
-    problems += [f"doubled: {a}" for a, b in zip(tokens, tokens[1:]) if a == b]
+    problems += [f"doubled: {a}" for a, b in zip(tokens, tokens[1:]) if a == b or a.endswith(f"-{b}")]  # "mid-level level"
     for sentence in sentences(plain):
         words = re.findall(r"[a-z][a-z-]*", sentence.lower())
         # "the loudness stays loud", "slow slowness": a word and its own derivative in one sentence

@@ -199,9 +199,12 @@ def _a(word: str) -> str:
 
 
 def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random) -> str:
-    word = _choice(rng, _WORDS[cue][level])
+    sentence = _choice(rng, table)
+    # no adjective whose last part is the noun that follows it ("a mid-level level")
+    options = [w for w in _WORDS[cue][level] if not ("{w} level" in sentence and w.endswith("-level"))]
+    word = _choice(rng, options)
     ref, against, _ = _reference(record)
-    return _choice(rng, table).format(w=word, a=_a(word), num=_num(record, cue, rng), ref=ref, against=against)
+    return sentence.format(w=word, a=_a(word), num=_num(record, cue, rng), ref=ref, against=against)
 
 
 def _quoted(words: list[str]) -> str:
