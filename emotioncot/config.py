@@ -115,8 +115,9 @@ class FilterConfig(_Section):
     # language of the rationale (ISO 639-1; None: not checked)
     language: Optional[str] = "en"
     # grounding: which aspects; "strict" also rejects "high" said of a normal level, "opposite" only high vs low
-    grounding_aspects: list[Literal["pitch", "energy", "speed", "intonation", "stress", "gender", "age"]] = Field(
-        default_factory=lambda: ["pitch", "energy", "speed", "intonation", "stress", "gender", "age"]
+    # "reference": a level said to be relative to "this speaker" must have been graded on the speaker's own clips
+    grounding_aspects: list[Literal["pitch", "energy", "speed", "intonation", "stress", "gender", "age", "reference"]] = Field(
+        default_factory=lambda: ["pitch", "energy", "speed", "intonation", "stress", "gender", "age", "reference"]
     )
     grounding_strictness: Literal["strict", "opposite"] = "strict"
     # skip statements about emotions in general ("anger would typically bring a louder voice")

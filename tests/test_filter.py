@@ -261,3 +261,35 @@ def test_stress_on_a_word_that_was_not_said_is_a_contradiction():
 def test_adjective_chains_and_loud_idioms(text, energy, pitch, codes):
     record = _record(cot_analysis=text, energy_level=energy, pitch_level=pitch)
     assert sorted(c for c, _ in grounding_problems(record)) == codes
+
+
+@pytest.mark.parametrize(
+    "sentence, level_group, rejected",
+    [
+        # template-v4 wrote "for this speaker" whatever the thresholds were fitted on
+        ("The pitch sits low for this speaker, around 180 Hz.", "meld/gender=Female", True),
+        ("The pitch sits low for this speaker, around 180 Hz.", "iemocap/speaker=Ses01F", False),
+        ("The pitch sits low for this speaker, around 180 Hz.", "iemocap/speaker=Ses01F + iemocap/gender=Female", False),
+        ("The pitch sits low for this speaker, around 180 Hz.", None, False),  # public JSONL: nothing to judge against
+        ("Her pitch is lower than her usual range.", "global", True),
+        ("She speaks more slowly than she usually does.", "meld", True),
+        ("These levels are relative to the speaker's own range.", "meld/gender=Male", True),
+        ("The pitch sits low for a female voice in this corpus.", "meld/gender=Female", False),
+        ("The speaker pauses twice, and the speaker's words trail off.", "global", False),  # about, not against, the speaker
+    ],
+)
+def test_a_level_put_against_the_speaker_must_have_been_graded_on_the_speaker(sentence, level_group, rejected):
+    record = _record(pitch_level="low", speed_level="slow", level_group=level_group, cot_analysis=sentence)
+    problems = grounding_problems(record, aspects=("reference",))
+    assert bool(problems) is rejected, problems
+    if rejected:
+        code, why = problems[0]
+        assert code == "grounding_reference" and level_group in why
+
+
+def test_the_speaker_reference_inside_the_quoted_words_is_not_a_claim():
+    record = _record(level_group="global", transcript="That is low for this speaker, I said.",
+                     cot_analysis='She says "That is low for this speaker, I said." in a level voice.')
+    assert grounding_problems(record, aspects=("reference",)) == []
+    record["cot_analysis"] += " The pitch is low for this speaker."
+    assert [c for c, _ in grounding_problems(record, aspects=("reference",))] == ["grounding_reference"]

@@ -59,11 +59,16 @@ def test_writer_structured_answers_and_repair_against_a_real_model(real_llm, one
         rounds = [e.get("round") for e in answered]
         assert rounds.count(1) <= repair["requests"]
 
-    # a rerun sends nothing that was answered: every attempt, the repairs included, is paid once
+    # a rerun sends nothing that was answered: every attempt, the repairs included, is paid once. A request
+    # that failed (the 135M model sometimes cuts its JSON at max_tokens, repairs included) is not journaled
+    # and is tried again, and only it: at most its own attempts go out.
     rows2, errors2, info2 = write_with_llm(one_record, ws, cfg, progress=False)
-    if not errors:
+    failed = info["requests"]["failed"]
+    if failed == 0:
         assert info2["requests"]["http_requests_sent"] == 0 and info2["usage_this_run"]["completion_tokens"] == 0
         assert [r["cot_analysis"] for r in rows2] == [r["cot_analysis"] for r in rows]
+    else:
+        assert info2["requests"]["http_requests_sent"] <= failed * (cfg.write.max_retries + 1)
 
 
 def test_judge_grader_gets_valid_grades_from_a_real_model(real_llm, one_record):

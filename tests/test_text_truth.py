@@ -390,6 +390,26 @@ def test_prompt_cue_lines_carry_only_the_graded_numbers():
     assert numeric_problems(_RECORD, lines.replace("- ", "").replace("\n", ". ")) == []
 
 
+@pytest.mark.parametrize("group, words", [
+    ("demo/speaker=m1", "this speaker's own other clips"),
+    ("meld/gender=Female", "the other female voices in this corpus"),
+    ("meld/gender=unknown", "the other voices in this corpus"),
+    ("global", "all the voices in this dataset"),
+    (None, "similar speakers"),
+])
+def test_llm_prompts_say_what_the_levels_were_graded_against(group, words):
+    from emotioncot.write.prompts import default_prompt_path, load_prompt, prompt_values
+
+    record = {**_RECORD, "level_group": group}
+    for task, mode in (("rationale", "aware"), ("rationale", "blind"), ("caption", None)):
+        prompt = load_prompt(default_prompt_path(task, mode or "aware"), task, mode)
+        user = prompt.fill(prompt_values(record, mode or "aware"))[1]["content"]
+        assert f"(each level compared with {words}):" in user, user
+        others = {"this speaker's own", "female voices", "voices in this corpus", "voices in this dataset"} - {
+            w for w in ("this speaker's own", "female voices", "voices in this corpus", "voices in this dataset") if w in words}
+        assert not any(o in user for o in others), user
+
+
 _REFERENCE_WORDS = {  # level_group -> words every pitch sentence must carry
     "demo/speaker=m1": ("this speaker",),
     "meld/gender=Female": ("female voice", "female voices"),

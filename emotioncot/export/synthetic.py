@@ -46,10 +46,11 @@ def synthetic_records(n: int, audio_path: str, seed: int = 0, corpora: tuple[str
             "pitch_level": pitch,
             "energy_level": energy,
             "speed_level": speed,
-            "level_group": "corpus_gender",
+            "level_group": None,  # set below: the corpus's speakers of this gender, as calibrate writes it
             "tool_version": "0.1.0",
             "thresholds_version": "synthetic",
         }
+        record["level_group"] = f"{record['corpus']}/gender={record['gender']}"
         text = write_template(record)
         out.append({**record, "caption": text["caption"], "cot_analysis": text["cot_analysis"], "writer": "template",
                     "prompt_id": text["prompt_id"], "label_mode": "aware", "seed": 0})

@@ -35,6 +35,8 @@ REASON_CODES = {
     "grounding_stress": "a word said to be stressed is not among stressed_words",
     "grounding_gender": "the speaker is referred to with the other gender",
     "grounding_age": "the speaker is given an age group that contradicts age_level",
+    "grounding_reference": "a level is put against this speaker's own voice, but level_group says it was graded "
+                           "against a wider group (the corpus, its speakers of one gender, the dataset)",
     "numeric": "a number in the rationale or caption is not the record's measurement, not the quantity its level was "
                "graded on, or sits beside words that contradict the level",
     "label_leading": "label-aware rationale opens with the gold emotion",

@@ -9,7 +9,9 @@ Statements after a generic or hypothetical marker ("anger would typically bring 
 not about this clip and are skipped.
 
 Each contradiction has its own code: ``grounding_pitch``, ``grounding_energy``, ``grounding_speed``,
-``grounding_intonation``, ``grounding_stress``, ``grounding_gender``, ``grounding_age``.
+``grounding_intonation``, ``grounding_stress``, ``grounding_gender``, ``grounding_age``, and
+``grounding_reference`` (a level put against "this speaker" when it was graded against a wider group;
+filter/reference.py).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import re
 from dataclasses import dataclass
 
 from emotioncot.filter import lexicon as lx
+from emotioncot.filter.reference import reference_problems
 from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
                                     think_part)
 
-ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age")
+ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age", "reference")
 LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
 _SPEED_NAMES = {"high": "fast", "low": "slow", "normal": "normal"}
 _UNJUDGED_INTONATION = {None, "", "uncertain", "too_short"}
@@ -456,6 +459,9 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
             if age not in groups:
                 problems.append(("grounding_age", f"calls the speaker “{evidence}” but age_level is {age}"))
                 break
+
+    if "reference" in aspects:
+        problems += reference_problems(record, masked)
     return problems
 
 

@@ -117,3 +117,21 @@ QUANTITIES_BY_UNIT: dict[str, tuple[str, ...]] = {
 }
 # The cue a number of this unit speaks about when its sentence states that cue's level.
 UNIT_CUE = {"Hz": "pitch", "dB": "energy", "dBFS": "energy", "sps": "speed"}
+
+
+def level_reference(record: dict) -> tuple[str, str | None]:
+    """What the record's levels were graded against, from its ``level_group`` (calibrate/levels.py): one of
+    "speaker" (thresholds fitted on this speaker's own clips), "corpus_gender", "corpus", "global" or
+    "mixed" (different cues against different groups, or no group recorded), and the gender word
+    "corpus_gender" needs. Writers say "for this speaker" only for "speaker"; the filter holds them to it."""
+    group = record.get("level_group") or ""
+    if not group or " + " in group:
+        return "mixed", None
+    if group == "global":
+        return "global", None
+    if "/speaker=" in group:
+        return "speaker", None
+    if "/gender=" in group:
+        gender = {"Male": "male", "Female": "female"}.get(group.split("/gender=", 1)[1])
+        return ("corpus_gender", gender) if gender else ("corpus", None)
+    return "corpus", None

@@ -29,12 +29,14 @@ import yaml
 
 from emotioncot.config import project_root
 from emotioncot.taxonomy import EMOTIONS
-from emotioncot.write.facts import LEVEL_FIELDS, descriptive_facts, energy_basis_words, graded_fact
+from emotioncot.write.facts import LEVEL_FIELDS, descriptive_facts, energy_basis_words, graded_fact, level_reference
 
 FIELDS = {
     "speaker": "the speaker in words, e.g. 'a middle-aged female speaker'",
     "transcript": "what is said",
     "cues": "one line per cue: its level and only the number it was graded on (write/facts.py)",
+    "reference": "what the levels were graded against, e.g. 'this speaker's other clips' or 'the other female "
+                 "voices in this corpus' (from level_group)",
     "emotion": "the gold label (label-aware prompts only)",
     "emotion_choices": "the 9 classes, comma separated",
     "style": "a style hint picked from the record id, so wording varies even at temperature 0",
@@ -185,6 +187,22 @@ def cue_lines(record: dict) -> str:
     return "\n".join(lines)
 
 
+_REFERENCE_WORDS = {
+    "speaker": "this speaker's own other clips",
+    "corpus_gender": "the other {gender} voices in this corpus",
+    "corpus": "the other voices in this corpus",
+    "global": "all the voices in this dataset",
+    "mixed": "similar speakers",  # no group recorded (JSONL input), or cues graded against different groups
+}
+
+
+def reference_words(record: dict) -> str:
+    """What the levels were graded against, in words: the prompt says it, so the model has no reason to write
+    "for this speaker" about a level graded against the corpus (the filter rejects that: grounding_reference)."""
+    kind, gender = level_reference(record)
+    return _REFERENCE_WORDS[kind].format(gender=gender or "")
+
+
 def style_for(record_id: str) -> str:
     return STYLES[random.Random(f"style:{record_id}").randrange(len(STYLES))]
 
@@ -196,6 +214,7 @@ def prompt_values(record: dict, label_mode: str = "aware") -> dict:
         "speaker": speaker_phrase(record),
         "transcript": (record.get("transcript") or "").strip() or "(no transcription available)",
         "cues": cue_lines(record),
+        "reference": reference_words(record),
         "emotion_choices": ", ".join(EMOTIONS),
         "style": style_for(str(record.get("id"))),
         "gender": record.get("gender") or "unknown",

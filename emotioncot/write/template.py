@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 
 from emotioncot.taxonomy import EMOTIONS
-from emotioncot.write.facts import graded_fact
+from emotioncot.write.facts import graded_fact, level_reference
 
 PROMPT_ID = "template-v5"
 
@@ -137,23 +137,8 @@ _REFERENCE = {  # kind -> ("for ..." after a level word, "set against ...", [clo
 }
 
 
-def _reference_kind(record: dict) -> tuple[str, str | None]:
-    """Which ``_REFERENCE`` entry the record's levels were graded against, and the gender word it needs."""
-    group = record.get("level_group") or ""
-    if not group or " + " in group:
-        return "mixed", None  # no group recorded, or different cues graded against different groups
-    if group == "global":
-        return "global", None
-    if "/speaker=" in group:
-        return "speaker", None
-    if "/gender=" in group:
-        gender = {"Male": "male", "Female": "female"}.get(group.split("/gender=", 1)[1])
-        return ("corpus_gender", gender) if gender else ("corpus", None)
-    return "corpus", None
-
-
 def _reference(record: dict) -> tuple[str, str, list[str]]:
-    kind, gender = _reference_kind(record)
+    kind, gender = level_reference(record)
     fill = {"gender": gender or "", "a_gender": f"a {gender}" if gender else ""}
     phrase, against, notes = _REFERENCE[kind]
     return phrase.format(**fill), against.format(**fill), [n.format(**fill) for n in notes]
