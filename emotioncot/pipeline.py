@@ -228,6 +228,16 @@ def _writer(config: BuildConfig) -> Callable[[list[dict], Workspace, BuildConfig
     return write_with_llm
 
 
+def _writer_version(config: BuildConfig) -> str:
+    if config.write.writer == "template":
+        from emotioncot.write.template import PROMPT_ID
+
+        return PROMPT_ID
+    from emotioncot.write.llm import _prompt_hash, load_prompts
+
+    return _prompt_hash(load_prompts(config.write))
+
+
 def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
     from emotioncot.write.template import PROMPT_ID, write_template
 
@@ -260,8 +270,10 @@ def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress:
     if config.write.limit:
         records = records[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
     # An unchanged rerun skips the stage outright (the journal would redo nothing, but still reads and
-    # hashes every record): the key is the input table and the writer's configuration.
-    key = stable_hash("write", __version__, records, config.write.model_dump(mode="json"))
+    # hashes every record): the key is the input table, the writer's configuration and the text the writer
+    # writes from (the template's version, the prompt files' contents), so a new template or a prompt edited
+    # in place is written again rather than served from the last run.
+    key = stable_hash("write", __version__, records, config.write.model_dump(mode="json"), _writer_version(config))
     if ws.stage_done("write", key):
         info = dict(ws.stage_info("write").get("writer_info", {}))
         rows = read_table(ws.stage_table("write"), GeneratedText)

@@ -48,12 +48,22 @@ def _keys(clips: list[dict]) -> set[str]:
 
 
 def _measure_in_child(root: Path, clips: list[dict]) -> int:
-    """Fork a child that runs the measure stage in a process group of its own; return its pid."""
-    pid = os.fork()
+    """Fork a child that runs the measure stage in a process group of its own; return its pid.
+
+    SIGINT is blocked across the fork and unblocked only inside the child's ``try``: a signal sent at once
+    (the test's random delay can be 0) otherwise raised KeyboardInterrupt before the ``try``, in pytest's own
+    code, and the forked copy of pytest then hung at exit on a lock held at the fork, and the suite with it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        raise
     if pid == 0:  # the child: never returns into pytest
         code = 0
         try:
             os.setpgid(0, 0)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending SIGINT lands here, caught below
             with stop_on_signals():
                 run_measure(Workspace(root), clips, _config(2), progress=False)
         except KeyboardInterrupt:
@@ -64,6 +74,7 @@ def _measure_in_child(root: Path, clips: list[dict]) -> int:
             Path(f"{root}.err").write_text(traceback.format_exc())
             code = 1
         os._exit(code)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         os.setpgid(pid, pid)  # also here, so that the group exists before the first signal
     except OSError:
@@ -134,6 +145,43 @@ def test_sigint_at_random_points_never_poisons_the_measure_stage(clips, referenc
             root = tmp_path / f"ws{rounds}"
     assert run_measure(Workspace(root), clips, _config(2), progress=False) == table
     assert interrupted >= 10  # the signals really landed mid-stage, most of the time
+
+
+def _wait(pid: int, timeout_s: float) -> int | None:
+    """The child's exit code, or None (after killing it) when it has not ended within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.killpg(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
+
+
+# In the full suite the child's after-fork work (the at-fork hooks of everything imported by then) took long
+# enough for the first SIGINT to land in it. This hook recreates that slow start on demand, in any session.
+_SLOW_FORK = {"on": False}
+os.register_at_fork(after_in_child=lambda: _SLOW_FORK["on"] and time.sleep(0.2))
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_sigint_while_the_child_is_still_starting_ends_it_as_an_interrupt(clips, tmp_path):
+    """The random delay above can be 0: a SIGINT that reaches the child while it is still coming out of the
+    fork must end it as an interrupt (130). Before SIGINT was blocked across the fork it was raised in pytest's
+    own code in the child (where the forked pytest once hung the suite at exit) or lost in an at-fork hook."""
+    codes = []
+    _SLOW_FORK["on"] = True
+    try:
+        for attempt in range(3):
+            pid = _measure_in_child(tmp_path / f"ws{attempt}", clips)
+            time.sleep(0.05)  # well inside the child's 0.2 s start
+            os.killpg(pid, signal.SIGINT)
+            codes.append(_wait(pid, 60))
+    finally:
+        _SLOW_FORK["on"] = False
+    assert codes == [130, 130, 130]
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")

@@ -171,6 +171,8 @@ _VOWEL = set("aeiou")
 
 def _grammar_problems(text: str, stressed: list[str]) -> list[str]:
     problems = []
+    # a quoted statement that runs on into the sentence keeps no full stop: 'The utterance "Hi." is spoken'
+    problems += [f"stop inside a sentence: {m.group(0)!r}" for m in re.finditer(r'(?<!\.)\."\s+[a-z]\w*', text)]
     plain = mask_quotes(text)
     for m in re.finditer(r"\b(a|an|A|An) ([A-Za-z][\w-]*)", plain):
         want = "an" if m.group(2)[0].lower() in _VOWEL else "a"
@@ -227,6 +229,9 @@ def test_article_rule_catches_the_old_errors():
     assert _grammar_problems("It has a ordinary tone and a unhurried pace.", [])
     assert _grammar_problems("The loudness stays loud loudness.", [])
     assert _grammar_problems('The emphasis falls on "Kids".', ["Kids", "door"])
+    assert _grammar_problems('The utterance "Kids are talking by the door." is spoken by a male speaker.', [])
+    assert not _grammar_problems('The utterance "Are you sure?" is spoken by a male speaker.', [])
+    assert not _grammar_problems('The utterance "I thought..." is spoken by a male speaker.', [])
 
 
 # ---------------------------------------------------------------- excluded labels, thresholds

@@ -304,6 +304,28 @@ def test_custom_prompt_is_used_and_recorded(records, tmp_path, monkeypatch):
                                              {"role": "user", "content": f"Describe \"{records[0]['transcript']}\" by a young adult male speaker."}]
 
 
+def test_a_prompt_edited_in_place_is_written_again_on_rerun(records, tmp_path, monkeypatch):
+    """The write stage's skip key covers the prompt files' contents: the same path with new text is a new
+    prompt, not the last run's answers."""
+    from emotioncot.pipeline import run_write
+
+    monkeypatch.setenv(KEY_ENV, "sk-x")
+    custom = tmp_path / "my_caption.md"
+    prompt = "---\nid: my-caption-v1\ntask: caption\n---\n# user\n{wording} \"{transcript}\" by {speaker}.\n"
+    custom.write_text(prompt.format(wording="Describe", transcript="{transcript}", speaker="{speaker}"))
+    ws = Workspace(tmp_path / "ws")
+    with LLMServer() as server:
+        cfg = llm_config(server, caption_prompt=custom)
+        run_write(ws, records[:2], cfg, progress=False)
+        assert server.count() == 4
+        run_write(ws, records[:2], cfg, progress=False)
+        assert server.count() == 4  # unchanged: skipped
+        custom.write_text(prompt.format(wording="Portray", transcript="{transcript}", speaker="{speaker}"))
+        run_write(ws, records[:2], cfg, progress=False)
+        sent = [r.body["messages"][-1]["content"] for r in server.log[4:] if r.task == "caption"]
+    assert server.count() == 6 and len(sent) == 2 and all(m.startswith("Portray") for m in sent)
+
+
 def test_answer_checks():
     ok = "The voice rises and the tempo is quick, with the words tumbling out. " * 3 + "So this is happy."
     assert check_answer(ok, "stop", "rationale", "aware", "happy")[2] is None

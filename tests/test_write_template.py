@@ -10,7 +10,7 @@ import pytest
 from emotioncot.filter.checks import word_count
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.workspace import Workspace
-from emotioncot.write.template import write_caption, write_rationale, write_template
+from emotioncot.write.template import _PROFILE, write_caption, write_rationale, write_template
 
 LABEL_WORDS = re.compile(r"\b(neutral|happ\w*|sad\w*|angr\w*|anger|contempt\w*|disgust\w*|confus\w*|whisper\w*|surpris\w*|fear\w*)\b", re.I)
 
@@ -94,6 +94,31 @@ def test_cues_that_contradict_the_label_are_said_to_not_fit():
     assert "less typical" not in fitting and "against this reading" not in fitting
 
 
+_CLAIMS = re.compile(r"add up to|suggests?\b|point(s)? toward|hints at|clearest sign|therefore|points to|best explains")
+
+
+def test_middle_levels_alone_are_never_called_a_sign_of_a_marked_class():
+    """A normal level fits many classes' profiles but marks none of them but neutral: when it is all that fits,
+    the rationale says it leaves room for the class, and never that it suggests or points to it."""
+    claims_seen = weak_seen = 0
+    for i, rec in enumerate(_synthetic()):
+        levels = {c: rec[f"{c}_level"] for c in ("pitch", "energy", "speed") if rec[f"{c}_level"]}
+        if rec["intonation"] in ("rising", "flat"):
+            levels["intonation"] = rec["intonation"]
+        for emotion in EMOTIONS:
+            profile = _PROFILE[emotion]
+            fits = [c for c, v in levels.items() if v in profile.get(c, ())]
+            text = write_rationale(rec, emotion)
+            if emotion != "neutral" and fits and all(levels[c] == "normal" for c in fits):
+                weak_seen += 1
+                assert not _CLAIMS.search(_unquoted(text)), (rec["id"], emotion, text)
+                assert "middle" in text, text
+            elif fits:
+                claims_seen += 1
+                assert _CLAIMS.search(_unquoted(text)), (rec["id"], emotion, text)
+    assert weak_seen > 50 and claims_seen > 50
+
+
 def test_captions_never_name_an_emotion(records):
     for rec in records:
         caption = write_caption(rec)
@@ -127,3 +152,18 @@ def test_every_level_the_template_states_is_read_back_by_the_grounding_reader():
                     if not said[aspect] or not all(level in allowed for allowed in said[aspect]):
                         unread.append((record["id"], aspect, level, said[aspect]))
     assert unread == []
+
+
+def test_a_new_template_version_is_written_again_on_rerun(records, tmp_path, monkeypatch):
+    """A rerun after the template changed (a new release) writes the texts again: the write stage's skip key
+    holds the template's version, so template-v5 texts are not exported under a v6 build."""
+    import emotioncot.write.template as template
+    from emotioncot.config import BuildConfig
+    from emotioncot.pipeline import run_write
+
+    ws, cfg = Workspace(tmp_path), BuildConfig()
+    first, _ = run_write(ws, records[:6], cfg, progress=False)
+    assert {r["prompt_id"] for r in first} == {template.PROMPT_ID}
+    monkeypatch.setattr(template, "PROMPT_ID", "template-next")
+    again, info = run_write(ws, records[:6], cfg, progress=False)
+    assert not info.get("skipped") and {r["prompt_id"] for r in again} == {"template-next"}

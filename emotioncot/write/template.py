@@ -15,11 +15,12 @@ the same text, different records get different phrasings. Rationales are 50 to 2
 from __future__ import annotations
 
 import random
+import re
 
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.facts import graded_fact, level_reference
 
-PROMPT_ID = "template-v5"
+PROMPT_ID = "template-v6"
 
 _AGE = {"Child": "child", "Teenager": "teenage", "Young Adult": "young adult", "Middle-aged": "middle-aged",
         "Elderly": "elderly"}
@@ -109,6 +110,15 @@ _WEIGH_FIT = [  # (text for several cues, text for one)
     ("Taken as a whole, {fits} suggest {state}.", "Above all, {fits} suggests {state}."),
     ("Read together, {fits} point toward {state}.", "The clearest sign is {fits}, which points toward {state}."),
 ]
+# When every fitting cue is a middle level (and the class is not neutral), the middle levels do not mark the
+# class: they merely leave room for it. "Above all, the ordinary vocal effort suggests a strained, worried
+# manner" claimed evidence that is not there (RAVDESS fear, template-v5).
+_WEIGH_COMPATIBLE = [  # (text for several cues, text for one)
+    ("{fits} leave room for {state}, but levels in the middle of the range do not point to it by themselves.",
+     "{fits} leaves room for {state}, but a level in the middle of the range does not point to it by itself."),
+    ("{fits} do not argue against {state}, though middle levels are no sign of it on their own.",
+     "{fits} does not argue against {state}, though a middle level is no sign of it on its own."),
+]
 _WEIGH_MIXED = [
     " The {misfits} {verb} less typical of it, so the picture is not entirely uniform.",
     " Only the {misfits} {verb} against this reading, and {it} {weigh} less than the rest.",
@@ -148,6 +158,12 @@ _CONCLUDE = [
     "On balance, the emotion expressed is {label}.",
     "The emotion is best described as {label}.",
     "So the emotion that best explains these cues is {label}.",
+]
+# where no cue marks the class, the last sentence does not claim the cues point to it
+_CONCLUDE_WEAK = [
+    "On balance, the emotion expressed is {label}.",
+    "The emotion is best described as {label}.",
+    "Weighing the little there is, the emotion is best taken as {label}.",
 ]
 
 
@@ -228,11 +244,16 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
+# A quoted statement inside a sentence gives up its full stop: 'The utterance "Kids are talking." is spoken'
+# reads as two sentences. Question and exclamation marks stay; an ellipsis stays whole.
+_STOP_BEFORE_CONTINUATION = re.compile(r'(?<!\.)\."(?=\s+[a-z])')
+
+
 def _tidy(text: str) -> str:
-    """No doubled stop after a quote that ends in its own punctuation."""
+    """No doubled stop after a quote that ends in its own punctuation, no full stop inside a sentence."""
     for stop in ('?".', '!".', '.".'):
         text = text.replace(stop, stop[:2])
-    return text
+    return _STOP_BEFORE_CONTINUATION.sub('"', text)
 
 
 def write_caption(record: dict) -> str:
@@ -288,10 +309,12 @@ def write_rationale(record: dict, emotion: str) -> str:
     fits = [c for c, v in levels.items() if c in profile and v in profile[c]]
     misfits = [c for c, v in levels.items() if c in profile and v not in profile[c]]
     state = _choice(rng, _STATE[emotion])
+    marked = emotion == "neutral" or any(levels[c] != "normal" for c in fits)
     if fits:
         used: set[str] = set()
-        weigh = _choice(rng, _WEIGH_FIT)[0 if len(fits) > 1 else 1].format(
-            fits=_join([_cue_name(c, levels[c], rng, used) for c in fits]), state=state)
+        table = _WEIGH_FIT if marked else _WEIGH_COMPATIBLE
+        weigh = _sentence(_choice(rng, table)[0 if len(fits) > 1 else 1].format(
+            fits=_join([_cue_name(c, levels[c], rng, used) for c in fits]), state=state))
         if misfits:
             n = len(misfits)
             used = set()
@@ -306,7 +329,7 @@ def write_rationale(record: dict, emotion: str) -> str:
     sentences.append(_choice(rng, _CONTENT[end]))
     if len(" ".join(sentences).split()) < 60:
         sentences.append(_choice(rng, _reference(record)[2]))
-    sentences.append(_choice(rng, _CONCLUDE).format(label=emotion))
+    sentences.append(_choice(rng, _CONCLUDE if marked and fits else _CONCLUDE_WEAK).format(label=emotion))
     return _tidy(" ".join(sentences))
 
 
