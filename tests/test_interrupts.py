@@ -52,7 +52,7 @@ def _measure_in_child(root: Path, clips: list[dict]) -> int:
 
     SIGINT is blocked across the fork and unblocked only inside the child's ``try``: a signal sent at once
     (the test's random delay can be 0) otherwise raised KeyboardInterrupt before the ``try``, in pytest's own
-    code, and the forked copy of pytest then hung at exit on a lock held at the fork, and the suite with it."""
+    code, and the forked copy of pytest then hung at exit (waiting on a futex), and the suite with it."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()

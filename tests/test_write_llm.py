@@ -311,8 +311,8 @@ def test_a_prompt_edited_in_place_is_written_again_on_rerun(records, tmp_path, m
 
     monkeypatch.setenv(KEY_ENV, "sk-x")
     custom = tmp_path / "my_caption.md"
-    prompt = "---\nid: my-caption-v1\ntask: caption\n---\n# user\n{wording} \"{transcript}\" by {speaker}.\n"
-    custom.write_text(prompt.format(wording="Describe", transcript="{transcript}", speaker="{speaker}"))
+    prompt = "---\nid: my-caption-v1\ntask: caption\n---\n# user\nWORDING \"{transcript}\" by {speaker}.\n"
+    custom.write_text(prompt.replace("WORDING", "Describe"))
     ws = Workspace(tmp_path / "ws")
     with LLMServer() as server:
         cfg = llm_config(server, caption_prompt=custom)
@@ -320,7 +320,7 @@ def test_a_prompt_edited_in_place_is_written_again_on_rerun(records, tmp_path, m
         assert server.count() == 4
         run_write(ws, records[:2], cfg, progress=False)
         assert server.count() == 4  # unchanged: skipped
-        custom.write_text(prompt.format(wording="Portray", transcript="{transcript}", speaker="{speaker}"))
+        custom.write_text(prompt.replace("WORDING", "Portray"))
         run_write(ws, records[:2], cfg, progress=False)
         sent = [r.body["messages"][-1]["content"] for r in server.log[4:] if r.task == "caption"]
     assert server.count() == 6 and len(sent) == 2 and all(m.startswith("Portray") for m in sent)

@@ -309,7 +309,8 @@ def write_rationale(record: dict, emotion: str) -> str:
     fits = [c for c, v in levels.items() if c in profile and v in profile[c]]
     misfits = [c for c, v in levels.items() if c in profile and v not in profile[c]]
     state = _choice(rng, _STATE[emotion])
-    marked = emotion == "neutral" or any(levels[c] != "normal" for c in fits)
+    # do the fitting cues mark the class, or only leave room for it (middle levels, for any class but neutral)?
+    marked = bool(fits) and (emotion == "neutral" or any(levels[c] != "normal" for c in fits))
     if fits:
         used: set[str] = set()
         table = _WEIGH_FIT if marked else _WEIGH_COMPATIBLE
@@ -329,7 +330,7 @@ def write_rationale(record: dict, emotion: str) -> str:
     sentences.append(_choice(rng, _CONTENT[end]))
     if len(" ".join(sentences).split()) < 60:
         sentences.append(_choice(rng, _reference(record)[2]))
-    sentences.append(_choice(rng, _CONCLUDE if marked and fits else _CONCLUDE_WEAK).format(label=emotion))
+    sentences.append(_choice(rng, _CONCLUDE if marked else _CONCLUDE_WEAK).format(label=emotion))
     return _tidy(" ".join(sentences))
 
 
