@@ -319,7 +319,8 @@ def write_rationale(record: dict, emotion: str) -> str:
         if misfits:
             n = len(misfits)
             used = set()
-            weigh += _choice(rng, _WEIGH_MIXED).format(
+            # 'and it weighs less than the rest' would give weight to middle levels just called no sign
+            weigh += _choice(rng, _WEIGH_MIXED if marked else _WEIGH_MIXED[:1]).format(
                 misfits=_join([_cue_name(c, levels[c], rng, used)[4:] for c in misfits]),
                 verb="is" if n == 1 else "are", it="it" if n == 1 else "they", weigh="weighs" if n == 1 else "weigh")
         sentences.append(weigh)
