@@ -1,33 +1,36 @@
-"""The build: ingest -> measure -> calibrate -> write -> filter -> export, each a function from tables
-to tables, run over a workspace so that finished work is never redone.
+"""The build: ingest -> measure -> calibrate -> write -> filter -> export -> report, each stage declared once in
+``emotioncot.stages`` and run through ``run_stage`` (key, skip, errors, mark, timing), over a workspace so that
+finished work is never redone.
 
-Every stage has a key (a hash of its input table and its configuration). A stage whose key matches the
-one recorded beside its table is skipped. The per-item stages keep each finished item as it finishes
-(measure: result shards under stages/measure/, see emotioncot/executors/shards.py; write: a journal), so a
-killed build resumes where it stopped.
+Keys are chained (each stage's key hashes its settings and its parents' output keys), so an unchanged rerun decides
+every skip from the stage metadata and reads no table; the tables a stage needs are read only when it runs
+(``BuildTables``). The per-item stages run on the executor in resumable shards (measure: ``stages/measure/``,
+template write: ``stages/write/``, filter checks: ``stages/filter/``; see emotioncot/executors/shards.py); the LLM
+writer keeps each answer in a journal. A killed build resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import time
+from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 from tqdm import tqdm
 
 from emotioncot import __version__
 from emotioncot.config import BuildConfig
 from emotioncot.errors import BuildError, Interrupted
-from emotioncot.measure.item import measure_one as _measure_one  # noqa: F401  (old import path)
 from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
-from emotioncot.tables import read_table, write_json_atomic, write_table
+from emotioncot.stages import STAGE_NAMES, StageResult, run_stage
+from emotioncot.tables import read_table, write_json_atomic, write_table, write_text_atomic
 from emotioncot.workspace import Workspace, stable_hash
 
-STAGES = ("ingest", "measure", "calibrate", "write", "filter", "export")
+STAGES = STAGE_NAMES
 
 
 def _file_stamp(path: str) -> list:
@@ -38,34 +41,93 @@ def _file_stamp(path: str) -> list:
         return [None, None]
 
 
-def _table_key(rows: list[dict]) -> str:
-    return stable_hash(rows)
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
-# ---------------------------------------------------------------- stages (tables in, tables out)
+class BuildTables:
+    """The stage tables of a build folder, each read when first asked for (an unchanged rerun asks for none)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def forget(self, *names: str) -> None:
+        for name in names:
+            self.__dict__.pop(name, None)
+
+    @cached_property
+    def utterances(self) -> list[dict]:
+        return read_table(self.ws.stage_table("ingest"), Utterance)
+
+    @cached_property
+    def measurements(self) -> list[dict]:
+        return read_table(self.ws.stage_table("measure"), Measurements)
+
+    @cached_property
+    def levels(self) -> list[dict]:
+        return read_table(self.ws.stage_table("calibrate"), Levels)
+
+    @cached_property
+    def thresholds(self) -> dict:
+        path = self.ws.thresholds_path
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @cached_property
+    def joined(self) -> list[dict]:
+        return _joined(self.utterances, self.measurements)
+
+    @cached_property
+    def records(self) -> list[dict]:
+        """Every measured utterance with its levels: what the write stage and the filter read."""
+        records = _joined(self.utterances, self.measurements, self.levels)
+        for rec in records:
+            rec["tool_version"] = __version__
+            rec["thresholds_version"] = self.thresholds.get("version")
+        return records
+
+    @cached_property
+    def texts(self) -> list[dict]:
+        return read_table(self.ws.stage_table("write"), GeneratedText)
+
+    @cached_property
+    def kept(self) -> list[dict]:
+        return read_table(self.ws.stage_table("filter"), Record)
+
+
+# ---------------------------------------------------------------- ingest
 
 
 def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool = True) -> list[dict]:
-    from emotioncot.ingest import ingest_sources
+    _ingest_stage(ws, sources, config, progress)
+    return read_table(ws.stage_table("ingest"), Utterance)
+
+
+def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool):
     from emotioncot.ingest.core import source_fingerprint
+
+    def produce() -> StageResult:
+        from emotioncot.ingest import ingest_sources
+        from emotioncot.measure.long_clips import cut_long_clips  # over-long clips: cut at pauses or rejected
+
+        rows, errors = ingest_sources(sources, config.ingest, progress=None if progress else False)
+        rows, cut_errors = cut_long_clips(rows, config.ingest.max_clip_s)
+        errors = errors + cut_errors
+        if not rows:
+            ws.set_stage_errors("ingest", errors)
+            raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")
+        write_table(ws.stage_table("ingest"), rows, Utterance)
+        return StageResult({"rows": len(rows), "errors": len(errors)}, errors)
 
     # Corpus folders too, so that files added or changed under a corpus redo the ingest.
     stamps = [source_fingerprint(spec) for spec in sources]
-    key = stable_hash("ingest", __version__, sources, stamps, config.ingest.model_dump(mode="json", exclude={"workers"}))
-    if ws.stage_done("ingest", key):
-        return read_table(ws.stage_table("ingest"), Utterance)
-    rows, errors = ingest_sources(sources, config.ingest, progress=None if progress else False)
-    from emotioncot.measure.long_clips import cut_long_clips  # over-long clips: cut at pauses or rejected
+    return run_stage(ws, "ingest", config, produce, extra=[sources, stamps])
 
-    rows, cut_errors = cut_long_clips(rows, config.ingest.max_clip_s)
-    errors = errors + cut_errors
-    if not rows:
-        ws.set_stage_errors("ingest", errors)
-        raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")
-    write_table(ws.stage_table("ingest"), rows, Utterance)
-    ws.set_stage_errors("ingest", errors)
-    ws.mark_stage("ingest", key, {"rows": len(rows), "errors": len(errors)})
-    return rows
+
+# ---------------------------------------------------------------- measure
 
 
 def measure_key(row: dict, config: BuildConfig) -> str:
@@ -76,40 +138,80 @@ def measure_key(row: dict, config: BuildConfig) -> str:
     )
 
 
-def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, progress: bool = True,
+def run_measure(ws: Workspace, utterances, config: BuildConfig, progress: bool = True,
                 executor=None, retry_failed: bool = False) -> list[dict]:
     """Measure every utterance, shard by shard, on ``config.executor`` (or the ``executor`` given).
 
     Workers write ``stages/measure/shard-NNNNN.parquet`` as they finish; a rerun measures only the items no
     shard holds. A shard whose worker died stays unwritten: the stage then stops with a BuildError, and
     the rerun does just those items. A clip's own failure (unreadable audio) is kept like a result;
-    ``retry_failed`` measures such clips again (into new shards, which then win)."""
-    from emotioncot.executors import make_executor
-    from emotioncot.executors.shards import ShardStore, measure_shard
+    ``retry_failed`` measures such clips again (into new shards, which then win). ``utterances`` is the
+    ingest table, or a function that reads it (called only when something is to be measured)."""
+    _measure_stage(ws, utterances, config, progress, executor, retry_failed)
+    return read_table(ws.stage_table("measure"), Measurements)
 
-    keys = [measure_key(row, config) for row in utterances]
-    stage_key = stable_hash("measure", sorted(keys))
+
+def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: bool, executor=None,
+                   retry_failed: bool = False):
+    from emotioncot.executors.shards import ShardStore
+
     store = ShardStore(ws.root / "stages" / "measure")
-    retry = set()
-    if retry_failed:  # the clips whose own failure was recorded
-        retry = {e["key"] for e in store.iter_entries(set(keys)) if not e["ok"] or (e["result"] or {}).get("error")}
-    if ws.stage_done("measure", stage_key) and not retry:
-        return read_table(ws.stage_table("measure"), Measurements)
-    tasks = store.plan(utterances, keys, config.executor.shard_size, config.measure, redo=retry)
+    force = retry_failed and store.has_failures()
+
+    def produce() -> StageResult:
+        from emotioncot.executors.shards import measure_shard
+
+        rows = utterances() if callable(utterances) else utterances
+        keys = [measure_key(row, config) for row in rows]
+        retry = set()
+        if retry_failed:  # the clips whose own failure was recorded
+            retry = {e["key"] for e in store.iter_entries(set(keys)) if not e["ok"] or (e["result"] or {}).get("error")}
+        tasks = store.plan(rows, keys, config.executor.shard_size, config.measure, redo=retry)
+        run_info, per_worker = _run_shards(tasks, measure_shard, len(rows), config, config.measure.workers,
+                                           "measure", "clip", progress, executor)
+        results, errors = [], []
+        for row, entry in zip(rows, _entries_in_order(store, keys, rows)):
+            if entry["ok"] and not entry["result"].get("error"):
+                results.append(entry["result"])
+            else:
+                reason = entry.get("reason") or entry["result"]["error"]
+                errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
+        write_table(ws.stage_table("measure"), results, Measurements)
+        return StageResult({"rows": len(results), "errors": len(errors), "run": run_info, "workers": per_worker}, errors)
+
+    return run_stage(ws, "measure", config, produce, force=force)
+
+
+def _entries_in_order(store, keys: list[str], rows: list[dict]) -> list[dict]:
+    by_key = {entry["key"]: entry for entry in store.iter_entries(set(keys))}
+    out = []
+    for row, key in zip(rows, keys):
+        entry = by_key.get(key)
+        if entry is None:  # cannot happen unless a shard file was deleted while we ran
+            raise BuildError(f"{Path(store.folder).name}: no result for {row['id']} in {store.folder}; rerun the stage")
+        out.append(entry)
+    return out
+
+
+def _run_shards(tasks: list, fn, total: int, config: BuildConfig, workers: int, stage: str, unit: str,
+                progress: bool, executor=None) -> tuple[dict, dict]:
+    """Run ``fn`` over shard ``tasks`` on the executor; ``(run_info, per_worker)``. A lost shard (its worker died)
+    stops the stage with a BuildError after the others finished, so the rerun does just that shard."""
+    from emotioncot.executors import make_executor
+
     todo = sum(len(t.keys) for t in tasks)
     per_worker: dict[str, dict] = {}
     lost: list[str] = []
     run_info: dict = {"executor": config.executor.name, "shards_run": len(tasks), "items_run": todo}
     if tasks:
         own = executor is None
-        workers = max(1, min(config.measure.workers, len(tasks)))
-        executor = executor or make_executor(config.executor, workers)
+        executor = executor or make_executor(config.executor, max(1, min(workers, len(tasks))))
         try:
             run_info.update(executor.describe())
-            bar = tqdm(total=len(utterances), initial=len(utterances) - todo, desc=f"measure ({executor.name})",
-                       unit="clip", disable=not progress, smoothing=0.1)
+            bar = tqdm(total=total, initial=total - todo, desc=f"{stage} ({executor.name})", unit=unit,
+                       disable=not progress, smoothing=0.1)
             t0 = time.perf_counter()
-            for task, outcome in executor.imap_unordered(measure_shard, tasks):
+            for task, outcome in executor.imap_unordered(fn, tasks):
                 if outcome.ok:
                     rep = outcome.value
                     w = per_worker.setdefault(rep["worker"], {"shards": 0, "items": 0, "seconds": 0.0, "cpu_s": 0.0})
@@ -132,25 +234,35 @@ def run_measure(ws: Workspace, utterances: list[dict], config: BuildConfig, prog
     if lost and Interrupted.last_signal is not None:
         raise Interrupted(Interrupted.last_signal)  # shards lost to the interrupt, not to broken workers
     if lost:
-        raise BuildError(f"{len(lost)} measure shard(s) were lost (their worker died or failed); rerun to "
-                         f"measure just those items: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
-    wanted = set(keys)
-    by_key = {entry["key"]: entry for entry in store.iter_entries(wanted)}
-    results, errors = [], []
-    for row, key in zip(utterances, keys):
-        entry = by_key.get(key)
-        if entry is None:  # cannot happen unless a shard file was deleted while we ran
-            raise BuildError(f"measure: no result for {row['id']} in {store.folder}; rerun the stage")
-        if entry["ok"] and not entry["result"].get("error"):
-            results.append(entry["result"])
-        else:
-            reason = entry.get("reason") or entry["result"]["error"]
-            errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
-    write_table(ws.stage_table("measure"), results, Measurements)
-    ws.set_stage_errors("measure", errors)
-    ws.mark_stage("measure", stage_key, {"rows": len(results), "errors": len(errors), "run": run_info,
-                                         "workers": per_worker})
-    return read_table(ws.stage_table("measure"), Measurements)
+        raise BuildError(f"{len(lost)} {stage} shard(s) were lost (their worker died or failed); rerun to "
+                         f"do just those items: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
+    return run_info, per_worker
+
+
+def _item_shard_size(config: BuildConfig, items: int, workers: int) -> int:
+    """Shards for the cheap per-item stages (template write, filter checks): enough that every worker has several
+    (both cores work on the demo), few enough that a million records make a few hundred files, not thousands."""
+    return max(config.executor.shard_size, min(5000, items // max(1, 4 * workers)))
+
+
+def _run_item_stage(ws: Workspace, stage: str, rows: list[dict], item_fn, item_config, config: BuildConfig,
+                    stage_key: str, progress: bool, unit: str = "record") -> tuple[list[dict], dict]:
+    """A cheap per-item stage on the executor in resumable shards under ``stages/<stage>/``: each item's key is the
+    stage key and its id (the stage key already holds everything the items depend on), so a killed run redoes only
+    the shards that were not written, and a changed input starts the folder afresh. Returns one entry per row, in
+    order (``{"ok", "result", "reason"}``), and the run's info."""
+    from emotioncot.executors.shards import ShardStore, item_shard
+
+    store = ShardStore(ws.root / "stages" / stage)
+    store.keep_only(stage_key)
+    keys = [stable_hash(stage_key, row["id"]) for row in rows]
+    workers = config.measure.workers
+    tasks = store.plan(rows, keys, _item_shard_size(config, len(rows), workers), item_config, item=item_fn)
+    run_info, per_worker = _run_shards(tasks, item_shard, len(rows), config, workers, stage, unit, progress)
+    return _entries_in_order(store, keys, rows), {"run": run_info, "workers": per_worker}
+
+
+# ---------------------------------------------------------------- joining the stage tables
 
 
 def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict] | None = None) -> list[dict]:
@@ -184,48 +296,59 @@ def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict]
     return out
 
 
-def run_calibrate(ws: Workspace, joined: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
-    from emotioncot.calibrate import apply_thresholds, fit_thresholds
 
+
+# ---------------------------------------------------------------- calibrate
+
+
+def run_calibrate(ws: Workspace, joined, config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    _calibrate_stage(ws, joined, config)
+    return read_table(ws.stage_table("calibrate"), Levels), json.loads(ws.thresholds_path.read_text())
+
+
+def _calibrate_stage(ws: Workspace, joined, config: BuildConfig):
     given = None
+    path = None
     if config.calibrate.thresholds_file:
         path = Path(config.calibrate.thresholds_file)
         if not path.exists():
             raise BuildError(f"{path}: thresholds file not found")
         given = path.read_text()
-        from emotioncot.calibrate.levels import uncovered_groups
 
-        thresholds = json.loads(given)
-        missing = uncovered_groups(joined, thresholds)
-        if missing:  # never grade a record on nothing and call it "too few reliable values"
-            raise BuildError(
-                f"{path}: the thresholds hold no group for {len(missing)} calibration group(s) of this build, nor a "
-                f"coarser or global fallback: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
-                f"it has {', '.join(list(thresholds.get('groups', {}))[:10])}. Refit the thresholds on these "
-                f"corpora (leave out --thresholds) or use a file fitted with a global group")
-    key = stable_hash("calibrate", __version__, joined, config.calibrate.model_dump(mode="json"), given)
-    if ws.stage_done("calibrate", key, outputs=[ws.stage_table("calibrate"), ws.thresholds_path]):
-        return read_table(ws.stage_table("calibrate"), Levels), json.loads(ws.thresholds_path.read_text())
-    if given is None:
-        thresholds = fit_thresholds(joined, config.calibrate)
-    write_json_atomic(ws.thresholds_path, thresholds)
-    levels = apply_thresholds(joined, thresholds)
-    write_table(ws.stage_table("calibrate"), levels, Levels)
-    if config.calibrate.report:
-        from emotioncot.calibrate import write_report
+    def produce() -> StageResult:
+        from emotioncot.calibrate import apply_thresholds, fit_thresholds
+        from emotioncot.ingest.core import taxonomy_exclusions
 
-        write_report(joined, thresholds, levels, ws.root)  # calibration_report.txt (+ .png with matplotlib)
-    ws.mark_stage("calibrate", key, {"rows": len(levels), "thresholds_version": thresholds["version"]})
-    # read back, so that a first run and a skipping rerun hand the next stage the same rows
-    return read_table(ws.stage_table("calibrate"), Levels), thresholds
+        rows = joined() if callable(joined) else joined
+        if given is not None:
+            from emotioncot.calibrate.levels import uncovered_groups
+
+            thresholds = json.loads(given)
+            missing = uncovered_groups(rows, thresholds)
+            if missing:  # never grade a record on nothing and call it "too few reliable values"
+                raise BuildError(
+                    f"{path}: the thresholds hold no group for {len(missing)} calibration group(s) of this build, nor "
+                    f"a coarser or global fallback: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
+                    f"it has {', '.join(list(thresholds.get('groups', {}))[:10])}. Refit the thresholds on these "
+                    f"corpora (leave out --thresholds) or use a file fitted with a global group")
+        else:
+            thresholds = fit_thresholds(rows, config.calibrate)
+        write_json_atomic(ws.thresholds_path, thresholds)
+        levels = apply_thresholds(rows, thresholds)
+        write_table(ws.stage_table("calibrate"), levels, Levels)
+        if config.calibrate.report:
+            from emotioncot.calibrate import write_report
+
+            write_report(rows, thresholds, levels, ws.root)  # calibration_report.txt (+ .png with matplotlib)
+        # measured, in the calibration baseline, but with no class in the taxonomy: kept here so that the card of
+        # an export run on its own says the same as the build's
+        return StageResult({"rows": len(levels), "thresholds_version": thresholds["version"],
+                            "excluded": taxonomy_exclusions(rows)})
+
+    return run_stage(ws, "calibrate", config, produce, extra=given)
 
 
-def _writer(config: BuildConfig) -> Callable[[list[dict], Workspace, BuildConfig, bool], tuple[list[dict], list[dict], dict]]:
-    if config.write.writer == "template":
-        return _write_template
-    from emotioncot.write.llm import write_with_llm  # filled in by the LLM writer
-
-    return write_with_llm
+# ---------------------------------------------------------------- write
 
 
 def _writer_version(config: BuildConfig) -> str:
@@ -238,57 +361,68 @@ def _writer_version(config: BuildConfig) -> str:
     return _prompt_hash(load_prompts(config.write))
 
 
-def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
-    from emotioncot.write.template import PROMPT_ID, write_template
+def write_template_item(record: dict, write_config) -> dict:
+    """One record through the template writer (a worker's item function): its text, or its own failure."""
+    from emotioncot.write.template import write_template
 
-    rows, errors = [], []
-    with ws.journal("write") as journal:
-        for rec in tqdm(records, desc="write", unit="record", disable=not progress):
-            key = stable_hash("template", PROMPT_ID, __version__, {k: rec.get(k) for k in _WRITE_INPUTS})
-            entry = journal.get(key)
-            if entry is None:
-                try:
-                    entry = {"id": rec["id"], "ok": True, "result": write_template(rec, config.write.label_mode)}
-                except ValueError as exc:
-                    entry = {"id": rec["id"], "ok": False, "reason": str(exc)}
-                journal.append(key, entry)
-            if entry["ok"]:
-                rows.append(entry["result"])
-            else:
-                errors.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": entry["reason"]})
-    return rows, errors, {"writer": "template", "prompt_id": PROMPT_ID}
+    try:
+        return {"ok": True, "result": write_template(record, write_config.label_mode)}
+    except ValueError as exc:
+        return {"ok": False, "reason": str(exc)}
 
 
-_WRITE_INPUTS = (
-    "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
-    "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
-    "pause_count", "duration_s", "level_group",
-)
+def run_write(ws: Workspace, records, config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
+    """Write a caption and a rationale for each record (``records``: a list, or a function that reads them);
+    ``(texts, writer_info)``. Skipped when nothing it depends on changed: the parents' keys, the writer's settings
+    and the text it writes from (the template's version, the prompt files' contents), so that a new template or a
+    prompt edited in place is written again rather than served from the last run."""
+    run = _write_stage(ws, records, config, progress)
+    return read_table(ws.stage_table("write"), GeneratedText), _writer_info(run)
 
 
-def run_write(ws: Workspace, records: list[dict], config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
-    if config.write.limit:
-        records = records[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
-    # An unchanged rerun skips the stage outright (the journal would redo nothing, but still reads and
-    # hashes every record): the key is the input table, the writer's configuration and the text the writer
-    # writes from (the template's version, the prompt files' contents), so a new template or a prompt edited
-    # in place is written again rather than served from the last run.
-    key = stable_hash("write", __version__, records, config.write.model_dump(mode="json"), _writer_version(config))
-    if ws.stage_done("write", key):
-        info = dict(ws.stage_info("write").get("writer_info", {}))
-        rows = read_table(ws.stage_table("write"), GeneratedText)
+def _writer_info(run) -> dict:
+    info = dict(run.info.get("writer_info", {}))
+    if run.skipped:
         if "usage_this_run" in info:  # nothing was sent this time
             info["usage_this_run"] = {k: 0 for k in info["usage_this_run"]}
-            info["requests"] = {**info.get("requests", {}), "to_send": 0, "answered_before": len(rows), "failed": 0}
-        return rows, {**info, "skipped": True}
-    if config.write.writer != "template" and config.executor.name == "ray":
-        rows, errors, info = _write_on_ray(records, ws, config, progress)
-    else:
-        rows, errors, info = _writer(config)(records, ws, config, progress)
-    write_table(ws.stage_table("write"), rows, GeneratedText)
-    ws.set_stage_errors("write", errors)
-    ws.mark_stage("write", key, {"rows": len(rows), "errors": len(errors), **info, "writer_info": info})
-    return read_table(ws.stage_table("write"), GeneratedText), info
+            info["requests"] = {**info.get("requests", {}), "to_send": 0,
+                                "answered_before": run.info.get("rows", 0), "failed": 0}
+        info["skipped"] = True
+    return info
+
+
+def _write_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
+    from emotioncot.stages import STAGES, stage_key
+
+    extra = _writer_version(config)
+    key = stage_key(ws, STAGES["write"], config, extra)
+
+    def produce() -> StageResult:
+        rows_in = records() if callable(records) else records
+        rows_in = writable(rows_in, config)[0]
+        if config.write.limit:
+            rows_in = rows_in[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
+        if config.write.writer == "template":
+            from emotioncot.write.template import PROMPT_ID
+
+            entries, run_info = _run_item_stage(ws, "write", rows_in, write_template_item, config.write, config,
+                                                key, progress)
+            rows = [e["result"] for e in entries if e["ok"]]
+            errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": e["reason"]}
+                      for r, e in zip(rows_in, entries) if not e["ok"]]
+            info = {"writer": "template", "prompt_id": PROMPT_ID, "run": run_info["run"]}
+        elif config.executor.name == "ray":
+            rows, errors, info = _write_on_ray(rows_in, ws, config, progress)
+        else:
+            from emotioncot.write.llm import write_with_llm
+
+            rows, errors, info = write_with_llm(rows_in, ws, config, progress)
+        write_table(ws.stage_table("write"), rows, GeneratedText)
+        # LLM text is not a function of the inputs: its digest enters the chain, so a rewritten text redoes the filter
+        digest = None if config.write.writer == "template" else _file_digest(ws.stage_table("write"))
+        return StageResult({"rows": len(rows), "errors": len(errors), **info, "writer_info": info}, errors, digest)
+
+    return run_stage(ws, "write", config, produce, extra=extra)
 
 
 def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
@@ -305,50 +439,113 @@ def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progr
     return rows, errors, info
 
 
-def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
-    from emotioncot.filter import filter_records
-
-    key = stable_hash("filter", __version__, records, config.filter.model_dump(mode="json"))
-    rejected_path = ws.root / "rejected.jsonl"
-    if ws.stage_done("filter", key, outputs=[ws.stage_table("filter"), rejected_path]):
-        rejected = [json.loads(line) for line in rejected_path.read_text(encoding="utf-8").splitlines() if line]
-        return read_table(ws.stage_table("filter"), Record), rejected
-    kept, rejected = filter_records(records, config.filter)
-    write_table(ws.stage_table("filter"), kept, Record)
-    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rejected]
-    from emotioncot.tables import write_text_atomic
-
-    write_text_atomic(ws.root / "rejected.jsonl", "".join(line + "\n" for line in lines))
-    ws.set_stage_errors(
-        "filter", [{"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]} for r in rejected]
-    )
-    ws.mark_stage("filter", key, {"rows": len(kept), "rejected": len(rejected)})
-    return read_table(ws.stage_table("filter"), Record), rejected
 
 
-def run_export(ws: Workspace, kept: list[dict], config: BuildConfig, progress: bool = True,
-               excluded: list[dict] | None = None, writer_info: dict | None = None) -> dict:
-    from emotioncot.export import export_records
+# ---------------------------------------------------------------- filter
 
-    repair = (writer_info or {}).get("repair")
-    key = stable_hash("export", __version__, kept, config.export.model_dump(mode="json"), excluded or [],
-                      *([repair] if repair else []))
-    if ws.stage_done("export", key, outputs=[ws.root / "dataset" / "dataset_dict.json", ws.root / "emotioncot.jsonl",
-                                               ws.root / "checksums.json"]):
-        return ws.stage_info("export")["counts"]
-    if not progress:
-        import datasets  # imported only when there is something to export (it takes a second or two)
 
-        datasets.disable_progress_bars()
-    errors: list[dict] = []
-    counts = export_records(
-        kept, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb, errors=errors,
-        excluded=excluded, writer_info=writer_info,
-        prompt_style=config.export.prompt_style,
-    )
-    ws.set_stage_errors("export", errors)
-    ws.mark_stage("export", key, {"counts": counts, "errors": len(errors)})
-    return counts
+def filter_item(record: dict, filter_config) -> dict:
+    """A record's own checks (a worker's item function): its problems and, label-blind, its inferred emotion.
+    Near-duplicates are the one check across records, done after all shards (``_near_duplicates``)."""
+    from emotioncot.filter.checks import record_problems
+    from emotioncot.filter.io import canonical
+
+    problems, inferred = record_problems(canonical(record), filter_config)
+    return {"ok": True, "result": {"problems": [list(p) for p in problems], "inferred": inferred}}
+
+
+def run_filter(ws: Workspace, records, config: BuildConfig, progress: bool = False) -> tuple[list[dict], list[dict]]:
+    """Keep or reject every written record (``records``: the records joined with their text, or a function that
+    reads them); ``(kept, rejected)``."""
+    _filter_stage(ws, records, config, progress)
+    return read_table(ws.stage_table("filter"), Record), _read_jsonl(ws.root / "rejected.jsonl")
+
+
+def _filter_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
+    from emotioncot.stages import STAGES, stage_key
+
+    key = stage_key(ws, STAGES["filter"], config)
+
+    def produce() -> StageResult:
+        rows = records() if callable(records) else records
+        entries, run_info = _run_item_stage(ws, "filter", rows, filter_item, config.filter, config, key, progress)
+        results = []
+        for record, entry in zip(rows, entries):
+            out = dict(record)
+            inferred = entry["result"]["inferred"]
+            if inferred is not None and not record.get("inferred_emotion"):
+                out["inferred_emotion"] = inferred
+            results.append((out, [tuple(p) for p in entry["result"]["problems"]]))
+        if config.filter.check_duplicates:
+            _near_duplicates(results, config.filter)
+        kept, rejected = [], []
+        for out, problems in results:
+            if problems:
+                rejected.append({**out, "reject_reasons": [c for c, _ in problems],
+                                 "explanation": "; ".join(f"{c}: {m}" for c, m in problems)})
+            else:
+                kept.append(out)
+        write_table(ws.stage_table("filter"), kept, Record)
+        write_text_atomic(ws.root / "rejected.jsonl",
+                          "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rejected))
+        errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]} for r in rejected]
+        return StageResult({"rows": len(kept), "rejected": len(rejected), "emotions": _count(kept, "emotion"),
+                            "run": run_info["run"]}, errors)
+
+    return run_stage(ws, "filter", config, produce)
+
+
+def _near_duplicates(results: list[tuple[dict, list]], config) -> None:
+    """Mark the later of two near-identical rationales among the records that passed every other check."""
+    from emotioncot.filter.duplicates import near_duplicates
+    from emotioncot.filter.io import canonical
+
+    candidates = [i for i, (_, problems) in enumerate(results) if not problems]
+    texts = [canonical(results[i][0]).get("cot_analysis") or "" for i in candidates]
+    for pos, (earlier, sim) in near_duplicates(texts, config.duplicate_threshold, config.shingle_size).items():
+        i, j = candidates[pos], candidates[earlier]
+        other = results[j][0].get("id") or f"row {j + 1}"
+        results[i][1].append(("near_duplicate", f"repeats the rationale of {other} (Jaccard {sim:.2f})"))
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+# ---------------------------------------------------------------- export and report
+
+
+def run_export(ws: Workspace, kept, config: BuildConfig, progress: bool = True) -> dict:
+    """Write the exports of the kept records (a list, or a function that reads them); the rows per split. The card's
+    taxonomy table and writer come from the calibrate and write stages' records, so an export run on its own writes
+    the same card as the build."""
+    return _export_stage(ws, kept, config, progress).info["counts"]
+
+
+def _export_stage(ws: Workspace, kept, config: BuildConfig, progress: bool):
+    def produce() -> StageResult:
+        from emotioncot.export import export_records
+
+        if not progress:
+            import datasets  # imported only when there is something to export (it takes a second or two)
+
+            datasets.disable_progress_bars()
+        rows = kept() if callable(kept) else kept
+        errors: list[dict] = []
+        excluded = ws.stage_info("calibrate").get("excluded", []) if config.write.label_mode == "aware" else []
+        counts = export_records(
+            rows, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb,
+            errors=errors, excluded=excluded, writer_info=ws.stage_info("write").get("writer_info", {}),
+            prompt_style=config.export.prompt_style,
+        )
+        return StageResult({"counts": counts, "errors": len(errors)}, errors)
+
+    return run_stage(ws, "export", config, produce)
+
+
+def run_report(ws: Workspace, config: BuildConfig, log=print) -> dict:
+    """The explorer report (``report/``) of the finished build; skipped when nothing it shows changed."""
+    return run_stage(ws, "report", config, lambda: _report_result(ws, config, log)).info
 
 
 # ---------------------------------------------------------------- the whole build
@@ -415,34 +612,11 @@ def stop_on_signals():
 
 def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, log, dry_run: int,
            retry_failed: bool = False) -> dict:
-    times, counts = {}, {}
     started = time.perf_counter()
+    tables = BuildTables(ws)
+    runs: dict = {}
+    counts: dict = {}
 
-    def timed(stage, fn, *args):
-        t0 = time.perf_counter()
-        result = fn(*args)
-        times[stage] = round(time.perf_counter() - t0, 3)
-        return result
-
-    utterances = timed("ingest", run_ingest, ws, sources, config, progress)
-    counts["ingest"] = len(utterances)
-    measurements = timed("measure", run_measure, ws, utterances, config, progress, None, retry_failed)
-    counts["measure"] = len(measurements)
-    joined = _joined(utterances, measurements)
-    levels, thresholds = timed("calibrate", run_calibrate, ws, joined, config)
-    counts["calibrate"] = len(levels)
-    records = _joined(utterances, measurements, levels)
-    for rec in records:
-        rec["tool_version"] = __version__
-        rec["thresholds_version"] = thresholds["version"]
-    records, excluded = writable(records, config)
-    counts["excluded"] = sum(e["clips"] for e in excluded)
-    if dry_run:
-        from emotioncot.write.llm import dry_run as print_prompts
-
-        return {"dry_run": print_prompts(records, config, dry_run, ws)}
-    if config.write.writer == "template":
-        log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
     def failed(stage: str, reason: str, writer_info: dict | None = None) -> BuildError:
         """A build that stops still leaves build.json saying where and why."""
         write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
@@ -451,8 +625,22 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
                                           "errors": sum(1 for _ in ws.iter_errors())})
         return BuildError(reason)
 
+    runs["ingest"] = _ingest_stage(ws, sources, config, progress)
+    counts["ingest"] = runs["ingest"].info["rows"]
+    runs["measure"] = _measure_stage(ws, lambda: tables.utterances, config, progress, None, retry_failed)
+    counts["measure"] = runs["measure"].info["rows"]
+    runs["calibrate"] = _calibrate_stage(ws, lambda: tables.joined, config)
+    counts["calibrate"] = runs["calibrate"].info["rows"]
+    excluded = runs["calibrate"].info.get("excluded", []) if config.write.label_mode == "aware" else []
+    counts["excluded"] = sum(e["clips"] for e in excluded)
+    if dry_run:
+        from emotioncot.write.llm import dry_run as print_prompts
+
+        return {"dry_run": print_prompts(writable(tables.records, config)[0], config, dry_run, ws)}
+    if config.write.writer == "template":
+        log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
     try:
-        texts, writer_info = timed("write", run_write, ws, records, config, progress)
+        runs["write"] = _write_stage(ws, lambda: tables.records, config, progress)
     except Exception as exc:
         # WriteError's module imports openai (most of a second): imported only when something failed.
         from emotioncot.write.llm import WriteError
@@ -460,24 +648,28 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         if isinstance(exc, WriteError):
             raise failed("write", str(exc)) from None
         raise
-    counts["write"] = len(texts)
-    if not texts:
+    writer_info = _writer_info(runs["write"])
+    counts["write"] = runs["write"].info["rows"]
+    if not counts["write"]:
         reasons = _count([{"r": e.get("reason", "")[:200]} for e in ws.stage_errors("write")], "r")
         top = max(reasons, key=reasons.get) if reasons else "no error recorded"
         raise failed("write", f"no record was written: every write failed; most common cause ({reasons.get(top, 0)} "
                               f"records): {top}; see {ws.root / 'errors.jsonl'}", writer_info)
-    full = with_text(records, texts)
-    kept, rejected = timed("filter", run_filter, ws, full, config)
-    counts["filter"] = len(kept)
-    counts["rejected"] = len(rejected)
-    if not kept:
+    runs["filter"] = _filter_stage(ws, lambda: with_text(tables.records, tables.texts), config, progress)
+    counts["filter"] = runs["filter"].info["rows"]
+    counts["rejected"] = runs["filter"].info["rejected"]
+    if not counts["filter"]:
         raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
-    split_counts = timed("export", run_export, ws, kept, config, progress, excluded, writer_info)
+    runs["export"] = _export_stage(ws, lambda: tables.kept, config, progress)
+    split_counts = runs["export"].info["counts"]
     counts["export"] = sum(split_counts.values())
     from emotioncot.validate_build import split_warnings
 
     for warning in split_warnings(split_counts):
         log(f"warning: {warning['message']} (few speakers or a small list; metrics on it would mean little)")
+    if config.report.enabled:
+        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log))
+    seconds = {name: run.info.get("seconds", 0.0) for name, run in runs.items()}
     summary = {
         "tool": "emotioncot",
         "tool_version": __version__,
@@ -486,20 +678,29 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "counts": counts,
         "errors": sum(1 for _ in ws.iter_errors()),
         "splits": split_counts,
-        "emotions": _count(kept, "emotion"),
+        "emotions": runs["filter"].info.get("emotions", {}),
         # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
         "excluded": {"total": counts["excluded"], "by_label": excluded},
-        "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
+        # what each stage took when it ran (a skipped stage keeps its figure), and this run's wall time
+        "seconds": {**{s: seconds.get(s, 0.0) for s in STAGES}, "total": round(sum(seconds.values()), 3)},
+        "this_run_s": round(time.perf_counter() - started, 3),
+        "skipped": [name for name, run in runs.items() if run.skipped],
         # Where the measure stage ran and what each worker did (of the run that produced the table).
-        "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
+        "measure_run": {**runs["measure"].info.get("run", {}), "per_worker": runs["measure"].info.get("workers", {})},
         "writer": writer_info,
-        "thresholds_version": thresholds["version"],
+        "thresholds_version": runs["calibrate"].info.get("thresholds_version"),
         "prompt_style": config.export.prompt_style,
     }
     write_json_atomic(ws.build_json, summary)
-    if config.report.enabled:
-        run_report(ws, config, log)
     return summary
+
+
+def _report_result(ws: Workspace, config: BuildConfig, log) -> StageResult:
+    from emotioncot.report import write_report
+
+    info = write_report(ws.root, ws.root / "report", config.report)
+    log(f"report: {ws.root / 'report' / 'index.html'} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
+    return StageResult(info)
 
 
 def writable(records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
@@ -511,25 +712,6 @@ def writable(records: list[dict], config: BuildConfig) -> tuple[list[dict], list
     from emotioncot.ingest.core import taxonomy_exclusions
 
     return [rec for rec in records if rec.get("emotion")], taxonomy_exclusions(records)
-
-
-def run_report(ws: Workspace, config: BuildConfig, log=print) -> dict:
-    """The explorer report (``report/``) of the finished build; skipped when nothing it shows changed."""
-    import hashlib
-
-    from emotioncot.report import write_report
-
-    index = ws.root / "report" / "index.html"
-    shown = [ws.stage_info(s).get("key") for s in ("calibrate", "filter", "export")]
-    files = [hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
-             for p in (ws.root / "rejected.jsonl", ws.errors_path, ws.thresholds_path)]
-    key = stable_hash("report", __version__, config.report.model_dump(mode="json"), shown, files)
-    if ws.stage_done("report", key, outputs=[index]):
-        return ws.stage_info("report")
-    info = write_report(ws.root, ws.root / "report", config.report)
-    ws.mark_stage("report", key, info)
-    log(f"report: {index} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
-    return info
 
 
 def with_text(records: list[dict], texts: list[dict]) -> list[dict]:
@@ -545,17 +727,8 @@ def with_text(records: list[dict], texts: list[dict]) -> list[dict]:
 
 def load_records(ws: Workspace, with_texts: bool = True) -> list[dict]:
     """The joined records of a build folder from its stage tables (for the single-stage commands)."""
-    utterances = read_table(ws.stage_table("ingest"), Utterance)
-    measurements = read_table(ws.stage_table("measure"), Measurements)
-    levels = read_table(ws.stage_table("calibrate"), Levels)
-    thresholds = json.loads(ws.thresholds_path.read_text()) if ws.thresholds_path.exists() else {}
-    records = _joined(utterances, measurements, levels)
-    for rec in records:
-        rec["tool_version"] = __version__
-        rec["thresholds_version"] = thresholds.get("version")
-    if with_texts:
-        records = with_text(records, read_table(ws.stage_table("write"), GeneratedText))
-    return records
+    tables = BuildTables(ws)
+    return with_text(tables.records, tables.texts) if with_texts else tables.records
 
 
 def _count(rows: list[dict], field: str) -> dict:

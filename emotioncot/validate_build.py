@@ -4,7 +4,9 @@ damaged one is a problem naming it, never a traceback.
 * ``checksums.json`` (recorded at export): every exported file present, of its size and content;
 * every Parquet shard: readable, with the export schema, and its ids (per split) equal to ``dataset/``'s;
 * ``emotioncot.jsonl``: every line an object, its ids equal to ``dataset/``'s;
-* ``README.md`` (the card): present and not empty.
+* ``README.md`` (the card): present and not empty;
+* the stage chain (``emotioncot.stages``): no stage built on an earlier stage's result that was since replaced (a
+  stage command run alone on a finished build), so that the exports show what the stage tables hold.
 """
 
 from __future__ import annotations
@@ -47,7 +49,33 @@ def check_build_artefacts(root: Path, dataset_rows: list[dict] | None) -> tuple[
     card = root / "README.md"
     if not card.is_file() or not card.stat().st_size:
         problems.append(_problem("damaged_file", card, "the dataset card is missing or empty"))
+    problems += stale_problems(root)
     return problems, warnings
+
+
+def stale_problems(root: Path) -> list[dict]:
+    """One ``stale_stage`` problem per stage whose input was replaced after it ran, with the command that brings the
+    folder up to date (a build with the folder's sources, which redoes only the stale stages)."""
+    from emotioncot.stages import stale_stages
+    from emotioncot.workspace import Workspace
+
+    stale = stale_stages(Workspace(root))
+    if not stale:
+        return []
+    fix = rebuild_command(root)
+    return [_problem("stale_stage", root / "stages" / f"{s['stage']}.meta.json",
+                     f"stage {s['stage']} is out of date ({s['because']}); run `{fix}` to bring the folder up to date")
+            for s in stale]
+
+
+def rebuild_command(root: Path) -> str:
+    """The build command that redoes what is out of date in ``root``, from its sources.json."""
+    try:
+        sources = json.loads((Path(root) / "sources.json").read_text())["sources"]
+    except (OSError, ValueError, KeyError):
+        return f"emotioncot build --corpus ... --out {root}"
+    corpora = " ".join(f"--corpus {s}" for s in sources)
+    return f"emotioncot build {corpora} --out {root} (with the options it was built with)"
 
 
 def _check_shards(root: Path, want: dict[str, Counter] | None) -> list[dict]:

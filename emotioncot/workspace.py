@@ -38,56 +38,69 @@ def stable_hash(*parts: Any, length: int = 16) -> str:
 
 
 class Journal:
-    """Append-only JSON Lines of finished items, keyed. Each line is flushed and fsynced as written."""
+    """Append-only JSON Lines of finished items, keyed. Each line is flushed and fsynced as written.
+
+    Only the keys and where each line lies are held in memory; an entry is read from the file when asked for, so a
+    journal of millions of LLM answers costs tens of bytes per item, not the text of every answer."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._entries: dict[str, dict] = {}
-        self._load()
+        self._where: dict[str, tuple[int, int]] = {}  # key -> (offset, length) of its newest line
         self._fh = None
+        self._reader: int | None = None
+        self._load()
 
     def _load(self) -> None:
         if not self.path.exists():
             return
-        data = self.path.read_bytes()
         good_end = 0
-        for line in data.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break  # a line cut short by a kill: drop it
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                break
-            self._entries[entry["key"]] = entry
-            good_end += len(line)
-        if good_end != len(data):
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                if not line.endswith(b"\n"):
+                    break  # a line cut short by a kill: drop it
+                try:
+                    key = json.loads(line)["key"]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    break
+                self._where[key] = (good_end, len(line))
+                good_end += len(line)
+        if good_end != self.path.stat().st_size:
             # Truncate the torn tail so the next append starts on a clean line.
             with open(self.path, "r+b") as fh:
                 fh.truncate(good_end)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._entries
+        return key in self._where
 
     def get(self, key: str) -> dict | None:
-        return self._entries.get(key)
+        where = self._where.get(key)
+        if where is None:
+            return None
+        if self._reader is None:
+            self._reader = os.open(self.path, os.O_RDONLY)
+        return json.loads(os.pread(self._reader, where[1], where[0]))
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._where)
 
     def append(self, key: str, value: dict) -> None:
-        entry = {"key": key, **value}
+        line = (json.dumps({"key": key, **value}, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         if self._fh is None:
-            self._fh = open(self.path, "a", encoding="utf-8")
-        self._fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+            self._fh = open(self.path, "ab")
+        offset = self._fh.seek(0, os.SEEK_END)
+        self._fh.write(line)
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        self._entries[key] = entry
+        self._where[key] = (offset, len(line))
 
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        if self._reader is not None:
+            os.close(self._reader)
+            self._reader = None
 
     def __enter__(self) -> "Journal":
         return self
@@ -164,9 +177,10 @@ class Workspace:
 
     def kept_summary(self) -> str:
         """What a stopped build leaves for the rerun, in a few words."""
-        stages = ("ingest", "measure", "calibrate", "write", "filter", "export")
-        done = [st for st in stages if self.stage_meta(st).exists() and self.stage_table(st).exists()
-                or st == "export" and self.stage_meta(st).exists()]
+        from emotioncot.stages import STAGE_LIST
+
+        done = [st.name for st in STAGE_LIST
+                if self.stage_meta(st.name).exists() and all(p.exists() for p in st.output_paths(self))]
         parts = [("finished stages: " + ", ".join(done)) if done else "no stage finished"]
         shards = sorted((self.root / "stages" / "measure").glob("shard-*.parquet"))
         if shards and "measure" not in done:
@@ -214,6 +228,11 @@ class Workspace:
     def mark_stage(self, stage: str, key: str, info: dict | None = None) -> None:
         write_json_atomic(self.stage_meta(stage), {"key": key, **(info or {})})
 
+    def output_key(self, stage: str) -> str | None:
+        """What the stage's dependants chain their keys to (``emotioncot.stages``); None if it never ran."""
+        info = self.stage_info(stage)
+        return info.get("output_key", info.get("key"))
+
     def stage_info(self, stage: str) -> dict:
         meta = self.stage_meta(stage)
         return json.loads(meta.read_text()) if meta.exists() else {}
@@ -232,8 +251,10 @@ class Workspace:
     def _rewrite_errors(self) -> None:
         from emotioncot.tables import write_text_atomic
 
+        from emotioncot.stages import STAGE_NAMES
+
         lines = []
-        for stage in ("ingest", "measure", "calibrate", "write", "filter", "export"):
+        for stage in STAGE_NAMES:
             for err in self.stage_errors(stage):
                 lines.append(json.dumps({"stage": stage, **err}, ensure_ascii=False, sort_keys=True))
         write_text_atomic(self.errors_path, "".join(line + "\n" for line in lines))

@@ -218,3 +218,21 @@ def test_build_write_stage_on_ray_goes_through_the_shared_bound(demo_build, tmp_
         assert server.max_in_flight == 2  # 8 allowed by write.concurrency, 2 by the cluster
         assert info["cluster_limit"] == {"limit": 2, "in_use": 0, "peak": 2, "granted": 20}
     assert ray.is_initialized()  # it joined the test's Ray instance and left it running
+
+
+def test_a_ray_build_of_the_demo_gives_the_local_builds_stage_tables(demo_build, tmp_path):
+    """Every per-item stage (measure, template write, filter checks) runs on Ray's workers, and every stage table is
+    the local build's, stage by stage."""
+    from emotioncot.pipeline import build
+
+    cfg = _config("ray", shard_size=16)
+    cfg.report.enabled = False
+    out = tmp_path / "ray-build"
+    build(["demo"], out, cfg, progress=False, log=lambda m: None)
+    for stage in ("ingest", "measure", "calibrate", "write", "filter"):
+        info = Workspace(out).stage_info(stage)
+        if stage in ("measure", "write", "filter"):
+            assert info["run"]["executor"] == "ray" and info["run"]["shards_run"] >= 2, stage
+        assert pq.read_table(out / "stages" / f"{stage}.parquet").equals(
+            pq.read_table(demo_build / "stages" / f"{stage}.parquet")), stage
+    assert (out / "rejected.jsonl").read_bytes() == (demo_build / "rejected.jsonl").read_bytes()

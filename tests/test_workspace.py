@@ -47,3 +47,25 @@ def test_write_table_round_trips_dict_fields_and_names_a_bad_record(tmp_path):
 def test_measurements_reject_unknown_fields(tmp_path):
     with pytest.raises(TableValidationError, match="pitch_guess"):
         write_table(tmp_path / "m.parquet", [{"id": "x", "pitch_guess": 1.0}], Measurements)
+
+
+def test_a_reopened_journal_holds_keys_not_texts(tmp_path):
+    """Millions of LLM answers must not sit in memory: a journal reads an entry from its file when asked."""
+    import tracemalloc
+
+    path = tmp_path / "journal.jsonl"
+    text = "x" * 10_000
+    with Journal(path) as journal:
+        for i in range(1000):
+            journal.append(f"k{i}", {"id": f"r{i}", "text": f"{i} {text}"})
+    tracemalloc.start()
+    reopened = Journal(path)
+    _, peak = tracemalloc.get_traced_memory()
+    kept = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    held = sum(stat.size for stat in kept.statistics("filename"))
+    assert held < 1_000_000  # 10 MB of text in the file, well under 1 MB held
+    assert peak < 2_000_000
+    assert reopened.get("k517") == {"key": "k517", "id": "r517", "text": f"517 {text}"}
+    assert len(reopened) == 1000 and "k999" in reopened and reopened.get("nope") is None
+    reopened.close()

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import echo_stale, fail, load_config
 
 
 def register(app: typer.Typer) -> None:
@@ -51,3 +51,4 @@ def register(app: typer.Typer) -> None:
         if cfg.calibrate.report:
             png = ws.root / "calibration_report.png"
             typer.echo(f"report -> {ws.root / 'calibration_report.txt'}" + (f", {png}" if png.exists() else " (no plot: matplotlib missing)"))
+        echo_stale(ws.root)

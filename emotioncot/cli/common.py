@@ -92,3 +92,16 @@ def load_config(path: Path | None) -> BuildConfig:
 
 def echo_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def echo_stale(workspace: Path) -> None:
+    """After a stage command run on its own: name the later stages that now show an older result, and the
+    command that brings the folder up to date (``validate`` fails on such a folder until then)."""
+    from emotioncot.stages import stale_stages
+    from emotioncot.validate_build import rebuild_command
+    from emotioncot.workspace import Workspace
+
+    stale = [s["stage"] for s in stale_stages(Workspace(workspace))]
+    if stale:
+        typer.secho(f"now out of date: {', '.join(stale)} (they were made from the earlier result); run "
+                    f"`{rebuild_command(workspace)}` to redo just those", fg=typer.colors.YELLOW)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import PROMPT_STYLE_HELP, QUIET, check_prompt_style, fail, load_config
+from emotioncot.cli.common import PROMPT_STYLE_HELP, QUIET, check_prompt_style, echo_stale, fail, load_config
 
 
 def register(app: typer.Typer) -> None:
@@ -53,3 +53,4 @@ def register(app: typer.Typer) -> None:
             f"{ws.root / 'emotioncot.jsonl'}, {ws.root / 'README.md'}"
             + (f"; {failed} records left out (see {ws.errors_path})" if failed else "")
         )
+        echo_stale(ws.root)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import QUIET, fail, load_config
+from emotioncot.cli.common import QUIET, echo_stale, fail, load_config
 
 CHECK_NAMES = ("schema", "length", "format", "language", "grounding", "label", "transcript", "duplicates")
 
@@ -84,6 +84,7 @@ def _filter_build(folder: Path, cfg) -> None:
         fail(f"{exc} (run the earlier stages first, or use build)")
     kept, rejected = run_filter(ws, records, cfg)
     _print_summary(len(kept), rejected, f"reasons in {ws.root / 'rejected.jsonl'}")
+    echo_stale(ws.root)
 
 
 def _filter_jsonl(path: Path, kept_path: Optional[Path], rejected_path: Optional[Path], cfg, progress: bool = True) -> None:

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from emotioncot.cli.common import OLD_SEED, QUIET, SAMPLING_SEED, fail, load_config, seed_alias
+from emotioncot.cli.common import OLD_SEED, QUIET, SAMPLING_SEED, echo_stale, fail, load_config, seed_alias
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS
 from emotioncot.config import BuildConfig
 
@@ -140,3 +140,4 @@ def register(app: typer.Typer) -> None:
         errors = ws.stage_errors("write")
         typer.echo(f"{len(rows)} written by {info.get('writer')}, {len(errors)} failed -> {ws.stage_table('write')}")
         echo_usage(info)
+        echo_stale(ws.root)

@@ -28,12 +28,12 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from emotioncot.tables import atomic_path, commit
+from emotioncot.tables import atomic_path, commit, write_text_atomic
 
 SHARD_NAME = re.compile(r"^shard-(\d{5,})\.parquet$")
 SCHEMA = pa.schema([
@@ -44,12 +44,14 @@ SCHEMA = pa.schema([
 
 @dataclass
 class ShardTask:
-    """What a worker gets: the rows of one shard, their keys, the stage config and where to write."""
+    """What a worker gets: the rows of one shard, their keys, the stage config, where to write, and the item
+    function (a top-level function ``(row, config) -> {"ok", "result", "reason"}``, so that it pickles by name)."""
 
     path: str
     rows: list[dict]
     keys: list[str]
     config: object
+    item: Callable[[dict, object], dict] | None = None
 
 
 class ShardStore:
@@ -68,8 +70,27 @@ class ShardStore:
             keys.update(pq.read_table(path, columns=["key"]).column("key").to_pylist())
         return keys
 
+    def keep_only(self, stage_key: str) -> None:
+        """Start the folder afresh when the stage's key changed (stages whose item keys are the stage key and the
+        id: their old shards can never be used again)."""
+        marker = self.folder / "STAGE_KEY"
+        if marker.exists() and marker.read_text().strip() == stage_key:
+            return
+        for path in self.shard_paths():
+            path.unlink()
+        write_text_atomic(marker, stage_key + "\n")
+
+    def has_failures(self) -> bool:
+        """Whether any shard records an item's own failure (what ``--retry-failed`` measures again)."""
+        for path in self.shard_paths():
+            table = pq.read_table(path, columns=["ok", "result"])
+            for ok, result in zip(table.column("ok").to_pylist(), table.column("result").to_pylist()):
+                if not ok or (result and json.loads(result).get("error")):
+                    return True
+        return False
+
     def plan(self, rows: list[dict], keys: list[str], shard_size: int, config,
-             redo: set[str] | None = None) -> list[ShardTask]:
+             redo: set[str] | None = None, item: Callable | None = None) -> list[ShardTask]:
         """New shards for the rows whose keys no shard holds yet (or that are in ``redo``: recorded
         failures to try again), numbered after the existing ones."""
         self._remove_temporaries()
@@ -82,7 +103,8 @@ class ShardStore:
         for n, first in enumerate(range(0, len(todo), size)):
             chunk = todo[first:first + size]
             tasks.append(ShardTask(path=str(self.folder / f"shard-{start + n:05d}.parquet"),
-                                   rows=[r for r, _ in chunk], keys=[k for _, k in chunk], config=config))
+                                   rows=[r for r, _ in chunk], keys=[k for _, k in chunk], config=config,
+                                   item=item))
         return tasks
 
     def iter_entries(self, wanted: set[str]) -> Iterator[dict]:
@@ -121,14 +143,19 @@ def measure_shard(task: ShardTask) -> dict:
     """Measure every row of one shard and write the shard file. Runs in a worker process (local or Ray)."""
     from emotioncot.measure.item import measure_one
 
+    return item_shard(ShardTask(task.path, task.rows, task.keys, task.config, measure_one))
+
+
+def item_shard(task: ShardTask) -> dict:
+    """Run the task's item function on every row of one shard and write the shard file (in a worker process)."""
     started, cpu_started = time.perf_counter(), time.process_time()
     worker = worker_name()
     entries, failed = [], 0
     for row, key in zip(task.rows, task.keys):
         t0 = time.perf_counter()
-        out = measure_one(row, task.config)
+        out = task.item(row, task.config)
         ok = bool(out["ok"])
-        failed += (not ok) or bool(out.get("result", {}).get("error"))
+        failed += (not ok) or bool((out.get("result") or {}).get("error"))
         entries.append({
             "id": row["id"], "key": key, "ok": ok, "reason": out.get("reason"),
             "result": json.dumps(out["result"], default=str, ensure_ascii=False) if ok else None,
