@@ -42,6 +42,7 @@ FUNCTION_WORDS = {
     "pt": "o a os as e de que um uma do da em para com não se no na por é".split(),
     "nl": "de het een en van is dat niet op te in met voor zijn die er ook".split(),
 }
+_FUNCTION_WORD_SETS = {lang: frozenset(words) for lang, words in FUNCTION_WORDS.items()}
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -53,7 +54,7 @@ def detect_language(text: str) -> str | None:
     tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
     if len(tokens) < 8:
         return None
-    scores = {lang: sum(t in set(words) for t in tokens) / len(tokens) for lang, words in FUNCTION_WORDS.items()}
+    scores = {lang: sum(t in words for t in tokens) / len(tokens) for lang, words in _FUNCTION_WORD_SETS.items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 

@@ -76,12 +76,17 @@ def word_count(text: str) -> int:
     return len(words(text))
 
 
+_NORMAL_WORD = re.compile(r"[^\W_]+")
+
+
 def normalize_tokens(text: str) -> list[str]:
     """Lower-case word tokens without punctuation or accents, apostrophes unified ("I’m" == "im")."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("’", "'").replace("'", "")
-    return re.findall(r"[^\W_]+", text)
+    text = text or ""
+    if not text.isascii():  # ASCII has nothing to decompose and no combining marks: skip the per-character pass
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("’", "'").replace("'", "")
+    return _NORMAL_WORD.findall(text)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
