@@ -92,7 +92,7 @@ def test_rewriting_with_guards_equals_plain_substitution(demo_build):
     changed = 0
     for text in texts:
         expected = _plain(lx.PHRASES, text, repls)
-        assert phrases.rewrite(text, repls) == expected, text
+        assert phrases.rewrite(text, repls.__getitem__) == expected, text
         changed += expected != text
     assert changed > 100
     # a callable replacement sees the text the earlier patterns left, as with re.sub in turn
@@ -101,5 +101,28 @@ def test_rewriting_with_guards_equals_plain_substitution(demo_build):
         seen_plain, seen_guarded = [], []
         record = [lambda m, i=i, seen=seen_plain: seen.append((i, m.string, m.group(0))) or " " for i in range(len(lx.AGE_PATTERNS))]
         guarded = [lambda m, i=i, seen=seen_guarded: seen.append((i, m.string, m.group(0))) or " " for i in range(len(lx.AGE_PATTERNS))]
-        assert ages.rewrite(text, guarded) == _plain(lx.AGE_PATTERNS, text, record)
+        assert ages.rewrite(text, guarded.__getitem__) == _plain(lx.AGE_PATTERNS, text, record)
         assert seen_guarded == seen_plain
+
+
+def test_branch_by_branch_search_finds_what_the_alternation_finds():
+    from emotioncot.filter.grounding import _STRESS_BEFORE
+    from emotioncot.filter.prefilter import FirstMatch, top_level_branches
+    from emotioncot.filter.surface import _PROMPT_PHRASES
+
+    assert top_level_branches(r"a[|]b|c[]|]d|(e|f)|[^]|]g") == ["a[|]b", "c[]|]d", "(e|f)", "[^]|]g"]
+    texts = _texts() + FIRING + [
+        "Speaker: a man\nPitch: high\nThe gold emotion label is anger.",
+        "SHE PUTS THE EMPHASIS ON “NOW” AND STRESSES “TODAY”.",  # case ignored by the patterns
+        "The ſtress falls on “door” (a long s, which matches s when case is ignored).",
+    ]
+    found = 0
+    for pattern in (_PROMPT_PHRASES, _STRESS_BEFORE):
+        split = FirstMatch(pattern)
+        for text in texts:
+            spans = [m.span() for m in pattern.finditer(text)]
+            assert [m.span() for m in split.finditer(text)] == spans, text
+            whole, first = pattern.search(text), split.search(text)
+            assert (whole and whole.span()) == (first and first.span())
+            found += len(spans)
+    assert found > 40

@@ -43,18 +43,18 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b)
 
 
-def _sorted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """``jaccard`` of two sets held as sorted arrays of distinct values (the same number)."""
-    if not len(a) and not len(b):
+def _held_jaccard(a: set[int], b: np.ndarray) -> float:
+    """``jaccard`` of a set and a set held as an array of distinct values (the same number)."""
+    if not a and not len(b):
         return 1.0
-    common = len(np.intersect1d(a, b, assume_unique=True))
+    common = len(a.intersection(b.tolist()))
     return common / (len(a) + len(b) - common)
 
 
 class NearDuplicateIndex:
     """The near-duplicate pass fed one text at a time, in table order: ``check(label, text)`` says which
     earlier text this one repeats, or keeps it as a representative. It holds only what the pass needs
-    (per kept text its label, its shingles as a sorted array, its band keys), so that a table can be
+    (per kept text its label, its shingles as an array, its band keys), so that a table can be
     streamed through it batch by batch with the same result as one call of ``near_duplicates``."""
 
     def __init__(self, threshold: float = 0.85, shingle_size: int = 5, permutations: int = 64, bands: int = 16,
@@ -76,17 +76,16 @@ class NearDuplicateIndex:
         candidates = set()
         for key in keys:
             candidates.update(self.buckets.get(key, ()))
-        values = np.array(sorted(s), dtype=np.uint64)
         best = None
         for j in sorted(candidates):
-            sim = _sorted_jaccard(values, self.sets[j])
+            sim = _held_jaccard(s, self.sets[j])
             if sim >= self.threshold and (best is None or sim > best[1]):
                 best = (j, sim)
         if best is not None:
             return self.labels[best[0]], best[1]
         n = len(self.labels)
         self.labels.append(label)
-        self.sets.append(values)
+        self.sets.append(np.fromiter(s, dtype=np.uint64, count=len(s)))  # 8 bytes a shingle, not a set's ~60
         for key in keys:
             self.buckets[key].append(n)
         return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from emotioncot.filter import lexicon as lx
-from emotioncot.filter.prefilter import Rewriter
+from emotioncot.filter.prefilter import FirstMatch, Rewriter
 from emotioncot.filter.reference import reference_problems
 from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
                                     think_part)
@@ -54,7 +54,7 @@ class Claim:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _prepare(clause: str) -> tuple[str, ...]:
     text = clause.lower().replace(_QUOTE_MARK_LOWER, " ")
-    text = _PHRASES.rewrite(text, _PHRASE_REPLACEMENTS)
+    text = _PHRASES.rewrite(text, _PHRASE_REPLACEMENTS.__getitem__)
     return tuple(_TOKEN.findall(text))
 
 
@@ -286,6 +286,7 @@ _STRESS_BEFORE = re.compile(
     r"|lands\s+on|leans(?:\s+\w+)?\s+on|leaning(?:\s+\w+)?\s+on)\b(?=\s+(?:the\s+\w+\s+)?[“\"‘'«]|\s+the\s+word)",
     re.I,
 )
+_STRESS_BEFORE_SEARCH = FirstMatch(_STRESS_BEFORE)  # its matches, skipping branches the text cannot hold
 _STRESS_AFTER = re.compile(
     _Q + r"[^.;“”\"\n]{0,30}?\b(?:stress|stressed|emphasis|emphasi[sz]ed|accent|accented|weight|prominence)\b", re.I
 )
@@ -294,7 +295,7 @@ _STRESS_AFTER = re.compile(
 def _stress_targets(text: str) -> list[tuple[str, str]]:
     """(claimed stressed word or phrase, evidence)."""
     out = []
-    for m in _STRESS_BEFORE.finditer(text):
+    for m in _STRESS_BEFORE_SEARCH.finditer(text):
         rest = text[m.end():]
         t = _TARGETS.match(rest)
         if not t:
@@ -349,6 +350,7 @@ def _stress_problems(text: str, stressed: list[str], transcript: str | None = No
 
 
 _GENDER_TOKEN = re.compile(r"[a-z][a-z'’-]*")
+_GENDER_WORDS = lx.MALE | lx.FEMALE | lx.MALE_NOUNS | lx.FEMALE_NOUNS
 _AGE_PATTERNS = Rewriter([p for p, _ in lx.AGE_PATTERNS])
 _AGE_WORD = re.compile(r"[a-z']+")
 
@@ -357,6 +359,8 @@ def _gender_evidence(masked: str) -> dict[str, list[str]]:
     tokens = _GENDER_TOKEN.findall(masked.lower())
     found: dict[str, list[str]] = {"Male": [], "Female": []}
     for i, tok in enumerate(tokens):
+        if tok not in _GENDER_WORDS:
+            continue
         nxt = tokens[i + 1 : i + 3]
         if tok in lx.MALE or tok in lx.FEMALE:
             following = [t for t in nxt if not t.endswith("ly")][:1]
@@ -385,7 +389,9 @@ def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str],
     Each pattern reads the text the earlier ones left, as ``re.sub`` would."""
     out = []
 
-    def taker(groups):
+    def taker(i: int):
+        groups = lx.AGE_PATTERNS[i][1]
+
         def take(m):
             # the text this pattern is run on: its own match's string, after the earlier patterns
             before = _AGE_WORD.findall(m.string[: m.start()])[-3:]
@@ -395,7 +401,7 @@ def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str],
             return " "
         return take
 
-    _AGE_PATTERNS.rewrite(text, [taker(groups) for _, groups in lx.AGE_PATTERNS])
+    _AGE_PATTERNS.rewrite(text, taker)
     return tuple(out)
 
 

@@ -13,6 +13,7 @@ cannot be worked out (or that ignores case) is always run.
 from __future__ import annotations
 
 import re
+from typing import Callable
 from re import _constants as C  # noqa: N812  (the parser's opcodes)
 from re import _parser as sre_parse
 
@@ -69,7 +70,12 @@ def _sequence_spellings(items) -> frozenset | None:
 
 
 def _required(items) -> frozenset | None:
-    """Strings one of which every match of the sequence ``items`` contains, or None when unknown. Runs of
+    """Strings one of which every match of the sequence ``items`` contains, or None when unknown."""
+    return _best(_required_all(items))
+
+
+def _required_all(items) -> list[frozenset]:
+    """Sets of strings, every one of which a match of the sequence ``items`` holds a string of. Runs of
     items with a few fixed spellings are joined ("in " + "his|her|their" + " " gives "in his ", ...); of the
     other items, what they require in turn."""
     candidates: list[frozenset] = []
@@ -100,7 +106,7 @@ def _required(items) -> frozenset | None:
             candidates.append(_required(av[2]))
         # anything else ("." or a negated or category class, an optional part) requires no known text
     candidates.append(run)
-    return _best([c for c in candidates if c])
+    return [c for c in candidates if c and all(c)]
 
 
 def required_literals(pattern: re.Pattern) -> frozenset | None:
@@ -143,14 +149,86 @@ class Rewriter:
     def _present(self, text: str) -> frozenset:
         return frozenset(k for k in self.keys if k in text)
 
-    def rewrite(self, text: str, repls: list) -> str:
-        """``text`` after ``self.patterns[i].sub(repls[i], ...)`` for each i in order."""
+    def rewrite(self, text: str, repl: Callable[[int], str | Callable[[re.Match], str]]) -> str:
+        """``text`` after ``self.patterns[i].sub(repl(i), ...)`` for each i in order (``repl(i)`` is asked
+        for only where pattern i runs)."""
         present = self._present(text)
-        for pattern, guard, repl in zip(self.patterns, self.guards, repls):
+        for i, (pattern, guard) in enumerate(zip(self.patterns, self.guards)):
             if guard is not None and guard.isdisjoint(present):
                 continue
-            new = pattern.sub(repl, text)
+            new = pattern.sub(repl(i), text)
             if new != text:
                 text = new
                 present = self._present(text)
         return text
+
+
+def folded_requirements(pattern: re.Pattern) -> list[frozenset]:
+    """Sets of strings, each of which has a string in every match of ``pattern``; for a pattern that
+    ignores case, lower-cased, and to be looked for in the lower-cased text of an ASCII text (sets that
+    are not all ASCII are left out: a non-ASCII letter can match an ASCII one when case is ignored)."""
+    if not isinstance(pattern.pattern, str):
+        return []
+    found = _required_all(sre_parse.parse(pattern.pattern, pattern.flags))
+    if not pattern.flags & re.IGNORECASE:
+        return found
+    return [frozenset(lit.lower() for lit in s) for s in found if all(lit.isascii() for lit in s)]
+
+
+def top_level_branches(source: str) -> list[str]:
+    """The alternatives of a pattern's top level ("a|(b|c)" gives "a", "(b|c)")."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 2 if source[i + 1 : i + 2] == "]" else 3 if source[i + 1 : i + 3] == "^]" else 1
+            continue  # a "]" right after "[" or "[^" is a member, not the end
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+class FirstMatch:
+    """``pattern.search(text)`` for a pattern that is an alternation, run branch by branch, each only when
+    the text holds one of its keys (for a pattern that ignores case, an ASCII text is tested lower-cased;
+    other text runs every branch). The earliest match wins, and at one position the first branch, as in
+    the alternation itself; the match object is the branch's (``group(0)``, ``start``, ``end`` agree)."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.fold = bool(pattern.flags & re.IGNORECASE)
+        self.branches = [re.compile(b, pattern.flags) for b in top_level_branches(pattern.pattern)]
+        # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
+        # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
+        self.guards = [[guard_keys(s) for s in folded_requirements(b)] for b in self.branches]
+
+    def search(self, text: str, pos: int = 0) -> re.Match | None:
+        probe = text.lower() if self.fold and text.isascii() else None if self.fold else text
+        best = None
+        for branch, needs in zip(self.branches, self.guards):
+            if probe is not None and not all(any(k in probe for k in keys) for keys in needs):
+                continue
+            m = branch.search(text, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+    def finditer(self, text: str):
+        """``pattern.finditer(text)``, for a pattern that never matches the empty string."""
+        pos = 0
+        while (m := self.search(text, pos)) is not None:
+            yield m
+            pos = m.end()

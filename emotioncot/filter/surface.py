@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from difflib import SequenceMatcher
 
+from emotioncot.filter.prefilter import FirstMatch
 from emotioncot.filter.text import THINK_ANSWER, answer_part, mask_quotes, normalize_tokens, think_part, word_count
 from emotioncot.taxonomy import normalize_emotion
 
@@ -43,18 +45,20 @@ FUNCTION_WORDS = {
     "nl": "de het een en van is dat niet op te in met voor zijn die er ook".split(),
 }
 _FUNCTION_WORD_SETS = {lang: frozenset(words) for lang, words in FUNCTION_WORDS.items()}
+_LETTERS = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 def detect_language(text: str) -> str | None:
     """A best guess of the language of ``text`` (quoted text ignored), or None when too short to tell."""
     text = mask_quotes(think_part(text))
-    if len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
+    if _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
         return "zh/ja/ko"
-    tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
+    tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
-    scores = {lang: sum(t in words for t in tokens) / len(tokens) for lang, words in _FUNCTION_WORD_SETS.items()}
+    counts = Counter(tokens)  # each distinct word looked up once per language, not each token
+    scores = {lang: sum(counts[w] for w in words if w in counts) / len(tokens) for lang, words in _FUNCTION_WORD_SETS.items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 
@@ -126,6 +130,7 @@ _PROMPT_PHRASES = re.compile(
     r"|^\s*[-*]?\s*(?:pitch|loudness|speaking rate|pauses|melody \(intonation\)|stressed words|duration)\s*:\s",
     re.I | re.M,
 )
+_PROMPT_SEARCH = FirstMatch(_PROMPT_PHRASES)  # the same first match, skipping branches the text cannot hold
 _SHINGLE = 7
 
 
@@ -148,7 +153,7 @@ _SHINGLES: frozenset | None = None
 def copied_prompt_problems(text: str, code: str = "copied_prompt") -> list[tuple[str, str]]:
     """Prompt headers or instructions repeated in the answer (they read badly in a dataset)."""
     global _SHINGLES
-    m = _PROMPT_PHRASES.search(text or "")
+    m = _PROMPT_SEARCH.search(text or "")
     if m:
         return [(code, f"repeats the prompt (“{m.group(0).strip()[:50]}”)")]
     if _SHINGLES is None:

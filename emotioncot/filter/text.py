@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 THINK_ANSWER = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.S)
 _TAG = re.compile(r"</?(think|answer)>")
@@ -19,9 +20,14 @@ _QUOTED = re.compile(
 )
 QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
 
+# The checks of one record read the same text many times over (think part, masked quotes, sentences):
+# each is worked out once per text. Small: only the texts of the record at hand need to stay.
+_PER_TEXT = lru_cache(maxsize=256)
+
 _WORD = re.compile(r"[\w][\w'’-]*")
 
 
+@_PER_TEXT
 def think_part(text: str) -> str:
     """The reasoning part: the <think> contents when tagged, else the whole text."""
     m = THINK_ANSWER.match(text or "")
@@ -40,6 +46,7 @@ def quoted_spans(text: str) -> list[str]:
     return [m.group(0)[1:-1] for m in _QUOTED.finditer(text)]
 
 
+@_PER_TEXT
 def mask_quotes(text: str) -> str:
     """Each quoted span replaced by a placeholder word, so that claims are read outside quotes only."""
     def mark(m: re.Match) -> str:
@@ -50,6 +57,7 @@ def mask_quotes(text: str) -> str:
     return _QUOTED.sub(mark, text)
 
 
+@_PER_TEXT
 def mask_transcript_quotes(text: str, transcript: str | None) -> str:
     """Like ``mask_quotes``, but only spans that quote the transcription (or a part of it) are masked; other
     quoted text loses its quote marks and is read like the rest: a model that writes ``a "low" pitch`` or
@@ -94,8 +102,12 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
 
 def sentences(text: str) -> list[str]:
     """Sentences of a text (call on masked text so quoted punctuation does not split)."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
-    return parts
+    return list(_sentences(text))
+
+
+@_PER_TEXT
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in _SENTENCE_END.split(text) if p and p.strip())
 
 
 # Clause breaks: punctuation that separates statements, and conjunctions that start a new one.
@@ -106,4 +118,9 @@ _CLAUSE_BREAK = re.compile(
 
 
 def clauses(sentence: str) -> list[str]:
-    return [c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip()]
+    return list(_clauses(sentence))
+
+
+@lru_cache(maxsize=1 << 14)  # sentences recur across records (the template's, a model's stock phrasing)
+def _clauses(sentence: str) -> tuple[str, ...]:
+    return tuple(c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip())
