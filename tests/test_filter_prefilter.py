@@ -117,7 +117,11 @@ def test_branch_by_branch_search_finds_what_the_alternation_finds():
         "The ſtress falls on “door” (a long s, which matches s when case is ignored).",
     ]
     found = 0
-    for pattern in (_PROMPT_PHRASES, _STRESS_BEFORE):
+    from emotioncot.filter.numeric import _PAUSE_WORDS
+    from emotioncot.filter.surface import _MARKUP
+
+    texts += ["- a list item\n## a heading\nStep 2: **bold** and __bold__; she pauses twice, then three pauses."]
+    for pattern in (_PROMPT_PHRASES, _STRESS_BEFORE, _PAUSE_WORDS, *(m.pattern for m, _ in _MARKUP)):
         split = FirstMatch(pattern)
         for text in texts:
             spans = [m.span() for m in pattern.finditer(text)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,7 +24,12 @@ def shingles(text: str, size: int) -> set[int]:
         grams = [" ".join(tokens)] if tokens else []
     else:
         grams = [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
-    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") & ((1 << 61) - 1) for g in grams}
+    return {_gram_hash(g) for g in grams}
+
+
+@lru_cache(maxsize=1 << 16)  # word runs recur across rationales (stock phrasings, the template's sentences)
+def _gram_hash(gram: str) -> int:
+    return int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "little") & ((1 << 61) - 1)
 
 
 def _signature(values: set[int], a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -205,12 +205,15 @@ class FirstMatch:
     """``pattern.search(text)`` for a pattern that is an alternation, run branch by branch, each only when
     the text holds one of its keys (for a pattern that ignores case, an ASCII text is tested lower-cased;
     other text runs every branch). The earliest match wins, and at one position the first branch, as in
-    the alternation itself; the match object is the branch's (``group(0)``, ``start``, ``end`` agree)."""
+    the alternation itself; the match object is the branch's (``group(0)``, ``start``, ``end`` agree; a
+    pattern with several branches may have no groups)."""
 
     def __init__(self, pattern: re.Pattern):
         self.pattern = pattern
         self.fold = bool(pattern.flags & re.IGNORECASE)
         self.branches = [re.compile(b, pattern.flags) for b in top_level_branches(pattern.pattern)]
+        if pattern.groups and len(self.branches) > 1:  # a branch's match would number its groups differently
+            raise ValueError(f"FirstMatch needs a pattern without groups, or with one top-level branch: {pattern.pattern!r}")
         # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
         self.guards = [[guard_keys(s) for s in folded_requirements(b)] for b in self.branches]

@@ -102,11 +102,11 @@ def transcript_problems(text: str, transcript: str | None, min_similarity: float
 
 # ---------------------------------------------------------------- form: prose, not Markdown
 
-_MARKUP = [
-    (re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S", re.M), "a list item"),
-    (re.compile(r"^\s*#{1,6}\s+\S", re.M), "a Markdown heading"),
-    (re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"), "bold text"),
-    (re.compile(r"\bstep\s+\d+\s*[:.)]", re.I), "a numbered step"),
+_MARKUP = [  # each run only on text that holds what it needs ("#", "**", "step": prefilter.FirstMatch)
+    (FirstMatch(re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S", re.M)), "a list item"),
+    (FirstMatch(re.compile(r"^\s*#{1,6}\s+\S", re.M)), "a Markdown heading"),
+    (FirstMatch(re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")), "bold text"),
+    (FirstMatch(re.compile(r"\bstep\s+\d+\s*[:.)]", re.I)), "a numbered step"),
 ]
 
 

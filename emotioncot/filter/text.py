@@ -19,6 +19,11 @@ _QUOTED = re.compile(
     r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])"
 )
 QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
+_QUOTE_OPENERS = "“„\"‘«'"  # every quoted span starts with one of these
+
+
+def _may_quote(text: str) -> bool:
+    return any(c in text for c in _QUOTE_OPENERS)
 
 # The checks of one record read the same text many times over (think part, masked quotes, sentences):
 # each is worked out once per text. Small: only the texts of the record at hand need to stay.
@@ -30,6 +35,8 @@ _WORD = re.compile(r"[\w][\w'’-]*")
 @_PER_TEXT
 def think_part(text: str) -> str:
     """The reasoning part: the <think> contents when tagged, else the whole text."""
+    if "<" not in (text or ""):  # no tag of any kind: the three patterns below have nothing to find
+        return (text or "").strip()
     m = THINK_ANSWER.match(text or "")
     if m:
         return m.group(1).strip()
@@ -54,7 +61,7 @@ def mask_quotes(text: str) -> str:
         inner = m.group(0)[1:-1].rstrip()
         return f" {QUOTE_MARK}{inner[-1] if inner[-1:] in ('.', '!', '?') else ''} "
 
-    return _QUOTED.sub(mark, text)
+    return _QUOTED.sub(mark, text) if _may_quote(text) else text
 
 
 @_PER_TEXT
@@ -62,6 +69,8 @@ def mask_transcript_quotes(text: str, transcript: str | None) -> str:
     """Like ``mask_quotes``, but only spans that quote the transcription (or a part of it) are masked; other
     quoted text loses its quote marks and is read like the rest: a model that writes ``a "low" pitch`` or
     ``the gold emotion label "angry"`` makes a claim. Without a transcription every span is masked."""
+    if not _may_quote(text):
+        return text
     said = set(normalize_tokens(transcript or ""))
     if not said:
         return mask_quotes(text)
