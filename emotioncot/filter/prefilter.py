@@ -201,6 +201,40 @@ def top_level_branches(source: str) -> list[str]:
     return parts
 
 
+def _starts(pattern: re.Pattern) -> frozenset | None:
+    """The strings every match of ``pattern`` begins with (lower-cased where it ignores case), when it
+    begins with items of a few fixed spellings ("\\bstep\\s+..." begins with "step")."""
+    if not isinstance(pattern.pattern, str):
+        return None
+    found = frozenset({""})
+    for op, av in sre_parse.parse(pattern.pattern, pattern.flags):
+        item = _spellings(op, av)
+        joined = None if item is None else frozenset(a + b for a in found for b in item)
+        if joined is None or len(joined) > _SPELLINGS_MAX:
+            break
+        found = joined
+    if not all(found) or (pattern.flags & re.IGNORECASE and not all(s.isascii() for s in found)):
+        return None
+    return frozenset(s.lower() for s in found) if pattern.flags & re.IGNORECASE else found
+
+
+def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozenset, pos: int) -> re.Match | None:
+    """``pattern.search(text, pos)``, trying only the positions where ``probe`` (``text`` or its lower-cased
+    ASCII copy, of the same length) has one of ``starts``: a match can begin nowhere else, and the first
+    position that matches is the one ``search`` finds."""
+    positions = set()
+    for start in starts:
+        at = probe.find(start, pos)
+        while at >= 0:
+            positions.add(at)
+            at = probe.find(start, at + 1)
+    for at in sorted(positions):
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+    return None
+
+
 class FirstMatch:
     """``pattern.search(text)`` for a pattern that is an alternation, run branch by branch, each only when
     the text holds one of its keys (for a pattern that ignores case, an ASCII text is tested lower-cased;
@@ -217,14 +251,18 @@ class FirstMatch:
         # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
         self.guards = [[guard_keys(s) for s in folded_requirements(b)] for b in self.branches]
+        self.starts = [_starts(b) for b in self.branches]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
         probe = text.lower() if self.fold and text.isascii() else None if self.fold else text
         best = None
-        for branch, needs in zip(self.branches, self.guards):
+        for branch, needs, starts in zip(self.branches, self.guards, self.starts):
             if probe is not None and not all(any(k in probe for k in keys) for keys in needs):
                 continue
-            m = branch.search(text, pos)
+            if probe is not None and starts is not None:
+                m = _match_at_starts(branch, text, probe, starts, pos)
+            else:
+                m = branch.search(text, pos)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best

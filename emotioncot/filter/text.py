@@ -98,12 +98,16 @@ _NORMAL_WORD = re.compile(r"[^\W_]+")
 
 def normalize_tokens(text: str) -> list[str]:
     """Lower-case word tokens without punctuation or accents, apostrophes unified ("I’m" == "im")."""
-    text = text or ""
+    return list(_normal_tokens(text or ""))
+
+
+@_PER_TEXT  # the transcription alone is read by four checks of a record
+def _normal_tokens(text: str) -> tuple[str, ...]:
     if not text.isascii():  # ASCII has nothing to decompose and no combining marks: skip the per-character pass
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.lower().replace("’", "'").replace("'", "")
-    return _NORMAL_WORD.findall(text)
+    return tuple(_NORMAL_WORD.findall(text))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
