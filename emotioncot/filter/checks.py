@@ -1,5 +1,18 @@
 """The filter: per-record checks, then near-duplicates across the dataset. Each problem is a machine-readable
-code plus a short explanation; a record with any problem is rejected with all of them."""
+code plus a short explanation; a record with any problem is rejected with all of them.
+
+The work splits in two, so that a build can run the first part in shards on the executor:
+
+- per record (``filter_batch``, ``record_problems``): every check but one reads only the record itself (and
+  the configuration and the prompt files), so any split of a table into batches gives the same rows;
+- global (``NearDuplicateIndex``, ``drop_near_duplicates``): the one check across records. A rationale is a
+  near-duplicate when it repeats an earlier rationale that passed every per-record check, so this pass
+  reads, in table order, only the id and the rationale of the rows the per-record checks kept, and holds
+  per kept rationale its id, shingles and MinHash band keys. Fed batch by batch it gives what one pass
+  gives. There is no other state across records: no per-table statistics, no count, no order effect.
+
+``filter_records`` is the two in one call, for a whole table in memory.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +23,7 @@ from tqdm import tqdm
 
 from emotioncot.config import FilterConfig
 from emotioncot.filter.caption import caption_problems
-from emotioncot.filter.duplicates import near_duplicates
+from emotioncot.filter.duplicates import NearDuplicateIndex
 from emotioncot.filter.grounding import grounding_problems
 from emotioncot.filter.io import canonical, vocabulary_problems
 from emotioncot.filter.label import label_problems
@@ -168,32 +181,75 @@ def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str |
     return problems, inferred
 
 
+def _checked(record: dict, config: FilterConfig) -> tuple[dict, Problems]:
+    """The row as it went in (plus a blind record's inferred emotion) and its per-record problems."""
+    problems, inferred = record_problems(canonical(record), config)
+    out = dict(record)
+    if inferred is not None and not record.get("inferred_emotion"):
+        out["inferred_emotion"] = inferred
+    return out, problems
+
+
+def _rejected(out: dict, problems: Problems) -> dict:
+    return {**out, "reject_reasons": [c for c, _ in problems],
+            "explanation": "; ".join(f"{c}: {m}" for c, m in problems)}
+
+
+def _repeats(index: NearDuplicateIndex, label, row: dict) -> Problems:
+    found = index.check(label, canonical(row).get("cot_analysis") or "")
+    return [] if found is None else [("near_duplicate", f"repeats the rationale of {found[0]} (Jaccard {found[1]:.2f})")]
+
+
+def duplicate_index(config: FilterConfig) -> NearDuplicateIndex:
+    """The state of the global pass, to be fed every batch of a table in order (``drop_near_duplicates``)."""
+    return NearDuplicateIndex(config.duplicate_threshold, config.shingle_size)
+
+
+def filter_batch(records: list[dict], config: FilterConfig | None = None) -> tuple[list[dict], list[dict]]:
+    """The per-record checks of one batch: (kept, rejected), rows as ``filter_records`` gives them. Depends
+    on nothing but the batch, so shards of a table give the rows one pass gives. The kept rows still have
+    to go through the global pass (``drop_near_duplicates``) where ``config.check_duplicates`` is on."""
+    config = config or FilterConfig()
+    kept, rejected = [], []
+    for record in records:
+        out, problems = _checked(record, config)
+        if problems:
+            rejected.append(_rejected(out, problems))
+        else:
+            kept.append(out)
+    return kept, rejected
+
+
+def drop_near_duplicates(kept: list[dict], index: NearDuplicateIndex) -> tuple[list[dict], list[dict]]:
+    """The global pass over one batch of rows that ``filter_batch`` kept, batches in table order: (kept,
+    rejected as near-duplicates). Reads each row's id and rationale only."""
+    still, repeated = [], []
+    for row in kept:
+        problems = _repeats(index, row.get("id"), row)
+        if problems:
+            repeated.append(_rejected(row, problems))
+        else:
+            still.append(row)
+    return still, repeated
+
+
 def filter_records(records: list[dict], config: FilterConfig | None = None, progress: bool = False) -> tuple[list[dict], list[dict]]:
     """Split records into kept and rejected. A rejected row is the record plus ``reject_reasons`` (codes,
     see ``REASON_CODES``) and ``explanation``. Records may use emotioncot's field names or the public
     EmotionCoT ones (``transcription``, ``gt``, ``stress`` ...); rows come back as they went in, except that a
-    label-blind record gets its ``inferred_emotion`` filled in when it had none."""
+    label-blind record gets its ``inferred_emotion`` filled in when it had none. Rejected rows keep the
+    table's order (a near-duplicate stands where its record stood)."""
     config = config or FilterConfig()
-    results = []
-    for record in tqdm(records, desc="filter", unit="record", disable=not progress):
-        row = canonical(record)
-        problems, inferred = record_problems(row, config)
-        out = dict(record)
-        if inferred is not None and not record.get("inferred_emotion"):
-            out["inferred_emotion"] = inferred
-        results.append((out, problems))
+    results = [_checked(record, config) for record in tqdm(records, desc="filter", unit="record", disable=not progress)]
     if config.check_duplicates:
-        candidates = [i for i, (_, problems) in enumerate(results) if not problems]
-        texts = [canonical(results[i][0]).get("cot_analysis") or "" for i in candidates]
-        for pos, (earlier, sim) in near_duplicates(texts, config.duplicate_threshold, config.shingle_size).items():
-            i, j = candidates[pos], candidates[earlier]
-            other = results[j][0].get("id") or f"row {j + 1}"
-            results[i][1].append(("near_duplicate", f"repeats the rationale of {other} (Jaccard {sim:.2f})"))
+        index = duplicate_index(config)
+        for i, (out, problems) in enumerate(results):
+            if not problems:  # rows without an id are named by their row number
+                problems += _repeats(index, out.get("id") or f"row {i + 1}", out)
     kept, rejected = [], []
     for out, problems in results:
         if problems:
-            rejected.append({**out, "reject_reasons": [c for c, _ in problems],
-                             "explanation": "; ".join(f"{c}: {m}" for c, m in problems)})
+            rejected.append(_rejected(out, problems))
         else:
             kept.append(out)
     return kept, rejected

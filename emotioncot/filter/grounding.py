@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from emotioncot.filter import lexicon as lx
+from emotioncot.filter.prefilter import FirstMatch, Rewriter
 from emotioncot.filter.reference import reference_problems
 from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
                                     think_part)
@@ -29,11 +31,17 @@ LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed
 _SPEED_NAMES = {"high": "fast", "low": "slow", "normal": "normal"}
 _UNJUDGED_INTONATION = {None, "", "uncertain", "too_short"}
 
-_PHRASES = [(re.compile(p), r) for p, r in lx.PHRASES]
+# Compiled once, each with the text a match needs, so that a clause is scanned only by the phrases it may
+# hold (filter/prefilter.py); the rewrites still run in lexicon order on the text the earlier ones left.
+_PHRASES = Rewriter([p for p, _ in lx.PHRASES])
+_PHRASE_REPLACEMENTS = [r for _, r in lx.PHRASES]
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’-]*|,")
+_QUOTE_MARK_LOWER = QUOTE_MARK.lower()
+# Clauses recur across records (template sentences, stock phrasings of a model): the reading of one is kept.
+_CLAUSE_CACHE = 1 << 15
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
     aspect: str
     allowed: frozenset  # values of the record's field that agree with the statement
@@ -43,11 +51,11 @@ class Claim:
         return f"“{self.evidence}”"
 
 
-def _prepare(clause: str) -> list[str]:
-    text = clause.lower().replace(QUOTE_MARK.lower(), " ")
-    for pattern, repl in _PHRASES:
-        text = pattern.sub(repl, text)
-    return _TOKEN.findall(text)
+@lru_cache(maxsize=_CLAUSE_CACHE)
+def _prepare(clause: str) -> tuple[str, ...]:
+    text = clause.lower().replace(_QUOTE_MARK_LOWER, " ")
+    text = _PHRASES.rewrite(text, _PHRASE_REPLACEMENTS.__getitem__)
+    return tuple(_TOKEN.findall(text))
 
 
 def _allowed(level: str, negated: bool, hedged: bool) -> frozenset:
@@ -161,7 +169,8 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
     return next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
 
 
-def _level_claims(clause: str, skip_generic: bool = True) -> list[Claim]:
+@lru_cache(maxsize=_CLAUSE_CACHE)
+def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
     tokens = _prepare(clause)
     claims: list[Claim] = []
     negated_at: set[int] = set()
@@ -205,10 +214,11 @@ def _level_claims(clause: str, skip_generic: bool = True) -> list[Claim]:
         for aspect in aspects:
             values = frozenset(_SPEED_NAMES[a] for a in allowed) if aspect == "speed" else allowed
             claims.append(Claim(aspect, values, evidence))
-    return claims
+    return tuple(claims)
 
 
-def _intonation_claims(clause: str, skip_generic: bool = True) -> list[tuple[str, bool, str]]:
+@lru_cache(maxsize=_CLAUSE_CACHE)
+def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
     tokens = _prepare(clause)
     generic_from = _generic_from(tokens, skip_generic)
@@ -230,21 +240,21 @@ def _intonation_claims(clause: str, skip_generic: bool = True) -> list[tuple[str
             continue
         events.append((kind, i))
     if not events:
-        return []
+        return ()
     kinds = [k for k, _ in events]
     evidence = " ".join(tokens[max(0, events[0][1] - 3) : events[-1][1] + 2])
     end_ref = any(t in lx.END_WORDS for t in tokens)
     if "expressive" in kinds:
-        return [("expressive", end_ref, evidence)]
+        return (("expressive", end_ref, evidence),)
     if "flat" in kinds:
-        return [] if ("rise" in kinds or "fall" in kinds) else [("flat", end_ref, evidence)]
+        return () if ("rise" in kinds or "fall" in kinds) else (("flat", end_ref, evidence),)
     seq: list[str] = []
     for k in kinds:
         if not seq or seq[-1] != k:
             seq.append(k)
     shape = {("rise",): "rising", ("fall",): "falling", ("rise", "fall"): "rising-falling",
              ("fall", "rise"): "falling-rising"}.get(tuple(seq), "expressive")
-    return [(shape, end_ref, evidence)]
+    return ((shape, end_ref, evidence),)
 
 
 def _intonation_allowed(shape: str, end_ref: bool) -> frozenset:
@@ -276,6 +286,7 @@ _STRESS_BEFORE = re.compile(
     r"|lands\s+on|leans(?:\s+\w+)?\s+on|leaning(?:\s+\w+)?\s+on)\b(?=\s+(?:the\s+\w+\s+)?[“\"‘'«]|\s+the\s+word)",
     re.I,
 )
+_STRESS_BEFORE_SEARCH = FirstMatch(_STRESS_BEFORE)  # its matches, skipping branches the text cannot hold
 _STRESS_AFTER = re.compile(
     _Q + r"[^.;“”\"\n]{0,30}?\b(?:stress|stressed|emphasis|emphasi[sz]ed|accent|accented|weight|prominence)\b", re.I
 )
@@ -284,7 +295,7 @@ _STRESS_AFTER = re.compile(
 def _stress_targets(text: str) -> list[tuple[str, str]]:
     """(claimed stressed word or phrase, evidence)."""
     out = []
-    for m in _STRESS_BEFORE.finditer(text):
+    for m in _STRESS_BEFORE_SEARCH.finditer(text):
         rest = text[m.end():]
         t = _TARGETS.match(rest)
         if not t:
@@ -338,10 +349,18 @@ def _stress_problems(text: str, stressed: list[str], transcript: str | None = No
 # ---------------------------------------------------------------- speaker
 
 
+_GENDER_TOKEN = re.compile(r"[a-z][a-z'’-]*")
+_GENDER_WORDS = lx.MALE | lx.FEMALE | lx.MALE_NOUNS | lx.FEMALE_NOUNS
+_AGE_PATTERNS = Rewriter([p for p, _ in lx.AGE_PATTERNS])
+_AGE_WORD = re.compile(r"[a-z']+")
+
+
 def _gender_evidence(masked: str) -> dict[str, list[str]]:
-    tokens = re.findall(r"[a-z][a-z'’-]*", masked.lower())
+    tokens = _GENDER_TOKEN.findall(masked.lower())
     found: dict[str, list[str]] = {"Male": [], "Female": []}
     for i, tok in enumerate(tokens):
+        if tok not in _GENDER_WORDS:
+            continue
         nxt = tokens[i + 1 : i + 3]
         if tok in lx.MALE or tok in lx.FEMALE:
             following = [t for t in nxt if not t.endswith("ly")][:1]
@@ -360,17 +379,30 @@ def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
     ("searching for a child") is not the speaker."""
     out = []
     for n, sentence in enumerate(sentences(masked)):
-        text = sentence.lower()
-        for pattern, groups in lx.AGE_PATTERNS:
-            def take(m, groups=groups, text=text):
-                before = re.findall(r"[a-z']+", text[: m.start()])[-3:]
-                after = re.findall(r"[a-z']+", text[m.end():])[:3]
-                if n == 0 or lx.AGE_CONTEXT.intersection(before + after):
-                    out.append((groups, m.group(0)))
-                return " "
-
-            text = re.sub(pattern, take, text)
+        out += _sentence_age_claims(sentence.lower(), n == 0)
     return out
+
+
+@lru_cache(maxsize=_CLAUSE_CACHE)
+def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str], ...]:
+    """The age claims of one lower-cased sentence (``first``: the opening one, where any age word counts).
+    Each pattern reads the text the earlier ones left, as ``re.sub`` would."""
+    out = []
+
+    def taker(i: int):
+        groups = lx.AGE_PATTERNS[i][1]
+
+        def take(m):
+            # the text this pattern is run on: its own match's string, after the earlier patterns
+            before = _AGE_WORD.findall(m.string[: m.start()])[-3:]
+            after = _AGE_WORD.findall(m.string[m.end():])[:3]
+            if first or lx.AGE_CONTEXT.intersection(before + after):
+                out.append((groups, m.group(0)))
+            return " "
+        return take
+
+    _AGE_PATTERNS.rewrite(text, taker)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- the check

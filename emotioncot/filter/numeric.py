@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from emotioncot.filter.grounding import level_statements
+from emotioncot.filter.prefilter import FirstMatch
 from emotioncot.filter.text import mask_quotes, sentences, think_part
 from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
 
@@ -40,6 +41,8 @@ _PAUSE_WORDS = re.compile(r"\b(?:(?P<n>no|one|a single|two|three|four|five|six|s
                           r"(?:(?:short|brief|long|clear|noticeable|audible|single)\s+)?pauses?\b"
                           r"|pauses?\s+(?P<times>once|twice|(?P<k>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+times))", re.I)
 _TIMES = {"once": 1, "twice": 2}
+_DIGIT = re.compile(r"\d")
+_PAUSE_SEARCH = FirstMatch(_PAUSE_WORDS)  # the same matches, run only on text that holds "pause"
 
 
 def _unit_of(text: str) -> str:
@@ -62,11 +65,11 @@ def quoted_numbers(text: str) -> list[tuple[str, float, float, str, str]]:
     level word and its number in different clauses."""
     found = []
     for sentence in sentences(mask_quotes(think_part(text or ""))):
-        for m in _MEASURE.finditer(sentence):
+        for m in (_MEASURE.finditer(sentence) if _DIGIT.search(sentence) else ()):  # a measure needs a digit
             unit = _unit_of(m.group("unit"))
             value, tol = _parse(m.group("num"))
             found.append((unit, value, tol, m.group(0).strip(), sentence))
-        for m in _PAUSE_WORDS.finditer(sentence):
+        for m in _PAUSE_SEARCH.finditer(sentence):
             if m.group("times"):
                 k = m.group("k")
                 n = _TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else _WORD_NUMBERS[k.lower()])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from difflib import SequenceMatcher
 
+from emotioncot.filter.prefilter import FirstMatch
 from emotioncot.filter.text import THINK_ANSWER, answer_part, mask_quotes, normalize_tokens, think_part, word_count
 from emotioncot.taxonomy import normalize_emotion
 
@@ -42,18 +44,21 @@ FUNCTION_WORDS = {
     "pt": "o a os as e de que um uma do da em para com não se no na por é".split(),
     "nl": "de het een en van is dat niet op te in met voor zijn die er ook".split(),
 }
+_FUNCTION_WORD_SETS = {lang: frozenset(words) for lang, words in FUNCTION_WORDS.items()}
+_LETTERS = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 def detect_language(text: str) -> str | None:
     """A best guess of the language of ``text`` (quoted text ignored), or None when too short to tell."""
     text = mask_quotes(think_part(text))
-    if len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
+    if _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
         return "zh/ja/ko"
-    tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
+    tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
-    scores = {lang: sum(t in set(words) for t in tokens) / len(tokens) for lang, words in FUNCTION_WORDS.items()}
+    counts = Counter(tokens)  # each distinct word looked up once per language, not each token
+    scores = {lang: sum(counts[w] for w in words if w in counts) / len(tokens) for lang, words in _FUNCTION_WORD_SETS.items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 
@@ -97,11 +102,11 @@ def transcript_problems(text: str, transcript: str | None, min_similarity: float
 
 # ---------------------------------------------------------------- form: prose, not Markdown
 
-_MARKUP = [
-    (re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S", re.M), "a list item"),
-    (re.compile(r"^\s*#{1,6}\s+\S", re.M), "a Markdown heading"),
-    (re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"), "bold text"),
-    (re.compile(r"\bstep\s+\d+\s*[:.)]", re.I), "a numbered step"),
+_MARKUP = [  # each run only on text that holds what it needs ("#", "**", "step": prefilter.FirstMatch)
+    (FirstMatch(re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S", re.M)), "a list item"),
+    (FirstMatch(re.compile(r"^\s*#{1,6}\s+\S", re.M)), "a Markdown heading"),
+    (FirstMatch(re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")), "bold text"),
+    (FirstMatch(re.compile(r"\bstep\s+\d+\s*[:.)]", re.I)), "a numbered step"),
 ]
 
 
@@ -125,6 +130,7 @@ _PROMPT_PHRASES = re.compile(
     r"|^\s*[-*]?\s*(?:pitch|loudness|speaking rate|pauses|melody \(intonation\)|stressed words|duration)\s*:\s",
     re.I | re.M,
 )
+_PROMPT_SEARCH = FirstMatch(_PROMPT_PHRASES)  # the same first match, skipping branches the text cannot hold
 _SHINGLE = 7
 
 
@@ -147,7 +153,7 @@ _SHINGLES: frozenset | None = None
 def copied_prompt_problems(text: str, code: str = "copied_prompt") -> list[tuple[str, str]]:
     """Prompt headers or instructions repeated in the answer (they read badly in a dataset)."""
     global _SHINGLES
-    m = _PROMPT_PHRASES.search(text or "")
+    m = _PROMPT_SEARCH.search(text or "")
     if m:
         return [(code, f"repeats the prompt (“{m.group(0).strip()[:50]}”)")]
     if _SHINGLES is None:

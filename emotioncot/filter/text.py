@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 THINK_ANSWER = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.S)
 _TAG = re.compile(r"</?(think|answer)>")
@@ -18,12 +19,24 @@ _QUOTED = re.compile(
     r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])"
 )
 QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
+_QUOTE_OPENERS = "“„\"‘«'"  # every quoted span starts with one of these
+
+
+def _may_quote(text: str) -> bool:
+    return any(c in text for c in _QUOTE_OPENERS)
+
+# The checks of one record read the same text many times over (think part, masked quotes, sentences):
+# each is worked out once per text. Small: only the texts of the record at hand need to stay.
+_PER_TEXT = lru_cache(maxsize=256)
 
 _WORD = re.compile(r"[\w][\w'’-]*")
 
 
+@_PER_TEXT
 def think_part(text: str) -> str:
     """The reasoning part: the <think> contents when tagged, else the whole text."""
+    if "<" not in (text or ""):  # no tag of any kind: the three patterns below have nothing to find
+        return (text or "").strip()
     m = THINK_ANSWER.match(text or "")
     if m:
         return m.group(1).strip()
@@ -40,6 +53,7 @@ def quoted_spans(text: str) -> list[str]:
     return [m.group(0)[1:-1] for m in _QUOTED.finditer(text)]
 
 
+@_PER_TEXT
 def mask_quotes(text: str) -> str:
     """Each quoted span replaced by a placeholder word, so that claims are read outside quotes only."""
     def mark(m: re.Match) -> str:
@@ -47,13 +61,16 @@ def mask_quotes(text: str) -> str:
         inner = m.group(0)[1:-1].rstrip()
         return f" {QUOTE_MARK}{inner[-1] if inner[-1:] in ('.', '!', '?') else ''} "
 
-    return _QUOTED.sub(mark, text)
+    return _QUOTED.sub(mark, text) if _may_quote(text) else text
 
 
+@_PER_TEXT
 def mask_transcript_quotes(text: str, transcript: str | None) -> str:
     """Like ``mask_quotes``, but only spans that quote the transcription (or a part of it) are masked; other
     quoted text loses its quote marks and is read like the rest: a model that writes ``a "low" pitch`` or
     ``the gold emotion label "angry"`` makes a claim. Without a transcription every span is masked."""
+    if not _may_quote(text):
+        return text
     said = set(normalize_tokens(transcript or ""))
     if not said:
         return mask_quotes(text)
@@ -76,12 +93,21 @@ def word_count(text: str) -> int:
     return len(words(text))
 
 
+_NORMAL_WORD = re.compile(r"[^\W_]+")
+
+
 def normalize_tokens(text: str) -> list[str]:
     """Lower-case word tokens without punctuation or accents, apostrophes unified ("I’m" == "im")."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("’", "'").replace("'", "")
-    return re.findall(r"[^\W_]+", text)
+    return list(_normal_tokens(text or ""))
+
+
+@_PER_TEXT  # the transcription alone is read by four checks of a record
+def _normal_tokens(text: str) -> tuple[str, ...]:
+    if not text.isascii():  # ASCII has nothing to decompose and no combining marks: skip the per-character pass
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("’", "'").replace("'", "")
+    return tuple(_NORMAL_WORD.findall(text))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
@@ -89,8 +115,12 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
 
 def sentences(text: str) -> list[str]:
     """Sentences of a text (call on masked text so quoted punctuation does not split)."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
-    return parts
+    return list(_sentences(text))
+
+
+@_PER_TEXT
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in _SENTENCE_END.split(text) if p and p.strip())
 
 
 # Clause breaks: punctuation that separates statements, and conjunctions that start a new one.
@@ -101,4 +131,9 @@ _CLAUSE_BREAK = re.compile(
 
 
 def clauses(sentence: str) -> list[str]:
-    return [c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip()]
+    return list(_clauses(sentence))
+
+
+@lru_cache(maxsize=1 << 14)  # sentences recur across records (the template's, a model's stock phrasing)
+def _clauses(sentence: str) -> tuple[str, ...]:
+    return tuple(c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip())

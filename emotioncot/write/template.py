@@ -10,6 +10,10 @@ The rationale weighs each measured cue against the acoustic profile typical of t
 plainly which cues fit and which do not, instead of claiming agreement that is not there. The emotion is
 named only in the last sentence. Wording varies by a hash of the record id: the same record always gets
 the same text, different records get different phrasings. Rationales are 50 to 200 words by construction.
+
+``write_template`` is a pure function of the record's ``TEMPLATE_INPUTS`` (no state across records, no
+clock, no files; its choices come from a generator seeded by the id), so shards of a table written
+separately (``write_template_batch``, on any worker) give the rows one pass gives.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.facts import graded_fact, level_reference
 
 PROMPT_ID = "template-v6"
+
+# Every field the writer reads: a row's text depends on these and on PROMPT_ID alone.
+TEMPLATE_INPUTS = (
+    "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
+    "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
+    "pause_count", "duration_s", "level_group",
+)
 
 _AGE = {"Child": "child", "Teenager": "teenage", "Young Adult": "young adult", "Middle-aged": "middle-aged",
         "Elderly": "elderly"}
@@ -351,3 +362,15 @@ def write_template(record: dict, label_mode: str = "aware") -> dict:
         "inferred_emotion": None,
         "seed": None,
     }
+
+
+def write_template_batch(records: list[dict], label_mode: str = "aware") -> tuple[list[dict], list[dict]]:
+    """(rows, errors) for one batch: a ``GeneratedText`` row per record the writer can write, and for each
+    one it cannot, ``{"id", "path", "reason"}``. Depends on nothing but the batch."""
+    rows, errors = [], []
+    for record in records:
+        try:
+            rows.append(write_template(record, label_mode))
+        except ValueError as exc:
+            errors.append({"id": record["id"], "path": record.get("audio_path"), "reason": str(exc)})
+    return rows, errors

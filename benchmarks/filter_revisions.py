@@ -1,0 +1,49 @@
+"""Running the filter of another git revision beside this one (for bench_filter.py and compare_filter.py).
+
+``checkout(rev, folder)`` writes that revision's ``emotioncot/``, ``prompts/`` and ``manifests/`` into a
+folder with ``git archive`` (the repository and its worktrees are left alone); ``run_worker(root, ...)``
+runs ``filter_worker.py`` in a fresh process whose ``emotioncot`` is the one under ``root``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import io
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = Path(__file__).resolve().parent / "filter_worker.py"
+BASELINE = "8639030"  # the filter before issue 32's rewrite of the grounding reader
+
+
+def checkout(rev: str, folder: Path) -> Path:
+    """``rev``'s package, prompts and manifests under ``folder`` (returned)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "emotioncot", "prompts", "manifests"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def run_worker(root: Path, mode: str, records: Path, *extra: str) -> dict:
+    """What ``filter_worker.py MODE RECORDS`` prints (one JSON object), run on the code under ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root), "EMOTIONCOT_HOME": str(root)}
+    done = subprocess.run([sys.executable, str(WORKER), mode, str(records), *extra], env=env, cwd=root,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"filter worker on {root} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def build_records(build: Path, out: Path) -> int:
+    """The joined records of a build folder (this checkout's ``load_records``) as a JSON list; their count."""
+    from emotioncot.pipeline import load_records
+    from emotioncot.workspace import Workspace
+
+    records = load_records(Workspace(build))
+    out.write_text(json.dumps(records, ensure_ascii=False, default=str), encoding="utf-8")
+    return len(records)

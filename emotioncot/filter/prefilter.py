@@ -1,0 +1,275 @@
+"""Regular expressions that skip, by substring tests, text they cannot match.
+
+The grounding reader rewrites every clause with some forty phrase patterns in turn (``lexicon.PHRASES``)
+and reads age words with seventeen more; most of them match nothing in a given clause, yet each one scans
+it. ``required_literals`` reads a pattern's parse tree and returns strings of which any match must contain
+one ("up", "upward", "upwards" for ``(?:goes|went|...)\\s+up(?:ward|wards)?\\b``); ``guard_keys`` shortens
+such a list to a few keys with the same promise; ``Rewriter`` tests the keys of all its patterns with ``in``
+(a fast substring search) and runs a pattern only when one of its keys is present. The result is the
+regexes' own: a pattern is skipped only where it provably cannot match, and a pattern whose required text
+cannot be worked out (or that ignores case) is always run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+from re import _constants as C  # noqa: N812  (the parser's opcodes)
+from re import _parser as sre_parse
+
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+_ZERO_WIDTH = (C.AT, C.ASSERT, C.ASSERT_NOT)  # consume nothing: they add no text to a match
+_CHARSET_MAX = 4  # a class of up to this many literal characters is read as alternatives ("[-\s]" is not)
+_SPELLINGS_MAX = 32  # the most spellings one literal run is expanded to ("n't" and "n’t")
+
+
+def _best(candidates: list[frozenset]) -> frozenset | None:
+    """The most selective set: the longest shortest string, then the fewest strings."""
+    candidates = [c for c in candidates if c and all(c)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda s: (min(map(len, s)), -len(s)))
+
+
+def _ignores_case(op, av) -> bool:
+    return op is C.SUBPATTERN and bool(av[1] & C.SRE_FLAG_IGNORECASE)
+
+
+def _spellings(op, av) -> frozenset | None:
+    """Every text the item matches, when that is a short list of fixed strings (else None)."""
+    if op is C.LITERAL:
+        return frozenset({chr(av)})
+    if op in _ZERO_WIDTH:
+        return frozenset({""})
+    if op is C.IN and len(av) <= _CHARSET_MAX and all(o is C.LITERAL for o, _ in av):
+        return frozenset(chr(v) for _, v in av)
+    if op is C.SUBPATTERN and not _ignores_case(op, av):
+        return _sequence_spellings(av[-1])
+    if op is C.BRANCH:
+        branches = [_sequence_spellings(b) for b in av[1]]
+        if any(b is None for b in branches):
+            return None
+        union = frozenset().union(*branches)
+        return union if len(union) <= _SPELLINGS_MAX else None
+    if op in _REPEATS and tuple(av[:2]) == (0, 1):
+        body = _sequence_spellings(av[2])
+        return None if body is None else body | {""}
+    return None
+
+
+def _sequence_spellings(items) -> frozenset | None:
+    out = frozenset({""})
+    for op, av in items:
+        item = _spellings(op, av)
+        if item is None:
+            return None
+        out = frozenset(a + b for a in out for b in item)
+        if len(out) > _SPELLINGS_MAX:
+            return None
+    return out
+
+
+def _required(items) -> frozenset | None:
+    """Strings one of which every match of the sequence ``items`` contains, or None when unknown."""
+    return _best(_required_all(items))
+
+
+def _required_all(items) -> list[frozenset]:
+    """Sets of strings, every one of which a match of the sequence ``items`` holds a string of. Runs of
+    items with a few fixed spellings are joined ("in " + "his|her|their" + " " gives "in his ", ...); of the
+    other items, what they require in turn."""
+    candidates: list[frozenset] = []
+    run = frozenset({""})
+    for op, av in items:
+        item = _spellings(op, av)
+        if item is not None:
+            joined = frozenset(a + b for a in run for b in item)
+            if len(joined) <= _SPELLINGS_MAX:
+                run = joined
+                continue
+            candidates.append(run)
+            run = item
+            continue
+        candidates.append(run)
+        run = frozenset({""})
+        if _ignores_case(op, av):
+            continue  # "(?i:...)" matches text its literals do not spell
+        if op is C.SUBPATTERN:
+            candidates.append(_required(av[-1]))
+        elif op is C.ATOMIC_GROUP:
+            candidates.append(_required(av))
+        elif op is C.BRANCH:
+            branches = [_required(b) for b in av[1]]
+            if all(branches):
+                candidates.append(frozenset().union(*branches))
+        elif op in _REPEATS and av[0] >= 1:
+            candidates.append(_required(av[2]))
+        # anything else ("." or a negated or category class, an optional part) requires no known text
+    candidates.append(run)
+    return [c for c in candidates if c and all(c)]
+
+
+def required_literals(pattern: re.Pattern) -> frozenset | None:
+    """Strings one of which every match of ``pattern`` contains (None: no such guarantee is known)."""
+    if pattern.flags & re.IGNORECASE or not isinstance(pattern.pattern, str):
+        return None
+    return _required(sre_parse.parse(pattern.pattern, pattern.flags))
+
+
+def guard_keys(literals: frozenset | None) -> frozenset | None:
+    """Fewer, shorter strings with the same promise: each of ``literals`` contains one of them ("time" for
+    "takes her time", "took their time", ...), so a text holding none of them holds none of ``literals``."""
+    if literals is None:
+        return None
+    remaining, keys = set(literals), set()
+    while remaining:
+        counts: dict[str, int] = {}
+        for lit in sorted(remaining):
+            for part in {lit, *(w for w in _KEY_SPLIT.split(lit) if len(w) >= 3)}:
+                counts[part] = counts.get(part, 0) + 1
+        best = max(sorted(counts), key=lambda w: (counts[w], len(w)))
+        keys.add(best)
+        remaining = {lit for lit in remaining if best not in lit}
+    return frozenset(keys)
+
+
+_KEY_SPLIT = re.compile(r"[\s-]+")
+
+
+class Rewriter:
+    """Patterns applied in turn, each to the text the earlier ones left (``pattern.sub``), where a pattern
+    runs only if the text holds one of its guard keys. Which keys the text holds is found once, and again
+    only after a pattern changed the text (a replacement can bring in a key or join two words into one)."""
+
+    def __init__(self, patterns: list[str | re.Pattern], flags: int = 0):
+        self.patterns = [re.compile(p, flags) if isinstance(p, str) else p for p in patterns]
+        self.guards = [guard_keys(required_literals(p)) for p in self.patterns]
+        self.keys = tuple(sorted(frozenset().union(*(g for g in self.guards if g))))
+
+    def _present(self, text: str) -> frozenset:
+        return frozenset(k for k in self.keys if k in text)
+
+    def rewrite(self, text: str, repl: Callable[[int], str | Callable[[re.Match], str]]) -> str:
+        """``text`` after ``self.patterns[i].sub(repl(i), ...)`` for each i in order (``repl(i)`` is asked
+        for only where pattern i runs)."""
+        present = self._present(text)
+        for i, (pattern, guard) in enumerate(zip(self.patterns, self.guards)):
+            if guard is not None and guard.isdisjoint(present):
+                continue
+            new = pattern.sub(repl(i), text)
+            if new != text:
+                text = new
+                present = self._present(text)
+        return text
+
+
+def folded_requirements(pattern: re.Pattern) -> list[frozenset]:
+    """Sets of strings, each of which has a string in every match of ``pattern``; for a pattern that
+    ignores case, lower-cased, and to be looked for in the lower-cased text of an ASCII text (sets that
+    are not all ASCII are left out: a non-ASCII letter can match an ASCII one when case is ignored)."""
+    if not isinstance(pattern.pattern, str):
+        return []
+    found = _required_all(sre_parse.parse(pattern.pattern, pattern.flags))
+    if not pattern.flags & re.IGNORECASE:
+        return found
+    return [frozenset(lit.lower() for lit in s) for s in found if all(lit.isascii() for lit in s)]
+
+
+def top_level_branches(source: str) -> list[str]:
+    """The alternatives of a pattern's top level ("a|(b|c)" gives "a", "(b|c)")."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 2 if source[i + 1 : i + 2] == "]" else 3 if source[i + 1 : i + 3] == "^]" else 1
+            continue  # a "]" right after "[" or "[^" is a member, not the end
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+def _starts(pattern: re.Pattern) -> frozenset | None:
+    """The strings every match of ``pattern`` begins with (lower-cased where it ignores case), when it
+    begins with items of a few fixed spellings ("\\bstep\\s+..." begins with "step")."""
+    if not isinstance(pattern.pattern, str):
+        return None
+    found = frozenset({""})
+    for op, av in sre_parse.parse(pattern.pattern, pattern.flags):
+        item = _spellings(op, av)
+        joined = None if item is None else frozenset(a + b for a in found for b in item)
+        if joined is None or len(joined) > _SPELLINGS_MAX:
+            break
+        found = joined
+    if not all(found) or (pattern.flags & re.IGNORECASE and not all(s.isascii() for s in found)):
+        return None
+    return frozenset(s.lower() for s in found) if pattern.flags & re.IGNORECASE else found
+
+
+def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozenset, pos: int) -> re.Match | None:
+    """``pattern.search(text, pos)``, trying only the positions where ``probe`` (``text`` or its lower-cased
+    ASCII copy, of the same length) has one of ``starts``: a match can begin nowhere else, and the first
+    position that matches is the one ``search`` finds."""
+    positions = set()
+    for start in starts:
+        at = probe.find(start, pos)
+        while at >= 0:
+            positions.add(at)
+            at = probe.find(start, at + 1)
+    for at in sorted(positions):
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+    return None
+
+
+class FirstMatch:
+    """``pattern.search(text)`` for a pattern that is an alternation, run branch by branch, each only when
+    the text holds one of its keys (for a pattern that ignores case, an ASCII text is tested lower-cased;
+    other text runs every branch). The earliest match wins, and at one position the first branch, as in
+    the alternation itself; the match object is the branch's (``group(0)``, ``start``, ``end`` agree; a
+    pattern with several branches may have no groups)."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.fold = bool(pattern.flags & re.IGNORECASE)
+        self.branches = [re.compile(b, pattern.flags) for b in top_level_branches(pattern.pattern)]
+        if pattern.groups and len(self.branches) > 1:  # a branch's match would number its groups differently
+            raise ValueError(f"FirstMatch needs a pattern without groups, or with one top-level branch: {pattern.pattern!r}")
+        # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
+        # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
+        self.guards = [[guard_keys(s) for s in folded_requirements(b)] for b in self.branches]
+        self.starts = [_starts(b) for b in self.branches]
+
+    def search(self, text: str, pos: int = 0) -> re.Match | None:
+        probe = text.lower() if self.fold and text.isascii() else None if self.fold else text
+        best = None
+        for branch, needs, starts in zip(self.branches, self.guards, self.starts):
+            if probe is not None and not all(any(k in probe for k in keys) for keys in needs):
+                continue
+            if probe is not None and starts is not None:
+                m = _match_at_starts(branch, text, probe, starts, pos)
+            else:
+                m = branch.search(text, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+    def finditer(self, text: str):
+        """``pattern.finditer(text)``, for a pattern that never matches the empty string."""
+        pos = 0
+        while (m := self.search(text, pos)) is not None:
+            yield m
+            pos = m.end()
