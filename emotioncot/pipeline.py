@@ -403,9 +403,10 @@ def _write_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
         if config.write.limit:
             rows_in = rows_in[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
         if config.write.writer == "template":
-            from emotioncot.write.template import PROMPT_ID
+            from emotioncot.write.template import PROMPT_ID, TEMPLATE_INPUTS
 
-            entries, run_info = _run_item_stage(ws, "write", rows_in, write_template_item, config.write, config,
+            inputs = [{name: row.get(name) for name in TEMPLATE_INPUTS} for row in rows_in]  # all the workers need
+            entries, run_info = _run_item_stage(ws, "write", inputs, write_template_item, config.write, config,
                                                 key, progress)
             rows = [e["result"] for e in entries if e["ok"]]
             errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": e["reason"]}
@@ -445,13 +446,12 @@ def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progr
 
 
 def filter_item(record: dict, filter_config) -> dict:
-    """A record's own checks (a worker's item function): its problems and, label-blind, its inferred emotion.
-    Near-duplicates are the one check across records, done after all shards (``_near_duplicates``)."""
-    from emotioncot.filter.checks import record_problems
-    from emotioncot.filter.io import canonical
+    """A record's own checks (a worker's item function): the row as the filter hands it on (a label-blind record
+    with its inferred emotion) and its problems. The one check across records comes after (``filter.decide``)."""
+    from emotioncot.filter.checks import checked
 
-    problems, inferred = record_problems(canonical(record), filter_config)
-    return {"ok": True, "result": {"problems": [list(p) for p in problems], "inferred": inferred}}
+    out, problems = checked(record, filter_config)
+    return {"ok": True, "result": {"inferred": out.get("inferred_emotion"), "problems": [list(p) for p in problems]}}
 
 
 def run_filter(ws: Workspace, records, config: BuildConfig, progress: bool = False) -> tuple[list[dict], list[dict]]:
@@ -467,24 +467,13 @@ def _filter_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
     key = stage_key(ws, STAGES["filter"], config)
 
     def produce() -> StageResult:
+        from emotioncot.filter.checks import decide
+
         rows = records() if callable(records) else records
         entries, run_info = _run_item_stage(ws, "filter", rows, filter_item, config.filter, config, key, progress)
-        results = []
-        for record, entry in zip(rows, entries):
-            out = dict(record)
-            inferred = entry["result"]["inferred"]
-            if inferred is not None and not record.get("inferred_emotion"):
-                out["inferred_emotion"] = inferred
-            results.append((out, [tuple(p) for p in entry["result"]["problems"]]))
-        if config.filter.check_duplicates:
-            _near_duplicates(results, config.filter)
-        kept, rejected = [], []
-        for out, problems in results:
-            if problems:
-                rejected.append({**out, "reject_reasons": [c for c, _ in problems],
-                                 "explanation": "; ".join(f"{c}: {m}" for c, m in problems)})
-            else:
-                kept.append(out)
+        kept, rejected = decide(((_with_inferred(record, entry["result"]["inferred"]),
+                                  [tuple(p) for p in entry["result"]["problems"]])
+                                 for record, entry in zip(rows, entries)), config.filter)
         write_table(ws.stage_table("filter"), kept, Record)
         write_text_atomic(ws.root / "rejected.jsonl",
                           "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rejected))
@@ -495,17 +484,8 @@ def _filter_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
     return run_stage(ws, "filter", config, produce)
 
 
-def _near_duplicates(results: list[tuple[dict, list]], config) -> None:
-    """Mark the later of two near-identical rationales among the records that passed every other check."""
-    from emotioncot.filter.duplicates import near_duplicates
-    from emotioncot.filter.io import canonical
-
-    candidates = [i for i, (_, problems) in enumerate(results) if not problems]
-    texts = [canonical(results[i][0]).get("cot_analysis") or "" for i in candidates]
-    for pos, (earlier, sim) in near_duplicates(texts, config.duplicate_threshold, config.shingle_size).items():
-        i, j = candidates[pos], candidates[earlier]
-        other = results[j][0].get("id") or f"row {j + 1}"
-        results[i][1].append(("near_duplicate", f"repeats the rationale of {other} (Jaccard {sim:.2f})"))
+def _with_inferred(record: dict, inferred: str | None) -> dict:
+    return {**record, "inferred_emotion": inferred} if inferred and not record.get("inferred_emotion") else dict(record)
 
 
 def _read_jsonl(path: Path) -> list[dict]:

@@ -16,7 +16,7 @@ The work splits in two, so that a build can run the first part in shards on the 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from pydantic import ValidationError
 from tqdm import tqdm
@@ -181,7 +181,7 @@ def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str |
     return problems, inferred
 
 
-def _checked(record: dict, config: FilterConfig) -> tuple[dict, Problems]:
+def checked(record: dict, config: FilterConfig) -> tuple[dict, Problems]:
     """The row as it went in (plus a blind record's inferred emotion) and its per-record problems."""
     problems, inferred = record_problems(canonical(record), config)
     out = dict(record)
@@ -212,7 +212,7 @@ def filter_batch(records: list[dict], config: FilterConfig | None = None) -> tup
     config = config or FilterConfig()
     kept, rejected = [], []
     for record in records:
-        out, problems = _checked(record, config)
+        out, problems = checked(record, config)
         if problems:
             rejected.append(_rejected(out, problems))
         else:
@@ -240,14 +240,19 @@ def filter_records(records: list[dict], config: FilterConfig | None = None, prog
     label-blind record gets its ``inferred_emotion`` filled in when it had none. Rejected rows keep the
     table's order (a near-duplicate stands where its record stood)."""
     config = config or FilterConfig()
-    results = [_checked(record, config) for record in tqdm(records, desc="filter", unit="record", disable=not progress)]
-    if config.check_duplicates:
-        index = duplicate_index(config)
-        for i, (out, problems) in enumerate(results):
-            if not problems:  # rows without an id are named by their row number
-                problems += _repeats(index, out.get("id") or f"row {i + 1}", out)
+    return decide((checked(record, config) for record in tqdm(records, desc="filter", unit="record",
+                                                                 disable=not progress)), config)
+
+
+def decide(checked: Iterable[tuple[dict, Problems]], config: FilterConfig) -> tuple[list[dict], list[dict]]:
+    """Rows with their per-record problems (``_checked``, or the same from a worker), in table order -> (kept,
+    rejected), the global near-duplicate pass included: a row is compared only with the earlier rows that passed
+    every per-record check, so one pass in order gives what checking everything first would."""
+    index = duplicate_index(config) if config.check_duplicates else None
     kept, rejected = [], []
-    for out, problems in results:
+    for i, (out, problems) in enumerate(checked):
+        if not problems and index is not None:  # rows without an id are named by their row number
+            problems = _repeats(index, out.get("id") or f"row {i + 1}", out)
         if problems:
             rejected.append(_rejected(out, problems))
         else:
