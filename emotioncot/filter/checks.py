@@ -8,8 +8,9 @@ The work splits in two, so that a build can run the first part in shards on the 
 - global (``NearDuplicateIndex``, ``drop_near_duplicates``): the one check across records. A rationale is a
   near-duplicate when it repeats an earlier rationale that passed every per-record check, so this pass
   reads, in table order, only the id and the rationale of the rows the per-record checks kept, and holds
-  per kept rationale its id, shingles and MinHash band keys. Fed batch by batch it gives what one pass
-  gives. There is no other state across records: no per-table statistics, no count, no order effect.
+  per kept rationale its id, shingles and MinHash band keys. It depends on table order (the first of a
+  group is kept), and fed batch by batch in that order it gives what one pass gives. There is no other
+  state across records: no per-table statistics, no counts.
 
 ``filter_records`` is the two in one call, for a whole table in memory.
 """
@@ -222,7 +223,8 @@ def filter_batch(records: list[dict], config: FilterConfig | None = None) -> tup
 
 def drop_near_duplicates(kept: list[dict], index: NearDuplicateIndex) -> tuple[list[dict], list[dict]]:
     """The global pass over one batch of rows that ``filter_batch`` kept, batches in table order: (kept,
-    rejected as near-duplicates). Reads each row's id and rationale only."""
+    rejected as near-duplicates). Reads each row's id and rationale only; a repeat names the earlier row by
+    its id (build records always have one; ``filter_records`` names rows without one by row number)."""
     still, repeated = [], []
     for row in kept:
         problems = _repeats(index, row.get("id"), row)

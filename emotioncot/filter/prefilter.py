@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import re
 from typing import Callable
-from re import _constants as C  # noqa: N812  (the parser's opcodes)
-from re import _parser as sre_parse
+try:  # the regex parser: re._parser from Python 3.11, sre_parse before
+    from re import _constants as C  # noqa: N812  (the parser's opcodes)
+    from re import _parser as sre_parse
+except ImportError:  # Python 3.10
+    import sre_constants as C  # noqa: N812
+    import sre_parse
 
-_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+_REPEATS = tuple(getattr(C, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(C, name))
+_ATOMIC_GROUP = getattr(C, "ATOMIC_GROUP", None)  # Python 3.11 and later
 _ZERO_WIDTH = (C.AT, C.ASSERT, C.ASSERT_NOT)  # consume nothing: they add no text to a match
 _CHARSET_MAX = 4  # a class of up to this many literal characters is read as alternatives ("[-\s]" is not)
 _SPELLINGS_MAX = 32  # the most spellings one literal run is expanded to ("n't" and "n’t")
@@ -96,7 +101,7 @@ def _required_all(items) -> list[frozenset]:
             continue  # "(?i:...)" matches text its literals do not spell
         if op is C.SUBPATTERN:
             candidates.append(_required(av[-1]))
-        elif op is C.ATOMIC_GROUP:
+        elif _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
             candidates.append(_required(av))
         elif op is C.BRANCH:
             branches = [_required(b) for b in av[1]]
