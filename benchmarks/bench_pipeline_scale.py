@@ -14,6 +14,7 @@ records chained as a build would, so the later stages key, skip and resume exact
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -90,24 +91,19 @@ def peak_mb() -> tuple[float, float]:
 
 
 def run_stages(out: Path, config: BuildConfig) -> dict[str, float]:
+    """The build's own stages after measure (``pipeline.stages_after_measure``); the seconds of each as it ran."""
     from emotioncot import pipeline
 
     ws = Workspace(out)
-    tables = pipeline.BuildTables(ws)
-    steps = (
-        ("calibrate", lambda: pipeline._calibrate_stage(ws, lambda: tables.joined, config)),
-        ("write", lambda: pipeline._write_stage(ws, lambda: tables.records, config, False)),
-        ("filter", lambda: pipeline._filter_stage(ws, lambda: pipeline.with_text(tables.records, tables.texts),
-                                                  config, False)),
-        ("export", lambda: pipeline._export_stage(ws, lambda: tables.kept, config, False)),
-        ("report", lambda: pipeline.run_report(ws, config, log=lambda m: None)),
-    )
-    seconds = {}
-    for name, step in steps:
-        t0 = time.perf_counter()
-        step()
-        seconds[name] = time.perf_counter() - t0
-    return seconds
+    runs: dict = {}
+    pipeline.stages_after_measure(ws, pipeline.BuildTables(ws), config, False, lambda m: None, runs, {}, ["synthetic"])
+    return {name: 0.0 if run.skipped else run.info["seconds"] for name, run in runs.items()}
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and its finished workers: on a loaded machine the honest measure of work."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def main() -> int:
@@ -125,12 +121,15 @@ def main() -> int:
     t0 = time.perf_counter()
     seed_build(ws, args.records, config, str(wav))
     print(f"{args.records} synthetic records: ingest and measure tables in {time.perf_counter() - t0:.1f} s")
+    cpu0, wall0 = cpu_s(), time.perf_counter()
     first = run_stages(args.out, config)
+    cpu, wall = cpu_s() - cpu0, time.perf_counter() - wall0
     for name, s in first.items():
         rows = ws.stage_info(name).get("rows", args.records)
         print(f"  {name:<10} {s:9.2f} s  {args.records / s:10.0f} records/s  ({s / args.records * 1e6:.1f} us/record; "
               f"{rows} rows out)")
-    print(f"  {'total':<10} {sum(first.values()):9.2f} s")
+    print(f"  {'total':<10} {sum(first.values()):9.2f} s; {cpu:.1f} CPU-seconds in all ({args.records / cpu:.0f} records "
+          f"per CPU-second; wall {wall:.1f} s, load average {os.getloadavg()[0]:.1f})")
     t0 = time.perf_counter()
     again = run_stages(args.out, config)
     print(f"unchanged rerun: {time.perf_counter() - t0:.2f} s ({', '.join(f'{k} {v:.2f}' for k, v in again.items())})")

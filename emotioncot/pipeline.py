@@ -87,6 +87,7 @@ class BuildTables:
         for rec in records:
             rec["tool_version"] = __version__
             rec["thresholds_version"] = self.thresholds.get("version")
+        self.forget("utterances", "measurements", "levels", "joined")  # all they hold is in the records now
         return records
 
     @cached_property
@@ -596,59 +597,19 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     tables = BuildTables(ws)
     runs: dict = {}
     counts: dict = {}
-
-    def failed(stage: str, reason: str, writer_info: dict | None = None) -> BuildError:
-        """A build that stops still leaves build.json saying where and why."""
-        write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
-                                          "config": config.public_dict(), "counts": counts, "failed": stage,
-                                          "reason": reason, "writer": writer_info or {},
-                                          "errors": sum(1 for _ in ws.iter_errors())})
-        return BuildError(reason)
-
     runs["ingest"] = _ingest_stage(ws, sources, config, progress)
     counts["ingest"] = runs["ingest"].info["rows"]
     runs["measure"] = _measure_stage(ws, lambda: tables.utterances, config, progress, None, retry_failed)
     counts["measure"] = runs["measure"].info["rows"]
-    runs["calibrate"] = _calibrate_stage(ws, lambda: tables.joined, config)
-    counts["calibrate"] = runs["calibrate"].info["rows"]
-    excluded = runs["calibrate"].info.get("excluded", []) if config.write.label_mode == "aware" else []
-    counts["excluded"] = sum(e["clips"] for e in excluded)
     if dry_run:
+        _calibrate_stage(ws, lambda: tables.joined, config)
         from emotioncot.write.llm import dry_run as print_prompts
 
         return {"dry_run": print_prompts(writable(tables.records, config)[0], config, dry_run, ws)}
-    if config.write.writer == "template":
-        log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
-    try:
-        runs["write"] = _write_stage(ws, lambda: tables.records, config, progress)
-    except Exception as exc:
-        # WriteError's module imports openai (most of a second): imported only when something failed.
-        from emotioncot.write.llm import WriteError
-
-        if isinstance(exc, WriteError):
-            raise failed("write", str(exc)) from None
-        raise
-    writer_info = _writer_info(runs["write"])
-    counts["write"] = runs["write"].info["rows"]
-    if not counts["write"]:
-        reasons = _count([{"r": e.get("reason", "")[:200]} for e in ws.stage_errors("write")], "r")
-        top = max(reasons, key=reasons.get) if reasons else "no error recorded"
-        raise failed("write", f"no record was written: every write failed; most common cause ({reasons.get(top, 0)} "
-                              f"records): {top}; see {ws.root / 'errors.jsonl'}", writer_info)
-    runs["filter"] = _filter_stage(ws, lambda: with_text(tables.records, tables.texts), config, progress)
-    counts["filter"] = runs["filter"].info["rows"]
-    counts["rejected"] = runs["filter"].info["rejected"]
-    if not counts["filter"]:
-        raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
-    runs["export"] = _export_stage(ws, lambda: tables.kept, config, progress)
+    stages_after_measure(ws, tables, config, progress, log, runs, counts, sources)
     split_counts = runs["export"].info["counts"]
-    counts["export"] = sum(split_counts.values())
-    from emotioncot.validate_build import split_warnings
-
-    for warning in split_warnings(split_counts):
-        log(f"warning: {warning['message']} (few speakers or a small list; metrics on it would mean little)")
-    if config.report.enabled:
-        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log))
+    writer_info = _writer_info(runs["write"])
+    excluded = runs["calibrate"].info.get("excluded", []) if config.write.label_mode == "aware" else []
     seconds = {name: run.info.get("seconds", 0.0) for name, run in runs.items()}
     summary = {
         "tool": "emotioncot",
@@ -673,6 +634,59 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     }
     write_json_atomic(ws.build_json, summary)
     return summary
+
+
+def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConfig, progress: bool, log,
+                         runs: dict, counts: dict, sources: list[str]) -> None:
+    """calibrate, write, filter, export and report, into ``runs`` and ``counts``. Each table is let go once no later
+    stage reads it, so that at most the tables of two neighbouring stages are held at once."""
+    def failed(stage: str, reason: str, writer_info: dict | None = None) -> BuildError:
+        """A build that stops still leaves build.json saying where and why."""
+        write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
+                                          "config": config.public_dict(), "counts": counts, "failed": stage,
+                                          "reason": reason, "writer": writer_info or {},
+                                          "errors": sum(1 for _ in ws.iter_errors())})
+        return BuildError(reason)
+
+    runs["calibrate"] = _calibrate_stage(ws, lambda: tables.joined, config)
+    counts["calibrate"] = runs["calibrate"].info["rows"]
+    excluded = runs["calibrate"].info.get("excluded", []) if config.write.label_mode == "aware" else []
+    counts["excluded"] = sum(e["clips"] for e in excluded)
+    tables.forget("joined")
+    if config.write.writer == "template":
+        log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
+    try:
+        runs["write"] = _write_stage(ws, lambda: tables.records, config, progress)
+    except Exception as exc:
+        # WriteError's module imports openai (most of a second): imported only when something failed.
+        from emotioncot.write.llm import WriteError
+
+        if isinstance(exc, WriteError):
+            raise failed("write", str(exc)) from None
+        raise
+    writer_info = _writer_info(runs["write"])
+    counts["write"] = runs["write"].info["rows"]
+    if not counts["write"]:
+        reasons = _count([{"r": e.get("reason", "")[:200]} for e in ws.stage_errors("write")], "r")
+        top = max(reasons, key=reasons.get) if reasons else "no error recorded"
+        raise failed("write", f"no record was written: every write failed; most common cause ({reasons.get(top, 0)} "
+                              f"records): {top}; see {ws.root / 'errors.jsonl'}", writer_info)
+    runs["filter"] = _filter_stage(ws, lambda: with_text(tables.records, tables.texts), config, progress)
+    tables.forget("records", "texts")
+    counts["filter"] = runs["filter"].info["rows"]
+    counts["rejected"] = runs["filter"].info["rejected"]
+    if not counts["filter"]:
+        raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
+    runs["export"] = _export_stage(ws, lambda: tables.kept, config, progress)
+    tables.forget("kept")
+    split_counts = runs["export"].info["counts"]
+    counts["export"] = sum(split_counts.values())
+    from emotioncot.validate_build import split_warnings
+
+    for warning in split_warnings(split_counts):
+        log(f"warning: {warning['message']} (few speakers or a small list; metrics on it would mean little)")
+    if config.report.enabled:
+        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log))
 
 
 def _report_result(ws: Workspace, config: BuildConfig, log) -> StageResult:
