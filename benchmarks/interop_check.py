@@ -48,7 +48,10 @@ def install(framework: str) -> int:
     pip = [venv / "bin" / "python", "-m", "pip", "install", "-q"]
     torch_wheels = sorted(Path("/opt/wheels").glob("torch-*+cpu-*.whl"))
     torch = [str(torch_wheels[-1])] if torch_wheels else ["torch", "--index-url", "https://download.pytorch.org/whl/cpu"]
-    for step in (torch, PACKAGES[framework] + SHARED, ["--no-deps", str(REPO)]):
+    # The framework must not swap the CPU torch for a CUDA build (several GB, and nothing here uses a GPU).
+    pin = ROOT / framework / "torch-pin.txt"
+    pin.write_text(f"torch=={torch_wheels[-1].name.split('-')[1].split('+')[0]}\n" if torch_wheels else "")
+    for step in (torch, ["-c", pin, *PACKAGES[framework], *SHARED], ["--no-deps", str(REPO)]):
         rc = _sh(pip + step, log)
         if rc:
             print(f"{framework}: install failed; last lines of {log}:")
