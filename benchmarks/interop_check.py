@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ROOT = REPO / ".interop"
-PACKAGES = {"llamafactory": ["llamafactory"], "ms-swift": ["ms-swift"], "verl": ["verl"]}
+PACKAGES = {"llamafactory": ["llamafactory", "torchcodec"], "ms-swift": ["ms-swift"], "verl": ["verl"]}
 SHARED = ["librosa", "soundfile", "pyarrow"]
 
 
@@ -66,7 +66,7 @@ def run(build: Path, framework: str) -> int:
     if rc:
         return rc
     script = Path(__file__).resolve().parent / f"_interop_{framework.replace('-', '_')}.py"
-    return _sh([_venv(framework) / "bin" / "python", script, out, ROOT / framework / "processor"])
+    return _sh([_venv(framework) / "bin" / "python", script, out, ROOT / framework / "processor", build])
 
 
 def main(argv: list[str]) -> int:
