@@ -18,18 +18,32 @@ def texts_of(export: Path) -> list[str]:
     return texts or ["<think>a</think><answer>neutral</answer>"]
 
 
+# Qwen2-Audio-7B-Instruct's chat template (content as a string, or a list of audio / text parts).
+QWEN2_AUDIO_TEMPLATE = (
+    "{% set audio_count = namespace(value=0) %}{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if 'audio' in content or 'audio_url' in content or content['type'] == 'audio' %}"
+    "{% set audio_count.value = audio_count.value + 1 %}Audio {{ audio_count.value }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n"
+    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
 def build_processor(out: Path, texts: list[str]) -> Path:
     from transformers import Qwen2AudioConfig, Qwen2AudioProcessor, WhisperFeatureExtractor
 
-    from emotioncot.train.tiny import CHATML_TEMPLATE, build_tokenizer
+    from emotioncot.train.tiny import build_tokenizer
 
     out = Path(out)
     if (out / "preprocessor_config.json").exists():
         return out
     tokenizer = build_tokenizer(texts)
+    tokenizer.chat_template = QWEN2_AUDIO_TEMPLATE
     extractor = WhisperFeatureExtractor(feature_size=128, sampling_rate=16000, hop_length=160, n_fft=400,
                                         chunk_length=30, return_attention_mask=True)
-    processor = Qwen2AudioProcessor(feature_extractor=extractor, tokenizer=tokenizer, chat_template=CHATML_TEMPLATE)
+    processor = Qwen2AudioProcessor(feature_extractor=extractor, tokenizer=tokenizer, chat_template=QWEN2_AUDIO_TEMPLATE)
     processor.save_pretrained(out)
     tokenizer.save_pretrained(out)
     config = Qwen2AudioConfig(

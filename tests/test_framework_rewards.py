@@ -85,13 +85,11 @@ def test_verl_batch_reward_without_switch_leaves_reasoning_out(monkeypatch):
 
 def test_swift_orm_plugin_registers_and_scores():
     pytest.importorskip("swift", reason="ms-swift is not installed here (benchmarks/interop_check.py runs it)")
-    from swift.plugin import orms  # noqa: F401  (ms-swift's own table)
-
     import emotioncot.train.swift_orm as plugin
 
     rec = synthetic_records(1, "x.wav", seed=4)[0]
     texts = _group(rec, "neutral" if rec["emotion"] != "neutral" else "sad")
     cols = {k: [v] * 4 for k, v in reward_fields(rec).items()}
-    assert plugin.orms["emotioncot_format"]()(texts, **cols) == [1.0, 1.0, 1.0, 0.0]
-    assert plugin.orms["emotioncot_accuracy"]()(texts, solution=[rec["emotion"]] * 4, **cols) == [1.0, 0.0, 0.0, 0.0]
-    assert plugin.orms["emotioncot_reasoning"]()(texts, solution=[rec["emotion"]] * 4, **cols) == [0.0] * 4
+    assert plugin.orms["emotioncot_format"](args=None)(texts, **cols) == [1.0, 1.0, 1.0, 0.0]
+    assert plugin.orms["emotioncot_accuracy"](args=None)(texts, solution=[rec["emotion"]] * 4, **cols) == [1.0, 0.0, 0.0, 0.0]
+    assert plugin.orms["emotioncot_reasoning"](args=None)(texts, solution=[rec["emotion"]] * 4, **cols) == [0.0] * 4
