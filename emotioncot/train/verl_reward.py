@@ -1,10 +1,10 @@
-"""GRPO-PTR rewards for verl (``custom_reward_function.path`` = this file), over a ``--for verl`` export.
+"""GRPO-PTR rewards for verl (``reward.custom_reward_function.path`` = this file), over a ``--for verl`` export.
 
 - ``compute_score`` (verl's default per-sample reward manager, ``name=compute_score``): R = a R_f + b R_o. A
   per-sample function sees one completion and never its group, so it has no trust weight and no progressive
   switch: this is the first phase of GRPO-PTR (R_t off), which is also what it stays.
-- ``compute_score_batch`` (``reward_model.reward_manager=batch``, ``name=compute_score_batch``): the whole
-  GRPO-PTR reward, R = a R_f + b R_o + c tau R_t, over the batch the manager hands over; a group is the
+- ``compute_score_batch`` (verl's ``BatchRewardManager`` calling convention; verl 0.9.1's default reward loop
+  scores one sample at a time and does not call it): the whole GRPO-PTR reward, R = a R_f + b R_o + c tau R_t, over the batch the manager hands over; a group is the
   completions whose ``extra_info.id`` is the same (verl's batch balancing reorders rows, so position is not
   used). Limits: ``emotioncot.train.plugin_ptr``.
 
