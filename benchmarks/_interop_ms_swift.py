@@ -54,6 +54,15 @@ def main(export: Path, processor_dir: Path) -> None:
     columns = {k: [r[k] for r in rows] for k in rows[0] if k not in ("messages", "audios")}
     for name, func in zip(names, funcs):
         print(f"{name}: {func(completions, **columns)}")
+    # The same call in a process whose config turns R_t on from the start (offline grader): tau R_t per completion.
+    import json
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump({"ptr": {"switch": {"enabled_from_start": True}}}, fh)
+    os.environ["EMOTIONCOT_TRAIN_CONFIG"] = fh.name
+    sys.modules[orms["emotioncot_reasoning"].__module__]._scorer = None  # the module --external_plugins loaded
+    print(f"emotioncot_reasoning, switch on: {orms['emotioncot_reasoning'](args=None)(completions, **columns)}")
 
 
 if __name__ == "__main__":
