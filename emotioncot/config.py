@@ -143,6 +143,8 @@ class ExportConfig(_Section):
     shard_max_mb: float = 256.0
     # System prompt, question and answer format of the training views (emotioncot.export.views.PROMPT_STYLES).
     prompt_style: Literal["emotioncot", "emotionthinker"] = "emotioncot"
+    # Rate of the clips a framework export (``export --for``) writes; speech LLM front ends want 16 kHz.
+    portable_sample_rate: int = Field(default=16000, gt=0)
 
 
 class ReportConfig(_Section):

@@ -44,7 +44,7 @@ STAGE_LIST = (
           ignored=frozenset(), command="emotioncot filter"),
     Stage("export", ("filter",), "export",
           outputs=("dataset/dataset_dict.json", "emotioncot.jsonl", "checksums.json", "README.md"),
-          ignored=frozenset(), command="emotioncot export"),
+          ignored=frozenset({"portable_sample_rate"}), command="emotioncot export"),  # that one: `export --for`
     Stage("report", ("export",), "report", outputs=("report/index.html",), ignored=frozenset(),
           command="emotioncot report"),
 )

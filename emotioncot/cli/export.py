@@ -24,10 +24,19 @@ def register(app: typer.Typer) -> None:
         ),
         config: Optional[Path] = typer.Option(None, "--config", help="BuildConfig file (JSON/YAML)."),
         prompt_style: Optional[str] = typer.Option(None, "--prompt-style", help=PROMPT_STYLE_HELP),
+        framework: Optional[str] = typer.Option(
+            None, "--for", help="Write a training framework's files instead: llamafactory, ms-swift, verl or lhotse "
+                                "(needs --out; docs/export.md).",
+        ),
+        out: Optional[Path] = typer.Option(None, "--out", help="Folder for the --for export (clips + files)."),
+        sample_rate: Optional[int] = typer.Option(
+            None, "--sample-rate", help="Rate of the --for export's mono clips, in Hz (default from the config: 16000)."
+        ),
         quiet: bool = QUIET,
     ) -> None:
         """Write parquet/, dataset/, emotioncot.jsonl and README.md (the dataset card) into the build folder.
-        Records that cannot be exported are listed in errors.jsonl with their reason."""
+        Records that cannot be exported are listed in errors.jsonl with their reason. With --for NAME --out DIR:
+        the files that framework's own loader reads, with portable 16 kHz mono clips, into DIR."""
         from emotioncot.pipeline import run_export
         from emotioncot.schema import Record
         from emotioncot.tables import read_table
@@ -41,6 +50,15 @@ def register(app: typer.Typer) -> None:
             cfg.export.shard_max_mb = shard_max_mb
         if check_prompt_style(prompt_style):
             cfg.export.prompt_style = prompt_style  # type: ignore[assignment]
+        if framework is not None or out is not None:
+            if framework is None or out is None:
+                fail("--for and --out go together")
+            if sample_rate is not None:
+                if sample_rate <= 0:
+                    fail("--sample-rate must be positive")
+                cfg.export.portable_sample_rate = sample_rate
+            _export_for_framework(workspace, framework, out, cfg, quiet)
+            return
         ws = Workspace(workspace)
         try:
             kept = read_table(ws.stage_table("filter"), Record)
@@ -54,3 +72,21 @@ def register(app: typer.Typer) -> None:
             + (f"; {failed} records left out (see {ws.errors_path})" if failed else "")
         )
         echo_stale(ws.root)
+
+
+def _export_for_framework(workspace: Path, framework: str, out: Path, cfg, quiet: bool) -> None:
+    from emotioncot.export.frameworks import FRAMEWORKS, export_for_framework
+
+    if framework not in FRAMEWORKS:
+        fail(f"--for {framework!r}: choose one of {', '.join(FRAMEWORKS)}")
+    try:
+        info = export_for_framework(workspace, framework, out, cfg.export.portable_sample_rate,
+                                    cfg.export.prompt_style, progress=not quiet)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    left_out = info["left_out"]
+    typer.echo(
+        f"exported {sum(info['counts'].values())} records ({info['counts']}) for {framework} -> {out} "
+        f"({', '.join(info['files'])}; clips {info['sample_rate']} Hz mono under {out / 'audio'})"
+        + (f"; {len(left_out)} records left out (see {out / 'export_info.json'})" if left_out else "")
+    )

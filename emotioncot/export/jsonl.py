@@ -10,6 +10,11 @@ meta ...), the measurements (every physical value behind a level: ``f0_median_hz
 and ``emotioncot validate`` read it as columns. A tool that knows only the release reads its fields and
 ignores the rest; ``from_emotioncot_fields`` reads both back (and the release's aliases, and nested
 ``measurements`` / ``provenance`` objects), so builds and the release interchange.
+
+``meta`` is written as JSON text, not a nested object: its keys and value types differ from corpus to corpus
+(a synthesis record's word timings, a conversation's channel), and ``datasets`` 4.x infers one type per
+column path from the first rows, so a nested ``meta`` fails to load there ("changed from string to number").
+``from_emotioncot_fields`` reads either form back.
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ def to_emotioncot_fields(record: dict) -> dict:
         out[name] = record.get(name)
     # dict fields (meta, soft labels) in sorted key order: their order in memory depends on where the rows
     # came from (a fresh run or a resumed one), and the file must be byte-identical either way
-    return {k: _sorted(v) for k, v in out.items()}
+    flat = {k: _sorted(v) for k, v in out.items()}
+    flat["meta"] = json.dumps(flat["meta"] or {}, ensure_ascii=False, default=str)
+    return flat
 
 
 def _sorted(value):
@@ -65,6 +72,8 @@ def from_emotioncot_fields(obj: dict) -> dict:
     for key, value in obj.items():
         if key in ("measurements", "provenance") and isinstance(value, dict):
             flat.update(value)
+        elif key == "meta" and isinstance(value, str):
+            flat["meta"] = json.loads(value) if value else {}
         else:
             target = RELEASE_ALIASES.get(key, key)
             if target not in flat or flat[target] is None:

@@ -39,7 +39,7 @@ class ExportError(RuntimeError):
     """The export cannot be written; the message names the records or files at fault."""
 
 
-def _row_problem(record: dict) -> str | None:
+def row_problem(record: dict) -> str | None:
     if record.get("split") not in SPLITS:
         return f"no split assigned (split={record.get('split')!r})"
     if not record.get("emotion"):
@@ -108,7 +108,7 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
     kept: list[dict] = []
     by_split: dict[str, list[dict]] = {s: [] for s in SPLITS}
     for rec in records:
-        problem = _row_problem(rec)
+        problem = row_problem(rec)
         if problem:
             failed.append({"id": rec.get("id"), "path": rec.get("audio_path"), "reason": f"export: {problem}"})
         else:

@@ -50,11 +50,29 @@ def group_trust_weights(
     """tau for every completion of a flat batch made of consecutive groups of ``group_size`` (TRL's layout)."""
     if group_size < 1 or len(correct) % group_size:
         raise ValueError(f"batch of {len(correct)} is not made of groups of {group_size}")
-    out: list[float] = []
-    for start in range(0, len(correct), group_size):
-        tau = trust_weight(correct[start : start + group_size], reasoning[start : start + group_size], degenerate)
-        out.extend([tau] * group_size)
-    return out
+    return keyed_trust_weights(correct, reasoning, [i // group_size for i in range(len(correct))], degenerate)
+
+
+def keyed_trust_weights(
+    correct: Sequence[bool], reasoning: Sequence[float], keys: Sequence, degenerate: float = 1.0
+) -> list[float]:
+    """tau for every completion, a group being the completions that share a key (their prompt's record id):
+    for trainers that may reorder a batch (verl's balancing) or hand over no group size (ms-swift's reward
+    plugins).
+
+    >>> keyed_trust_weights([True, True, False, False], [0.2, 0.9, 0.6, 0.1], ["a", "b", "a", "b"])
+    [0.6703200460356393, 1.0, 0.6703200460356393, 1.0]
+    """
+    if not len(correct) == len(reasoning) == len(keys):
+        raise ValueError("correct, reasoning and keys must have the same length")
+    members: dict = {}
+    for i, key in enumerate(keys):
+        members.setdefault(key, []).append(i)
+    taus = {
+        key: trust_weight([correct[i] for i in idx], [reasoning[i] for i in idx], degenerate)
+        for key, idx in members.items()
+    }
+    return [taus[key] for key in keys]
 
 
 def total_rewards(
