@@ -75,6 +75,10 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def values(self) -> list[dict]:
+        """Every entry (the newest of each key), in the order the keys first came."""
+        return list(self._entries.values())
+
     def append(self, key: str, value: dict) -> None:
         entry = {"key": key, **value}
         if self._fh is None:
