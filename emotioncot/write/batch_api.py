@@ -58,12 +58,13 @@ class BatchSender:
             for attempt in range(self.config.max_retries + 1):
                 if not pending:
                     break
-                again = []
+                again, seen = [], set()
                 for chunk, results, missing in self._attempt(pending, attempt, batches):
                     for key in chunk["keys"]:
                         job = jobs.get(key)
-                        if job is None or key in journal or key in failures:
-                            continue  # another round's request, or answered already
+                        if job is None or key in journal or key in failures or key in seen:
+                            continue  # another round's request, answered already, or read in this attempt
+                        seen.add(key)
                         answer = answers[key]
                         if key in results:
                             retry = read_result(answer, results[key], job, self.config, self.redact)

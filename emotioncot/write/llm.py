@@ -598,6 +598,8 @@ def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | No
         "estimated_prompt_tokens": est.prompt_tokens, "max_completion_tokens": est.completion_tokens,
     }
     cost = est.cost(wc.price_input_per_mtok, wc.price_output_per_mtok)
+    if cost is not None and wc.writer == "openai-batch":
+        cost = round(cost * wc.batch_price_factor, 6)  # batch answers at the batch price
     if cost is not None:
         summary["max_cost"] = cost
     echo("===== dry run: nothing sent =====")
