@@ -8,6 +8,8 @@ What a test can steer, per submission (counted from 1 in ``server.submissions``)
 
 - ``hold``: a ``threading.Event``; while it is clear, batches stay ``in_progress`` (a build can be killed
   mid-batch);
+- ``answer_create``: while it is clear, ``POST /v1/batches`` creates the batch but does not answer (a build
+  can be killed after paying for a batch and before learning its id);
 - ``fate(n) -> Fate``: ``complete`` (default), ``expire`` after ``answer_first`` lines (the rest never
   answered), ``fail`` (a validation failure: no line answered, ``errors`` filled), ``error_ids`` (these
   custom_ids get a 500 line in the error file).
@@ -44,6 +46,8 @@ class BatchServer:
         self.api_key = api_key  # when set, a request without "Bearer <api_key>" gets a 401
         self.hold = threading.Event()
         self.hold.set()
+        self.answer_create = threading.Event()  # clear: POST /v1/batches creates the batch, then waits to answer
+        self.answer_create.set()
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
         self.submissions = 0
@@ -82,6 +86,7 @@ class BatchServer:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self.hold.set()
+        self.answer_create.set()
         self._http.shutdown()
         self._http.server_close()
 
@@ -107,7 +112,9 @@ class BatchServer:
             h.wfile.write(data)
             return None
         if method == "POST" and parts == ["batches"]:
-            return self._json(h, 200, self._create(json.loads(body)))
+            created = self._create(json.loads(body))
+            self.answer_create.wait()  # the batch exists; its id has not reached the client yet
+            return self._json(h, 200, created)
         if method == "GET" and parts == ["batches"]:
             with self._lock:
                 data = [dict(b) for b in reversed(list(self.batches.values()))]

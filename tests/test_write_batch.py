@@ -158,6 +158,33 @@ def test_a_kill_mid_batch_resumes_by_polling_the_same_batch(demo_build, tmp_path
     _no_secret_under(ws)
 
 
+def test_a_kill_before_the_batch_id_came_back_finds_that_batch_instead_of_paying_again(demo_build, tmp_path):
+    ws = _fresh_ws(demo_build, tmp_path / "ws")
+    cfg_file = tmp_path / "cfg.json"
+    cfg_file.write_text(json.dumps({"write": {"batch_poll_s": 0.1, "max_retries": 0, "timeout_s": 60}}))
+    with LLMServer() as upstream, BatchServer(upstream.base_url) as batches:
+        cmd = [sys.executable, "-m", "emotioncot", "generate", str(ws), "--config", str(cfg_file),
+               "--writer", "openai-batch", "--base-url", batches.base_url, "--model", "test-model",
+               "--limit", "3", "--repair-rounds", "0"]
+        batches.answer_create.clear()
+        proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        while not batches.submissions and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        batches.answer_create.set()
+        assert batches.submissions == 1  # created (and billed) on the server; its id never reached the build
+        journaled = _journal(Workspace(ws), "write-batches")
+        assert [e["state"] for e in journaled] == ["uploaded"] and "batch_id" not in journaled[0]
+
+        done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert batches.submissions == 1 and batches.uploads == 1 and batches.lines_answered == 6
+    assert "batch batch_1: found again, 6 requests" in done.stderr
+    assert "3 written by openai, 0 failed" in done.stdout
+
+
 # ---------------------------------------------------------------- batches that end badly
 
 
