@@ -2,7 +2,9 @@
 the real ``openai`` client. Each batch's lines are answered one at a time, in a worker thread, by POSTing
 their body to a real chat-completions server (``upstream``: the llama.cpp server of tests/real_llm.py, or
 tests/llm_server.py), exactly as a provider's batch runner would; the answers go to an output file, the
-refused requests to an error file, both in the Batch API's format.
+refused requests to an error file, both in the Batch API's format. It also passes live
+``POST /v1/chat/completions`` requests on to the same upstream, so a live build and a batch build can meet
+the same server the same way.
 
 What a test can steer, per submission (counted from 1 in ``server.submissions``):
 
@@ -40,8 +42,13 @@ class Fate:
 
 
 class BatchServer:
-    def __init__(self, upstream: str, fate: Callable[[int], Fate] = lambda n: Fate(), api_key: str | None = None):
+    def __init__(self, upstream: str, fate: Callable[[int], Fate] = lambda n: Fate(), api_key: str | None = None,
+                 extra_body: dict | None = None):
         self.upstream = upstream.rstrip("/")
+        # fields added to every body sent upstream, batch lines and live requests alike (e.g. llama.cpp's
+        # ``cache_prompt: false``, so that an answer does not depend on what the server's slots held before)
+        self.extra_body = extra_body or {}
+        self.live_requests = 0
         self.fate = fate
         self.api_key = api_key  # when set, a request without "Bearer <api_key>" gets a 401
         self.hold = threading.Event()
@@ -99,6 +106,10 @@ class BatchServer:
             return self._json(h, 401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
         path = h.path.split("?", 1)[0]
         parts = [p for p in path.split("/") if p][1:]  # after "v1"
+        if method == "POST" and parts == ["chat", "completions"]:  # a live request, passed on as it is
+            with self._lock:
+                self.live_requests += 1
+            return self._json(h, *self._answer(json.loads(body)))
         if method == "POST" and parts == ["files"]:
             return self._json(h, 200, self._upload(h.headers.get("content-type", ""), body))
         if method == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
@@ -204,7 +215,7 @@ class BatchServer:
         self._set(batch_id, status=final, **done)
 
     def _answer(self, body: dict) -> tuple[int, dict]:
-        return answer_body(self.upstream, body)
+        return answer_body(self.upstream, {**body, **self.extra_body})
 
 
 def answer_body(upstream: str, body: dict) -> tuple[int, dict]:

@@ -34,7 +34,7 @@ REPAIR_ROUNDS = typer.Option(None, "--repair-rounds", min=0, metavar="N", help="
 LIMIT = typer.Option(None, "--limit", min=1, metavar="N", help="Write only the first N records (to try a model or a prompt).")
 STRUCTURED = typer.Option(None, "--structured", help="auto: ask for JSON fields (response_format), plain text where the endpoint refuses; off: plain text.")
 KEEP_THINK = typer.Option(None, "--keep-think/--strip-think", help="Keep a reasoning model's <think> block in the text (stripped by default).")
-BATCH_FILE = typer.Option(None, "--batch-file", metavar="OUT.jsonl", help="Write the requests still unanswered (or the next repair round) as a batch request file for the OpenAI Batch API or 'vllm run-batch'; send nothing.")
+BATCH_FILE = typer.Option(None, "--batch-file", metavar="OUT.jsonl", help="Write the requests still unanswered (and the next repair round) as a batch request file for the OpenAI Batch API or 'vllm run-batch'; send nothing.")
 BATCH_RESULTS = typer.Option(None, "--batch-results", metavar="RESULTS.jsonl", help="Read the answers from a batch results file made anywhere (vllm run-batch, a provider console), matched by custom_id; give the same --model and prompts as for --batch-file.")
 DRY_RUN = typer.Option(0, "--dry-run", min=0, metavar="N", help="Print the first N records' filled prompts and the estimated tokens (and cost) of the whole stage; send nothing.")
 

@@ -129,8 +129,8 @@ class BatchSender:
         """The batch on an uploaded file: one made before a kill is found by its input file, else a new one."""
         found = None
         if chunk.pop("from_earlier_run", False):  # killed between the upload and the batch's id reaching the journal
-            listed = self._call("list batches", self.client.batches.list, limit=100)
-            found = next((b for b in listed.data if b.input_file_id == chunk["file_id"]), None)
+            found = self._call("list batches", lambda: next(  # every page, newest first
+                (b for b in self.client.batches.list(limit=100) if b.input_file_id == chunk["file_id"]), None))
         batch = found or self._call(
             "create a batch", self.client.batches.create, input_file_id=chunk["file_id"], endpoint=URL,
             completion_window=self.config.batch_completion_window, metadata={"emotioncot_chunk": chunk["key"]})

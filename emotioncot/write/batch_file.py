@@ -202,7 +202,8 @@ class RequestFileSender:
 
 def write_request_file(records: list[dict], ws, config, out: Path, progress: bool = True) -> dict:
     """``emotioncot generate DIR --batch-file OUT``: the requests the next run would send (the first answers
-    still missing, else the next repair round), as a batch request file; nothing is sent."""
+    still missing, and the next repair round of the records answered so far), as a batch request file;
+    nothing is sent."""
     from emotioncot.write.llm import WriteError, write_rounds
 
     if not config.write.model:

@@ -437,7 +437,6 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
     jobs, plan_errors = plan_jobs(records, wc, prompts)
     with ws.journal("write") as journal:
         usage_now = Usage()
-        unanswered = {"any": False}
 
         def send(batch: list[Job], total: int) -> tuple[dict[str, Answer], int]:
             todo = [job for job in batch if job.key not in journal]  # answered before: never paid twice
@@ -445,7 +444,6 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
                 return {}, 0
             failures, used = sender.send(todo, journal, total)
             usage_now.add(used.prompt_tokens, used.completion_tokens, requests=used.requests)
-            unanswered["any"] = bool(failures)
             return failures, len(todo)
 
         answered_before = sum(job.key in journal for job in jobs)
@@ -460,10 +458,12 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
         if wc.repair_rounds:
             kept_before, todo = rejected_for_repair(records, rows, config)
             repair["kept_before_repair"] = kept_before
+            stalled = False
             for round_ in range(1, wc.repair_rounds + 1):
-                # A request file or a results file answers a round at a time: a round with requests still
-                # unanswered is the last one this run can plan (the next file holds the next round).
-                if not todo or (sender.stops_rounds_when_unanswered and unanswered["any"]):
+                # A request file or a results file answers one repair round at a time: a round with requests
+                # still unanswered is the last one this run can plan (the next file holds the next round).
+                # The first answers never hold it back, so one request that always fails blocks no repair.
+                if not todo or stalled:
                     break
                 batch = []
                 for rid, tasks in todo.items():
@@ -474,6 +474,7 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
                 repair["records_sent_back"] += len(todo)
                 repair["requests"] += len(batch)
                 round_failures, _ = send(batch, len(batch))
+                stalled = sender.stops_rounds_when_unanswered and bool(round_failures)
                 failures.update(round_failures)
                 for job in batch:
                     chains[(job.record["id"], job.task)].append(job)
