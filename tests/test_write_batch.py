@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_server import BatchServer, Fate, run_batch_file  # noqa: E402
-from llm_server import LLMServer, _answer_text, _task_of  # noqa: E402
+from llm_server import Action, LLMServer, _answer_text, _task_of  # noqa: E402
 from vllm_batch_schema import BatchRequestInput  # noqa: E402
 
 from emotioncot.config import BuildConfig
@@ -237,6 +237,21 @@ def test_a_failed_batch_and_failed_lines_get_the_live_writers_reasons(records, t
     assert rows == [] and len(errors) == 4
     assert all("batch batch_3 failed before answering (invalid_request: the model is not available for batch)"
                in e["reason"] for e in errors)
+
+
+def test_an_endpoint_refusing_the_json_schema_gets_the_lines_again_as_plain_text(records, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    refuse = lambda record, task, attempt: Action("format_unsupported")  # noqa: E731  400 to any response_format
+    with LLMServer(refuse) as upstream, BatchServer(upstream.base_url) as batches:
+        rows, errors, info = write_with_llm(records[:3], Workspace(tmp_path), config(batches.base_url, "openai-batch"),
+                                            progress=False)
+        lines = [json.loads(x) for i in (1, 2) for x in batches.files[batches.batches[f"batch_{i}"]["input_file_id"]]
+                 ["data"].decode().splitlines()]
+    # max_retries 0, yet the refused lines went again: a refused schema is not a failure of the answer
+    assert not errors and len(rows) == 3 and batches.submissions == 2
+    assert all("response_format" in x["body"] for x in lines[:6]) and not any("response_format" in x["body"]
+                                                                               for x in lines[6:])
+    assert info["structured"] == "refused by the endpoint (plain text)"
 
 
 # ---------------------------------------------------------------- request files and results made elsewhere

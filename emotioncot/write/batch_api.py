@@ -20,7 +20,7 @@ from emotioncot.config import WriteConfig
 from emotioncot.tables import write_text_atomic
 from emotioncot.workspace import Journal, Workspace, stable_hash
 from emotioncot.write.batch_file import URL, encode, give_up, read_result, read_results, request_line, split_lines
-from emotioncot.write.client import Answer, Redactor
+from emotioncot.write.client import Answer, Redactor, about_format
 from emotioncot.write.cost import Usage
 from emotioncot.write.llm import Job, WriteError, answer_entry, public_url, split_userinfo
 
@@ -46,6 +46,8 @@ class BatchSender:
         self.submitted: list[str] = []  # batch ids created by this run
         self.resumed: list[str] = []  # batch ids of an earlier run polled again
         self.ended: dict[str, str] = {}  # batch id -> final status
+        self.structured = config.structured != "off"  # off for the rest of the stage once the endpoint refuses it
+        self.stats = {"structured_refused": False}
 
     # ------------------------------------------------------------ the sender protocol (write/llm.py)
 
@@ -55,10 +57,10 @@ class BatchSender:
         usage, failures = Usage(), {}
         pending = list(todo)
         with self.ws.journal(BATCH_JOURNAL) as batches:
-            for attempt in range(self.config.max_retries + 1):
-                if not pending:
-                    break
-                again, seen = [], set()
+            attempt, budget = -1, self.config.max_retries + 1
+            while pending and attempt + 1 < budget:
+                attempt += 1
+                again, seen, refused = [], set(), False
                 for chunk, results, missing in self._attempt(pending, attempt, batches):
                     for key in chunk["keys"]:
                         job = jobs.get(key)
@@ -72,6 +74,10 @@ class BatchSender:
                         else:
                             answer.attempts += 1
                             answer.reason, retry = missing, True
+                        if not answer.ok and self.structured and _refused_format(results.get(key), answer):
+                            # as live: the endpoint rejects the JSON schema; the next batch asks for plain text
+                            refused, retry = True, True
+                            answer.attempts -= 1  # not a failure of the answer: it does not use up a retry
                         if answer.ok:
                             journal.append(key, answer_entry(job, answer, self.config))
                         elif retry:
@@ -81,6 +87,9 @@ class BatchSender:
                     batches.append(chunk["key"], {**_fields(chunk), "state": "collected",
                                                   "status": self.ended.get(chunk["batch_id"])})
                 pending = again
+                if refused:
+                    self.structured, self.stats["structured_refused"] = False, True
+                    budget += 1
             for job in pending:
                 failures[job.key] = give_up(answers[job.key])
         for answer in answers.values():
@@ -105,7 +114,7 @@ class BatchSender:
             if chunk.get("batch_id"):
                 self.resumed.append(chunk["batch_id"])
         fresh = [job for job in pending if job.key not in covered]
-        lines = [encode(request_line(job, self.config, attempt)) for job in fresh]
+        lines = [encode(request_line(job, self.config, attempt, self.structured)) for job in fresh]
         start = 0
         for group in split_lines(lines, self.config.batch_max_requests, self.config.batch_max_bytes):
             keys = [job.key for job in fresh[start:start + len(group)]]
@@ -203,6 +212,11 @@ class BatchSender:
     def _say(self, text: str) -> None:
         if self.progress:
             print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def _refused_format(line: dict | None, answer: Answer) -> bool:
+    status = ((line or {}).get("response") or {}).get("status_code")
+    return status == 400 and about_format(answer.reason or "")
 
 
 def _fields(chunk: dict) -> dict:

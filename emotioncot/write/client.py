@@ -301,7 +301,12 @@ def read_response(answer: Answer, response, *, task: str, label_mode: str, gold:
 
 
 def _about_format(exc: openai.APIStatusError) -> bool:
-    return bool(re.search(r"response_format|json_schema|schema|grammar|json", _message(exc), re.I))
+    return about_format(_message(exc))
+
+
+def about_format(message: str) -> bool:
+    """Whether a 400's message is about the ``response_format`` (then the request goes again as plain text)."""
+    return bool(re.search(r"response_format|json_schema|schema|grammar|json", message, re.I))
 
 
 def _message(exc: openai.APIStatusError) -> str:
