@@ -345,3 +345,31 @@ def test_request_files_are_split_at_the_providers_limits():
     assert [len(g) for g in split_lines(lines, max_requests=100, max_bytes=750)] == [7, 7, 7, 4]
     with pytest.raises(BatchFileError, match="over the 50-byte limit"):
         list(split_lines(lines, max_requests=10, max_bytes=50))
+
+
+def test_a_first_request_that_keeps_failing_does_not_hold_back_the_repair_round(records, tmp_path, monkeypatch):
+    from emotioncot.write.batch_file import write_request_file
+
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    recs = records[:6]
+    cfg = config("http://unused", "openai", repair_rounds=1)
+    ws = Workspace(tmp_path / "ws")
+    write_request_file(recs, ws, cfg, tmp_path / "requests-1.jsonl", progress=False)
+    with LLMServer(answer=answer) as upstream:
+        run_batch_file(tmp_path / "requests-1.jsonl", tmp_path / "results-1.jsonl", upstream.base_url)
+    lines = [json.loads(x) for x in (tmp_path / "results-1.jsonl").read_text().splitlines()]
+    refused = lines[0]["custom_id"]  # the first caption: refused for good (a context-length 400)
+    lines[0] = {**lines[0], "response": {"status_code": 400, "request_id": "r", "body": None},
+                "error": "This model's maximum context length is 2048 tokens"}
+    (tmp_path / "results-1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    cfg.write = cfg.write.model_copy(update={"batch_results": tmp_path / "results-1.jsonl"})
+    rows, errors, info = write_with_llm(recs, ws, cfg, progress=False)
+    assert [e["id"] for e in errors] == [recs[0]["id"]] and len(rows) == 5
+    assert info["repair"]["records_sent_back"] > 0  # planned, though not in this results file
+
+    cfg.write = cfg.write.model_copy(update={"batch_results": None})
+    write_request_file(recs, ws, cfg, tmp_path / "requests-2.jsonl", progress=False)
+    again = [json.loads(x) for x in (tmp_path / "requests-2.jsonl").read_text().splitlines()]
+    # the refused request is asked again, and the repair round of the answered records goes with it
+    assert [x["custom_id"] for x in again if len(x["body"]["messages"]) == 2] == [refused]
+    assert len([x for x in again if len(x["body"]["messages"]) == 4]) == info["repair"]["requests"] > 0
