@@ -59,7 +59,9 @@ class CalibrateConfig(_Section):
 
 
 class WriteConfig(_Section):
-    writer: Literal["template", "openai"] = "template"
+    # openai: live chat-completions requests; openai-batch: the same requests as OpenAI Batch API jobs
+    # (/v1/files + /v1/batches; half the price, answers within the completion window)
+    writer: Literal["template", "openai", "openai-batch"] = "template"
     base_url: Optional[str] = None
     model: Optional[str] = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -90,6 +92,16 @@ class WriteConfig(_Section):
     # the endpoint stops answering every worker: pause (backoff up to backoff_max_s between probes), then stop
     # after this long without an answer, keeping what was written
     outage_max_s: float = 300.0
+    # answers from a batch results file made elsewhere (vLLM run-batch, a provider console), keyed by custom_id
+    batch_results: Optional[Path] = None
+    batch_poll_s: float = Field(default=30.0, gt=0)  # openai-batch: seconds between status polls
+    # openai-batch: stop polling after this long (the batches stay journaled: a rerun polls them again)
+    batch_max_wait_s: float = Field(default=26 * 3600.0, gt=0)
+    batch_completion_window: str = "24h"
+    batch_max_requests: int = Field(default=50_000, ge=1)  # the OpenAI Batch API's limits per input file
+    batch_max_bytes: int = Field(default=200_000_000, ge=1024)
+    # batch answers cost this fraction of the live prices (--price-*-per-mtok); OpenAI's batch price is half
+    batch_price_factor: float = Field(default=0.5, ge=0)
 
 
 class FilterConfig(_Section):

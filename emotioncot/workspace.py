@@ -84,6 +84,10 @@ class Journal:
     def __len__(self) -> int:
         return len(self._where)
 
+    def values(self) -> list[dict]:
+        """Every entry (the newest of each key), in the order the keys first came."""
+        return list(self._entries.values())
+
     def append(self, key: str, value: dict) -> None:
         line = (json.dumps({"key": key, **value}, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         if self._fh is None:

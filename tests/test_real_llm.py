@@ -84,3 +84,36 @@ def test_judge_grader_gets_valid_grades_from_a_real_model(real_llm, one_record):
     assert all(g is not None for g in grades), grades
     for g in grades:
         assert all(v in (1.0, 2.0, 3.0, 4.0, 5.0) for v in g.as_tuple()), g
+
+
+def test_openai_batch_through_a_batch_api_server_equals_live_calls_on_a_real_model(real_llm, one_record, tmp_path):
+    """The Batch API server of tests/batch_server.py answers each line by calling the llama.cpp server, one
+    line at a time; the live run goes through the same server's pass-through, one request at a time. Greedy
+    decoding, and ``cache_prompt: false`` added upstream on both paths: llama.cpp's answer then does not
+    depend on what its slots held before (with the cache on, a first try gave the rationale a different
+    tail), so both paths get the model's same answers and must make the same journal and rows."""
+    from batch_server import BatchServer
+
+    def cfg(writer: str, base_url: str) -> BuildConfig:
+        c = BuildConfig()
+        c.write = c.write.model_validate({
+            **c.write.model_dump(), "writer": writer, "base_url": base_url, "model": real_llm.model,
+            "concurrency": 1, "max_retries": 1, "timeout_s": 240, "temperature": 0.0, "seed": 3,
+            "repair_rounds": 0, "batch_poll_s": 0.2, **short_prompts(tmp_path, 72),
+        })
+        return c
+
+    live_ws, batch_ws = Workspace(tmp_path / "live"), Workspace(tmp_path / "batch")
+    with BatchServer(real_llm.base_url, extra_body={"cache_prompt": False}) as server:
+        live_rows, live_errors, live_info = write_with_llm(one_record, live_ws, cfg("openai", server.base_url),
+                                                           progress=False)
+        assert server.live_requests >= 2 and server.submissions == 0
+        rows, errors, info = write_with_llm(one_record, batch_ws, cfg("openai-batch", server.base_url),
+                                            progress=False)
+        assert 1 <= server.submissions <= 2  # a retried answer goes into a second batch
+    journal = {ws: [json.loads(x) for x in (ws.root / "journal" / "write.jsonl").read_text().splitlines()]
+               for ws in (live_ws, batch_ws)}
+    assert journal[live_ws], f"the real model answered nothing: {live_errors}"
+    assert [(e["key"], e["text"]) for e in journal[batch_ws]] == [(e["key"], e["text"]) for e in journal[live_ws]]
+    assert rows == live_rows and errors == live_errors
+    assert info["usage_this_run"]["completion_tokens"] == live_info["usage_this_run"]["completion_tokens"]

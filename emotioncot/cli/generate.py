@@ -16,7 +16,7 @@ from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS
 from emotioncot.config import BuildConfig
 
 # Option declarations shared by ``generate`` and ``build``. None means "keep the config file's value".
-WRITER = typer.Option(None, "--writer", help="template (offline, deterministic; the default) or openai (any OpenAI-compatible endpoint).")
+WRITER = typer.Option(None, "--writer", help="template (offline, deterministic; the default), openai (live requests to any OpenAI-compatible endpoint) or openai-batch (the same requests as Batch API jobs: half the price, answers within 24 h).")
 BASE_URL = typer.Option(None, "--base-url", help="Endpoint base URL, e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama. Default: api.openai.com.")
 MODEL = typer.Option(None, "--model", help="Model name as the endpoint knows it (required by --writer openai).")
 API_KEY_ENV = typer.Option(None, "--api-key-env", help="Name of the environment variable that holds the API key (default OPENAI_API_KEY). The key itself is never written anywhere.")
@@ -34,6 +34,8 @@ REPAIR_ROUNDS = typer.Option(None, "--repair-rounds", min=0, metavar="N", help="
 LIMIT = typer.Option(None, "--limit", min=1, metavar="N", help="Write only the first N records (to try a model or a prompt).")
 STRUCTURED = typer.Option(None, "--structured", help="auto: ask for JSON fields (response_format), plain text where the endpoint refuses; off: plain text.")
 KEEP_THINK = typer.Option(None, "--keep-think/--strip-think", help="Keep a reasoning model's <think> block in the text (stripped by default).")
+BATCH_FILE = typer.Option(None, "--batch-file", metavar="OUT.jsonl", help="Write the requests still unanswered (and the next repair round) as a batch request file for the OpenAI Batch API or 'vllm run-batch'; send nothing.")
+BATCH_RESULTS = typer.Option(None, "--batch-results", metavar="RESULTS.jsonl", help="Read the answers from a batch results file made anywhere (vllm run-batch, a provider console), matched by custom_id; give the same --model and prompts as for --batch-file.")
 DRY_RUN = typer.Option(0, "--dry-run", min=0, metavar="N", help="Print the first N records' filled prompts and the estimated tokens (and cost) of the whole stage; send nothing.")
 
 
@@ -46,18 +48,20 @@ def apply_write_options(cfg: BuildConfig, **options) -> BuildConfig:
         "rationale_prompt": "rationale_prompt", "caption_prompt": "caption_prompt",
         "price_input_per_mtok": "price_input_per_mtok", "price_output_per_mtok": "price_output_per_mtok",
         "send_audio": "send_audio", "repair_rounds": "repair_rounds", "limit": "limit", "structured": "structured",
-        "keep_think": "keep_think",
+        "keep_think": "keep_think", "batch_results": "batch_results",
     }
     data = cfg.write.model_dump()
     for name, value in options.items():
         if value is not None:
             data[mapping[name]] = value
+    if data.get("batch_results") and data["writer"] == "template":
+        data["writer"] = "openai"  # the answers of a results file were written by an LLM
     try:
         cfg.write = type(cfg.write).model_validate(data)
     except ValidationError as exc:
         fail("invalid write option: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
-    if cfg.write.writer == "openai" and not cfg.write.model:
-        fail("--writer openai needs --model (and --base-url unless you use api.openai.com)")
+    if cfg.write.writer != "template" and not cfg.write.model:
+        fail(f"--writer {cfg.write.writer} needs --model (and --base-url unless you use api.openai.com)")
     return cfg
 
 
@@ -99,13 +103,15 @@ def register(app: typer.Typer) -> None:
         structured: Optional[str] = STRUCTURED,
         keep_think: Optional[bool] = KEEP_THINK,
         dry_run: int = DRY_RUN,
+        batch_file: Optional[Path] = BATCH_FILE,
+        batch_results: Optional[Path] = BATCH_RESULTS,
         executor: Optional[str] = EXECUTOR,
         ray_address: Optional[str] = RAY_ADDRESS,
         quiet: bool = QUIET,
     ) -> None:
         """Write a caption and a chain-of-thought rationale for every measured utterance.
 
-        With --writer openai, every answer is stored as it arrives: a rerun, or a resume after a kill, sends only the requests that have no answer yet. Try --dry-run 3 first to see the prompts and the estimated tokens.
+        With --writer openai, every answer is stored as it arrives: a rerun, or a resume after a kill, sends only the requests that have no answer yet. Try --dry-run 3 first to see the prompts and the estimated tokens. --writer openai-batch sends them as Batch API jobs; --batch-file / --batch-results write the requests for a batch run elsewhere (vllm run-batch) and read its results back.
         """
         from emotioncot.pipeline import BuildError, load_records, run_write, writable
         from emotioncot.workspace import Workspace
@@ -118,8 +124,10 @@ def register(app: typer.Typer) -> None:
             label_mode=label_mode, rationale_prompt=rationale_prompt, caption_prompt=caption_prompt,
             price_input_per_mtok=price_input_per_mtok, price_output_per_mtok=price_output_per_mtok,
             send_audio=send_audio, repair_rounds=repair_rounds, limit=limit, structured=structured,
-            keep_think=keep_think,
+            keep_think=keep_think, batch_results=batch_results,
         )
+        if batch_file and batch_results:
+            fail("--batch-file writes requests and --batch-results reads answers: give one of them")
         from emotioncot.cli.executor_options import apply_executor_options
 
         apply_executor_options(cfg, executor, ray_address)
@@ -133,6 +141,13 @@ def register(app: typer.Typer) -> None:
         try:
             if dry_run:
                 print_prompts(records, cfg, dry_run, ws, echo=typer.echo)
+                return
+            if batch_file:
+                from emotioncot.write.batch_file import write_request_file
+
+                made = write_request_file(records, ws, cfg, batch_file, progress=not quiet)
+                typer.echo(f"{made['requests']} requests -> {', '.join(made['files'])} (nothing sent); run them, "
+                           f"then: emotioncot generate {workspace} --batch-results RESULTS.jsonl with the same options")
                 return
             rows, info = run_write(ws, records, cfg, progress=not quiet)
         except (BuildError, WriteError, ValueError) as exc:

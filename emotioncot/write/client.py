@@ -257,28 +257,10 @@ async def complete(
         except (json.JSONDecodeError, openai.APIResponseValidationError, ValueError, TypeError) as exc:
             note = f"malformed answer ({type(exc).__name__}: {redact(exc)[:120]})"
         else:
-            usage = getattr(response, "usage", None)
-            if usage is not None:
-                answer.prompt_tokens += usage.prompt_tokens or 0
-                answer.completion_tokens += usage.completion_tokens or 0
-            choices = getattr(response, "choices", None) or []
-            if not choices or getattr(choices[0], "message", None) is None:
-                note = "malformed answer: no choices"
-            else:
-                choice = choices[0]
-                # The answer is redacted too: a server may echo the key back in its text.
-                content = answer_text(choice.message.content, task, label_mode, keep_think)
-                content = redact(content) if content else content
-                text, inferred, problem = check_answer(content, choice.finish_reason, task, label_mode, gold, transcript)
-                if problem is None:
-                    answer.ok, answer.text, answer.inferred_emotion = True, text, inferred
-                    answer.model = redact(response.model) if response.model else response.model
-                    answer.finish_reason = choice.finish_reason
-                    answer.answer_prompt_tokens = usage.prompt_tokens if usage is not None else None
-                    answer.answer_completion_tokens = usage.completion_tokens if usage is not None else None
-                    answer.reason = None
-                    return answer
-                note = problem
+            note = read_response(answer, response, task=task, label_mode=label_mode, gold=gold,
+                                 transcript=transcript, keep_think=keep_think, redact=redact)
+            if note is None:
+                return answer
         note = redact(note)
         answer.history.append(note)
         answer.reason = note
@@ -290,8 +272,41 @@ async def complete(
     return answer
 
 
+def read_response(answer: Answer, response, *, task: str, label_mode: str, gold: str | None,
+                  transcript: str | None, keep_think: bool, redact: Redactor) -> str | None:
+    """Read one chat-completions response (``ChatCompletion``) into ``answer``: its usage is added to what
+    was paid; a good answer fills the text and marks ``answer.ok`` (None is returned), else the problem is
+    returned. Shared by live requests and batch results, so both go through the same checks."""
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        answer.prompt_tokens += usage.prompt_tokens or 0
+        answer.completion_tokens += usage.completion_tokens or 0
+    choices = getattr(response, "choices", None) or []
+    if not choices or getattr(choices[0], "message", None) is None:
+        return "malformed answer: no choices"
+    choice = choices[0]
+    # The answer is redacted too: a server may echo the key back in its text.
+    content = answer_text(choice.message.content, task, label_mode, keep_think)
+    content = redact(content) if content else content
+    text, inferred, problem = check_answer(content, choice.finish_reason, task, label_mode, gold, transcript)
+    if problem is not None:
+        return problem
+    answer.ok, answer.text, answer.inferred_emotion = True, text, inferred
+    answer.model = redact(response.model) if response.model else response.model
+    answer.finish_reason = choice.finish_reason
+    answer.answer_prompt_tokens = usage.prompt_tokens if usage is not None else None
+    answer.answer_completion_tokens = usage.completion_tokens if usage is not None else None
+    answer.reason = None
+    return None
+
+
 def _about_format(exc: openai.APIStatusError) -> bool:
-    return bool(re.search(r"response_format|json_schema|schema|grammar|json", _message(exc), re.I))
+    return about_format(_message(exc))
+
+
+def about_format(message: str) -> bool:
+    """Whether a 400's message is about the ``response_format`` (then the request goes again as plain text)."""
+    return bool(re.search(r"response_format|json_schema|schema|grammar|json", message, re.I))
 
 
 def _message(exc: openai.APIStatusError) -> str:

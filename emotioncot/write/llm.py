@@ -122,7 +122,7 @@ def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Promp
     return jobs, errors
 
 
-def _with_audio(messages: list[dict], record: dict) -> list[dict]:
+def with_audio(messages: list[dict], record: dict) -> list[dict]:
     """The user message with the clip attached as a base64 WAV ``input_audio`` part."""
     import soundfile as sf
 
@@ -182,6 +182,26 @@ def api_key(config: WriteConfig) -> str:
                      f"(or name another one with --api-key-env, or give --base-url for a local server)")
 
 
+def task_label_mode(job: Job, config: WriteConfig) -> str:
+    """Captions are always written knowing the label; rationales in the configured mode."""
+    return config.label_mode if job.task == "rationale" else "aware"
+
+
+def gold_label(job: Job, config: WriteConfig) -> str | None:
+    return job.record.get("emotion") if config.label_mode == "aware" else None
+
+
+def answer_entry(job: Job, answer: Answer, config: WriteConfig) -> dict:
+    """The journal entry of an accepted answer (live, batch or results file: the same fields)."""
+    return {
+        "id": job.record["id"], "task": job.task, "ok": True, "text": answer.text,
+        "inferred_emotion": answer.inferred_emotion, "model": answer.model or config.model,
+        "prompt_id": job.prompt.id, "prompt_hash": job.prompt.hash, "attempts": answer.attempts,
+        "round": job.round,
+        "prompt_tokens": answer.answer_prompt_tokens, "completion_tokens": answer.answer_completion_tokens,
+    }
+
+
 # ---------------------------------------------------------------- sending
 
 
@@ -232,7 +252,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
             messages = job.messages
             if job.audio_path:
                 try:
-                    messages = await asyncio.to_thread(_with_audio, messages, job.record)
+                    messages = await asyncio.to_thread(with_audio, messages, job.record)
                 except Exception as exc:
                     failures[job.key] = Answer(ok=False, reason=redact(f"audio could not be attached: {exc}"))
                     bar.update()
@@ -245,11 +265,10 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                             client, model=config.model, messages=messages, max_tokens=job.prompt.max_tokens,
                             temperature=config.temperature, seed=config.seed, timeout_s=config.timeout_s,
                             headers=request_headers(job),
-                            task=job.task, label_mode=config.label_mode if job.task == "rationale" else "aware",
-                            gold=job.record.get("emotion") if config.label_mode == "aware" else None,
+                            task=job.task, label_mode=task_label_mode(job, config), gold=gold_label(job, config),
                             policy=policy, redact=redact, rng=random.Random(f"{job.key}:{index}:{pause}"), gate=gate,
-                            response_format=(response_format(job.task, config.label_mode if job.task == "rationale"
-                                                             else "aware") if structured["on"] else None),
+                            response_format=(response_format(job.task, task_label_mode(job, config))
+                                             if structured["on"] else None),
                             transcript=job.record.get("transcript"), keep_think=config.keep_think,
                             on_retry=on_retry,
                         )
@@ -277,13 +296,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
         if answer.ok:
             streak["written"] += 1
             # Appended by one helper thread, in arrival order: the fsync does not stall the event loop.
-            await loop.run_in_executor(journal_thread, partial(journal.append, job.key, {
-                "id": job.record["id"], "task": job.task, "ok": True, "text": answer.text,
-                "inferred_emotion": answer.inferred_emotion, "model": answer.model or config.model,
-                "prompt_id": job.prompt.id, "prompt_hash": job.prompt.hash, "attempts": answer.attempts,
-                "round": job.round,
-                "prompt_tokens": answer.answer_prompt_tokens, "completion_tokens": answer.answer_completion_tokens,
-            }))
+            await loop.run_in_executor(journal_thread, partial(journal.append, job.key, answer_entry(job, answer, config)))
         else:
             failures[job.key] = answer
         bar.update()
@@ -358,6 +371,32 @@ def _run(coro):
 # ---------------------------------------------------------------- the stage
 
 
+class LiveSender:
+    """Sends each request to the chat-completions endpoint as it comes (``_send_all``)."""
+
+    transport = "live"
+    price_factor = 1.0
+    stops_rounds_when_unanswered = False  # a failed repair is tried again in the next round
+
+    def __init__(self, wc: WriteConfig, secret: str, redact: Redactor, progress: bool, limiter=None):
+        self.wc, self.secret, self.redact, self.progress, self.limiter = wc, secret, redact, progress, limiter
+        self.stats = {"pauses": 0, "paused_s": 0.0, "structured_refused": False}
+
+    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+        try:
+            failures, used, run_stats = _run(
+                _send_all(todo, journal, self.wc, self.secret, self.redact, self.progress, total, limiter=self.limiter))
+        except FatalEndpointError as exc:
+            raise WriteError(self.redact(str(exc))) from None
+        self.stats["pauses"] += run_stats["pauses"]
+        self.stats["paused_s"] += run_stats["paused_s"]
+        self.stats["structured_refused"] |= run_stats["structured_refused"]
+        return failures, used
+
+    def info(self) -> dict:
+        return {"outage": {"pauses": self.stats["pauses"], "paused_s": round(self.stats["paused_s"], 1)}}
+
+
 def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool = True, limiter=None):
     """Rows for ``GeneratedText``, errors ``{id, path, reason}``, and info for build.json.
 
@@ -365,16 +404,37 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
     the reasons (write/repair.py) and the new answers replace the old ones; build info keeps the keep rate
     before and after.
 
-    ``limiter`` (optional): an object whose ``slot()`` is an async context manager held around each
+    How requests travel: live (``--writer openai``), as OpenAI Batch API jobs (``--writer openai-batch``,
+    write/batch_api.py) or answered by a results file made elsewhere (``write.batch_results``,
+    write/batch_file.py); the answers go through the same checks, journal and repair loop.
+
+    ``limiter`` (optional, live only): an object whose ``slot()`` is an async context manager held around each
     request, e.g. ``emotioncot.executors.limiter.ClusterLimiter`` for one bound across a Ray cluster."""
     wc = config.write
     if not wc.model:
         raise WriteError("the openai writer needs --model (the model name the endpoint serves)")
-    secret = api_key(wc)
-    redact = Redactor.for_endpoint(secret if secret != NO_KEY else None, wc.base_url)
+    if wc.batch_results:
+        from emotioncot.write.batch_file import ResultsFileSender
+
+        sender = ResultsFileSender(wc, Redactor.for_endpoint(os.environ.get(wc.api_key_env), wc.base_url))
+    else:
+        secret = api_key(wc)
+        redact = Redactor.for_endpoint(secret if secret != NO_KEY else None, wc.base_url)
+        if wc.writer == "openai-batch":
+            from emotioncot.write.batch_api import BatchSender
+
+            sender = BatchSender(ws, wc, secret, redact, progress)
+        else:
+            sender = LiveSender(wc, secret, redact, progress, limiter)
+    return write_rounds(records, ws, config, sender, progress)
+
+
+def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender, progress: bool = True):
+    """The first answers, then the repair rounds, each round's requests handed to ``sender`` (whose
+    ``send(todo, journal, total)`` journals the good answers and returns the failures and the usage)."""
+    wc = config.write
     prompts = load_prompts(wc)
     jobs, plan_errors = plan_jobs(records, wc, prompts)
-    stats = {"pauses": 0, "paused_s": 0.0, "structured_refused": False}
     with ws.journal("write") as journal:
         usage_now = Usage()
 
@@ -382,22 +442,15 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
             todo = [job for job in batch if job.key not in journal]  # answered before: never paid twice
             if not todo:
                 return {}, 0
-            try:
-                failures, used, run_stats = _run(
-                    _send_all(todo, journal, wc, secret, redact, progress, total, limiter=limiter))
-            except FatalEndpointError as exc:
-                raise WriteError(redact(str(exc))) from None
+            failures, used = sender.send(todo, journal, total)
             usage_now.add(used.prompt_tokens, used.completion_tokens, requests=used.requests)
-            stats["pauses"] += run_stats["pauses"]
-            stats["paused_s"] += run_stats["paused_s"]
-            stats["structured_refused"] |= run_stats["structured_refused"]
             return failures, len(todo)
 
         answered_before = sum(job.key in journal for job in jobs)
         if progress:
-            print(f"writer: openai, model {wc.model} at {public_url(wc.base_url) or 'api.openai.com'}; "
-                  f"{len(jobs) - answered_before} of {len(jobs)} requests to send ({answered_before} answered before)",
-                  file=sys.stderr)
+            print(f"writer: openai ({sender.transport}), model {wc.model} at "
+                  f"{public_url(wc.base_url) or 'api.openai.com'}; {len(jobs) - answered_before} of {len(jobs)} "
+                  f"requests to send ({answered_before} answered before)", file=sys.stderr)
         failures, sent = send(jobs, len(jobs))
         chains = {(job.record["id"], job.task): [job] for job in jobs}
         rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
@@ -405,8 +458,12 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
         if wc.repair_rounds:
             kept_before, todo = rejected_for_repair(records, rows, config)
             repair["kept_before_repair"] = kept_before
+            stalled = False
             for round_ in range(1, wc.repair_rounds + 1):
-                if not todo:
+                # A request file or a results file answers one repair round at a time: a round with requests
+                # still unanswered is the last one this run can plan (the next file holds the next round).
+                # The first answers never hold it back, so one request that always fails blocks no repair.
+                if not todo or stalled:
                     break
                 batch = []
                 for rid, tasks in todo.items():
@@ -417,6 +474,7 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
                 repair["records_sent_back"] += len(todo)
                 repair["requests"] += len(batch)
                 round_failures, _ = send(batch, len(batch))
+                stalled = sender.stops_rounds_when_unanswered and bool(round_failures)
                 failures.update(round_failures)
                 for job in batch:
                     chains[(job.record["id"], job.task)].append(job)
@@ -426,13 +484,17 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
             n = max(1, len(rows))
             repair["keep_rate_before"] = round(repair["kept_before_repair"] / n, 4)
             repair["keep_rate_after"] = round(repair["kept_after_repair"] / n, 4)
+    structured_refused = getattr(sender, "stats", {}).get("structured_refused", False)
+    price_in, price_out = (None if p is None else p * sender.price_factor
+                           for p in (wc.price_input_per_mtok, wc.price_output_per_mtok))
     info = {
         "writer": "openai",
+        "transport": sender.transport,
         "model": wc.model,
         "base_url": public_url(wc.base_url),
         "label_mode": wc.label_mode,
         "send_audio": wc.send_audio,
-        "structured": wc.structured if not stats["structured_refused"] else "refused by the endpoint (plain text)",
+        "structured": wc.structured if not structured_refused else "refused by the endpoint (plain text)",
         "prompts": {task: {"id": p.id, "hash": p.hash, "path": p.path} for task, p in prompts.items()},
         "prompt_id": _prompt_id(prompts),
         "prompt_hash": _prompt_hash(prompts),
@@ -440,10 +502,10 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
                      "to_send": len(jobs) - answered_before, "failed": len(failures),
                      "http_requests_sent": usage_now.requests},
         "repair": repair,
-        "outage": {"pauses": stats["pauses"], "paused_s": round(stats["paused_s"], 1)},
-        "usage_this_run": usage_now.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),
-        "usage_of_kept_answers": stored.as_dict(wc.price_input_per_mtok, wc.price_output_per_mtok),  # requests = answers
-        "prices_per_mtok": {"input": wc.price_input_per_mtok, "output": wc.price_output_per_mtok},
+        **sender.info(),
+        "usage_this_run": usage_now.as_dict(price_in, price_out),
+        "usage_of_kept_answers": stored.as_dict(price_in, price_out),  # requests = answers
+        "prices_per_mtok": {"input": price_in, "output": price_out},
     }
     return rows, errors, info
 
@@ -537,6 +599,8 @@ def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | No
         "estimated_prompt_tokens": est.prompt_tokens, "max_completion_tokens": est.completion_tokens,
     }
     cost = est.cost(wc.price_input_per_mtok, wc.price_output_per_mtok)
+    if cost is not None and wc.writer == "openai-batch":
+        cost = round(cost * wc.batch_price_factor, 6)  # batch answers at the batch price
     if cost is not None:
         summary["max_cost"] = cost
     echo("===== dry run: nothing sent =====")

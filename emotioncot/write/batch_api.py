@@ -1,0 +1,223 @@
+"""``--writer openai-batch``: the write stage's requests as OpenAI Batch API jobs.
+
+Each attempt's requests become request files (write/batch_file.py; split at the provider's limits per file),
+uploaded to ``/v1/files`` (purpose ``batch``) and run as batches on ``/v1/batches``. Every file id and batch
+id goes into the ``write-batches`` journal the moment the server gives it, so a build killed while a batch
+runs resumes by polling the same batch (and a file uploaded before the kill is found again by its id): a
+request is never paid for twice. Answers come back through the same checks and the same ``write`` journal
+as live answers; a request that may be retried (a 5xx, a bad answer, a batch that expired or failed before
+answering it) goes into the next attempt's batch, up to ``max_retries``, and a repair round is the next
+batch. Usage is what the result lines report, priced at ``batch_price_factor`` times the live prices.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+
+from emotioncot.config import WriteConfig
+from emotioncot.tables import write_text_atomic
+from emotioncot.workspace import Journal, Workspace, stable_hash
+from emotioncot.write.batch_file import URL, encode, give_up, read_result, read_results, request_line, split_lines
+from emotioncot.write.client import Answer, Redactor, about_format
+from emotioncot.write.cost import Usage
+from emotioncot.write.llm import Job, WriteError, answer_entry, public_url, split_userinfo
+
+TERMINAL = {"completed", "failed", "expired", "cancelled"}
+BATCH_JOURNAL = "write-batches"
+
+
+class BatchSender:
+    transport = "openai-batch"
+    stops_rounds_when_unanswered = False  # a repair round is simply the next batch
+
+    def __init__(self, ws: Workspace, config: WriteConfig, secret: str, redact: Redactor, progress: bool):
+        import openai
+
+        base_url, basic = split_userinfo(config.base_url)
+        auth = {"Authorization": basic} if basic and secret == "no-key" else None
+        # File and batch calls are few and cheap to repeat: the client's own retries cover a dropped connection.
+        self.client = openai.OpenAI(api_key=secret, base_url=base_url, max_retries=config.max_retries,
+                                    timeout=config.timeout_s, default_headers=auth)
+        self.ws, self.config, self.redact, self.progress = ws, config, redact, progress
+        self.price_factor = config.batch_price_factor
+        self.where = public_url(config.base_url) or "api.openai.com"
+        self.submitted: list[str] = []  # batch ids created by this run
+        self.resumed: list[str] = []  # batch ids of an earlier run polled again
+        self.ended: dict[str, str] = {}  # batch id -> final status
+        self.structured = config.structured != "off"  # off for the rest of the stage once the endpoint refuses it
+        self.stats = {"structured_refused": False}
+
+    # ------------------------------------------------------------ the sender protocol (write/llm.py)
+
+    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+        jobs = {job.key: job for job in todo}
+        answers = {key: Answer(ok=False) for key in jobs}
+        usage, failures = Usage(), {}
+        pending = list(todo)
+        with self.ws.journal(BATCH_JOURNAL) as batches:
+            attempt, budget = -1, self.config.max_retries + 1
+            while pending and attempt + 1 < budget:
+                attempt += 1
+                again, seen, refused = [], set(), False
+                for chunk, results, missing in self._attempt(pending, attempt, batches):
+                    for key in chunk["keys"]:
+                        job = jobs.get(key)
+                        if job is None or key in journal or key in failures or key in seen:
+                            continue  # another round's request, answered already, or read in this attempt
+                        seen.add(key)
+                        answer = answers[key]
+                        if key in results:
+                            retry = read_result(answer, results[key], job, self.config, self.redact)
+                            usage.add(0, 0, requests=1)
+                        else:
+                            answer.attempts += 1
+                            answer.reason, retry = missing, True
+                        if not answer.ok and self.structured and _refused_format(results.get(key), answer):
+                            # as live: the endpoint rejects the JSON schema; the next batch asks for plain text
+                            refused, retry = True, True
+                            answer.attempts -= 1  # not a failure of the answer: it does not use up a retry
+                        if answer.ok:
+                            journal.append(key, answer_entry(job, answer, self.config))
+                        elif retry:
+                            again.append(job)
+                        else:
+                            failures[key] = answer
+                    batches.append(chunk["key"], {**_fields(chunk), "state": "collected",
+                                                  "status": self.ended.get(chunk["batch_id"])})
+                pending = again
+                if refused:
+                    self.structured, self.stats["structured_refused"] = False, True
+                    budget += 1
+            for job in pending:
+                failures[job.key] = give_up(answers[job.key])
+        for answer in answers.values():
+            usage.add(answer.prompt_tokens, answer.completion_tokens)  # every line's usage: what was paid
+        return failures, usage
+
+    def info(self) -> dict:
+        return {"batches": {"submitted": self.submitted, "resumed": self.resumed, "ended": self.ended,
+                            "price_factor": self.price_factor}}
+
+    # ------------------------------------------------------------ one attempt: submit or resume, poll, collect
+
+    def _attempt(self, pending: list[Job], attempt: int, batches: Journal):
+        """(chunk entry, results by custom_id, the reason for a request with no line) per batch of this
+        attempt, once every batch has ended. Batches journaled by an earlier run that hold any of these
+        requests are polled again instead of sending those requests anew."""
+        want = {job.key for job in pending}
+        chunks = [dict(e) for e in batches.values() if e.get("state") != "collected" and want & set(e["keys"])]
+        covered = {key for chunk in chunks for key in chunk["keys"]}
+        for chunk in chunks:
+            chunk["from_earlier_run"] = True
+            if chunk.get("batch_id"):
+                self.resumed.append(chunk["batch_id"])
+        fresh = [job for job in pending if job.key not in covered]
+        lines = [encode(request_line(job, self.config, attempt, self.structured)) for job in fresh]
+        start = 0
+        for group in split_lines(lines, self.config.batch_max_requests, self.config.batch_max_bytes):
+            keys = [job.key for job in fresh[start:start + len(group)]]
+            start += len(group)
+            chunk = {"key": stable_hash("batch", keys, attempt, time.time()), "keys": keys, "attempt": attempt}
+            file = self._call("upload a batch request file", self.client.files.create,
+                              file=(f"emotioncot-{chunk['key']}.jsonl", b"".join(group)), purpose="batch")
+            chunk.update(file_id=file.id, state="uploaded")
+            batches.append(chunk["key"], _fields(chunk))
+            chunks.append(chunk)
+        for chunk in chunks:
+            if not chunk.get("batch_id"):
+                self._create(chunk, batches)
+            chunk.pop("from_earlier_run", None)
+        ended = self._poll([chunk["batch_id"] for chunk in chunks])
+        for chunk in chunks:
+            batch = ended[chunk["batch_id"]]
+            yield chunk, self._results(batch), self._missing_reason(batch)
+
+    def _create(self, chunk: dict, batches: Journal) -> None:
+        """The batch on an uploaded file: one made before a kill is found by its input file, else a new one."""
+        found = None
+        if chunk.pop("from_earlier_run", False):  # killed between the upload and the batch's id reaching the journal
+            found = self._call("list batches", lambda: next(  # every page, newest first
+                (b for b in self.client.batches.list(limit=100) if b.input_file_id == chunk["file_id"]), None))
+        batch = found or self._call(
+            "create a batch", self.client.batches.create, input_file_id=chunk["file_id"], endpoint=URL,
+            completion_window=self.config.batch_completion_window, metadata={"emotioncot_chunk": chunk["key"]})
+        chunk.update(batch_id=batch.id, state="submitted")
+        batches.append(chunk["key"], _fields(chunk))
+        (self.resumed if found else self.submitted).append(batch.id)
+        self._say(f"batch {batch.id}: {'found again' if found else 'submitted'}, {len(chunk['keys'])} requests")
+
+    def _poll(self, ids: list[str]) -> dict:
+        """Every batch, once each has ended; a visible status line when one changes."""
+        started, seen, ended = time.monotonic(), {}, {}
+        while True:
+            for batch_id in ids:
+                if batch_id in ended:
+                    continue
+                batch = self._call("check a batch", self.client.batches.retrieve, batch_id)
+                counts = batch.request_counts
+                state = (batch.status, counts.completed if counts else None, counts.failed if counts else None)
+                if seen.get(batch_id) != state:
+                    seen[batch_id] = state
+                    done = f", {counts.completed}/{counts.total} done, {counts.failed} failed" if counts else ""
+                    self._say(f"batch {batch_id}: {batch.status}{done}")
+                if batch.status in TERMINAL:
+                    ended[batch_id] = batch
+                    self.ended[batch_id] = batch.status
+            if len(ended) == len(ids):
+                return ended
+            if time.monotonic() - started > self.config.batch_max_wait_s:
+                waiting = [i for i in ids if i not in ended]
+                raise WriteError(f"batches {', '.join(waiting)} at {self.where} have not ended after "
+                                 f"{self.config.batch_max_wait_s:g} s; they stay in the journal: rerun to poll them "
+                                 f"again (nothing is sent twice)")
+            time.sleep(self.config.batch_poll_s)
+
+    def _results(self, batch) -> dict[str, dict]:
+        """The batch's result lines by custom_id; its files are kept under ``batches/`` in the build folder
+        (what the provider answered, for audit)."""
+        out: dict[str, dict] = {}
+        for file_id in (batch.error_file_id, batch.output_file_id):  # an output line wins over an error line
+            if file_id:
+                content = self._call("download a batch result file", self.client.files.content, file_id)
+                path = self.ws.root / "batches" / re.sub(r"[^\w.-]", "_", f"{batch.id}.{file_id}.jsonl")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(path, content.text)
+                out.update(read_results(path))
+        return out
+
+    @staticmethod
+    def _missing_reason(batch) -> str:
+        """Why a request of ``batch`` has no result line (the batch ended before answering it)."""
+        if batch.status == "failed":
+            errors = getattr(getattr(batch, "errors", None), "data", None) or []
+            said = "; ".join(f"{e.code}: {e.message}" for e in errors[:3] if e) or "no reason given"
+            return f"batch {batch.id} failed before answering ({said})"
+        if batch.status in ("expired", "cancelled"):
+            return f"batch {batch.id} {batch.status} before this request was answered"
+        return f"batch {batch.id} {batch.status} with no result line for this request"
+
+    # ------------------------------------------------------------ plumbing
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        import openai
+
+        try:
+            return fn(*args, **kwargs)
+        except openai.APIError as exc:
+            raise WriteError(self.redact(f"could not {what} at {self.where}: {type(exc).__name__}: {exc}; "
+                                         f"batches already submitted are in the journal: rerun to resume")) from None
+
+    def _say(self, text: str) -> None:
+        if self.progress:
+            print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def _refused_format(line: dict | None, answer: Answer) -> bool:
+    status = ((line or {}).get("response") or {}).get("status_code")
+    return status == 400 and about_format(answer.reason or "")
+
+
+def _fields(chunk: dict) -> dict:
+    return {k: v for k, v in chunk.items() if k != "key"}
