@@ -85,8 +85,8 @@ class Journal:
         return len(self._where)
 
     def values(self) -> list[dict]:
-        """Every entry (the newest of each key), in the order the keys first came."""
-        return list(self._entries.values())
+        """Every entry (the newest of each key), in the order the keys first came, read from the file."""
+        return [self.get(key) for key in self._where]
 
     def append(self, key: str, value: dict) -> None:
         line = (json.dumps({"key": key, **value}, ensure_ascii=False, default=str) + "\n").encode("utf-8")
