@@ -166,21 +166,14 @@ def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict]
             if k in ("estimated_gender", "estimated_gender_confidence", "error"):
                 continue
             row[k] = v
-        if not row.get("gender") and m.get("estimated_gender"):
-            row["gender"], row["gender_source"] = m["estimated_gender"], "estimated"
         if levels is not None:
             lv = level_by_id.get(utt["id"], {})
             row.update({k: v for k, v in lv.items() if k != "id"})
         out.append(row)
-    # one aroused clip can cross the F0 gender boundary: where speaker ids exist, estimate per speaker
-    from emotioncot.measure.gender import speaker_genders
+    # one aroused clip can cross the F0 gender boundary: gender is estimated per speaker, never per clip
+    from emotioncot.measure.gender import apply_speaker_genders
 
-    per_speaker = speaker_genders(out)
-    for row in out:
-        if row.get("gender_source") == "estimated" and row.get("speaker_id"):
-            est = per_speaker.get((row.get("corpus") or "?", row["speaker_id"]))
-            if est:
-                row["gender"] = est[0]
+    apply_speaker_genders(out, measurements)
     return out
 
 
@@ -474,6 +467,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
     split_counts = timed("export", run_export, ws, kept, config, progress, excluded, writer_info)
     counts["export"] = sum(split_counts.values())
+    from emotioncot.ingest.estimates import estimates_summary
     from emotioncot.validate_build import split_warnings
 
     for warning in split_warnings(split_counts):
@@ -487,6 +481,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "errors": sum(1 for _ in ws.iter_errors()),
         "splits": split_counts,
         "emotions": _count(kept, "emotion"),
+        "speakers": estimates_summary(kept),  # voice clusters; where gender, age, language came from
         # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
         "excluded": {"total": counts["excluded"], "by_label": excluded},
         "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
