@@ -32,7 +32,7 @@ def fill_unstated(rows: list[dict], config: IngestConfig, progress: bool | None 
     if config.cluster_speakers and any(not r.get("speaker_id") for r in rows):
         from emotioncot.ingest.speakers import assign_speaker_clusters
 
-        done["speakers"] = assign_speaker_clusters(rows, config.speaker_threshold)
+        done["speakers"] = assign_speaker_clusters(rows, config.speaker_threshold, config.max_cluster_clips)
     if config.estimate_language and any(not r.get("language") and r.get("transcript") for r in rows):
         from emotioncot.ingest.language import estimate_languages
 

@@ -108,7 +108,7 @@ def separation(embeddings: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
-def assign_speaker_clusters(rows: list[dict], threshold: float) -> dict[str, dict]:
+def assign_speaker_clusters(rows: list[dict], threshold: float, max_clips: int = 15000) -> dict[str, dict]:
     """Give every row without a speaker id its corpus's voice cluster (in place).
     Returns per corpus what was done (clips, clusters, threshold, separation), also kept in each clustered
     row's ``meta["speaker_clustering"]`` so that the card and report can say it from the records alone."""
@@ -116,6 +116,13 @@ def assign_speaker_clusters(rows: list[dict], threshold: float) -> dict[str, dic
     for row in rows:
         if not row.get("speaker_id"):
             by_corpus.setdefault(row.get("corpus") or "", []).append(row)
+    for corpus, todo in by_corpus.items():  # checked before any embedding: fail fast, not after an hour
+        if len(todo) > max_clips:
+            raise BuildError(
+                f"{corpus}: {len(todo)} clips have no speaker id; clustering them by voice would hold "
+                f"{len(todo) ** 2 * 4 / 1e9:.1f} GB of distances (ingest.max_cluster_clips is {max_clips}). Give the "
+                f"source a speaker_id column, pass --no-speaker-clusters (splits are then per clip), or raise "
+                f"ingest.max_cluster_clips")
     summary = {}
     for corpus, todo in by_corpus.items():
         vectors, kept, failed = embed_clips(todo)
