@@ -9,6 +9,8 @@ Prints
   of this process per hour of audio (CPU time, so other load on the machine does not count);
 * the measure stage's full feature set on the first ``--baseline-clips`` of the same clips, per hour of audio,
   and the ratio clustering / measuring;
+* the encoder with torch's default thread count instead of one thread (how embed_clips runs it) on the
+  first 15 clips, as the ratio of CPU seconds;
 * average linkage alone on N random 256-d unit vectors (N = 1000, 2000, 4000): CPU seconds and the memory of
   its condensed distance matrix (N^2 / 2 doubles), which is what bounds one clustered source's size.
 """
@@ -71,6 +73,25 @@ def main() -> None:
     measure_per_hour = (time.process_time() - t0) / base_s * 3600
     print(f"measure stage (baseline): {len(base)} clips, {base_s:.1f} s of audio -> {measure_per_hour:.0f} CPU s per hour")
     print(f"ratio clustering / measure: {per_hour / measure_per_hour:.2f}")
+
+    import torch
+
+    import emotioncot.ingest.speakers as speakers
+
+    one_thread = time.process_time()
+    embed_clips(rows[:15])
+    one_thread = time.process_time() - one_thread
+    default = torch.get_num_threads()
+    real_set = torch.set_num_threads
+    torch.set_num_threads = lambda n: real_set(default)  # what embed_clips would do without its one-thread rule
+    try:
+        t0 = time.process_time()
+        speakers.embed_clips(rows[:15])
+        many = time.process_time() - t0
+    finally:
+        torch.set_num_threads = real_set
+    print(f"encoder on {default} torch threads / on 1 thread, 15 clips: {many:.2f} / {one_thread:.2f} CPU s = "
+          f"{many / one_thread:.1f}x")
 
     rng = np.random.default_rng(0)
     for n in (1000, 2000, 4000):

@@ -26,6 +26,7 @@ import numpy as np
 from emotioncot.errors import BuildError
 
 ENCODER = "resemblyzer GE2E VoiceEncoder (Apache-2.0)"
+SAMPLE_RATE = 16000  # the encoder's rate
 
 
 class SpeakerEmbeddingUnavailable(BuildError):
@@ -47,24 +48,34 @@ def embed_clips(rows: list[dict]) -> tuple[np.ndarray, list[int], dict[int, str]
     """Embeddings of the clips that could be read, their row indices, and the reason for each that could not."""
     import warnings
 
+    import torch
+
     from emotioncot.audio.io import read_record_audio
+    from emotioncot.measure.signal import resample
 
     with warnings.catch_warnings():  # webrtcvad imports pkg_resources, which warns on import
         warnings.simplefilter("ignore")
         encoder = _encoder()
         from resemblyzer import preprocess_wav
     vectors, kept, failed = [], [], {}
-    for i, row in enumerate(rows):
-        try:
-            samples, rate = read_record_audio(row)
-            wav = preprocess_wav(samples, rate)
-            if wav.size < rate // 10:  # resemblyzer's silence trimming left (almost) nothing of it
-                failed[i] = "no speech found for a speaker embedding"
-                continue
-            vectors.append(encoder.embed_utterance(wav))
-            kept.append(i)
-        except Exception as exc:  # one unreadable clip stays unclustered; measure records its own error
-            failed[i] = f"no speaker embedding ({type(exc).__name__}: {exc})"
+    # One thread: the LSTM over one clip is too small to share; two threads spent 12x the CPU time of one
+    # (benchmarks/bench_speakers.py). The clip is resampled here (soxr), not by resemblyzer (librosa: slower).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for i, row in enumerate(rows):
+            try:
+                samples, rate = read_record_audio(row)
+                wav = preprocess_wav(resample(samples, rate, SAMPLE_RATE).astype(np.float32))
+                if wav.size < SAMPLE_RATE // 10:  # resemblyzer's silence trimming left (almost) nothing of it
+                    failed[i] = "no speech found for a speaker embedding"
+                    continue
+                vectors.append(encoder.embed_utterance(wav))
+                kept.append(i)
+            except Exception as exc:  # one unreadable clip stays unclustered; measure records its own error
+                failed[i] = f"no speaker embedding ({type(exc).__name__}: {exc})"
+    finally:
+        torch.set_num_threads(threads)
     return (np.vstack(vectors) if vectors else np.zeros((0, 256), np.float32)), kept, failed
 
 
