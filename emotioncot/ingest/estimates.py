@@ -46,13 +46,22 @@ def fill_unstated(rows: list[dict], config: IngestConfig, progress: bool | None 
 
 ESTIMATED_FIELDS = (("speaker_id", "speaker_source"), ("gender", "gender_source"), ("age_level", "age_source"),
                     ("language", "language_source"))
-HOW = {
-    "speaker_id": "voice clusters (GE2E embeddings, average linkage) where the source gave no speaker ids",
-    "gender": "per speaker, never per clip: the median F0 of the speaker's clips (stated at confidence 0.75 or "
-              "more, i.e. under about 151 Hz or over 181 Hz), or the speaker model's median probability (0.75 or more)",
-    "age_level": "per speaker from the speaker model's median age",
-    "language": "from the transcript (lingua, offline), stated at confidence 0.5 or more",
-}
+
+
+def _how(field: str) -> str:
+    """How an attribute is estimated, with the limits the code uses (for the card and the report)."""
+    from emotioncot.measure.age_gender import MIN_PROBABILITY
+    from emotioncot.measure.gender import MIN_CONFIDENCE
+
+    return {
+        "speaker_id": "Clustered by voice (GE2E embeddings, average linkage) where the source gave no speaker ids.",
+        "gender": f"Estimated per speaker, never per clip: from the median F0 of the speaker's clips, stated at "
+                  f"confidence {MIN_CONFIDENCE} or more (under about 151 Hz or over 181 Hz), or from the speaker "
+                  f"model's median probability, stated at {MIN_PROBABILITY} or more.",
+        "age_level": "Estimated per speaker from the speaker model's median age.",
+        "language": "Estimated from the transcript (lingua, offline), kept at the confidence "
+                    "ingest.language_min_confidence or more (0.5 by default).",
+    }[field]
 
 
 def _meta(record: dict) -> dict:
@@ -89,8 +98,8 @@ def describe_estimates(records: list[dict]) -> list[str]:
     lines = []
     for field, counts in summary["sources"].items():
         said = ", ".join(f"{n} {key}" for key, n in counts.items())
-        how = f" (estimated: {HOW[field]})" if counts.get("estimated") or counts.get("clustered") else ""
-        lines.append(f"- `{field}`: {said}{how}.")
+        how = f" {_how(field)}" if counts.get("estimated") or counts.get("clustered") else ""
+        lines.append(f"- `{field}`: {said}.{how}")
     lines += [f"- {line}" for line in describe(summary["clusters"])]
     if summary["speaker_model"]:
         lines.append(f"- Age levels and genders marked estimated come from {', '.join(summary['speaker_model']['models'])}, "
