@@ -117,3 +117,31 @@ def test_a_row_without_speaker_gets_no_gender_from_its_own_clip():
     rows, ms = _rows((100.0,), speaker=None)
     apply_speaker_genders(rows, ms)
     assert rows[0].get("gender") is None
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ('A male speaker says "Kids are talking by the door." His pitch is moderate.', True),
+    ('She says "He never listens." Her voice is firm.', True),
+    ('The speaker says "He turned sharply." The pitch is moderate and the pace even.', False),  # the quote is not a claim
+])
+def test_a_text_naming_a_gender_the_record_does_not_state_is_flagged(text, flagged):
+    """EmoDB speaker 03 built from a plain list gets no gender (his median F0 is too near the boundary): a
+    writer that names one anyway guessed it."""
+    from emotioncot.filter.grounding import grounding_problems
+
+    record = dict(gender=None, pitch_level="normal", energy_level="normal", speed_level="normal", intonation="falling",
+                  cot_analysis=text)
+    codes = [c for c, _ in grounding_problems(record, aspects=("gender",))]
+    assert (codes == ["grounding_gender"]) == flagged, codes
+
+
+def test_analyze_offers_no_per_clip_gender_near_the_boundary():
+    from emotioncot.measure import measure_signal
+    from emotioncot.measure.synthetic import pad, voice
+
+    SR = 16000
+    near = measure_signal(pad(voice(170, 1.5), SR, 0.2, 0.2), SR)
+    assert near["estimated_gender"] is None and 0.5 <= near["estimated_gender_confidence"] < 0.75
+    assert "too near" in near["null_reasons"]["estimated_gender"]
+    low = measure_signal(pad(voice(110, 1.5), SR, 0.2, 0.2), SR)
+    assert low["estimated_gender"] == "Male"
