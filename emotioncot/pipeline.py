@@ -279,21 +279,14 @@ def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict]
             if k in ("estimated_gender", "estimated_gender_confidence", "error"):
                 continue
             row[k] = v
-        if not row.get("gender") and m.get("estimated_gender"):
-            row["gender"], row["gender_source"] = m["estimated_gender"], "estimated"
         if levels is not None:
             lv = level_by_id.get(utt["id"], {})
             row.update({k: v for k, v in lv.items() if k != "id"})
         out.append(row)
-    # one aroused clip can cross the F0 gender boundary: where speaker ids exist, estimate per speaker
-    from emotioncot.measure.gender import speaker_genders
+    # one aroused clip can cross the F0 gender boundary: gender is estimated per speaker, never per clip
+    from emotioncot.measure.gender import apply_speaker_genders
 
-    per_speaker = speaker_genders(out)
-    for row in out:
-        if row.get("gender_source") == "estimated" and row.get("speaker_id"):
-            est = per_speaker.get((row.get("corpus") or "?", row["speaker_id"]))
-            if est:
-                row["gender"] = est[0]
+    apply_speaker_genders(out, measurements)
     return out
 
 
@@ -479,8 +472,10 @@ def _filter_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
         write_text_atomic(ws.root / "rejected.jsonl",
                           "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rejected))
         errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]} for r in rejected]
+        from emotioncot.ingest.estimates import estimates_summary
+
         return StageResult({"rows": len(kept), "rejected": len(rejected), "emotions": _count(kept, "emotion"),
-                            "run": run_info["run"]}, errors)
+                            "speakers": estimates_summary(kept), "run": run_info["run"]}, errors)
 
     return run_stage(ws, "filter", config, produce)
 
@@ -620,6 +615,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "errors": sum(1 for _ in ws.iter_errors()),
         "splits": split_counts,
         "emotions": runs["filter"].info.get("emotions", {}),
+        "speakers": runs["filter"].info.get("speakers", {}),  # voice clusters; where gender, age, language came from
         # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
         "excluded": {"total": counts["excluded"], "by_label": excluded},
         # what each stage took when it ran (a skipped stage keeps its figure), and this run's wall time

@@ -46,12 +46,16 @@ class Utterance(_Row):
     end_s: Optional[float] = Field(default=None, ge=0)
     duration_s: Optional[float] = Field(default=None, ge=0)
     speaker_id: Optional[str] = None
+    # "clustered": the source gave no speaker ids; speaker_id is a voice cluster (emotioncot.ingest.speakers)
+    speaker_source: Optional[Literal["metadata", "clustered"]] = None
     gender: Optional[Gender] = None
     gender_source: Optional[Literal["metadata", "estimated"]] = None
     age: Optional[float] = Field(default=None, ge=0, le=120)
     age_level: Optional[AgeLevel] = None
+    age_source: Optional[Literal["metadata", "estimated"]] = None  # "estimated": from --speaker-model
     transcript: Optional[str] = None
     language: Optional[str] = None
+    language_source: Optional[Literal["metadata", "estimated"]] = None  # "estimated": from the transcript (lingua)
     native_label: Optional[str] = None
     emotion: Optional[Emotion] = None
     soft_labels: Optional[dict[str, float]] = None

@@ -11,6 +11,9 @@ from emotioncot.cli.common import (
     OLD_SEED, PROMPT_STYLE_HELP, QUIET, SAMPLING_SEED, SPLIT_SEED, check_prompt_style, fail, load_config, os_problem,
     seed_alias, stopped,
 )
+from emotioncot.cli.estimate_options import (
+    NO_GENDER_ESTIMATE, NO_LANGUAGE_ESTIMATE, NO_SPEAKER_CLUSTERS, SPEAKER_MODEL, apply_estimate_options,
+)
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
 from emotioncot.cli.generate import (
     API_KEY_ENV, BASE_URL, CAPTION_PROMPT, CONCURRENCY, DRY_RUN, LABEL_MODE, MAX_RETRIES, MODEL, PRICE_IN, PRICE_OUT,
@@ -54,6 +57,10 @@ def register(app: typer.Typer) -> None:
         embed_audio: bool = typer.Option(False, "--embed-audio", help="Store audio bytes in the exported dataset."),
         no_report: bool = typer.Option(False, "--no-report", help="Do not write the explorer report (report/); see `emotioncot report`."),
         prompt_style: Optional[str] = typer.Option(None, "--prompt-style", help=PROMPT_STYLE_HELP),
+        speaker_model: Optional[str] = SPEAKER_MODEL,
+        no_speaker_clusters: bool = NO_SPEAKER_CLUSTERS,
+        no_language_estimate: bool = NO_LANGUAGE_ESTIMATE,
+        no_gender_estimate: bool = NO_GENDER_ESTIMATE,
         quiet: bool = QUIET,
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Measure again the clips whose failure was recorded (errors.jsonl) instead of keeping it."),
     ) -> None:
@@ -73,6 +80,7 @@ def register(app: typer.Typer) -> None:
             keep_think=keep_think,
         )
         apply_executor_options(cfg, executor, ray_address)
+        apply_estimate_options(cfg, speaker_model, no_speaker_clusters, no_language_estimate, no_gender_estimate)
         if thresholds:
             cfg.calibrate.thresholds_file = thresholds
         if workers:
@@ -112,6 +120,10 @@ def print_summary(out: Path, summary: dict) -> None:
     echo_usage(summary["writer"])
     typer.echo("rows per split: " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
     typer.echo("rows per emotion: " + ", ".join(f"{k} {v}" for k, v in summary["emotions"].items()))
+    from emotioncot.ingest.speakers import describe
+
+    for line in describe((summary.get("speakers") or {}).get("clusters") or {}):
+        typer.echo(f"speakers: {line}")
     c = summary["counts"]
     excluded = summary.get("excluded") or {}
     if excluded.get("total"):

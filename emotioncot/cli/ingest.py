@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from emotioncot.cli.common import OLD_SEED, QUIET, SPLIT_SEED, fail, load_config, seed_alias
+from emotioncot.cli.estimate_options import NO_LANGUAGE_ESTIMATE, NO_SPEAKER_CLUSTERS, SPEAKER_MODEL, apply_estimate_options
 
 SOURCE_HELP = (
     "A source: 'demo'; NAME=PATH for a corpus in its distribution layout (see `emotioncot corpora`); "
@@ -27,6 +28,9 @@ def register(app: typer.Typer) -> None:
         split_seed: Optional[int] = SPLIT_SEED,
         seed: Optional[int] = OLD_SEED,
         text_disjoint: bool = typer.Option(False, "--text-disjoint", help="Also keep each sentence in one split only (scripted corpora); utterances whose speaker and sentence disagree get no split."),
+        speaker_model: Optional[str] = SPEAKER_MODEL,
+        no_speaker_clusters: bool = NO_SPEAKER_CLUSTERS,
+        no_language_estimate: bool = NO_LANGUAGE_ESTIMATE,
         quiet: bool = QUIET,
     ) -> None:
         """Read corpora in their distribution layouts into one table of utterances with splits, and print
@@ -42,6 +46,7 @@ def register(app: typer.Typer) -> None:
         if split_seed is not None:
             cfg.ingest.seed = split_seed
         cfg.ingest.text_disjoint = text_disjoint or cfg.ingest.text_disjoint
+        apply_estimate_options(cfg, speaker_model, no_speaker_clusters, no_language_estimate)
         ws = Workspace(out)
         try:
             rows = run_ingest(ws, corpus, cfg, progress=not quiet)

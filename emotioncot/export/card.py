@@ -161,6 +161,8 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
                 excluded: list[dict] | None = None, writer_info: dict | None = None,
                 prompt_style: str = "emotioncot") -> str:
     """The whole README.md text. ``excluded``: the taxonomy's left-out clips (``ingest.core.taxonomy_exclusions``)."""
+    from emotioncot.ingest.estimates import describe_estimates
+
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
     meta = card_metadata(records, manifests, counts)
@@ -220,6 +222,10 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "## Emotion by level", "",
         "Clips per emotion (rows) at each level (columns): does anger come out loud and sadness slow?", "",
         *_emotion_by_level(records),
+        "## Speakers and estimated attributes", "",
+        "Where each speaker attribute comes from (records per source; `estimated` and `clustered` values were "
+        "not given by the source and may be wrong; `not stated`: left empty rather than guessed):", "",
+        *describe_estimates(records), "",
         "### Left out by the taxonomy", "",
         *_excluded(excluded),
         "## How it was built", "",

@@ -47,7 +47,7 @@ REASON_CODES = {
     "grounding_speed": "a statement about speaking rate contradicts speed_level",
     "grounding_intonation": "a statement about the contour contradicts intonation",
     "grounding_stress": "a word said to be stressed is not among stressed_words",
-    "grounding_gender": "the speaker is referred to with the other gender",
+    "grounding_gender": "the speaker is referred to with the other gender, or with one the record does not state",
     "grounding_age": "the speaker is given an age group that contradicts age_level",
     "grounding_reference": "a level is put against this speaker's own voice, but level_group says it was graded "
                            "against a wider group (the corpus, its speakers of one gender, the dataset)",

@@ -484,6 +484,12 @@ def grounding_problems(record: dict, aspects=ASPECTS, strictness: str = "strict"
         other = "Female" if gender == "Male" else "Male"
         if len(found[other]) > len(found[gender]):
             problems.append(("grounding_gender", f"refers to the speaker as {other.lower()} ({', '.join(found[other][:3])}) but gender is {gender}"))
+    elif "gender" in aspects and not gender:
+        # no gender was given, or the estimate was too uncertain to state (docs/speakers.md): naming one is a guess
+        said = [w for words in _gender_evidence(masked).values() for w in words]
+        if said:
+            problems.append(("grounding_gender", f"names the speaker's gender ({', '.join(said[:3])}) but the record "
+                                                 "states none (none given, or too uncertain to estimate)"))
 
     age = record.get("age_level")
     if "age" in aspects and age:

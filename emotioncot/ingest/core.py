@@ -141,6 +141,9 @@ def ingest_sources(
             continue
         seen.add(row["id"])
         unique.append(row)
+    from emotioncot.ingest.estimates import fill_unstated  # speakers, language, age: before splits
+
+    fill_unstated(unique, config, progress)
     assign_splits(unique, config.split_ratios, config.seed, config.text_disjoint)
     return unique, errors
 
@@ -224,6 +227,9 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
         lines.append("kept without a 9-class emotion (native label kept):")
         for (c, status, native), n in sorted(s["without_class"].items()):
             lines.append(f"  {c:14s} {status:22s} {native!r:20s} {n}")
+    from emotioncot.ingest.speakers import clustering_summary, describe
+
+    lines += [f"speakers: {line}" for line in describe(clustering_summary(rows))]
     no_split = sum(n for (c, e, sp), n in s["utterances"].items() if sp == "(no split)")
     if no_split:
         lines.append(f"{no_split} utterances have no split (their speaker and sentence fell in different splits under --text-disjoint)")

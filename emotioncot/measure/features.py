@@ -120,6 +120,9 @@ def measure_signal(
     if out["f0_median_hz"] is not None:
         g, conf = gender.estimate_gender(out["f0_median_hz"])
         out["estimated_gender"], out["estimated_gender_confidence"] = g, conf
+        if conf is not None and conf < gender.MIN_CONFIDENCE:
+            out["estimated_gender"] = None
+            reasons["estimated_gender"] = f"median F0 too near the {gender.BOUNDARY_HZ:.0f} Hz boundary (confidence {conf})"
 
     label, conf, contour = intonation.classify(f0, speech, speech_s)
     out["intonation"], out["intonation_confidence"] = label, conf
@@ -214,7 +217,7 @@ def measure_utterance(row: dict, config: MeasureConfig | None = None) -> dict:
     y, sr = read_record_audio(row)
     result = measure_signal(y, sr, row.get("transcript"), config, language=row.get("language"))
     result["id"] = row["id"]
-    if row.get("gender"):  # metadata wins; an estimate is only offered where the corpus is silent
+    if row.get("gender") or not (config or MeasureConfig()).estimate_gender:  # metadata wins; an estimate only where the corpus is silent
         result.pop("estimated_gender", None)
         result.pop("estimated_gender_confidence", None)
     return result

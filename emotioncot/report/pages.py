@@ -43,8 +43,29 @@ def overview(data: ReportData, heatmaps: dict[str, str], distributions: str | No
                      '<p class="muted">Boxes: quartiles and 1.5 IQR whiskers per emotion. Levels are cut per calibration '
                      "group (speaker, or corpus and gender); dashed lines: the median lower (blue) and upper (red) cut "
                      f'point over the groups.</p><img class="distributions" src="{esc(distributions)}" alt="distributions">')
+    parts.append("<h2>Speakers and estimated attributes</h2>" + estimates(data))
     parts.append("<h2>Provenance</h2>" + provenance(data))
     return page("emotioncot report: overview", "".join(parts))
+
+
+def estimates(data: ReportData) -> str:
+    """Where speaker ids, gender, age level and language came from: the card's lines, as HTML."""
+    import re
+
+    from emotioncot.ingest.estimates import describe_estimates
+
+    items = [re.sub(r"`([^`]*)`", r"<code>\1</code>", esc(line[2:])) for line in describe_estimates(data.records)]
+    return ('<p class="muted">records per source; <i>estimated</i> and <i>clustered</i> values were not given by the '
+            "source and may be wrong; <i>not stated</i>: left empty rather than guessed.</p><ul>"
+            + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
+
+
+def _sourced(rec: dict, field: str) -> str:
+    """A field's value, with where it came from when it was estimated."""
+    source = rec.get({"speaker_id": "speaker_source", "gender": "gender_source", "age_level": "age_source",
+                      "language": "language_source"}.get(field, ""))
+    note = f" ({esc(source)})" if rec.get(field) and source in ("estimated", "clustered") else ""
+    return f"{field}: <b>{esc(rec.get(field))}</b>{note}"
 
 
 def provenance(data: ReportData) -> str:
@@ -110,7 +131,8 @@ def record_page(rec: dict, audio: str | None, duration: float | None, contour: s
     parts = [
         f'<p><a href="../records.html">all records</a> {nav}</p>',
         f'<h1>{esc(rec["id"])} <span class="badge {rec["status"]}">{rec["status"]}</span></h1>',
-        "<p>" + " · ".join(f"{k}: <b>{esc(rec.get(k))}</b>" for k in ("emotion", "corpus", "split", "speaker_id", "language")) + "</p>",
+        "<p>" + " · ".join(_sourced(rec, k) for k in ("emotion", "corpus", "split", "speaker_id", "gender", "age_level",
+                                                      "language")) + "</p>",
         f'<p>transcript: “{esc(rec.get("transcript"))}”</p>',
     ]
     if audio:
