@@ -239,16 +239,18 @@ def _writer_version(config: BuildConfig) -> str:
 
 
 def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
+    from emotioncot.calibrate.evidence import load_evidence
     from emotioncot.write.template import PROMPT_ID, write_template
 
+    evidence = load_evidence(ws.thresholds_path)  # issue 26: cues are weighed by the build's evidence table
     rows, errors = [], []
     with ws.journal("write") as journal:
         for rec in tqdm(records, desc="write", unit="record", disable=not progress):
-            key = stable_hash("template", PROMPT_ID, __version__, {k: rec.get(k) for k in _WRITE_INPUTS})
+            key = stable_hash("template", PROMPT_ID, __version__, evidence, {k: rec.get(k) for k in _WRITE_INPUTS})
             entry = journal.get(key)
             if entry is None:
                 try:
-                    entry = {"id": rec["id"], "ok": True, "result": write_template(rec, config.write.label_mode)}
+                    entry = {"id": rec["id"], "ok": True, "result": write_template(rec, config.write.label_mode, evidence)}
                 except ValueError as exc:
                     entry = {"id": rec["id"], "ok": False, "reason": str(exc)}
                 journal.append(key, entry)
@@ -262,7 +264,7 @@ def _write_template(records: list[dict], ws: Workspace, config: BuildConfig, pro
 _WRITE_INPUTS = (
     "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
     "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
-    "pause_count", "duration_s", "level_group",
+    "pause_count", "duration_s", "level_group", "corpus",
 )
 
 
@@ -306,6 +308,7 @@ def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progr
 
 
 def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple[list[dict], list[dict]]:
+    from emotioncot.calibrate.evidence import load_evidence
     from emotioncot.filter import filter_records
 
     key = stable_hash("filter", __version__, records, config.filter.model_dump(mode="json"))
@@ -313,7 +316,7 @@ def run_filter(ws: Workspace, records: list[dict], config: BuildConfig) -> tuple
     if ws.stage_done("filter", key, outputs=[ws.stage_table("filter"), rejected_path]):
         rejected = [json.loads(line) for line in rejected_path.read_text(encoding="utf-8").splitlines() if line]
         return read_table(ws.stage_table("filter"), Record), rejected
-    kept, rejected = filter_records(records, config.filter)
+    kept, rejected = filter_records(records, config.filter, evidence=load_evidence(ws.thresholds_path))
     write_table(ws.stage_table("filter"), kept, Record)
     lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rejected]
     from emotioncot.tables import write_text_atomic

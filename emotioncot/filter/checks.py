@@ -3,12 +3,14 @@ code plus a short explanation; a record with any problem is rejected with all of
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
 from emotioncot.config import FilterConfig
+from emotioncot.filter.argument import argument_problems
 from emotioncot.filter.caption import caption_problems
 from emotioncot.filter.duplicates import near_duplicates
 from emotioncot.filter.grounding import grounding_problems
@@ -52,6 +54,9 @@ REASON_CODES = {
     "caption_format": "the caption is not plain prose",
     "caption_length": "the caption is shorter than caption_min_words or longer than caption_max_words",
     "caption_emotion": "the caption names the gold emotion",
+    "argument": "the stated balance of cues contradicts the evidence table (a cue said to support what the table "
+                "says it opposes, cues against called fewer or weaker when they are not, a 'clear' conclusion from "
+                "mixed or weak cues), or the speaker is referred to with both genders",
 }
 
 # Problems a writer can fix when told about them (the repair loop sends these back); a schema error, a
@@ -149,8 +154,9 @@ def missing_fields(record: dict) -> Problems:
     return [("missing_field", f"no {', no '.join(absent)}: the checks cannot judge this row")] if absent else []
 
 
-def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str | None]:
-    """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion."""
+def record_problems(record: dict, config: FilterConfig, evidence: dict | None = None) -> tuple[Problems, str | None]:
+    """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion.
+    ``evidence``: the evidence table the argument check weighs cues by (None: the prior)."""
     if not (record.get("cot_analysis") or "").strip():
         return [("missing_rationale", "the record has no cot_analysis text")], None
     missing = missing_fields(record)
@@ -165,19 +171,29 @@ def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str |
         mode = record.get("label_mode") or config.label_mode
         label, inferred = label_problems(record, mode, config.conclusion_sentences, config.blind_disagreement)
         problems.extend(label)
+    if config.check_argument:
+        problems.extend(argument_problems({**record, "inferred_emotion": record.get("inferred_emotion") or inferred},
+                                          evidence))
     return problems, inferred
 
 
-def filter_records(records: list[dict], config: FilterConfig | None = None, progress: bool = False) -> tuple[list[dict], list[dict]]:
+def filter_records(records: list[dict], config: FilterConfig | None = None, progress: bool = False,
+                   evidence: dict | None = None) -> tuple[list[dict], list[dict]]:
     """Split records into kept and rejected. A rejected row is the record plus ``reject_reasons`` (codes,
     see ``REASON_CODES``) and ``explanation``. Records may use emotioncot's field names or the public
     EmotionCoT ones (``transcription``, ``gt``, ``stress`` ...); rows come back as they went in, except that a
     label-blind record gets its ``inferred_emotion`` filled in when it had none."""
     config = config or FilterConfig()
+    if evidence is None and config.evidence_file:
+        from emotioncot.calibrate.evidence import load_evidence
+
+        if not Path(config.evidence_file).exists():
+            raise FileNotFoundError(f"{config.evidence_file}: evidence file (thresholds.json) not found")
+        evidence = load_evidence(config.evidence_file)
     results = []
     for record in tqdm(records, desc="filter", unit="record", disable=not progress):
         row = canonical(record)
-        problems, inferred = record_problems(row, config)
+        problems, inferred = record_problems(row, config, evidence)
         out = dict(record)
         if inferred is not None and not record.get("inferred_emotion"):
             out["inferred_emotion"] = inferred
