@@ -198,6 +198,16 @@ def weigh(record: dict, emotion: str, evidence: dict | None = None) -> Case:
 
 # ------------------------------------------------------------------------------------------- display
 
+def sign_cells(entry: dict) -> list[str]:
+    """One cell per cue for one emotion's table entry: "+high -low (data)"; "·" where no level counts either way."""
+    cells = []
+    for cue in CUE_LEVELS:
+        st = entry["stances"][cue]
+        signs = [f"+{lv}" for lv, s in st.items() if s == FOR] + [f"-{lv}" for lv, s in st.items() if s == AGAINST]
+        cells.append(f"{' '.join(signs) or '·'} ({entry['sources'][cue]})")
+    return cells
+
+
 def markdown(evidence: dict | None) -> str:
     """One Markdown table per corpus: emotion x cue, the levels for (+) and against (-) it, where they come from."""
     corpora = (evidence or {}).get("corpora") or {}
@@ -207,16 +217,23 @@ def markdown(evidence: dict | None) -> str:
     for corpus, table in corpora.items():
         out += [f"**{corpus}**", "", "| emotion | clips | " + " | ".join(CUE_LEVELS) + " |", "|---|---|" + "---|" * len(CUE_LEVELS)]
         for emotion, entry in table.items():
-            cells = []
-            for cue in CUE_LEVELS:
-                st = entry["stances"][cue]
-                plus = [lv for lv, s in st.items() if s == FOR]
-                minus = [lv for lv, s in st.items() if s == AGAINST]
-                cell = " ".join([f"+{lv}" for lv in plus] + [f"-{lv}" for lv in minus]) or "·"
-                cells.append(f"{cell} ({entry['sources'][cue]})")
-            out.append(f"| {emotion} | {entry['clips']} | " + " | ".join(cells) + " |")
+            out.append(f"| {emotion} | {entry['clips']} | " + " | ".join(sign_cells(entry)) + " |")
         out.append("")
     return "\n".join(out).rstrip()
+
+
+_CUE_NOUN = {"pitch": "pitch", "energy": "vocal effort", "speed": "tempo", "intonation": "contour"}
+
+
+def case_words(case: Case) -> str:
+    """This clip's case for one emotion in words, for a label-aware prompt: the cues on each side and how
+    strong the case is, so that an LLM weighs cues as the table does."""
+    def named(items):
+        return ", ".join(f"{level} {_CUE_NOUN[cue]}" for cue, level in items) or "none"
+
+    return (f"cues for it: {named(case.supporting)}; cues against it: {named(case.opposing)}; "
+            f"neither way: {named(case.neutral)}. The case from the voice is {case.strength} "
+            f"({len(case.supporting)} for, {len(case.opposing)} against).")
 
 
 def prompt_lines(evidence: dict | None, record: dict, emotions: tuple[str, ...] = EMOTIONS) -> str:

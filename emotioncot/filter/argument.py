@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from emotioncot.calibrate.evidence import AGAINST, FOR, Case, weigh
+from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
 from emotioncot.filter.grounding import _gender_evidence, _level_claims
 from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
 
@@ -46,6 +46,9 @@ _AGAINST_FIRST = re.compile(r"\b(?:cues?|ones?|they)\s+against\s+(?:it\s+|this r
 _EVEN = re.compile(r"\bevenly (?:split|balanced)\b|\beven split\b|\bon each side\b|\bbalance each other\b", re.I)
 _CLEAR = re.compile(r"(?<!not )(?<!no )\b(?:clear(?:ly)?|unambiguous(?:ly)?|obvious(?:ly)?|every (?:weighed |measured )?cue"
                     r"|all (?:of )?the (?:measured )?cues)\b", re.I)
+# a conclusion that says the cues point to the label, which a weak case (no cue for it, one, or more against) cannot
+_FOLLOWS = re.compile(r"\bbest explains (?:these|the|all) cues\b|\ball (?:of )?this points\b|\beverything points\b"
+                      r"|\bthe cues (?:all )?point\b|\btherefore\b", re.I)
 
 
 # "set against this speaker's own range", "judged against how ... sound": what a level is relative to
@@ -71,8 +74,9 @@ def _mentioned(clause: str) -> set[str]:
     return cues
 
 
-def _side_problems(masked: str, case: Case) -> list[str]:
+def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
     said: dict[str, set[str]] = {}
+    middle_sides: set[str] = set()  # sides on which a middle level is counted where the table does not put it
     out = []
     for sentence in sentences(masked):
         for clause in clauses(sentence):
@@ -84,10 +88,15 @@ def _side_problems(masked: str, case: Case) -> list[str]:
                 if actual is None:
                     continue
                 said.setdefault(cue, set()).add(side)
+                if levels.get(cue) == "normal" and actual != side:
+                    middle_sides.add(side)
                 if actual != side and actual in (FOR, AGAINST):
                     out.append(f"counts the {cue} {'for' if side == FOR else 'against'} {case.emotion} "
                                f"(“{clause.strip()[:80]}”) but the evidence table counts it {actual} it")
     out += [f"counts the {cue} both for and against {case.emotion}" for cue, sides in said.items() if len(sides) > 1]
+    if len(middle_sides) > 1:
+        out.append(f"counts middle levels for {case.emotion} in one place and against it in another, where the "
+                   f"evidence table counts them neither way")
     return out
 
 
@@ -123,7 +132,7 @@ def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -
     if case.strength == "clear":
         return []
     for sentence in sentences(masked)[-conclusion_sentences:]:
-        m = _CLEAR.search(sentence)
+        m = _CLEAR.search(sentence) or (_FOLLOWS.search(sentence) if case.strength == "weak" else None)
         if m:
             return [f"concludes “{m.group(0)}” but the case from the voice is {case.strength} "
                     f"({len(case.supporting)} for, {len(case.opposing)} against)"]
@@ -154,5 +163,5 @@ def argument_problems(record: dict, evidence: dict | None = None) -> list[tuple[
 
         if emotion in EMOTIONS:
             case = weigh(record, emotion, evidence)
-            out += _side_problems(masked, case) + _balance_problems(masked, case) + _strength_problems(masked, case)
+            out += _side_problems(masked, case, measured_levels(record)) + _balance_problems(masked, case) + _strength_problems(masked, case)
     return [("argument", message) for message in out]

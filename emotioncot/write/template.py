@@ -105,6 +105,7 @@ _NONE_FOR = [
     "None of the measured cues points toward {state}.",
     "No measured cue marks {state}.",
 ]
+_STRESS = ["The emphasis falls on {stressed}.", "The stress lands on {stressed}.", "The main stress is on {stressed}."]
 _NUMBER = {1: "one", 2: "two", 3: "three", 4: "four"}
 # the balance, only where cues stand on both sides: what it says is the count, and the count is true
 _BALANCE = {
@@ -265,7 +266,7 @@ def write_caption(record: dict) -> str:
     rng = random.Random(f"caption:{record['id']}")
     text = (record.get("transcript") or "").strip()
     parts = [_sentence(_speaker_phrase(record)) + f" says \"{text}\"." if text
-             else f"The clip holds speech from {_speaker_phrase(record)}, with no transcription."]
+             else f"The clip holds speech from {_speaker_phrase(record)}."]
     levels = _levels(record)
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
@@ -348,7 +349,7 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
     rng = random.Random(f"rationale:{record['id']}")
     text = (record.get("transcript") or "").strip()
     speaker = _speaker_phrase(record)
-    opener = _choice(rng, _OPENERS) if text else "The clip holds speech from {speaker}, with no transcription."
+    opener = _choice(rng, _OPENERS) if text else "The clip holds speech from {speaker}."
     sentences = [_sentence(opener.format(speaker=speaker, text=text))]
 
     levels = _levels(record)
@@ -365,8 +366,8 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
         sentences.append(f"The speaker pauses {'once' if pauses == 1 else f'{pauses} times'}, which breaks up the flow.")
     stressed = record.get("stressed_words") or []
     if stressed:
-        sentences.append(f"The emphasis falls on {_quoted(stressed)}, which draws attention to "
-                         f"{'that word' if len(stressed) == 1 else 'those words'}.")
+        # ', which draws attention to that word' said nothing, in 46 of 57 real rationales (template-v6)
+        sentences.append(_choice(rng, _STRESS).format(stressed=_quoted(stressed)))
 
     case = weigh(record, emotion, evidence)
     state = _state(record, emotion, rng)
