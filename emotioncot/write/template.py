@@ -66,7 +66,7 @@ _OPENERS = [
     "The utterance \"{text}\" is spoken by {speaker}.",
     "Here {speaker} delivers the line \"{text}\".",
     "The clip holds {speaker} saying \"{text}\".",
-    "What we hear is {speaker} producing the sentence \"{text}\".",
+    "What we hear is {speaker} saying \"{text}\".",
 ]
 _PITCH = [  # every pitch sentence names what the level is relative to ({ref}, {against}: ``_REFERENCE``)
     "The pitch is {w} {ref}{num}.",
@@ -80,7 +80,7 @@ _ENERGY = [
 ]
 _SPEED = [
     "The tempo is {w}{num}.",
-    "The words come at {a} {w} pace{num}.",
+    "The speech moves at {a} {w} pace{num}.",
     "The speaking rate is {w}{num}.",
 ]
 # The argument (template-v7): each measured cue is stated as the evidence table (calibrate/evidence.py) says
@@ -91,7 +91,7 @@ _SPEED = [
 _FOR = [  # (several cues, one cue)
     ("{cues} point toward {state}.", "{cues} points toward {state}."),
     ("{cues} fit {state}.", "{cues} fits {state}."),
-    ("Taken together, {cues} suggest {state}.", "Of the measured cues, {cues} suggests {state}."),
+    ("Taken together, {cues} suggest {state}.", "Of the cues heard here, {cues} suggests {state}."),
 ]
 _NEITHER = [
     ("{cues} are no sign either way.", "{cues} is no sign either way."),
@@ -102,7 +102,7 @@ _AGAINST = [
     ("{cues} are not what that reading usually brings.", "{cues} is not what that reading usually brings."),
 ]
 _NONE_FOR = [
-    "None of the measured cues points toward {state}.",
+    "None of these cues points toward {state}.",
     "No measured cue marks {state}.",
 ]
 _STRESS = ["The emphasis falls on {stressed}.", "The stress lands on {stressed}.", "The main stress is on {stressed}."]
