@@ -212,6 +212,17 @@ INVALID = [
                  "but his tempo is slow and the melody climbs and then falls away. The high pitch points toward a "
                  "strained, worried manner, while the slow pace speaks against it. Even so, the voice is clearly "
                  "frightened, and the emotion is clearly fear."),
+    # middle levels counted for happy in one clause and against it in the next (EmoDB 03a01Fa, template-v6)
+    ({**FEAR, "emotion": "happy", "pitch_level": "normal", "energy_level": "normal", "speed_level": "slow"}, None,
+     'A male speaker says "Kids are talking by the door." The pitch is medium, the vocal effort is moderate and the '
+     "pace is slow, and the melody climbs and then falls away. The moderate vocal effort and the rising-falling "
+     "contour add up to a bright, cheerful tone. Only the medium pitch and slow pace are against this reading. "
+     "The emotion is happy."),
+    # the same for fear (EmoDB 03a05Aa): a middle level for it, another middle level against it
+    ({**FEAR, "pitch_level": "high", "energy_level": "normal", "speed_level": "normal"}, None,
+     'A male speaker says "Kids are talking by the door." The pitch is high, the vocal effort is medium and the '
+     "tempo is moderate. The elevated pitch and the medium vocal effort suggest a strained, worried manner. The "
+     "moderate tempo is less typical of it, so the picture is not entirely uniform. The emotion is fear."),
     # mixed pronouns for a male speaker
     ({**FEAR, "pitch_level": "high", "speed_level": "fast"}, None,
      'A male speaker says "Kids are talking by the door." The pitch is high and the tempo is fast. Her voice stays '

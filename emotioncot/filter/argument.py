@@ -5,10 +5,12 @@ the build's evidence table (``emotioncot.calibrate.evidence``: which levels coun
 for the emotion). A rationale is rejected when it
 
 - calls a cue support for the emotion that the table counts against it, or calls a supporting cue evidence
-  against it, or counts one cue on both sides;
+  against it, or counts one cue on both sides, or counts middle levels that the table counts neither way for
+  the emotion in one place and against it in another (a clause that names another emotion is not read);
 - says the cues against it are fewer or weigh less ("outweigh", "outnumber", "only ... against") when they are
   not, says the two sides are even when they are not, or states a count of cues for or against that is wrong;
-- concludes "clearly" (or "unambiguously", "every cue") from a case that is not clear (``Case.strength``);
+- concludes "clearly" (or "unambiguously", "every cue") from a case that is not clear (``Case.strength``), or
+  "best explains these cues" / "therefore" from a weak one;
 - refers to the speaker with pronouns or nouns of both genders, or of the other gender at all.
 
 The reader is deliberately plain: a clause is read as *for* the emotion when it holds a support phrase
@@ -23,6 +25,7 @@ import re
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
 from emotioncot.filter.grounding import _gender_evidence, _level_claims
+from emotioncot.filter.label import PATTERNS
 from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
@@ -81,7 +84,8 @@ def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]
     for sentence in sentences(masked):
         for clause in clauses(sentence):
             side = _side(clause)
-            if side is None:
+            # "the slow pace argues against anger": a clause about another emotion is not this case's balance
+            if side is None or any(p.search(clause) for e, p in PATTERNS.items() if e != case.emotion):
                 continue
             for cue in _mentioned(clause):
                 actual = case.stance(cue)

@@ -114,7 +114,7 @@ _BALANCE = {
     "even": ["The cues for and against are evenly split, {for_n} on each side.",
              "That leaves {for_n} for it and {against_n} against: an even split."],
     "more_against": ["More cues speak against it ({against_n}) than for it ({for_n}).",
-                     "Only {for_n} {for_verb} for it, while {against_n} speak against it."],
+                     "Only {for_n} {for_verb} for it, while {against_n} go against it."],
 }
 # how strong the case from the voice is, said in the last sentence with the label
 _CONCLUDE = {
@@ -123,7 +123,7 @@ _CONCLUDE = {
               "So the acoustic case is consistent, and the emotion is {label}."],
     "mixed": ["The case from the voice is mixed, but it leans toward {label}.",
               "On balance, with cues on both sides, the emotion is best taken as {label}.",
-              "Weighing both sides, the evidence is mixed, though it comes down on the side of {label}."],
+              "Weighing both sides, the evidence is mixed, though it leans toward {label}."],
     "weak": ["The voice makes only a weak case, so the label {label} rests on little acoustic evidence here.",
              "Little in the voice argues for it, so {label} is given on weak acoustic grounds.",
              "All in all, the acoustic case is weak: the emotion is given as {label}, but the voice alone does not show it."],
