@@ -60,7 +60,8 @@ _REFERENCE_AGAINST = re.compile(r"\b(?:set|judged|graded|measured|cut|calibrated
 
 def _side(clause: str) -> str | None:
     clause = _REFERENCE_AGAINST.sub(" ", clause)
-    support, oppose = bool(_SUPPORT.search(clause)), bool(_OPPOSE.search(clause))
+    # "less typical of it", "does not fit": an opposing phrase that holds a support phrase is read as opposing
+    support, oppose = bool(_SUPPORT.search(_OPPOSE.sub(" ", clause))), bool(_OPPOSE.search(clause))
     if support == oppose:
         return None
     if support and _NEITHER.search(clause):
@@ -144,11 +145,13 @@ def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -
 
 
 def _pronoun_problems(masked: str, gender: str | None) -> list[str]:
+    """Both genders for one speaker. Where the other gender is the majority, grounding_gender says so already."""
     found = _gender_evidence(masked)
     if gender in ("Male", "Female"):
         other = "Female" if gender == "Male" else "Male"
-        if found[other]:
-            return [f"refers to the {gender.lower()} speaker as {other.lower()} ({', '.join(found[other][:3])})"]
+        if 0 < len(found[other]) <= len(found[gender]):
+            return [f"refers to the {gender.lower()} speaker as {gender.lower()} ({found[gender][0]}) and as "
+                    f"{other.lower()} ({', '.join(found[other][:3])})"]
         return []
     if found["Male"] and found["Female"]:
         return [f"mixes male ({found['Male'][0]}) and female ({found['Female'][0]}) references to the speaker"]

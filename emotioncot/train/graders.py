@@ -340,12 +340,26 @@ class LocalModelGrader:
         return out
 
 
-def make_grader(cfg) -> object:
-    """The grader a ``GraderConfig`` describes."""
-    if cfg.kind == "offline":
-        from emotioncot.calibrate.evidence import load_evidence
+def _evidence_for(cfg, data_dir: Path | None) -> dict | None:
+    """The evidence table the offline grader weighs the argument by: ``evidence_file``, else the thresholds.json
+    of the build that holds ``data_dir`` (the folder itself or its parent, for ``BUILD/dataset``), else None
+    (the prior)."""
+    from emotioncot.calibrate.evidence import load_evidence
 
-        return OfflineGrader(load_evidence(cfg.evidence_file) if cfg.evidence_file else None)
+    if cfg.evidence_file:
+        if not Path(cfg.evidence_file).exists():
+            raise FileNotFoundError(f"{cfg.evidence_file}: evidence file (thresholds.json) not found")
+        return load_evidence(cfg.evidence_file)
+    for folder in ([Path(data_dir), Path(data_dir).parent] if data_dir else []):
+        if (folder / "thresholds.json").is_file():
+            return load_evidence(folder / "thresholds.json")
+    return None
+
+
+def make_grader(cfg, data_dir: Path | None = None) -> object:
+    """The grader a ``GraderConfig`` describes; ``data_dir``: the data it grades (its build's evidence table)."""
+    if cfg.kind == "offline":
+        return OfflineGrader(_evidence_for(cfg, data_dir))
     if cfg.kind == "openai":
         return OpenAIJudgeGrader(
             cfg.base_url, cfg.model, cfg.api_key_env, cfg.rubric_prompt, cfg.concurrency, cfg.max_retries, cfg.timeout_s
