@@ -9,7 +9,9 @@ filter stage.
 
 The filter settings are the build's own (``config.filter`` in ``build.json`` beside the data), so a build is
 read exactly as its filter read it; elsewhere the defaults. The ``argument`` check weighs cues by the evidence
-table of the ``thresholds.json`` beside the data, as the build's filter did (else the literature prior).
+table of the ``thresholds.json`` beside the data, as the build's filter did; data without one (a dataset saved
+elsewhere, a JSONL file) is not held to the argument check: its rationales were weighed by a table that is not
+there, and the literature prior would call them wrong where the build's own clips differ from it.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ def build_filter_config(path: Path) -> tuple[FilterConfig, str]:
 
 
 def _with_evidence(config: FilterConfig, folder: Path) -> FilterConfig:
-    """The build's thresholds.json as the argument check's evidence file, where none is set and one is there."""
+    """The build's thresholds.json as the argument check's evidence file, where none is set and one is there;
+    the argument check off where there is none."""
     if config.evidence_file is None and (folder / "thresholds.json").is_file():
         return config.model_copy(update={"evidence_file": folder / "thresholds.json"})
+    if config.evidence_file is None:
+        return config.model_copy(update={"check_argument": False})
     return config
 
 
