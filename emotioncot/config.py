@@ -71,6 +71,11 @@ class CalibrateConfig(_Section):
     # what speed levels are cut from: syllables per second, or relative_rate (needs measure.relative_rate)
     speed_feature: Literal["articulation_rate_sps", "relative_rate"] = "articulation_rate_sps"
     report: bool = True  # write calibration_report.txt (+ .png when matplotlib is installed)
+    # the evidence table (calibrate/evidence.py): an emotion with fewer clips in a corpus takes the literature
+    # prior; a level counts for (against) an emotion when its share among the emotion's clips is at least
+    # evidence_lift times (at most 1/evidence_lift times) its share among the corpus's other clips
+    evidence_min_clips: int = 5
+    evidence_lift: float = 1.5
 
 
 class WriteConfig(_Section):
@@ -135,6 +140,11 @@ class FilterConfig(_Section):
     check_markup: bool = True  # prose only: no lists, headings, bold, numbered steps
     check_copied_prompt: bool = True  # no prompt headers or instructions repeated in the text
     check_caption: bool = True  # captions: grounding, copied prompt text, form, length, no emotion named
+    # the argument: the balance of cues the rationale states is the evidence table's, and one gender is used
+    check_argument: bool = True
+    # thresholds.json whose evidence table the argument check weighs cues by (a build passes its own);
+    # None: the documented literature prior (manifests/evidence_prior.yaml)
+    evidence_file: Optional[Path] = None
     # length and format
     min_words: int = 50
     max_words: int = 200

@@ -355,12 +355,14 @@ def _writer_version(config: BuildConfig) -> str:
     return _prompt_hash(load_prompts(config.write))
 
 
-def write_template_item(record: dict, write_config) -> dict:
-    """One record through the template writer (a worker's item function): its text, or its own failure."""
+def write_template_item(record: dict, how: tuple[str, dict | None]) -> dict:
+    """One record through the template writer (a worker's item function), ``how`` being the label mode and the
+    build's evidence table (the cues for and against each emotion): its text, or its own failure."""
     from emotioncot.write.template import write_template
 
+    label_mode, evidence = how
     try:
-        return {"ok": True, "result": write_template(record, write_config.label_mode)}
+        return {"ok": True, "result": write_template(record, label_mode, evidence)}
     except ValueError as exc:
         return {"ok": False, "reason": str(exc)}
 
@@ -397,11 +399,12 @@ def _write_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
         if config.write.limit:
             rows_in = rows_in[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
         if config.write.writer == "template":
+            from emotioncot.calibrate.evidence import load_evidence
             from emotioncot.write.template import PROMPT_ID, TEMPLATE_INPUTS
 
             inputs = [{name: row.get(name) for name in TEMPLATE_INPUTS} for row in rows_in]  # all the workers need
-            entries, run_info = _run_item_stage(ws, "write", inputs, write_template_item, config.write, config,
-                                                key, progress)
+            how = (config.write.label_mode, load_evidence(ws.thresholds_path))
+            entries, run_info = _run_item_stage(ws, "write", inputs, write_template_item, how, config, key, progress)
             rows = [e["result"] for e in entries if e["ok"]]
             errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": e["reason"]}
                       for r, e in zip(rows_in, entries) if not e["ok"]]
@@ -439,12 +442,14 @@ def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progr
 # ---------------------------------------------------------------- filter
 
 
-def filter_item(record: dict, filter_config) -> dict:
-    """A record's own checks (a worker's item function): the row as the filter hands it on (a label-blind record
-    with its inferred emotion) and its problems. The one check across records comes after (``filter.decide``)."""
+def filter_item(record: dict, how: tuple) -> dict:
+    """A record's own checks (a worker's item function), ``how`` being the filter settings and the build's evidence
+    table: the row as the filter hands it on (a label-blind record with its inferred emotion) and its problems. The
+    one check across records comes after (``filter.decide``)."""
     from emotioncot.filter.checks import checked
 
-    out, problems = checked(record, filter_config)
+    filter_config, evidence = how
+    out, problems = checked(record, filter_config, evidence)
     return {"ok": True, "result": {"inferred": out.get("inferred_emotion"), "problems": [list(p) for p in problems]}}
 
 
@@ -461,10 +466,12 @@ def _filter_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
     key = stage_key(ws, STAGES["filter"], config)
 
     def produce() -> StageResult:
+        from emotioncot.calibrate.evidence import load_evidence
         from emotioncot.filter.checks import decide
 
         rows = records() if callable(records) else records
-        entries, run_info = _run_item_stage(ws, "filter", rows, filter_item, config.filter, config, key, progress)
+        how = (config.filter, load_evidence(ws.thresholds_path))  # the argument check weighs cues by the build's table
+        entries, run_info = _run_item_stage(ws, "filter", rows, filter_item, how, config, key, progress)
         kept, rejected = decide(((_with_inferred(record, entry["result"]["inferred"]),
                                   [tuple(p) for p in entry["result"]["problems"]])
                                  for record, entry in zip(rows, entries)), config.filter)

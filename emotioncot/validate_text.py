@@ -8,7 +8,10 @@ leaked label or a broken format is named per row, with the filter's own reason c
 filter stage.
 
 The filter settings are the build's own (``config.filter`` in ``build.json`` beside the data), so a build is
-read exactly as its filter read it; elsewhere the defaults.
+read exactly as its filter read it; elsewhere the defaults. The ``argument`` check weighs cues by the evidence
+table of the ``thresholds.json`` beside the data, as the build's filter did; data without one (a dataset saved
+elsewhere, a JSONL file) is not held to the argument check: its rationales were weighed by a table that is not
+there, and the literature prior would call them wrong where the build's own clips differ from it.
 """
 
 from __future__ import annotations
@@ -31,8 +34,18 @@ def build_filter_config(path: Path) -> tuple[FilterConfig, str]:
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"{build_json}: cannot be read ({exc})") from None
         if section is not None:
-            return FilterConfig.model_validate(section), str(build_json)
-    return FilterConfig(), "defaults"
+            return _with_evidence(FilterConfig.model_validate(section), folder), str(build_json)
+    return _with_evidence(FilterConfig(), folder), "defaults"
+
+
+def _with_evidence(config: FilterConfig, folder: Path) -> FilterConfig:
+    """The build's thresholds.json as the argument check's evidence file, where none is set and one is there;
+    the argument check off where there is none."""
+    if config.evidence_file is None and (folder / "thresholds.json").is_file():
+        return config.model_copy(update={"evidence_file": folder / "thresholds.json"})
+    if config.evidence_file is None:
+        return config.model_copy(update={"check_argument": False})
+    return config
 
 
 def text_problems(rows: list[dict], config: FilterConfig, progress: bool = False) -> list[dict]:
@@ -41,10 +54,13 @@ def text_problems(rows: list[dict], config: FilterConfig, progress: bool = False
 
     from emotioncot.filter.checks import record_problems
 
+    from emotioncot.calibrate.evidence import load_evidence
+
     config = config.model_copy(update={"check_schema": False})  # the schema is validate's own first check
+    evidence = load_evidence(config.evidence_file) if config.evidence_file else None
     problems = []
     for i, row in enumerate(tqdm(rows, desc="validate text", unit="row", disable=not progress)):
-        found, _ = record_problems(row, config)
+        found, _ = record_problems(row, config, evidence)
         rid = str(row.get("id") or f"row {i + 1}")
         problems += [{"code": f"text_{code}", "id": rid, "message": message} for code, message in found]
     return problems

@@ -30,8 +30,11 @@ def test_level_claims_nearest_attribute():
     assert level_claims("The tempo is not particularly fast.")["speed"] == [{"slow", "normal"}]
 
 
-def test_offline_grader_rewards_grounded_rationales(demo_rows):
-    grader = OfflineGrader()
+def test_offline_grader_rewards_grounded_rationales(demo_rows, demo_build):
+    from emotioncot.calibrate.evidence import load_evidence
+
+    # the argument is graded by the table the rationales were written with: the build's (issue 26)
+    grader = OfflineGrader(load_evidence(demo_build / "thresholds.json"))
     swap = {"high": "low", "low": "high", "normal": "high", "fast": "slow", "slow": "fast"}
     rows = [r for r in demo_rows if r["pitch_level"] and r["energy_level"]][:40]
     assert len(rows) == 40

@@ -84,7 +84,7 @@ def test_every_fault_ends_written_or_in_errors_and_nothing_answered_is_resent(re
         for row in rows:
             GeneratedText.model_validate(row)
             assert row["writer"] == "openai" and row["model"] == "test-model" and row["label_mode"] == "aware"
-            assert row["prompt_id"] == "rationale-aware-v3+caption-v3" and len(row["prompt_hash"]) == 16
+            assert row["prompt_id"] == "rationale-aware-v4+caption-v3" and len(row["prompt_hash"]) == 16
         # Retries: exactly max_retries + 1 attempts for a record that always fails, fewer otherwise.
         assert server.count(ids[7], "caption") == 4 and server.count(ids[7], "rationale") == 4
         assert server.count(ids[1], "caption") == 3 and server.count(ids[9], "caption") == 1
@@ -138,7 +138,7 @@ def test_label_blind_prompts_hide_the_label_and_record_the_inferred_emotion(reco
     for row in rows:
         assert row["label_mode"] == "blind" and row["inferred_emotion"] == "neutral"
         assert "EMOTION:" not in row["cot_analysis"]
-        assert row["prompt_id"].startswith("rationale-blind-v3")
+        assert row["prompt_id"].startswith("rationale-blind-v4")
 
 
 def test_blind_answer_without_a_label_line_is_retried_then_a_failure(records, tmp_path, monkeypatch):
@@ -241,8 +241,10 @@ def test_kill_mid_run_then_resume_sends_only_missing_requests(demo_build, tmp_pa
     shutil.copytree(demo_build, ws)
     journal = ws / "journal" / "write.jsonl"
     assert not journal.exists()  # the template writer keeps its shards in stages/write/: only this test's answers count
+    # no repair rounds: the canned answer ends "All of this points to <label>", which the argument check rejects
+    # where the record's cues make a weak case (issue 26), and repair requests are not what this test counts
     cmd = [sys.executable, "-m", "emotioncot", "generate", str(ws), "--writer", "openai", "--model", "m",
-           "--concurrency", "4", "-q"]
+           "--concurrency", "4", "--repair-rounds", "0", "-q"]
     with LLMServer(delay_s=0.03) as server:
         cmd += ["--base-url", server.base_url]
         proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -297,7 +299,7 @@ def test_custom_prompt_is_used_and_recorded(records, tmp_path, monkeypatch):
                                             llm_config(server, caption_prompt=custom), progress=False)
         # requests run concurrently: pick the first record's own caption request
         caption_bodies = [r.body for r in server.log if r.task == "caption" and r.record == records[0]["id"]]
-    assert not errors and rows[0]["prompt_id"] == "rationale-aware-v3+my-caption-v7"
+    assert not errors and rows[0]["prompt_id"] == "rationale-aware-v4+my-caption-v7"
     assert info["prompts"]["caption"]["id"] == "my-caption-v7"
     assert caption_bodies[0]["max_tokens"] == 77
     assert caption_bodies[0]["messages"] == [{"role": "system", "content": ""},
@@ -389,7 +391,7 @@ def test_build_dry_run_stops_before_writing_and_sends_nothing(demo_corpus, tmp_p
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert server.count() == 0
-    assert "rationale-blind-v3" in proc.stdout and "EMOTION:" in proc.stdout and "432 requests to send" in proc.stdout
+    assert "rationale-blind-v4" in proc.stdout and "EMOTION:" in proc.stdout and "432 requests to send" in proc.stdout
     assert "gold emotion" not in proc.stdout.lower()
     assert not (out / "build.json").exists() and not (out / "stages" / "write.parquet").exists()
 

@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from emotioncot.calibrate.evidence import fit_evidence
 from emotioncot.calibrate.reliability import check, valid
 from emotioncot.config import CalibrateConfig
 from emotioncot.workspace import stable_hash
@@ -145,6 +146,10 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
         },
         "groups": groups,
     }
+    # which levels count for or against each emotion, read from the levels these cuts give (writers, the
+    # filter and the grader weigh cues by it; saved here so that it lands in thresholds.json)
+    thresholds["evidence"] = fit_evidence(rows, apply_thresholds(rows, thresholds), config.evidence_min_clips,
+                                          config.evidence_lift)
     thresholds["version"] = stable_hash(thresholds, length=12)
     return thresholds
 

@@ -146,6 +146,15 @@ def _emotion_by_level(records: list[dict]) -> list[str]:
     return out
 
 
+def _evidence(evidence: dict | None) -> list[str]:
+    from emotioncot.calibrate.evidence import markdown
+
+    return ["Which levels the rationales count for (+) or against (-) each emotion; any other level is no sign "
+            "either way. Read per corpus from its own clips where an emotion has enough of them (data), else taken "
+            "from the documented literature prior `manifests/evidence_prior.yaml` (Banse & Scherer 1996; Juslin & "
+            "Laukka 2003) (prior).", "", markdown(evidence), ""]
+
+
 def _repair_note(writer_info: dict | None) -> list[str]:
     """The filter's keep rate before and after the repair loop (LLM writer builds)."""
     repair = (writer_info or {}).get("repair") or {}
@@ -159,8 +168,9 @@ def _repair_note(writer_info: dict | None) -> list[str]:
 
 def render_card(records: list[dict], counts: dict, embedded: bool, manifests: dict[str, dict | None] | None = None,
                 excluded: list[dict] | None = None, writer_info: dict | None = None,
-                prompt_style: str = "emotioncot") -> str:
-    """The whole README.md text. ``excluded``: the taxonomy's left-out clips (``ingest.core.taxonomy_exclusions``)."""
+                prompt_style: str = "emotioncot", evidence: dict | None = None) -> str:
+    """The whole README.md text. ``excluded``: the taxonomy's left-out clips (``ingest.core.taxonomy_exclusions``);
+    ``evidence``: the evidence table the rationales weigh cues by (``calibrate.evidence``; None: the prior)."""
     from emotioncot.ingest.estimates import describe_estimates
 
     if manifests is None:
@@ -226,6 +236,8 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "Where each speaker attribute comes from (records per source; `estimated` and `clustered` values were "
         "not given by the source and may be wrong; `not stated`: left empty rather than guessed):", "",
         *describe_estimates(records), "",
+        "## Evidence table", "",
+        *_evidence(evidence),
         "### Left out by the taxonomy", "",
         *_excluded(excluded),
         "## How it was built", "",

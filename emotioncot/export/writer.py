@@ -158,8 +158,12 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
         shutil.rmtree(work, ignore_errors=True)
 
     write_jsonl(out / "emotioncot.jsonl", kept)
+    from emotioncot.calibrate.evidence import load_evidence
+
+    # the evidence table the rationales were weighed by: in the thresholds of the build this folder holds
+    evidence = load_evidence(out / "thresholds.json") if (out / "thresholds.json").exists() else None
     write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, excluded=excluded,
-                                                      writer_info=writer_info, prompt_style=style))
+                                                      writer_info=writer_info, prompt_style=style, evidence=evidence))
     # Last, over everything above: what `validate` checks the files against.
     from emotioncot.export.checksums import write_checksums
 

@@ -17,12 +17,14 @@ The work splits in two, so that a build can run the first part in shards on the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Iterable
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
 from emotioncot.config import FilterConfig
+from emotioncot.filter.argument import argument_problems
 from emotioncot.filter.caption import caption_problems
 from emotioncot.filter.duplicates import NearDuplicateIndex
 from emotioncot.filter.grounding import grounding_problems
@@ -66,6 +68,9 @@ REASON_CODES = {
     "caption_format": "the caption is not plain prose",
     "caption_length": "the caption is shorter than caption_min_words or longer than caption_max_words",
     "caption_emotion": "the caption names the gold emotion",
+    "argument": "the stated balance of cues contradicts the evidence table (a cue said to support what the table "
+                "says it opposes, cues against called fewer or weaker when they are not, a 'clear' conclusion from "
+                "mixed or weak cues), or the speaker is referred to with both genders",
 }
 
 # Problems a writer can fix when told about them (the repair loop sends these back); a schema error, a
@@ -163,8 +168,9 @@ def missing_fields(record: dict) -> Problems:
     return [("missing_field", f"no {', no '.join(absent)}: the checks cannot judge this row")] if absent else []
 
 
-def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str | None]:
-    """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion."""
+def record_problems(record: dict, config: FilterConfig, evidence: dict | None = None) -> tuple[Problems, str | None]:
+    """Problems of one record (canonical field names) and, for a label-blind record, its inferred emotion.
+    ``evidence``: the evidence table the argument check weighs cues by (None: the prior)."""
     if not (record.get("cot_analysis") or "").strip():
         return [("missing_rationale", "the record has no cot_analysis text")], None
     missing = missing_fields(record)
@@ -179,12 +185,16 @@ def record_problems(record: dict, config: FilterConfig) -> tuple[Problems, str |
         mode = record.get("label_mode") or config.label_mode
         label, inferred = label_problems(record, mode, config.conclusion_sentences, config.blind_disagreement)
         problems.extend(label)
+    if config.check_argument:
+        problems.extend(argument_problems({**record, "inferred_emotion": record.get("inferred_emotion") or inferred},
+                                          evidence))
     return problems, inferred
 
 
-def checked(record: dict, config: FilterConfig) -> tuple[dict, Problems]:
-    """The row as it went in (plus a blind record's inferred emotion) and its per-record problems."""
-    problems, inferred = record_problems(canonical(record), config)
+def checked(record: dict, config: FilterConfig, evidence: dict | None = None) -> tuple[dict, Problems]:
+    """The row as it went in (plus a blind record's inferred emotion) and its per-record problems (the argument
+    check weighs cues by ``evidence``, the build's evidence table; None: the literature prior)."""
+    problems, inferred = record_problems(canonical(record), config, evidence)
     out = dict(record)
     if inferred is not None and not record.get("inferred_emotion"):
         out["inferred_emotion"] = inferred
@@ -206,14 +216,15 @@ def duplicate_index(config: FilterConfig) -> NearDuplicateIndex:
     return NearDuplicateIndex(config.duplicate_threshold, config.shingle_size)
 
 
-def filter_batch(records: list[dict], config: FilterConfig | None = None) -> tuple[list[dict], list[dict]]:
+def filter_batch(records: list[dict], config: FilterConfig | None = None,
+                 evidence: dict | None = None) -> tuple[list[dict], list[dict]]:
     """The per-record checks of one batch: (kept, rejected), rows as ``filter_records`` gives them. Depends
     on nothing but the batch, so shards of a table give the rows one pass gives. The kept rows still have
     to go through the global pass (``drop_near_duplicates``) where ``config.check_duplicates`` is on."""
     config = config or FilterConfig()
     kept, rejected = [], []
     for record in records:
-        out, problems = checked(record, config)
+        out, problems = checked(record, config, evidence)
         if problems:
             rejected.append(_rejected(out, problems))
         else:
@@ -235,24 +246,31 @@ def drop_near_duplicates(kept: list[dict], index: NearDuplicateIndex) -> tuple[l
     return still, repeated
 
 
-def filter_records(records: list[dict], config: FilterConfig | None = None, progress: bool = False) -> tuple[list[dict], list[dict]]:
+def filter_records(records: list[dict], config: FilterConfig | None = None, progress: bool = False,
+                   evidence: dict | None = None) -> tuple[list[dict], list[dict]]:
     """Split records into kept and rejected. A rejected row is the record plus ``reject_reasons`` (codes,
     see ``REASON_CODES``) and ``explanation``. Records may use emotioncot's field names or the public
     EmotionCoT ones (``transcription``, ``gt``, ``stress`` ...); rows come back as they went in, except that a
     label-blind record gets its ``inferred_emotion`` filled in when it had none. Rejected rows keep the
     table's order (a near-duplicate stands where its record stood)."""
     config = config or FilterConfig()
-    return decide((checked(record, config) for record in tqdm(records, desc="filter", unit="record",
-                                                                 disable=not progress)), config)
+    if evidence is None and config.evidence_file:
+        from emotioncot.calibrate.evidence import load_evidence
+
+        if not Path(config.evidence_file).exists():
+            raise FileNotFoundError(f"{config.evidence_file}: evidence file (thresholds.json) not found")
+        evidence = load_evidence(config.evidence_file)
+    rows = tqdm(records, desc="filter", unit="record", disable=not progress)
+    return decide((checked(record, config, evidence) for record in rows), config)
 
 
-def decide(checked: Iterable[tuple[dict, Problems]], config: FilterConfig) -> tuple[list[dict], list[dict]]:
-    """Rows with their per-record problems (``_checked``, or the same from a worker), in table order -> (kept,
+def decide(rows: Iterable[tuple[dict, Problems]], config: FilterConfig) -> tuple[list[dict], list[dict]]:
+    """Rows with their per-record problems (``checked``, or the same from a worker), in table order -> (kept,
     rejected), the global near-duplicate pass included: a row is compared only with the earlier rows that passed
     every per-record check, so one pass in order gives what checking everything first would."""
     index = duplicate_index(config) if config.check_duplicates else None
     kept, rejected = [], []
-    for i, (out, problems) in enumerate(checked):
+    for i, (out, problems) in enumerate(rows):
         if not problems and index is not None:  # rows without an id are named by their row number
             problems = _repeats(index, out.get("id") or f"row {i + 1}", out)
         if problems:

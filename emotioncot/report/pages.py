@@ -37,7 +37,7 @@ def overview(data: ReportData, heatmaps: dict[str, str], distributions: str | No
     for cue, src in heatmaps.items():
         parts.append(f'<div><h3>{esc(cue)}</h3><img class="heatmap" data-cue="{esc(cue)}" src="{esc(src)}" '
                      f'alt="emotion by {esc(cue)} level"></div>')
-    parts.append("</div>")
+    parts.append("</div>" + evidence_section(data.thresholds))
     if distributions:
         parts.append("<h2>Measurements per emotion</h2>"
                      '<p class="muted">Boxes: quartiles and 1.5 IQR whiskers per emotion. Levels are cut per calibration '
@@ -66,6 +66,23 @@ def _sourced(rec: dict, field: str) -> str:
                       "language": "language_source"}.get(field, ""))
     note = f" ({esc(source)})" if rec.get(field) and source in ("estimated", "clustered") else ""
     return f"{field}: <b>{esc(rec.get(field))}</b>{note}"
+
+
+def evidence_section(thresholds: dict) -> str:
+    """The evidence table (calibrate/evidence.py) the rationales weigh cues by, one table per corpus."""
+    from emotioncot.calibrate.evidence import CUE_LEVELS, evidence_of, sign_cells
+
+    corpora = evidence_of(thresholds).get("corpora") or {}
+    parts = ["<h2>Evidence table</h2><p class=\"muted\">Which levels count for (+) or against (-) each emotion in "
+             "the rationales, the writers' prompts, the filter's argument check and the offline grader; any other level "
+             "is no sign either way. <i>data</i>: read from the corpus's own clips; <i>prior</i>: too few clips, "
+             "taken from manifests/evidence_prior.yaml (Banse &amp; Scherer 1996; Juslin &amp; Laukka 2003).</p>"]
+    if not corpora:
+        parts.append("<p>no table in the thresholds: every cue is weighed by the prior</p>")
+    for corpus, rows in corpora.items():
+        body = [[emotion, entry["clips"], *sign_cells(entry)] for emotion, entry in rows.items()]
+        parts.append(f"<h3>{esc(corpus)}</h3>" + table(["emotion", "clips", *CUE_LEVELS], body, numeric_from=1))
+    return "".join(parts)
 
 
 def provenance(data: ReportData) -> str:

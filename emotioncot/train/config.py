@@ -80,6 +80,9 @@ class GraderConfig(_Section):
     max_retries: int = 3
     timeout_s: float = 60.0
     max_new_tokens: int = 96
+    # the offline grader's factual alignment weighs the argument by this build's evidence table (its
+    # thresholds.json, calibrate/evidence.py); None: the documented literature prior
+    evidence_file: Optional[Path] = None
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self):

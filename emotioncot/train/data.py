@@ -21,7 +21,7 @@ from emotioncot.export.views import AUDIO_PLACEHOLDER
 # Columns the rewards and graders read; everything else is dropped before training to keep batches light.
 REWARD_COLUMNS = (
     "id", "solution", "emotion", "transcript", "caption", "pitch_level", "energy_level", "speed_level",
-    "intonation", "stressed_words", "gender", "age_level",
+    "intonation", "stressed_words", "gender", "age_level", "corpus",
 )
 
 

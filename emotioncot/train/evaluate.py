@@ -92,7 +92,7 @@ def run_evaluate(
         rows = [dict(r) for r in ds]
         texts = generate_completions(policy, rows, batch_size, max_new_tokens, progress)
         policy_kind = policy.kind
-    grader = grader or make_grader(cfg.grader)
+    grader = grader or make_grader(cfg.grader, data_dir)
     todo = [i for i, t in enumerate(texts) if parse_reasoning(t)]
     graded = grader.grade([texts[i] for i in todo], [rows[i] for i in todo]) if todo else []
     grades = [None] * len(texts)

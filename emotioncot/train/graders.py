@@ -84,7 +84,9 @@ class OfflineGrader:
     """Deterministic grades from the record's own measurements (no model, no network).
 
     - factual alignment: per measured level (pitch, energy, speed) and the speaker's gender, a claim that
-      matches scores 1, no claim 0.5, a contradicted one 0 (mixed claims 0.5); grade = 1 + 4 * mean.
+      matches scores 1, no claim 0.5, a contradicted one 0 (mixed claims 0.5); and the argument, by the same
+      evidence table and reader as the filter's ``argument`` check (filter/argument.py): 1 when the balance
+      of cues it states is the table's, 0 when it is not; grade = 1 + 4 * mean.
     - interpretative quality: mean of (the last emotion the reasoning names agrees with the answer: 1, none
       named: 0.5, another: 0), (share of the three cue families discussed), (share of the transcript's content
       words the reasoning uses).
@@ -95,6 +97,9 @@ class OfflineGrader:
 
     name = "offline"
 
+    def __init__(self, evidence: dict | None = None):
+        self.evidence = evidence  # the build's evidence table (None: the documented prior)
+
     def grade(self, texts: Sequence[str], rows: Sequence[dict]) -> list[Optional[Grades]]:
         return [self.grade_one(t, r) for t, r in zip(texts, rows, strict=True)]
 
@@ -102,14 +107,14 @@ class OfflineGrader:
         reasoning = parse_reasoning(text) if "<think>" in text else text
         answer = parse_answer(text)
         return Grades(
-            factual_alignment=self.factual(reasoning, row),
+            factual_alignment=self.factual(reasoning, row, answer, self.evidence),
             interpretative_quality=self.interpretative(reasoning, answer, row),
             caption_completeness=self.caption(reasoning, row),
             fluency_structure=self.fluency(reasoning),
         )
 
     @staticmethod
-    def factual(reasoning: str, row: dict) -> float:
+    def factual(reasoning: str, row: dict, answer: Optional[str] = None, evidence: dict | None = None) -> float:
         claims = level_claims(reasoning)
         scores = []
         for attribute, column in _LEVEL_COLUMNS.items():
@@ -130,6 +135,12 @@ class OfflineGrader:
             words = set(_WORD.findall(reasoning.lower()))
             said = {g for g, vocab in (("male", {"male", "man"}), ("female", {"female", "woman"})) if words & vocab}
             scores.append(0.5 if not said else (1.0 if said == {gender} else 0.0))
+        emotion = answer or row.get("emotion") or row.get("solution")  # the emotion the reasoning argues for
+        if emotion:
+            from emotioncot.filter.argument import argument_problems
+
+            scores.append(0.0 if argument_problems({**row, "emotion": emotion, "cot_analysis": reasoning}, evidence)
+                          else 1.0)
         return _scale(sum(scores) / len(scores)) if scores else 3.0
 
     @staticmethod
@@ -329,10 +340,26 @@ class LocalModelGrader:
         return out
 
 
-def make_grader(cfg) -> object:
-    """The grader a ``GraderConfig`` describes."""
+def _evidence_for(cfg, data_dir: Path | None) -> dict | None:
+    """The evidence table the offline grader weighs the argument by: ``evidence_file``, else the thresholds.json
+    of the build that holds ``data_dir`` (the folder itself or its parent, for ``BUILD/dataset``), else None
+    (the prior)."""
+    from emotioncot.calibrate.evidence import load_evidence
+
+    if cfg.evidence_file:
+        if not Path(cfg.evidence_file).exists():
+            raise FileNotFoundError(f"{cfg.evidence_file}: evidence file (thresholds.json) not found")
+        return load_evidence(cfg.evidence_file)
+    for folder in ([Path(data_dir), Path(data_dir).parent] if data_dir else []):
+        if (folder / "thresholds.json").is_file():
+            return load_evidence(folder / "thresholds.json")
+    return None
+
+
+def make_grader(cfg, data_dir: Path | None = None) -> object:
+    """The grader a ``GraderConfig`` describes; ``data_dir``: the data it grades (its build's evidence table)."""
     if cfg.kind == "offline":
-        return OfflineGrader()
+        return OfflineGrader(_evidence_for(cfg, data_dir))
     if cfg.kind == "openai":
         return OpenAIJudgeGrader(
             cfg.base_url, cfg.model, cfg.api_key_env, cfg.rubric_prompt, cfg.concurrency, cfg.max_retries, cfg.timeout_s

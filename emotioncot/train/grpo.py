@@ -155,10 +155,10 @@ class AudioGRPOPTRTrainer(GRPOPTRTrainer):
         return torch.cat(logps), (torch.cat(entropies) if compute_entropy else None), None
 
 
-def _reward_funcs(cfg: TrainConfig, switch: ProgressiveSwitch, grader=None):
+def _reward_funcs(cfg: TrainConfig, switch: ProgressiveSwitch, grader=None, data_dir: Path | None = None):
     from emotioncot.train.graders import make_grader
 
-    graded = make_reasoning_reward(grader or make_grader(cfg.grader), cfg.grader.weights)
+    graded = make_reasoning_reward(grader or make_grader(cfg.grader, data_dir), cfg.grader.weights)
 
     def reasoning_reward(completions, **columns):
         """R_t, or None (missing) for every completion while the progressive switch is off: no grader calls."""
@@ -222,7 +222,7 @@ def run_grpo_ptr(
     )
     common = dict(
         model=policy.model,
-        reward_funcs=_reward_funcs(cfg, switch, grader),
+        reward_funcs=_reward_funcs(cfg, switch, grader, data_dir),
         args=args,
         train_dataset=train_ds,
         processing_class=policy.tokenizer,

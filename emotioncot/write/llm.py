@@ -36,6 +36,7 @@ from emotioncot.write.client import Answer, FatalEndpointError, RateGate, Redact
 from emotioncot.write.cost import Usage
 from emotioncot.write.outage import Outage
 from emotioncot.write.prompts import Prompt, default_prompt_path, estimate_tokens, load_prompt, prompt_values
+from emotioncot.calibrate.evidence import load_evidence
 from emotioncot.write.repair import rejected_for_repair, repair_message
 from emotioncot.write.structured import response_format
 
@@ -57,11 +58,12 @@ class Job:
     audio_path: str | None = None
     extra: tuple = ()  # a repair: the rejected answer and the filter's reasons, as two more turns
     round: int = 0  # 0: the first answer; N: the answer of repair round N
+    evidence: dict | None = None  # the build's evidence table (calibrate/evidence.py), for the {evidence} placeholder
 
     @property
     def messages(self) -> list[dict]:
         """Filled on demand (deterministic), so a million planned jobs do not hold a million prompts."""
-        return self.prompt.fill(prompt_values(self.record, self.label_mode)) + list(self.extra)
+        return self.prompt.fill(prompt_values(self.record, self.label_mode, self.evidence)) + list(self.extra)
 
 
 # ---------------------------------------------------------------- preparing requests
@@ -98,17 +100,19 @@ def repair_job(job: Job, answer: str, reasons: list[str], round_: int) -> Job:
     """The request that sends ``answer`` back with the filter's ``reasons`` (write/repair.py)."""
     extra = ({"role": "assistant", "content": answer}, {"role": "user", "content": repair_message(reasons)})
     key = stable_hash("repair", job.key, round_, answer, reasons, length=24)
-    return Job(job.record, job.task, job.prompt, key, job.label_mode, job.audio_path, extra=extra, round=round_)
+    return Job(job.record, job.task, job.prompt, key, job.label_mode, job.audio_path, extra=extra, round=round_,
+               evidence=job.evidence)
 
 
-def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Prompt]) -> tuple[list[Job], list[dict]]:
+def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Prompt],
+              evidence: dict | None = None) -> tuple[list[Job], list[dict]]:
     jobs, errors = [], []
     for rec in records:
         if config.label_mode == "aware" and not rec.get("emotion"):
             errors.append({"id": rec["id"], "path": rec.get("audio_path"),
                            "reason": "no gold emotion for a label-aware rationale (use --label-mode blind)"})
             continue
-        values = prompt_values(rec, config.label_mode)
+        values = prompt_values(rec, config.label_mode, evidence)
         audio = _audio_digest(rec) if config.send_audio else None
         if config.send_audio and audio is None:
             errors.append({"id": rec["id"], "path": rec.get("audio_path"),
@@ -118,7 +122,7 @@ def plan_jobs(records: list[dict], config: WriteConfig, prompts: dict[str, Promp
             prompt = prompts[task]
             messages = prompt.fill(values)
             jobs.append(Job(rec, task, prompt, request_key(rec["id"], config, messages, prompt.max_tokens, audio),
-                            config.label_mode, rec.get("audio_path") if config.send_audio else None))
+                            config.label_mode, rec.get("audio_path") if config.send_audio else None, evidence=evidence))
     return jobs, errors
 
 
@@ -434,7 +438,8 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
     ``send(todo, journal, total)`` journals the good answers and returns the failures and the usage)."""
     wc = config.write
     prompts = load_prompts(wc)
-    jobs, plan_errors = plan_jobs(records, wc, prompts)
+    evidence = load_evidence(ws.thresholds_path)  # the LLM weighs cues by the same table as the template
+    jobs, plan_errors = plan_jobs(records, wc, prompts, evidence)
     with ws.journal("write") as journal:
         usage_now = Usage()
 
@@ -456,7 +461,7 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
         rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
         repair = {"rounds": wc.repair_rounds, "records_sent_back": 0, "requests": 0}
         if wc.repair_rounds:
-            kept_before, todo = rejected_for_repair(records, rows, config)
+            kept_before, todo = rejected_for_repair(records, rows, config, evidence)
             repair["kept_before_repair"] = kept_before
             stalled = False
             for round_ in range(1, wc.repair_rounds + 1):
@@ -479,7 +484,7 @@ def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender
                 for job in batch:
                     chains[(job.record["id"], job.task)].append(job)
                 rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
-                kept_now, todo = rejected_for_repair(records, rows, config)
+                kept_now, todo = rejected_for_repair(records, rows, config, evidence)
             repair["kept_after_repair"] = kept_now if repair["requests"] else kept_before
             n = max(1, len(rows))
             repair["keep_rate_before"] = round(repair["kept_before_repair"] / n, 4)
@@ -573,7 +578,7 @@ def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | No
     stage; send nothing."""
     wc = config.write
     prompts = load_prompts(wc)
-    jobs, errors = plan_jobs(records, wc, prompts)
+    jobs, errors = plan_jobs(records, wc, prompts, load_evidence(ws.thresholds_path) if ws is not None else None)
     answered = set()
     if ws is not None and (ws.root / "journal" / "write.jsonl").exists():
         with ws.journal("write") as journal:

@@ -39,6 +39,9 @@ FIELDS = {
                  "voices in this corpus' (from level_group)",
     "emotion": "the gold label (label-aware prompts only)",
     "emotion_choices": "the 9 classes, comma separated",
+    "evidence": "how the measured cues weigh, by the build's evidence table (calibrate/evidence.py): label-aware, "
+                "this clip's cues for, against and neither way for the gold emotion and the strength of the case; "
+                "label-blind, the levels that count for and against each emotion in the record's corpus",
     "style": "a style hint picked from the record id, so wording varies even at temperature 0",
     "gender": "Male / Female / unknown",
     "age_level": "age group or unknown",
@@ -207,8 +210,18 @@ def style_for(record_id: str) -> str:
     return STYLES[random.Random(f"style:{record_id}").randrange(len(STYLES))]
 
 
-def prompt_values(record: dict, label_mode: str = "aware") -> dict:
-    """The placeholder values for one record. The gold label is present only in label-aware mode."""
+def evidence_words(record: dict, label_mode: str = "aware", evidence: dict | None = None) -> str:
+    """The ``{evidence}`` placeholder: the table's verdict on this clip's cues (aware) or the table itself (blind)."""
+    from emotioncot.calibrate.evidence import case_words, prompt_lines, weigh
+
+    if label_mode == "aware" and record.get("emotion") in EMOTIONS:
+        return case_words(weigh(record, record["emotion"], evidence))
+    return prompt_lines(evidence, record)
+
+
+def prompt_values(record: dict, label_mode: str = "aware", evidence: dict | None = None) -> dict:
+    """The placeholder values for one record. The gold label is present only in label-aware mode;
+    ``evidence`` is the build's evidence table (None: the documented prior)."""
     stressed = record.get("stressed_words") or []
     values = {
         "speaker": speaker_phrase(record),
@@ -225,6 +238,7 @@ def prompt_values(record: dict, label_mode: str = "aware") -> dict:
         "intonation": record.get("intonation") or "not measured",
         "stressed_words": ", ".join(stressed) if stressed else "none detected",
         "language": record.get("language") or "unknown",
+        "evidence": evidence_words(record, label_mode, evidence),
     }
     if label_mode == "aware":
         values["emotion"] = record.get("emotion")

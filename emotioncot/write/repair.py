@@ -37,12 +37,13 @@ def fixable_problems(rejected_row: dict, label_mode: str) -> dict[str, list[str]
     return out
 
 
-def rejected_for_repair(records: list[dict], rows: list[dict], config: BuildConfig) -> tuple[int, dict[str, dict]]:
+def rejected_for_repair(records: list[dict], rows: list[dict], config: BuildConfig,
+                        evidence: dict | None = None) -> tuple[int, dict[str, dict]]:
     """(records the filter keeps, {record id: {task: [reasons]}} for those it rejects for fixable reasons)."""
     text = {row["id"]: row for row in rows}
     joined = [{**rec, **{k: v for k, v in text[rec["id"]].items() if k not in ("prompt_tokens", "completion_tokens")}}
               for rec in records if rec["id"] in text]
-    kept, rejected = filter_records(joined, config.filter)
+    kept, rejected = filter_records(joined, config.filter, evidence=evidence)
     todo = {}
     for row in rejected:
         tasks = fixable_problems(row, config.write.label_mode)

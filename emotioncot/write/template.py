@@ -6,9 +6,12 @@ its punctuation), pitch / energy / rate levels with the one number each level wa
 measured is never described. Grammatical by construction: articles come from the word they precede,
 adjectives never repeat their noun, and tests enumerate the phrase choices.
 
-The rationale weighs each measured cue against the acoustic profile typical of the gold emotion and says
-plainly which cues fit and which do not, instead of claiming agreement that is not there. The emotion is
-named only in the last sentence. Wording varies by a hash of the record id: the same record always gets
+The rationale weighs each measured cue by the build's evidence table (``emotioncot.calibrate.evidence``:
+which levels the corpus's clips of the gold emotion take more or less often than its other clips, or the
+documented literature prior where a class has too few clips). Cues for, against and neither way are stated
+as the table puts them; a count or "weigh less" is said only where it is true, and the last sentence says how
+strong the case from the voice is (clear, mixed or weak). Words are spoken about only where the sentence
+form says something for this clip. The emotion is named only in the last sentence. Wording varies by a hash of the record id: the same record always gets
 the same text, different records get different phrasings. Rationales are 50 to 200 words by construction.
 
 ``write_template`` is a pure function of the record's ``TEMPLATE_INPUTS`` (no state across records, no
@@ -21,37 +24,21 @@ from __future__ import annotations
 import random
 import re
 
+from emotioncot.calibrate.evidence import Case, weigh
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.facts import graded_fact, level_reference
 
-PROMPT_ID = "template-v6"
+PROMPT_ID = "template-v7"
 
 # Every field the writer reads: a row's text depends on these and on PROMPT_ID alone.
 TEMPLATE_INPUTS = (
     "id", "transcript", "emotion", "gender", "age_level", "pitch_level", "energy_level", "speed_level",
     "intonation", "stressed_words", "energy_basis", "f0_median_hz", "alpha_ratio_db", "articulation_rate_sps",
-    "pause_count", "duration_s", "level_group",
+    "pause_count", "duration_s", "level_group", "corpus",
 )
 
 _AGE = {"Child": "child", "Teenager": "teenage", "Young Adult": "young adult", "Middle-aged": "middle-aged",
         "Elderly": "elderly"}
-
-# The acoustic profile that usually goes with each class: the levels that fit it. Cues outside the
-# profile are reported as not fitting; a class with no expectation for a cue leaves that cue neutral.
-_PROFILE: dict[str, dict[str, set]] = {
-    "neutral": {"pitch": {"normal"}, "energy": {"normal"}, "speed": {"normal"}, "intonation": {"falling", "flat"}},
-    "happy": {"pitch": {"high"}, "energy": {"high", "normal"}, "speed": {"fast", "normal"},
-              "intonation": {"rising-falling", "expressive", "rising"}},
-    "sad": {"pitch": {"low"}, "energy": {"low"}, "speed": {"slow"}, "intonation": {"falling", "flat"}},
-    "angry": {"pitch": {"high", "normal"}, "energy": {"high"}, "speed": {"fast", "normal"},
-              "intonation": {"falling", "expressive", "rising-falling"}},
-    "contempt or disgust": {"pitch": {"low", "normal"}, "energy": {"normal", "low"}, "speed": {"slow", "normal"},
-                            "intonation": {"falling", "falling-rising", "flat"}},
-    "confused": {"pitch": {"normal", "high"}, "speed": {"slow", "normal"}, "intonation": {"rising", "falling-rising"}},
-    "whisper": {"energy": {"low"}},
-    "surprise": {"pitch": {"high"}, "energy": {"high", "normal"}, "intonation": {"rising", "rising-falling", "expressive"}},
-    "fear": {"pitch": {"high"}, "energy": {"low", "normal"}, "speed": {"fast"}, "intonation": {"rising", "flat"}},
-}
 
 # What the fitting cues amount to, without the label (the label comes only at the very end).
 _STATE = {
@@ -90,7 +77,7 @@ _OPENERS = [
     "The utterance \"{text}\" is spoken by {speaker}.",
     "Here {speaker} delivers the line \"{text}\".",
     "The clip holds {speaker} saying \"{text}\".",
-    "What we hear is {speaker} producing the sentence \"{text}\".",
+    "What we hear is {speaker} saying \"{text}\".",
 ]
 _PITCH = [  # every pitch sentence names what the level is relative to ({ref}, {against}: ``_REFERENCE``)
     "The pitch is {w} {ref}{num}.",
@@ -104,40 +91,71 @@ _ENERGY = [
 ]
 _SPEED = [
     "The tempo is {w}{num}.",
-    "The words come at {a} {w} pace{num}.",
+    "The speech moves at {a} {w} pace{num}.",
     "The speaking rate is {w}{num}.",
 ]
-_CONTENT = {
-    "?": ["The sentence is phrased as a question, which the listener weighs after the voice.",
-          "Its question form adds a semantic hint, read only after the acoustic cues."],
-    "!": ["The sentence is written as an exclamation, a semantic hint that comes second to the voice.",
-          "Its exclamatory form adds some emphasis on the semantic side, read after the acoustic cues."],
-    ".": ["On the semantic side, the words are read only after the voice, so the delivery carries most of the weight.",
-          "The wording gives context, but here it is weighed only after the acoustic cues.",
-          "The content of the sentence is taken as secondary evidence behind how it is said."],
+# The argument (template-v7): each measured cue is stated as the evidence table (calibrate/evidence.py) says
+# it is, for, against or neither way; counts and comparisons are said only when they are true, and the last
+# sentence says how strong the case from the voice is (Case.strength). Template-v6 weighed cues against a
+# fixed profile and wrote "Only the X, Y and Z are against this reading, and they weigh less than the rest"
+# beside a single cue for it.
+_FOR = [  # (several cues, one cue)
+    ("{cues} point toward {state}.", "{cues} points toward {state}."),
+    ("{cues} fit {state}.", "{cues} fits {state}."),
+    ("Taken together, {cues} suggest {state}.", "Of the cues heard here, {cues} suggests {state}."),
+]
+_NEITHER = [
+    ("{cues} are no sign either way.", "{cues} is no sign either way."),
+    ("{cues} say little for or against that reading.", "{cues} says little for or against that reading."),
+]
+_AGAINST = [
+    ("{cues} speak against it.", "{cues} speaks against it."),
+    ("{cues} are not what that reading usually brings.", "{cues} is not what that reading usually brings."),
+]
+_NONE_FOR = [
+    "None of these cues points toward {state}.",
+    "No measured cue marks {state}.",
+]
+_STRESS = ["The emphasis falls on {stressed}.", "The stress lands on {stressed}.", "The main stress is on {stressed}."]
+_NUMBER = {1: "one", 2: "two", 3: "three", 4: "four"}
+# the balance, only where cues stand on both sides: what it says is the count, and the count is true
+_BALANCE = {
+    "more_for": ["So {for_n} speak for it and {against_n} against, and the cues for it outnumber those against.",
+                 "With {for_n} for it and {against_n} against, the cues against it weigh less."],
+    "even": ["The cues for and against are evenly split, {for_n} on each side.",
+             "That leaves {for_n} for it and {against_n} against: an even split."],
+    "more_against": ["More cues speak against it ({against_n}) than for it ({for_n}).",
+                     "Only {for_n} {for_verb} for it, while {against_n} go against it."],
 }
-_WEIGH_FIT = [  # (text for several cues, text for one)
-    ("Together, {fits} add up to {state}.", "On its own, {fits} already hints at {state}."),
-    ("Taken as a whole, {fits} suggest {state}.", "Above all, {fits} suggests {state}."),
-    ("Read together, {fits} point toward {state}.", "The clearest sign is {fits}, which points toward {state}."),
-]
-# When every fitting cue is a middle level (and the class is not neutral), the middle levels do not mark the
-# class: they merely leave room for it. "Above all, the ordinary vocal effort suggests a strained, worried
-# manner" claimed evidence that is not there (RAVDESS fear, template-v5).
-_WEIGH_COMPATIBLE = [  # (text for several cues, text for one)
-    ("{fits} leave room for {state}, but levels in the middle of the range do not point to it by themselves.",
-     "{fits} leaves room for {state}, but a level in the middle of the range does not point to it by itself."),
-    ("{fits} do not argue against {state}, though middle levels are no sign of it on their own.",
-     "{fits} does not argue against {state}, though a middle level is no sign of it on its own."),
-]
-_WEIGH_MIXED = [
-    " The {misfits} {verb} less typical of it, so the picture is not entirely uniform.",
-    " Only the {misfits} {verb} against this reading, and {it} {weigh} less than the rest.",
-]
-_WEIGH_NONE = [
-    "The acoustic cues do not line up cleanly with any single profile, so the judgement rests on their overall balance and on {state}.",
-    "None of the acoustic cues is strongly characteristic on its own, so the judgement rests on the overall impression of {state}.",
-]
+# how strong the case from the voice is, said in the last sentence with the label
+_CONCLUDE = {
+    "clear": ["The voice makes a clear case, and the emotion is {label}.",
+              "With every weighed cue on one side, the emotion is clearly {label}.",
+              "So the acoustic case is consistent, and the emotion is {label}."],
+    "mixed": ["The case from the voice is mixed, but it leans toward {label}.",
+              "On balance, with cues on both sides, the emotion is best taken as {label}.",
+              "Weighing both sides, the evidence is mixed, though it leans toward {label}."],
+    "weak": ["The voice makes only a weak case, so the label {label} rests on little acoustic evidence here.",
+             "Little in the voice argues for it, so {label} is given on weak acoustic grounds.",
+             "All in all, the acoustic case is weak: the emotion is given as {label}, but the voice alone does not show it."],
+}
+_CONCLUDE_EVEN = ["The case from the voice is mixed and evenly split, and the emotion is given as {label}.",
+                  "So the voice leaves the case open, and the emotion is given as {label}."]
+# A sentence about the words only where it says something true of this clip: its question or exclamation
+# form, and what that form suggests for the emotion. Corpora that read the same sentences in every emotion
+# (manifest ``same_sentences``) get none: the words cannot tell their emotions apart. A plain statement gets
+# none either: "the words are read only after the voice" said nothing, in 57 of 57 rationales.
+_FORM = {"?": ["Its question form", "The question form of the sentence", "That it is phrased as a question"],
+         "!": ["Its exclamation", "The exclamatory form of the sentence", "That it is written as an exclamation"]}
+_FORM_FITS = {  # which emotions the form suggests (an exclamation: raised arousal; a question: uncertainty, astonishment)
+    "?": {"confused", "surprise"},
+    "!": {"happy", "angry", "surprise", "fear"},
+}
+_FORM_VERB = {True: ["fits {state}", "goes with {state}", "is in keeping with {state}"],
+              False: ["does not by itself point toward {state}", "adds nothing for {state}",
+                      "is no sign of {state} on its own"]}
+
+
 # What the levels were graded against, by the record's ``level_group`` (calibrate/levels.py): "for this
 # speaker" is true only where the thresholds were fitted on this speaker's own clips.
 _REFERENCE = {  # kind -> ("for ..." after a level word, "set against ...", [closing notes])
@@ -163,19 +181,6 @@ def _reference(record: dict) -> tuple[str, str, list[str]]:
     fill = {"gender": gender or "", "a_gender": f"a {gender}" if gender else ""}
     phrase, against, notes = _REFERENCE[kind]
     return phrase.format(**fill), against.format(**fill), [n.format(**fill) for n in notes]
-_CONCLUDE = [
-    "The most fitting label is therefore {label}.",
-    "All of this points to {label}.",
-    "On balance, the emotion expressed is {label}.",
-    "The emotion is best described as {label}.",
-    "So the emotion that best explains these cues is {label}.",
-]
-# where no cue marks the class, the last sentence does not claim the cues point to it
-_CONCLUDE_WEAK = [
-    "On balance, the emotion expressed is {label}.",
-    "The emotion is best described as {label}.",
-    "Weighing the little there is, the emotion is best taken as {label}.",
-]
 
 
 def _speaker_phrase(record: dict) -> str:
@@ -271,7 +276,8 @@ def write_caption(record: dict) -> str:
     """A description of speaker, prosody and words; no emotion is named or guessed."""
     rng = random.Random(f"caption:{record['id']}")
     text = (record.get("transcript") or "").strip()
-    parts = [_sentence(_speaker_phrase(record)) + (f" says \"{text}\"." if text else " speaks.")]
+    parts = [_sentence(_speaker_phrase(record)) + f" says \"{text}\"." if text
+             else f"The clip holds speech from {_speaker_phrase(record)}."]
     levels = _levels(record)
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
@@ -289,14 +295,72 @@ def write_caption(record: dict) -> str:
     return _tidy(" ".join(parts))
 
 
-def write_rationale(record: dict, emotion: str) -> str:
-    """A 50-200 word chain of thought, acoustic cues first, that names ``emotion`` only at the end."""
+def _count(n: int, noun: str = "cue") -> str:
+    return f"{_NUMBER.get(n, str(n))} {noun}{'' if n == 1 else 's'}"
+
+
+def _named(items: list[tuple[str, str]], rng: random.Random) -> str:
+    used: set[str] = set()
+    return _join([_cue_name(cue, level, rng, used) for cue, level in items])
+
+
+def _side(table, items: list[tuple[str, str]], rng: random.Random, state: str) -> str:
+    several, one = _choice(rng, table)
+    return _sentence((several if len(items) > 1 else one).format(cues=_named(items, rng), state=state))
+
+
+def _argument(case: Case, rng: random.Random, state: str) -> list[str]:
+    """The cues for, neither way and against, as the table puts them, and the count where both sides have cues."""
+    out = [_side(_FOR, case.supporting, rng, state) if case.supporting else _choice(rng, _NONE_FOR).format(state=state)]
+    if case.neutral:
+        out.append(_side(_NEITHER, case.neutral, rng, state))
+    if case.opposing:
+        out.append(_side(_AGAINST, case.opposing, rng, state))
+    n_for, n_against = len(case.supporting), len(case.opposing)
+    if n_for and n_against:
+        key = "more_for" if n_for > n_against else "even" if n_for == n_against else "more_against"
+        out.append(_choice(rng, _BALANCE[key]).format(
+            for_n=_count(n_for), against_n=_count(n_against), for_verb="speaks" if n_for == 1 else "speak"))
+    return out
+
+
+def _same_sentences(corpus: str | None) -> bool:
+    """The corpus manifest says every emotion is read on the same sentences (``same_sentences: true``)."""
+    from emotioncot.ingest.manifest import load_manifest
+
+    try:
+        return bool(corpus and load_manifest(corpus).get("same_sentences"))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def _words_sentence(record: dict, emotion: str, rng: random.Random, state: str) -> str | None:
+    """What the sentence form of the transcript suggests for ``emotion``, or None when it would say nothing."""
+    text = (record.get("transcript") or "").strip()
+    mark = text[-1:]
+    if mark not in _FORM or _same_sentences(record.get("corpus")):
+        return None
+    fits = emotion in _FORM_FITS[mark]
+    return f"{_choice(rng, _FORM[mark])} {_choice(rng, _FORM_VERB[fits]).format(state=state)}."
+
+
+def _state(record: dict, emotion: str, rng: random.Random) -> str:
+    """What the cues for ``emotion`` amount to. Levels graded against the speaker's own clips put neutral
+    clips at that speaker's baseline, and the rationale says so."""
+    if emotion == "neutral" and level_reference(record)[0] == "speaker":
+        return "this speaker's own resting baseline"
+    return _choice(rng, _STATE[emotion])
+
+
+def write_rationale(record: dict, emotion: str, evidence: dict | None = None) -> str:
+    """A 50-200 word chain of thought, acoustic cues first, that names ``emotion`` only at the end. Cues are
+    weighed by ``evidence`` (the build's table, ``calibrate.evidence``; None: the documented prior)."""
     if emotion not in EMOTIONS:
         raise ValueError(f"unknown emotion {emotion!r}")
     rng = random.Random(f"rationale:{record['id']}")
     text = (record.get("transcript") or "").strip()
     speaker = _speaker_phrase(record)
-    opener = _choice(rng, _OPENERS) if text else "In this clip {speaker} speaks, without a transcription to go on."
+    opener = _choice(rng, _OPENERS) if text else "The clip holds speech from {speaker}."
     sentences = [_sentence(opener.format(speaker=speaker, text=text))]
 
     levels = _levels(record)
@@ -313,47 +377,31 @@ def write_rationale(record: dict, emotion: str) -> str:
         sentences.append(f"The speaker pauses {'once' if pauses == 1 else f'{pauses} times'}, which breaks up the flow.")
     stressed = record.get("stressed_words") or []
     if stressed:
-        sentences.append(f"The emphasis falls on {_quoted(stressed)}, which draws attention to "
-                         f"{'that word' if len(stressed) == 1 else 'those words'}.")
+        # ', which draws attention to that word' said nothing, in 46 of 57 real rationales (template-v6)
+        sentences.append(_choice(rng, _STRESS).format(stressed=_quoted(stressed)))
 
-    profile = _PROFILE[emotion]
-    fits = [c for c, v in levels.items() if c in profile and v in profile[c]]
-    misfits = [c for c, v in levels.items() if c in profile and v not in profile[c]]
-    state = _choice(rng, _STATE[emotion])
-    # do the fitting cues mark the class, or only leave room for it (middle levels, for any class but neutral)?
-    marked = bool(fits) and (emotion == "neutral" or any(levels[c] != "normal" for c in fits))
-    if fits:
-        used: set[str] = set()
-        table = _WEIGH_FIT if marked else _WEIGH_COMPATIBLE
-        weigh = _sentence(_choice(rng, table)[0 if len(fits) > 1 else 1].format(
-            fits=_join([_cue_name(c, levels[c], rng, used) for c in fits]), state=state))
-        if misfits:
-            n = len(misfits)
-            used = set()
-            # 'and it weighs less than the rest' would give weight to middle levels just called no sign
-            weigh += _choice(rng, _WEIGH_MIXED if marked else _WEIGH_MIXED[:1]).format(
-                misfits=_join([_cue_name(c, levels[c], rng, used)[4:] for c in misfits]),
-                verb="is" if n == 1 else "are", it="it" if n == 1 else "they", weigh="weighs" if n == 1 else "weigh")
-        sentences.append(weigh)
-    else:
-        sentences.append(_choice(rng, _WEIGH_NONE).format(state=state))
-
-    end = text[-1:] if text[-1:] in "?!" and text else "."
-    sentences.append(_choice(rng, _CONTENT[end]))
+    case = weigh(record, emotion, evidence)
+    state = _state(record, emotion, rng)
+    sentences += _argument(case, rng, state)
+    words = _words_sentence(record, emotion, rng, state)
+    if words:
+        sentences.append(words)
     if len(" ".join(sentences).split()) < 60:
         sentences.append(_choice(rng, _reference(record)[2]))
-    sentences.append(_choice(rng, _CONCLUDE if marked else _CONCLUDE_WEAK).format(label=emotion))
+    even = case.strength == "mixed" and len(case.supporting) == len(case.opposing)
+    sentences.append(_choice(rng, _CONCLUDE_EVEN if even else _CONCLUDE[case.strength]).format(label=emotion))
     return _tidy(" ".join(sentences))
 
 
-def write_template(record: dict, label_mode: str = "aware") -> dict:
-    """A ``GeneratedText`` row for one record (utterance + measurements + levels)."""
+def write_template(record: dict, label_mode: str = "aware", evidence: dict | None = None) -> dict:
+    """A ``GeneratedText`` row for one record (utterance + measurements + levels); cues are weighed by
+    ``evidence``, the build's evidence table (None: the documented prior)."""
     if label_mode != "aware" or not record.get("emotion"):
         raise ValueError("the template writer needs the gold emotion (label-aware mode); use --writer openai for label-blind rationales")
     return {
         "id": record["id"],
         "caption": write_caption(record),
-        "cot_analysis": write_rationale(record, record["emotion"]),
+        "cot_analysis": write_rationale(record, record["emotion"], evidence),
         "writer": "template",
         "model": None,
         "prompt_id": PROMPT_ID,
@@ -364,13 +412,14 @@ def write_template(record: dict, label_mode: str = "aware") -> dict:
     }
 
 
-def write_template_batch(records: list[dict], label_mode: str = "aware") -> tuple[list[dict], list[dict]]:
+def write_template_batch(records: list[dict], label_mode: str = "aware",
+                         evidence: dict | None = None) -> tuple[list[dict], list[dict]]:
     """(rows, errors) for one batch: a ``GeneratedText`` row per record the writer can write, and for each
     one it cannot, ``{"id", "path", "reason"}``. Depends on nothing but the batch."""
     rows, errors = [], []
     for record in records:
         try:
-            rows.append(write_template(record, label_mode))
+            rows.append(write_template(record, label_mode, evidence))
         except ValueError as exc:
             errors.append({"id": record["id"], "path": record.get("audio_path"), "reason": str(exc)})
     return rows, errors

@@ -1,0 +1,174 @@
+"""The argument check (reason code ``argument``): the balance a rationale states must be the record's.
+
+Grounding checks each statement about the voice; this checks how the statements are put together, against
+the build's evidence table (``emotioncot.calibrate.evidence``: which levels count for, against or neither way
+for the emotion). A rationale is rejected when it
+
+- calls a cue support for the emotion that the table counts against it, or calls a supporting cue evidence
+  against it, or counts one cue on both sides, or counts middle levels that the table counts neither way for
+  the emotion in one place and against it in another (a clause that names another emotion is not read);
+- says the cues against it are fewer or weigh less ("outweigh", "outnumber", "only ... against") when they are
+  not, says the two sides are even when they are not, or states a count of cues for or against that is wrong;
+- concludes "clearly" (or "unambiguously", "every cue") from a case that is not clear (``Case.strength``), or
+  "best explains these cues" / "therefore" from a weak one;
+- refers to the speaker with pronouns or nouns of both genders, or of the other gender at all.
+
+The reader is deliberately plain: a clause is read as *for* the emotion when it holds a support phrase
+("points toward", "suggests", "fits", "clearest sign") and no opposing or neutral phrase, as *against* when
+it holds an opposing phrase ("against", "less typical", "not what") and no support phrase; anything else is
+not judged. Quoted transcription is masked first, as in grounding.
+"""
+
+from __future__ import annotations
+
+import re
+
+from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
+from emotioncot.filter.grounding import _gender_evidence, _level_claims
+from emotioncot.filter.label import PATTERNS
+from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
+
+_SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
+                      r"|\bsupport(?:s|ing)?\b|\bconsistent with\b|\btypical of\b|\bin keeping with\b|\bgoes with\b"
+                      r"|\bindicat(?:es?|ing)\b|\bsignal(?:s|ling)?\b|\bhints? at\b|\bcharacteristic of\b|\bclearest sign\b"
+                      r"|\bspeaks? for\b|\bargues? for\b", re.I)
+_OPPOSE = re.compile(r"\bagainst\b|\bless typical\b|\bnot typical\b|\batypical\b|\bunusual\b|\bnot what\b"
+                     r"|\bcontradict|\bat odds\b|\binconsistent\b|\bdoes not fit\b|\bdo not fit\b|\bdoesn't fit\b", re.I)
+# a clause that says a cue is neither way, or denies the support, is not read as taking a side
+_NEITHER = re.compile(r"\bno sign\b|\beither way\b|\bfor or against\b|\bneither\b|\bleaves? room\b|\bnot\b|\bno\b"
+                      r"|\bnone\b|\bnothing\b|\bwithout\b|\bn't\b", re.I)
+_CUE_WORD = {"intonation": re.compile(r"\b(?:contour|melody|intonation)\b", re.I)}
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "a single": 1, "single": 1}
+_NUM = r"(one|two|three|four|a single|\d)"
+_COUNT_FOR = re.compile(_NUM + r"\s+(?:cues?\s+)?(?:\w+\s+)?for (?:it|this|the|that)\b", re.I)
+_COUNT_AGAINST = re.compile(_NUM + r"\s+(?:cues?\s+)?(?:\w+\s+)?against\b", re.I)
+# claims about the balance, read per sentence
+_FEWER_AGAINST = re.compile(r"\bweighs? less\b|\boutweigh\w*|\boutnumber\w*|\bfewer\b|\bonly\b[^.,]*\b(?:is|are)\s+against\b", re.I)
+_AGAINST_FIRST = re.compile(r"\b(?:cues?|ones?|they)\s+against\s+(?:it\s+|this reading\s+)?(?:\w+\s+)?(?:outweigh|outnumber)"
+                            r"|\bmore cues? (?:\w+ )?against\b", re.I)
+_EVEN = re.compile(r"\bevenly (?:split|balanced)\b|\beven split\b|\bon each side\b|\bbalance each other\b", re.I)
+_CLEAR = re.compile(r"(?<!not )(?<!no )\b(?:clear(?:ly)?|unambiguous(?:ly)?|obvious(?:ly)?|every (?:weighed |measured )?cue"
+                    r"|all (?:of )?the (?:measured )?cues)\b", re.I)
+# a conclusion that says the cues point to the label, which a weak case (no cue for it, one, or more against) cannot
+_FOLLOWS = re.compile(r"\bbest explains (?:these|the|all) cues\b|\ball (?:of )?this points\b|\beverything points\b"
+                      r"|\bthe cues (?:all )?point\b|\btherefore\b", re.I)
+
+
+# "set against this speaker's own range", "judged against how ... sound": what a level is relative to
+_REFERENCE_AGAINST = re.compile(r"\b(?:set|judged|graded|measured|cut|calibrated|compared|relative)\s+against\b", re.I)
+
+
+def _side(clause: str) -> str | None:
+    clause = _REFERENCE_AGAINST.sub(" ", clause)
+    # "less typical of it", "does not fit": an opposing phrase that holds a support phrase is read as opposing
+    support, oppose = bool(_SUPPORT.search(_OPPOSE.sub(" ", clause))), bool(_OPPOSE.search(clause))
+    if support == oppose:
+        return None
+    if support and _NEITHER.search(clause):
+        return None
+    if oppose and re.search(r"\bno sign\b|\beither way\b|\bfor or against\b", clause, re.I):
+        return None
+    return FOR if support else AGAINST
+
+
+def _mentioned(clause: str) -> set[str]:
+    cues = {c.aspect for c in _level_claims(clause, skip_generic=False) if c.aspect in ("pitch", "energy", "speed")}
+    if _CUE_WORD["intonation"].search(clause):
+        cues.add("intonation")
+    return cues
+
+
+def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
+    said: dict[str, set[str]] = {}
+    middle_sides: set[str] = set()  # sides on which a middle level is counted where the table does not put it
+    out = []
+    for sentence in sentences(masked):
+        for clause in clauses(sentence):
+            side = _side(clause)
+            # "the slow pace argues against anger": a clause about another emotion is not this case's balance
+            if side is None or any(p.search(clause) for e, p in PATTERNS.items() if e != case.emotion):
+                continue
+            for cue in _mentioned(clause):
+                actual = case.stance(cue)
+                if actual is None:
+                    continue
+                said.setdefault(cue, set()).add(side)
+                if levels.get(cue) == "normal" and actual != side:
+                    middle_sides.add(side)
+                if actual != side and actual in (FOR, AGAINST):
+                    out.append(f"counts the {cue} {'for' if side == FOR else 'against'} {case.emotion} "
+                               f"(“{clause.strip()[:80]}”) but the evidence table counts it {actual} it")
+    out += [f"counts the {cue} both for and against {case.emotion}" for cue, sides in said.items() if len(sides) > 1]
+    if len(middle_sides) > 1:
+        out.append(f"counts middle levels for {case.emotion} in one place and against it in another, where the "
+                   f"evidence table counts them neither way")
+    return out
+
+
+def _count(m: re.Match) -> int:
+    word = m.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBERS[word]
+
+
+def _balance_problems(masked: str, case: Case) -> list[str]:
+    n_for, n_against = len(case.supporting), len(case.opposing)
+    out = []
+    for sentence in sentences(masked):
+        if _AGAINST_FIRST.search(sentence):
+            if n_against <= n_for:
+                out.append(f"says the cues against outweigh those for it (“{sentence[:80]}”) but the table gives "
+                           f"{n_for} for and {n_against} against")
+        elif _FEWER_AGAINST.search(sentence) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
+            if n_against >= n_for or not n_against:
+                out.append(f"says the cues against weigh less (“{sentence[:80]}”) but the table gives "
+                           f"{n_for} for and {n_against} against")
+        if _EVEN.search(sentence) and n_for != n_against:
+            out.append(f"calls the cues evenly split but the table gives {n_for} for and {n_against} against")
+        for m in _COUNT_FOR.finditer(sentence):
+            if _count(m) != n_for:
+                out.append(f"counts {m.group(1)} cue(s) for {case.emotion} but the table gives {n_for}")
+        for m in _COUNT_AGAINST.finditer(sentence):
+            if _count(m) != n_against:
+                out.append(f"counts {m.group(1)} cue(s) against {case.emotion} but the table gives {n_against}")
+    return out
+
+
+def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -> list[str]:
+    if case.strength == "clear":
+        return []
+    for sentence in sentences(masked)[-conclusion_sentences:]:
+        m = _CLEAR.search(sentence) or (_FOLLOWS.search(sentence) if case.strength == "weak" else None)
+        if m:
+            return [f"concludes “{m.group(0)}” but the case from the voice is {case.strength} "
+                    f"({len(case.supporting)} for, {len(case.opposing)} against)"]
+    return []
+
+
+def _pronoun_problems(masked: str, gender: str | None) -> list[str]:
+    """Both genders for one speaker. Where the other gender is the majority, grounding_gender says so already."""
+    found = _gender_evidence(masked)
+    if gender in ("Male", "Female"):
+        other = "Female" if gender == "Male" else "Male"
+        if 0 < len(found[other]) <= len(found[gender]):
+            return [f"refers to the {gender.lower()} speaker as {gender.lower()} ({found[gender][0]}) and as "
+                    f"{other.lower()} ({', '.join(found[other][:3])})"]
+        return []
+    if found["Male"] and found["Female"]:
+        return [f"mixes male ({found['Male'][0]}) and female ({found['Female'][0]}) references to the speaker"]
+    return []
+
+
+def argument_problems(record: dict, evidence: dict | None = None) -> list[tuple[str, str]]:
+    """(``argument``, explanation) for each way the rationale's argument contradicts the record."""
+    text = think_part(record.get("cot_analysis") or "")
+    masked = mask_transcript_quotes(text, record.get("transcript"))
+    out = _pronoun_problems(masked, record.get("gender"))
+    blind = record.get("label_mode") == "blind"
+    emotion = record.get("inferred_emotion") if blind else record.get("emotion")
+    if emotion:
+        from emotioncot.taxonomy import EMOTIONS
+
+        if emotion in EMOTIONS:
+            case = weigh(record, emotion, evidence)
+            out += _side_problems(masked, case, measured_levels(record)) + _balance_problems(masked, case) + _strength_problems(masked, case)
+    return [("argument", message) for message in out]
