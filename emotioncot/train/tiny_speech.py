@@ -1,0 +1,145 @@
+"""Tiny random speech LLMs of each architecture in ``architectures.AUDIO_ARCHITECTURES``, built offline.
+
+Each has its real processor class, configured locally (tokenizer trained on the export's text, with the model's
+own audio tokens as named special tokens; its own feature extractor) and a config of the real layout a few units
+wide. ``build_tiny_speech_policy("qwen2_5_omni", ..., full_layout=True)`` saves the layout of the released
+Qwen2.5-Omni checkpoints (thinker + talker + token2wav in one config) to check loading a Thinker from it.
+They produce noise; they exist to exercise the training code on every architecture, not to learn emotions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emotioncot.train.tiny import CHATML_TEMPLATE, FORMAT_TOKENS, TINY_AUDIO_SECONDS, _export_texts
+
+# Qwen-family markup as in the released tokenizers (special tokens, named on the tokenizer)
+_QWEN_OMNI_TOKENS = {
+    "audio_token": "<|AUDIO|>", "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>",
+    "image_token": "<|IMAGE|>", "video_token": "<|VIDEO|>", "vision_bos_token": "<|vision_bos|>",
+    "vision_eos_token": "<|vision_eos|>",
+}
+_QWEN3_OMNI_TOKENS = {
+    "audio_token": "<|audio_pad|>", "audio_bos_token": "<|audio_start|>", "audio_eos_token": "<|audio_end|>",
+    "image_token": "<|image_pad|>", "video_token": "<|video_pad|>", "vision_bos_token": "<|vision_start|>",
+    "vision_eos_token": "<|vision_end|>",
+}
+
+
+def named_tokenizer(texts, named: dict[str, str], chat_template: str = CHATML_TEMPLATE, vocab_size: int = 600):
+    """A byte-level BPE tokenizer on ``texts`` with ChatML and ``named`` special tokens (``tokenizer.audio_token``
+    and ``tokenizer.audio_token_id`` as the real processors read them)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *named.values()]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+        extra_special_tokens=named,
+    )
+    fast.add_tokens(FORMAT_TOKENS)
+    fast.chat_template = chat_template
+    return fast
+
+
+def _qwen_text(tokenizer, hidden: int, layers: int, **extra) -> dict:
+    heads = 4
+    return {
+        "vocab_size": len(tokenizer), "hidden_size": hidden, "intermediate_size": hidden * 2,
+        "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": 2,
+        "max_position_embeddings": 4096, "eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id,
+        # multimodal RoPE: temporal/height/width sections of head_dim / 2
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        **extra,
+    }
+
+
+def _whisper(num_mel_bins: int = 128):
+    from transformers import WhisperFeatureExtractor
+
+    return WhisperFeatureExtractor(feature_size=num_mel_bins, sampling_rate=16000, chunk_length=TINY_AUDIO_SECONDS)
+
+
+def _qwen_vision_processors():
+    """The Omni processors' image and video parts (never used here; the processor needs them, and torchvision)."""
+    from transformers import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+
+    return Qwen2VLImageProcessor(), Qwen2VLVideoProcessor()
+
+
+def _audio_encoder(encoder_dim: int, output_dim: int, **extra) -> dict:
+    return {
+        "num_mel_bins": 128, "encoder_layers": 1, "encoder_attention_heads": 2, "encoder_ffn_dim": encoder_dim * 2,
+        "d_model": encoder_dim, "output_dim": output_dim, "max_source_positions": 1500, "n_window": 50, **extra,
+    }
+
+
+def _tiny_vision(output_dim: int, **extra) -> dict:
+    return {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": output_dim,
+            "fullatt_block_indexes": [0], **extra}
+
+
+def _qwen25_omni(tokenizer, hidden: int, layers: int, full_layout: bool):
+    from transformers import (
+        Qwen2_5OmniConfig,
+        Qwen2_5OmniForConditionalGeneration,
+        Qwen2_5OmniProcessor,
+        Qwen2_5OmniThinkerConfig,
+        Qwen2_5OmniThinkerForConditionalGeneration,
+    )
+
+    ids = {k: tokenizer.convert_tokens_to_ids(v) for k, v in _QWEN_OMNI_TOKENS.items()}
+    thinker = Qwen2_5OmniThinkerConfig(
+        audio_config=_audio_encoder(32, hidden), vision_config=_tiny_vision(hidden),
+        text_config=_qwen_text(tokenizer, hidden, layers), audio_token_index=ids["audio_token"],
+        image_token_index=ids["image_token"], video_token_index=ids["video_token"],
+        audio_start_token_id=ids["audio_bos_token"], audio_end_token_id=ids["audio_eos_token"],
+        vision_start_token_id=ids["vision_bos_token"],  # the released config.json has it; get_rope_index reads it
+    )
+    image, video = _qwen_vision_processors()
+    processor = Qwen2_5OmniProcessor(image, video, _whisper(), tokenizer, chat_template=CHATML_TEMPLATE)
+    if not full_layout:
+        return Qwen2_5OmniThinkerForConditionalGeneration(thinker), processor
+    talker = {
+        "vocab_size": 64, "embedding_size": hidden, "hidden_size": hidden, "intermediate_size": hidden * 2,
+        "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+        "audio_token_index": ids["audio_token"], "image_token_index": ids["image_token"],
+        "video_token_index": ids["video_token"], "rope_parameters": {"rope_type": "default", "mrope_section": [2, 3, 3]},
+    }
+    token2wav = {"dit_config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "head_dim": 16,
+                                "emb_dim": 16, "enc_dim": 16, "enc_emb_dim": 16, "mel_dim": 16, "num_embeds": 64},
+                 "bigvgan_config": {"mel_dim": 16, "upsample_initial_channel": 16}}
+    config = Qwen2_5OmniConfig(thinker_config=thinker.to_dict(), talker_config=talker, token2wav_config=token2wav,
+                               enable_audio_output=False)
+    return Qwen2_5OmniForConditionalGeneration(config), processor
+
+
+BUILDERS = {"qwen2_5_omni": _qwen25_omni}
+
+
+def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: int = 0, hidden: int = 64,
+                             layers: int = 2, full_layout: bool = False) -> Path:
+    """A tiny random model of ``model_type`` + its processor in ``out``."""
+    import torch
+    from transformers import GenerationConfig
+
+    if model_type not in BUILDERS:
+        raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted(BUILDERS))})")
+    torch.manual_seed(seed)
+    tokens = _QWEN3_OMNI_TOKENS if model_type.startswith("qwen3") else _QWEN_OMNI_TOKENS
+    tokenizer = named_tokenizer(_export_texts(data_dir), tokens)
+    model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=True
+    )
+    out = Path(out)
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    return out
