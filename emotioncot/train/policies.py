@@ -118,11 +118,12 @@ class AudioAdapter:
 
     def encode(self, texts: list[str], cells, padding_side: str = "right") -> dict:
         """Token ids (audio token expanded) + audio fields for a batch of rendered texts and audio cells.
-        ``padding_side`` goes through ``text_kwargs``: the Omni and Audio Flamingo processors pass their own
-        ``padding_side="left"`` to the tokenizer, which overrides the tokenizer's attribute."""
+        Text padding goes through ``text_kwargs``: the Omni and Audio Flamingo processors pass their own
+        ``padding_side="left"`` to the tokenizer, which overrides the tokenizer's attribute, and a top-level
+        ``padding=True`` would also reach the feature extractor (Whisper-style encoders take fixed-length input)."""
         encoded = self.processor(
             text=texts, audio=self.audio_arrays(cells), sampling_rate=self.sampling_rate, return_tensors="pt",
-            padding=True, text_kwargs={"padding_side": padding_side},
+            text_kwargs={"padding": True, "padding_side": padding_side},  # the audio pads as its processor does
         )
         batch = {k: v for k, v in encoded.items() if k not in NOT_MODEL_INPUTS}
         if not self.audio_fields(batch):

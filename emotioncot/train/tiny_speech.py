@@ -67,6 +67,11 @@ def _whisper(num_mel_bins: int = 128):
     return WhisperFeatureExtractor(feature_size=num_mel_bins, sampling_rate=16000, chunk_length=TINY_AUDIO_SECONDS)
 
 
+def _frames() -> int:
+    """Mel frames of one padded clip (10 ms hop)."""
+    return TINY_AUDIO_SECONDS * 100
+
+
 def _qwen_vision_processors():
     """The Omni processors' image and video parts (never used here; the processor needs them, and torchvision)."""
     from transformers import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
@@ -121,7 +126,49 @@ def _qwen25_omni(tokenizer, hidden: int, layers: int, full_layout: bool):
     return Qwen2_5OmniForConditionalGeneration(config), processor
 
 
-BUILDERS = {"qwen2_5_omni": _qwen25_omni}
+def _qwen3_omni(tokenizer, hidden: int, layers: int, full_layout: bool):
+    from transformers import (
+        Qwen3OmniMoeProcessor,
+        Qwen3OmniMoeThinkerConfig,
+        Qwen3OmniMoeThinkerForConditionalGeneration,
+    )
+
+    ids = {k: tokenizer.convert_tokens_to_ids(v) for k, v in _QWEN3_OMNI_TOKENS.items()}
+    # MoE text model: 4 experts, 2 per token, with the released config's router settings (aux coefficient 0.001)
+    text = _qwen_text(tokenizer, hidden, layers, moe_intermediate_size=hidden, num_experts=4, num_experts_per_tok=2,
+                      head_dim=16, rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
+                                                    "mrope_section": [2, 3, 3], "mrope_interleaved": True})
+    thinker = Qwen3OmniMoeThinkerConfig(
+        audio_config=_audio_encoder(32, hidden, downsample_hidden_size=16),
+        vision_config={"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2,
+                       "out_hidden_size": hidden, "deepstack_visual_indexes": [0], "num_position_embeddings": 64},
+        text_config=text, audio_token_id=ids["audio_token"], image_token_id=ids["image_token"],
+        video_token_id=ids["video_token"], audio_start_token_id=ids["audio_bos_token"],
+        vision_start_token_id=ids["vision_bos_token"],
+    )
+    image, video = _qwen_vision_processors()
+    processor = Qwen3OmniMoeProcessor(image, video, _whisper(), tokenizer, chat_template=CHATML_TEMPLATE)
+    return Qwen3OmniMoeThinkerForConditionalGeneration(thinker), processor
+
+
+def _audio_flamingo3(tokenizer, hidden: int, layers: int, full_layout: bool):
+    from transformers import AudioFlamingo3Config, AudioFlamingo3ForConditionalGeneration, AudioFlamingo3Processor
+
+    text = _qwen_text(tokenizer, hidden, layers)
+    text.pop("rope_parameters")  # a plain Qwen2 text model
+    config = AudioFlamingo3Config(
+        audio_config={"num_mel_bins": 128, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+                      "hidden_size": 32, "max_source_positions": _frames() // 2},  # Whisper: positions = padded frames / 2
+        text_config={"model_type": "qwen2", **text}, audio_token_id=tokenizer.convert_tokens_to_ids("<sound>"),
+    )
+    processor = AudioFlamingo3Processor(_whisper(), tokenizer, chat_template=CHATML_TEMPLATE, audio_token="<sound>")
+    return AudioFlamingo3ForConditionalGeneration(config), processor
+
+
+BUILDERS = {"qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
+# The audio tokens each architecture's tokenizer names
+NAMED_TOKENS = {"qwen2_5_omni": _QWEN_OMNI_TOKENS, "qwen3_omni_moe": _QWEN3_OMNI_TOKENS,
+                "audioflamingo3": {"audio_token": "<sound>"}}
 
 
 def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: int = 0, hidden: int = 64,
@@ -133,8 +180,7 @@ def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: i
     if model_type not in BUILDERS:
         raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted(BUILDERS))})")
     torch.manual_seed(seed)
-    tokens = _QWEN3_OMNI_TOKENS if model_type.startswith("qwen3") else _QWEN_OMNI_TOKENS
-    tokenizer = named_tokenizer(_export_texts(data_dir), tokens)
+    tokenizer = named_tokenizer(_export_texts(data_dir), NAMED_TOKENS[model_type])
     model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=True
