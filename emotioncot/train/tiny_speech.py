@@ -165,10 +165,40 @@ def _audio_flamingo3(tokenizer, hidden: int, layers: int, full_layout: bool):
     return AudioFlamingo3ForConditionalGeneration(config), processor
 
 
-BUILDERS = {"qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
+def _phi4_multimodal(tokenizer, hidden: int, layers: int, full_layout: bool):
+    from transformers import (
+        Phi4MultimodalConfig,
+        Phi4MultimodalFeatureExtractor,
+        Phi4MultimodalForCausalLM,
+        Phi4MultimodalImageProcessorFast,
+        Phi4MultimodalProcessor,
+    )
+
+    audio_id, image_id = tokenizer.audio_token_id, tokenizer.image_token_id
+    conformer = 32
+    config = Phi4MultimodalConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+        original_max_position_embeddings=4096, bos_token_id=None, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+                       "image_size": 28, "crop_size": 28, "image_token_id": image_id},
+        audio_config={"hidden_size": conformer, "intermediate_size": conformer * 2, "num_blocks": 1,
+                      "num_attention_heads": 2, "ext_pw_out_channel": conformer,
+                      "depthwise_separable_out_channel": conformer, "nemo_conv_channels": conformer,
+                      "audio_token_id": audio_id},
+    )
+    processor = Phi4MultimodalProcessor(Phi4MultimodalImageProcessorFast(), Phi4MultimodalFeatureExtractor(), tokenizer,
+                                        chat_template=CHATML_TEMPLATE)
+    return Phi4MultimodalForCausalLM(config), processor
+
+
+BUILDERS = {"phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
 # The audio tokens each architecture's tokenizer names
 NAMED_TOKENS = {"qwen2_5_omni": _QWEN_OMNI_TOKENS, "qwen3_omni_moe": _QWEN3_OMNI_TOKENS,
-                "audioflamingo3": {"audio_token": "<sound>"}}
+                "audioflamingo3": {"audio_token": "<sound>"},
+                # Phi-4's tokenizer names two reserved tokens as its image and audio placeholders
+                "phi4_multimodal": {"image_token": "<|endoftext10|>", "audio_token": "<|endoftext11|>"}}
 
 
 def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: int = 0, hidden: int = 64,
