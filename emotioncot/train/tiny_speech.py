@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emotioncot.train.tiny import CHATML_TEMPLATE, FORMAT_TOKENS, TINY_AUDIO_SECONDS, _export_texts
+from emotioncot.train.tiny import CHATML_TEMPLATE, TINY_AUDIO_SECONDS, _export_texts, build_tokenizer, save_tiny_policy
 
 # Qwen-family markup as in the released tokenizers (special tokens, named on the tokenizer)
 _QWEN_OMNI_TOKENS = {
@@ -24,29 +24,6 @@ _QWEN3_OMNI_TOKENS = {
     "image_token": "<|image_pad|>", "video_token": "<|video_pad|>", "vision_bos_token": "<|vision_start|>",
     "vision_eos_token": "<|vision_end|>",
 }
-
-
-def named_tokenizer(texts, named: dict[str, str], chat_template: str = CHATML_TEMPLATE, vocab_size: int = 600):
-    """A byte-level BPE tokenizer on ``texts`` with ChatML and ``named`` special tokens (``tokenizer.audio_token``
-    and ``tokenizer.audio_token_id`` as the real processors read them)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *named.values()]
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tok.train_from_iterator(list(texts), trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
-        extra_special_tokens=named,
-    )
-    fast.add_tokens(FORMAT_TOKENS)
-    fast.chat_template = chat_template
-    return fast
 
 
 def _qwen_text(tokenizer, hidden: int, layers: int, **extra) -> dict:
@@ -205,17 +182,10 @@ def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: i
                              layers: int = 2, full_layout: bool = False) -> Path:
     """A tiny random model of ``model_type`` + its processor in ``out``."""
     import torch
-    from transformers import GenerationConfig
 
     if model_type not in BUILDERS:
         raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted(BUILDERS))})")
     torch.manual_seed(seed)
-    tokenizer = named_tokenizer(_export_texts(data_dir), NAMED_TOKENS[model_type])
+    tokenizer = build_tokenizer(_export_texts(data_dir), named=NAMED_TOKENS[model_type])
     model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
-    model.generation_config = GenerationConfig(
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=True
-    )
-    out = Path(out)
-    model.save_pretrained(out)
-    processor.save_pretrained(out)
-    return out
+    return save_tiny_policy(model, tokenizer, out, processor)
