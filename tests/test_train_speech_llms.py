@@ -193,6 +193,7 @@ def _cpu_config():
     cfg.sft.per_device_train_batch_size = 2
     cfg.sft.max_steps = cfg.sft.save_steps = 2
     cfg.sft.max_length = 512
+    cfg.sft.logging_steps = cfg.grpo.logging_steps = 1
     g = cfg.grpo
     g.per_device_train_batch_size, g.num_generations, g.max_completion_length = 4, 2, 8
     g.max_steps = g.save_steps = 2

@@ -9,9 +9,9 @@ The switch is fed each generation batch's training accuracy (mean R_o); while it
 called at all. Its state is saved in each checkpoint (``ptr_state.json``) and restored on resume; the step at
 which it turned on is logged and written to ``OUT/ptr_switch.json``.
 
-``AudioGRPOPTRTrainer`` adds the audio: it tokenizes prompts through ``policies.AudioAdapter`` and passes
-``input_features`` / ``feature_attention_mask`` to generation, to the old/reference log-prob passes and to the
-loss pass (TRL itself only knows images).
+``AudioGRPOPTRTrainer`` adds the audio: it tokenizes prompts through ``policies.AudioAdapter`` and passes every
+audio field the processor returns (``input_features`` and its mask, Phi-4's ``audio_input_features``...) to
+generation, to the old/reference log-prob passes and to the loss pass (TRL itself only knows images).
 """
 
 from __future__ import annotations
@@ -217,7 +217,10 @@ def run_grpo_ptr(
     train_ds = prepare_audio(ds, with_sft=False) if audio else prepare_text_grpo(ds)
     switch = ProgressiveSwitch.from_config(p.switch)
     # A sampled audio token would not match the audio features; no other special token belongs in an answer.
-    generation_kwargs = {"suppress_tokens": policy.forbidden_token_ids()}
+    # vLLM's SamplingParams has no suppress_tokens: there the policy is left to what it learnt.
+    generation_kwargs = None if g.use_vllm else {"suppress_tokens": policy.forbidden_token_ids()}
+    if g.use_vllm:
+        logger.warning("GRPO-PTR with vLLM: special tokens are not suppressed in sampling")
     args = TRLGRPOConfig(
         output_dir=str(output_dir),
         learning_rate=g.learning_rate,
