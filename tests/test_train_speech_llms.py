@@ -3,7 +3,7 @@ processor classes: the audio reaches the model, SFT labels start at the answer w
 is sampled, SFT -> GRPO-PTR -> evaluate run (Qwen2.5-Omni also from the released full-checkpoint layout), and a
 model that takes audio never becomes a text policy by default.
 
-The Omni, Phi-4 and Gemma processors need torchvision, which does not import beside the CPU torch of the default
+The Omni, Phi-4 and Gemma 3n processors need torchvision (Gemma 3n also timm), which does not import beside the CPU torch of the default
 environment: those cases skip there (see docs/training.md, "The CPU-torch trap")."""
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def test_audio_requested_for_an_unknown_type_names_the_supported_ones(tmp_path):
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
-NEEDS_TORCHVISION = {"qwen2_5_omni", "qwen3_omni_moe", "phi4_multimodal"}
-TINY = ["qwen2_audio", "qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal"]
+NEEDS_TORCHVISION = {"qwen2_5_omni", "qwen3_omni_moe", "phi4_multimodal", "gemma3n"}
+TINY = ["qwen2_audio", "qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n"]
 
 
 def _torchvision_ok() -> bool:
@@ -84,6 +84,8 @@ def tiny_models(demo_build, tmp_path_factory):
     def get(mtype: str, full_layout: bool = False):
         if mtype in NEEDS_TORCHVISION and not _torchvision_ok():
             pytest.skip(f"{mtype}: its processor needs torchvision, which does not load here (CPU torch)")
+        if mtype == "gemma3n" and importlib.util.find_spec("timm") is None:
+            pytest.skip("gemma3n: its vision tower needs timm (the omni extra)")
         key = (mtype, full_layout)
         if key not in built:
             out = tmp_path_factory.mktemp(f"tiny-{mtype}")
@@ -205,7 +207,7 @@ def _history(folder):
     return json.loads((folder / "checkpoint-2" / "trainer_state.json").read_text())["log_history"]
 
 
-@pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal"])
+@pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n"])
 def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     from emotioncot.train.evaluate import run_evaluate
     from emotioncot.train.grpo import run_grpo_ptr

@@ -35,9 +35,9 @@ AUDIO_ARCHITECTURES: dict[str, AudioArchitecture] = {
     "qwen3_omni_moe_thinker": _QWEN3_OMNI,
     "audioflamingo3": AudioArchitecture("AudioFlamingo3ForConditionalGeneration", "train"),
     "phi4_multimodal": AudioArchitecture("Phi4MultimodalForCausalLM", "omni"),
-    # Not yet: Gemma 3n (its tiny model needs timm's MobileNetV5 tower, ~300M parameters) and Voxtral (its own
-    # path through apply_chat_template with audio parts and a mistral-common tokenizer). Both declare audio, so
-    # they are refused under --policy auto rather than trained deaf.
+    "gemma3n": AudioArchitecture("Gemma3nForConditionalGeneration", "omni"),
+    # Not yet: Voxtral (its own path through apply_chat_template with audio parts and a mistral-common tokenizer)
+    # and Gemma 4. Both declare audio, so they are refused under --policy auto rather than trained deaf.
 }
 
 

@@ -3,7 +3,7 @@
 - text: any causal LM (``AutoModelForCausalLM``) reading the transcript and the measured cues in place of audio
   (``data.cue_text``). Cheap; runs anywhere.
 - audio: an audio LLM of a type in ``architectures.AUDIO_ARCHITECTURES`` (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni,
-  Audio Flamingo 3, Phi-4-multimodal). TRL has no audio input of its own, so ``AudioAdapter`` does the
+  Audio Flamingo 3, Phi-4-multimodal, Gemma 3n). TRL has no audio input of its own, so ``AudioAdapter`` does the
   audio side: it renders the chat with the model's audio markup in place of the ``<audio>`` placeholder, decodes
   and resamples the clip, and runs the processor, which expands the audio token to one token per encoder frame and
   returns the audio fields (``input_features`` and its mask, or Phi-4's ``audio_input_features``...).
@@ -87,6 +87,12 @@ class AudioAdapter:
         if fe is None:
             raise ValueError(f"{type(self.processor).__name__}: the processor has no feature extractor for audio")
         self.sampling_rate = int(fe.sampling_rate)
+        # A tokenizer saved after training keeps its backend's padding state (max_length / pad_to_multiple_of:
+        # None) among its init kwargs, and the processor hands those keys to the feature extractor as well, where
+        # None overrides its own default (Gemma 3n's truncation then has no max_length).
+        for key in ("max_length", "pad_to_multiple_of"):
+            if key in self.tokenizer.init_kwargs and self.tokenizer.init_kwargs[key] is None:
+                del self.tokenizer.init_kwargs[key]
         chunk = getattr(fe, "chunk_length", None)
         self.max_audio_s = min(self.max_audio_s, float(chunk)) if chunk else self.max_audio_s
 

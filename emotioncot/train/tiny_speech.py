@@ -170,12 +170,68 @@ def _phi4_multimodal(tokenizer, hidden: int, layers: int, full_layout: bool):
     return Phi4MultimodalForCausalLM(config), processor
 
 
-BUILDERS = {"phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
+# Gemma 3n: 128 vision then 128 audio token ids follow the text vocabulary, each range embedded by its own table;
+# <audio_soft_token> is the second of the audio range, as in the released tokenizer. A clip is a fixed number of
+# soft tokens (188 in the release: 30 s); the tiny one has 2 s.
+_GEMMA3N_AUDIO_TOKENS = 64
+
+
+def _gemma3n(tokenizer, hidden: int, layers: int, full_layout: bool):
+    from transformers import (
+        Gemma3nAudioFeatureExtractor,
+        Gemma3nConfig,
+        Gemma3nForConditionalGeneration,
+        Gemma3nProcessor,
+        SiglipImageProcessor,
+    )
+
+    text_vocab = len(tokenizer) - 256
+    text = {
+        # as released: the main table covers all three ranges, the per-layer one the text only
+        "vocab_size": len(tokenizer), "vocab_size_per_layer_input": text_vocab, "hidden_size": hidden,
+        "hidden_size_per_layer_input": 8, "intermediate_size": hidden * 2, "num_hidden_layers": layers,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "num_kv_shared_layers": 0,
+        "laurel_rank": 4, "altup_num_inputs": 2, "sliding_window": 64, "layer_types": ["sliding_attention"] * layers,
+        "activation_sparsity_pattern": [0.0] * layers, "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id, "bos_token_id": None, "max_position_embeddings": 4096,
+    }
+    audio = {"vocab_offset": text_vocab + 128, "hidden_size": 32, "conf_num_attention_heads": 2,
+             "conf_num_hidden_layers": 1, "sscp_conv_channel_size": [8, 8]}
+    # the vision tower is timm's; a small timm network stands in for MobileNetV5 (300M parameters): no image is
+    # ever given to it here
+    vision = {"architecture": "mobilenetv3_small_050", "hidden_size": 32, "vocab_offset": text_vocab,
+              "model_args": {}}
+    ids = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in _GEMMA3N_TOKENS.items()}
+    config = Gemma3nConfig(
+        text_config=text, audio_config=audio, vision_config=vision, audio_soft_tokens_per_image=_GEMMA3N_AUDIO_TOKENS,
+        boi_token_id=ids["boi_token"], eoi_token_id=ids["eoi_token"], image_token_id=ids["image_token"],
+        boa_token_id=ids["boa_token"], eoa_token_id=ids["eoa_token"], audio_token_id=ids["audio_token"],
+    )
+    processor = Gemma3nProcessor(Gemma3nAudioFeatureExtractor(), SiglipImageProcessor(), tokenizer,
+                                 chat_template=CHATML_TEMPLATE, audio_seq_length=_GEMMA3N_AUDIO_TOKENS)
+    return Gemma3nForConditionalGeneration(config), processor
+
+
+def _gemma3n_tokenizer(texts):
+    """The text tokenizer, then 128 vision and 128 audio ids (Gemma 3n embeds each range with its own table)."""
+    tokenizer = build_tokenizer(texts, named={"boa_token": "<start_of_audio>", "boi_token": "<start_of_image>"})
+    vision = ["<image_soft_token>", "<end_of_image>"] + [f"<vision_{i}>" for i in range(126)]
+    audio = ["<end_of_audio>", "<audio_soft_token>"] + [f"<audio_{i}>" for i in range(126)]
+    tokenizer.add_tokens(vision + audio, special_tokens=True)
+    # named as the released tokenizer names them (saved with it, read by Gemma3nProcessor)
+    tokenizer._set_model_specific_special_tokens(
+        {"image_token": vision[0], "eoi_token": vision[1], "eoa_token": audio[0], "audio_token": audio[1]})
+    return tokenizer
+
+
+BUILDERS = {"gemma3n": _gemma3n, "phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
 # The audio tokens each architecture's tokenizer names
 NAMED_TOKENS = {"qwen2_5_omni": _QWEN_OMNI_TOKENS, "qwen3_omni_moe": _QWEN3_OMNI_TOKENS,
                 "audioflamingo3": {"audio_token": "<sound>"},
                 # Phi-4's tokenizer names two reserved tokens as its image and audio placeholders
                 "phi4_multimodal": {"image_token": "<|endoftext10|>", "audio_token": "<|endoftext11|>"}}
+_GEMMA3N_TOKENS = {"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>", "image_token": "<image_soft_token>",
+                   "boa_token": "<start_of_audio>", "eoa_token": "<end_of_audio>", "audio_token": "<audio_soft_token>"}
 
 
 def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: int = 0, hidden: int = 64,
@@ -186,6 +242,8 @@ def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: i
     if model_type not in BUILDERS:
         raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted(BUILDERS))})")
     torch.manual_seed(seed)
-    tokenizer = build_tokenizer(_export_texts(data_dir), named=NAMED_TOKENS[model_type])
+    texts = _export_texts(data_dir)
+    tokenizer = (_gemma3n_tokenizer(texts) if model_type == "gemma3n"
+                 else build_tokenizer(texts, named=NAMED_TOKENS[model_type]))
     model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
     return save_tiny_policy(model, tokenizer, out, processor)
