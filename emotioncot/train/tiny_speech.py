@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emotioncot.train.architectures import AUDIO_ARCHITECTURES
 from emotioncot.train.tiny import CHATML_TEMPLATE, TINY_AUDIO_SECONDS, _export_texts, build_tokenizer, save_tiny_policy
 
 # Qwen-family markup as in the released tokenizers (special tokens, named on the tokenizer)
@@ -245,5 +246,9 @@ def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: i
     texts = _export_texts(data_dir)
     tokenizer = (_gemma3n_tokenizer(texts) if model_type == "gemma3n"
                  else build_tokenizer(texts, named=NAMED_TOKENS[model_type]))
-    model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
+    try:
+        model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
+    except ImportError as exc:  # torchvision or timm missing (the CPU-torch trap, docs/training.md)
+        extra = AUDIO_ARCHITECTURES[model_type].extra
+        raise ImportError(f"{model_type}: {exc} Install the '{extra}' extra (docs/training.md).") from exc
     return save_tiny_policy(model, tokenizer, out, processor)
