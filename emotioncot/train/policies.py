@@ -2,45 +2,26 @@
 
 - text: any causal LM (``AutoModelForCausalLM``) reading the transcript and the measured cues in place of audio
   (``data.cue_text``). Cheap; runs anywhere.
-- audio: an audio LLM of the Qwen2-Audio / Qwen2.5-Omni family. TRL has no audio input of its own, so
-  ``AudioAdapter`` does the audio side: it renders the chat with the model's audio markup in place of the
-  ``<audio>`` placeholder, decodes and resamples the clip, and runs the processor, which expands the audio token
-  to one token per encoder frame and returns ``input_features`` / ``feature_attention_mask``.
-  ``sft.AudioSFTCollator`` and ``grpo.AudioGRPOPTRTrainer`` feed those features to TRL's trainers.
+- audio: an audio LLM of a type in ``architectures.AUDIO_ARCHITECTURES`` (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni,
+  Audio Flamingo 3, Phi-4-multimodal, Gemma 3n). TRL has no audio input of its own, so ``AudioAdapter`` does the
+  audio side: it renders the chat with the model's audio markup in place of the ``<audio>`` placeholder, decodes
+  and resamples the clip, and runs the processor, which expands the audio token to one token per encoder frame and
+  returns the audio fields (``input_features`` and its mask, or Phi-4's ``audio_input_features``...).
+  ``sft.AudioSFTCollator`` and ``grpo.AudioGRPOPTRTrainer`` feed every one of those fields to TRL's trainers.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 from emotioncot.export.views import AUDIO_PLACEHOLDER
+from emotioncot.train.architectures import AudioArchitecture, audio_architecture, detect_kind, read_config
 
-# model_type in config.json -> (model class name in transformers)
-AUDIO_MODEL_CLASSES = {
-    "qwen2_audio": "Qwen2AudioForConditionalGeneration",
-    "qwen2_5_omni": "Qwen2_5OmniThinkerForConditionalGeneration",
-    "qwen2_5_omni_thinker": "Qwen2_5OmniThinkerForConditionalGeneration",
-}
-
-
-def model_type(model_path: str) -> Optional[str]:
-    config = Path(model_path) / "config.json"
-    if not config.is_file():
-        return None
-    try:
-        return json.loads(config.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{config}: unreadable model config ({exc})") from exc
-
-
-def detect_kind(model_path: str, requested: str = "auto") -> str:
-    """``text`` or ``audio``: as requested, or (``auto``) from the model's config.json."""
-    if requested in ("text", "audio"):
-        return requested
-    return "audio" if model_type(model_path) in AUDIO_MODEL_CLASSES else "text"
+# What the processor returns about the text; everything else it returns is an audio field.
+TEXT_FIELDS = ("input_ids", "attention_mask", "token_type_ids", "mm_token_type_ids")
+# Counts the processor reports for its own bookkeeping, which no model's forward takes.
+NOT_MODEL_INPUTS = ("num_audio_tokens",)
 
 
 def resolve_dtype(name: str, use_cpu: bool = False):
@@ -75,22 +56,43 @@ def _mps_available(torch) -> bool:
     return bool(mps and mps.is_available())
 
 
+def _named_token(processor, name: str) -> str:
+    """A named special token of the processor or its tokenizer (``audio_bos_token``...), or '' where neither has it."""
+    for owner in (processor, processor.tokenizer):
+        value = getattr(owner, name, None)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
 @dataclass
 class AudioAdapter:
-    """Audio in, model inputs out, for Qwen2-Audio-style processors."""
+    """Audio in, model inputs out, for any processor that expands an ``audio_token`` per encoder frame."""
 
     processor: Any
     max_audio_s: float = 30.0
     audio_markup: str = field(init=False)
 
     def __post_init__(self):
-        bos = getattr(self.processor, "audio_bos_token", "<|audio_bos|>")
-        token = getattr(self.processor, "audio_token", "<|AUDIO|>")
-        eos = getattr(self.processor, "audio_eos_token", "<|audio_eos|>")
-        self.audio_markup = f"{bos}{token}{eos}"
-        self.audio_markup_token = token
-        fe = self.processor.feature_extractor
+        # The markup the model was trained with around the audio: Qwen's <|audio_bos|><|AUDIO|><|audio_eos|>,
+        # Qwen3-Omni's <|audio_start|><|audio_pad|><|audio_end|>; the others' processors add any frame themselves.
+        self.audio_token = _named_token(self.processor, "audio_token")
+        if not self.audio_token:
+            raise ValueError(f"{type(self.processor).__name__}: the processor names no audio_token")
+        bos = _named_token(self.processor, "audio_bos_token")
+        eos = _named_token(self.processor, "audio_eos_token")
+        self.audio_markup = f"{bos}{self.audio_token}{eos}"
+        # Whisper-style models have a feature_extractor; Phi-4 and Granite Speech an audio_processor
+        fe = getattr(self.processor, "feature_extractor", None) or getattr(self.processor, "audio_processor", None)
+        if fe is None:
+            raise ValueError(f"{type(self.processor).__name__}: the processor has no feature extractor for audio")
         self.sampling_rate = int(fe.sampling_rate)
+        # A tokenizer saved after training keeps its backend's padding state (max_length / pad_to_multiple_of:
+        # None) among its init kwargs, and the processor hands those keys to the feature extractor as well, where
+        # None overrides its own default (Gemma 3n's truncation then has no max_length).
+        for key in ("max_length", "pad_to_multiple_of"):
+            if key in self.tokenizer.init_kwargs and self.tokenizer.init_kwargs[key] is None:
+                del self.tokenizer.init_kwargs[key]
         chunk = getattr(fe, "chunk_length", None)
         self.max_audio_s = min(self.max_audio_s, float(chunk)) if chunk else self.max_audio_s
 
@@ -121,12 +123,35 @@ class AudioAdapter:
         return [load_audio(c, self.sampling_rate, self.max_audio_s) for c in cells]
 
     def encode(self, texts: list[str], cells, padding_side: str = "right") -> dict:
-        """Token ids (audio token expanded) + audio features for a batch of rendered texts and audio cells."""
-        self.tokenizer.padding_side = padding_side
-        return self.processor(
+        """Token ids (audio token expanded) + audio fields for a batch of rendered texts and audio cells.
+        Text padding goes through ``text_kwargs``: the Omni and Audio Flamingo processors pass their own
+        ``padding_side="left"`` to the tokenizer, which overrides the tokenizer's attribute, and a top-level
+        ``padding=True`` would also reach the feature extractor (Whisper-style encoders take fixed-length input)."""
+        encoded = self.processor(
             text=texts, audio=self.audio_arrays(cells), sampling_rate=self.sampling_rate, return_tensors="pt",
-            padding=True,
+            text_kwargs={"padding": True, "padding_side": padding_side},  # the audio pads as its processor does
         )
+        batch = {k: v for k, v in encoded.items() if k not in NOT_MODEL_INPUTS}
+        if not self.audio_fields(batch):
+            raise ValueError(f"{type(self.processor).__name__} returned no audio features (fields: {', '.join(batch)})")
+        return batch
+
+    @staticmethod
+    def audio_fields(batch: dict) -> dict:
+        """The audio fields of an encoded batch: all but the text's own (ids, masks, token types)."""
+        return {k: v for k, v in batch.items() if k not in TEXT_FIELDS and k not in NOT_MODEL_INPUTS}
+
+
+def forbidden_token_ids(tokenizer, eos_token_ids) -> list[int]:
+    """Every special token the policy must not sample: the audio tokens and their frame (a sampled one would not
+    match the features), the chat markup, padding... all but the end-of-turn tokens, which end a completion.
+    The answer-format tags are ordinary added tokens and stay allowed."""
+    special = set(tokenizer.all_special_ids)
+    special.update(i for i, t in tokenizer.added_tokens_decoder.items() if t.special)
+    keep = {eos_token_ids} if isinstance(eos_token_ids, int) else set(eos_token_ids or ())
+    if tokenizer.eos_token_id is not None:
+        keep.add(tokenizer.eos_token_id)
+    return sorted(special - keep)
 
 
 @dataclass
@@ -137,13 +162,28 @@ class Policy:
     tokenizer: Any
     adapter: Optional[AudioAdapter] = None
     path: str = ""  # the folder it was loaded from (a GGUF's converted folder)
+    architecture: Optional[AudioArchitecture] = None  # audio policies
+
+    def forbidden_token_ids(self) -> list[int]:
+        return forbidden_token_ids(self.tokenizer, getattr(self.model.generation_config, "eos_token_id", None))
+
+    def rl_args(self) -> dict:
+        """GRPO config overrides for this architecture. MoE: no load-balancing aux loss (the audio log-prob pass
+        returns none, and the published GRPO-PTR objective has none)."""
+        return {"router_aux_loss_coef": 0.0} if self.architecture and self.architecture.moe else {}
+
+    def reset_router_logits(self) -> None:
+        """MoE: stop returning router logits. TRL's SFTTrainer turns ``output_router_logits`` on to add the aux
+        loss; saved so, every later forward (GRPO's generation and log-prob passes, evaluate) would compute them."""
+        if self.architecture and self.architecture.moe:
+            unwrapped(self.model).config.get_text_config().output_router_logits = False
 
 
 def load_policy(model_path: str, cfg, kind: str = "auto", use_cpu: bool = False) -> Policy:
     """Model + tokenizer/processor from a local folder, a GGUF file or a folder holding one (converted once,
     ``emotioncot.train.gguf``), or a Hub id when the environment can reach it."""
     import transformers
-    from transformers import AutoModelForCausalLM, AutoProcessor, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from emotioncot.train.gguf import resolve_model_path
 
@@ -156,16 +196,34 @@ def load_policy(model_path: str, cfg, kind: str = "auto", use_cpu: bool = False)
             tokenizer.pad_token = tokenizer.eos_token
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
         return Policy("text", _maybe_lora(model, cfg), tokenizer, tokenizer, path=model_path)
-    mtype = model_type(model_path)
-    class_name = AUDIO_MODEL_CLASSES.get(mtype or "", "Qwen2AudioForConditionalGeneration")
-    model_cls = getattr(transformers, class_name)
-    processor = AutoProcessor.from_pretrained(model_path)
+    architecture = audio_architecture(model_path, (read_config(model_path) or {}).get("model_type"))
+    model_cls = getattr(transformers, architecture.model_class)
+    processor = _load_processor(model_path, architecture)
     model = model_cls.from_pretrained(model_path, dtype=dtype)
     tokenizer = processor.tokenizer
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     adapter = AudioAdapter(processor, cfg.max_audio_s)
-    return Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter, path=model_path)
+    policy = Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter, model_path, architecture)
+    policy.reset_router_logits()
+    return policy
+
+
+def _load_processor(model_path: str, architecture):
+    from transformers import AutoProcessor
+
+    try:
+        return AutoProcessor.from_pretrained(model_path)
+    except ImportError as exc:  # e.g. the Omni processors' video part needs torchvision
+        raise ImportError(
+            f"{model_path}: its processor needs a package that is not installed ({exc}); install the "
+            f"'{architecture.extra}' extra (pip install 'emotioncot[{architecture.extra}]', see docs/training.md)"
+        ) from exc
+
+
+def unwrapped(model):
+    """The transformers model under a PEFT wrapper."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
 def _maybe_lora(model, cfg):

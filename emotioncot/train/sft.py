@@ -19,12 +19,14 @@ logger = logging.getLogger("emotioncot.train.sft")
 
 
 class AudioSFTCollator:
-    """Batches of ``{"messages", "audio"}`` -> input_ids, attention_mask, labels (prompt and padding = -100),
-    input_features, feature_attention_mask."""
+    """Batches of ``{"messages", "audio"}`` -> input_ids, attention_mask, labels (prompt and padding = -100) and
+    every audio field the processor returns. ``padding_side`` is asked of the processor; the labels are right
+    whichever side it pads (the Omni processors default to the left)."""
 
-    def __init__(self, adapter, max_length: Optional[int] = None):
+    def __init__(self, adapter, max_length: Optional[int] = None, padding_side: str = "right"):
         self.adapter = adapter
         self.max_length = max_length
+        self.padding_side = padding_side
 
     def __call__(self, examples: list[dict]) -> dict:
         prompts = [self.adapter.render(ex["messages"][:-1], add_generation_prompt=True) for ex in examples]
@@ -33,17 +35,23 @@ class AudioSFTCollator:
             if not f.startswith(p):
                 raise ValueError("the chat template does not render the prompt as a prefix of the full chat")
         cells = [ex["audio"] for ex in examples]
-        batch = self.adapter.encode(fulls, cells, padding_side="right")
-        prompt_lengths = self.adapter.encode(prompts, cells, padding_side="right")["attention_mask"].sum(dim=1)
-        labels = batch["input_ids"].clone()
-        labels[batch["attention_mask"] == 0] = -100
-        for i, n in enumerate(prompt_lengths.tolist()):
-            labels[i, :n] = -100
-        batch["labels"] = labels
+        batch = self.adapter.encode(fulls, cells, padding_side=self.padding_side)
+        prompt_lengths = self.adapter.encode(prompts, cells, padding_side=self.padding_side)["attention_mask"].sum(1)
+        batch["labels"] = answer_labels(batch["input_ids"], batch["attention_mask"], prompt_lengths)
         if self.max_length:
             for key in ("input_ids", "attention_mask", "labels"):
                 batch[key] = batch[key][:, : self.max_length]
         return dict(batch)
+
+
+def answer_labels(input_ids, attention_mask, prompt_lengths):
+    """Labels that train on the answer only: -100 on the padding, wherever it is, and on the first
+    ``prompt_lengths[i]`` real tokens of each row (the rendered prompt)."""
+    labels = input_ids.masked_fill(attention_mask == 0, -100)
+    for i, n in enumerate(prompt_lengths.tolist()):
+        start = int(attention_mask[i].nonzero()[0])  # the first real token: 0 when padded on the right
+        labels[i, start : start + n] = -100
+    return labels
 
 
 def last_checkpoint(output_dir: Path) -> Optional[str]:
@@ -136,6 +144,7 @@ def run_sft(
     if checkpoint:
         logger.warning("resuming SFT from %s", checkpoint)
     result = trainer.train(resume_from_checkpoint=checkpoint)
+    policy.reset_router_logits()
     trainer.save_model(str(output_dir))
     policy.processing_class.save_pretrained(str(output_dir))
     summary = {

@@ -10,20 +10,23 @@ training code, not to learn emotions.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"]
+CHAT_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+SPECIAL_TOKENS = CHAT_TOKENS + ["<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"]
 FORMAT_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 # A Whisper-style feature extractor over this many seconds; the encoder is sized to match.
 TINY_AUDIO_SECONDS = 2
 
 
-def build_tokenizer(texts: Iterable[str], vocab_size: int = 600):
-    """A ``PreTrainedTokenizerFast`` trained on ``texts``."""
+def build_tokenizer(texts: Iterable[str], vocab_size: int = 600, named: Optional[dict[str, str]] = None):
+    """A ``PreTrainedTokenizerFast`` trained on ``texts``. ``named``: special tokens by role (``{"audio_token":
+    "<|AUDIO|>"}``) in place of Qwen2-Audio's, readable as ``tokenizer.audio_token`` / ``audio_token_id`` as the
+    speech LLMs' processors read them."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -31,11 +34,13 @@ def build_tokenizer(texts: Iterable[str], vocab_size: int = 600):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        vocab_size=vocab_size, special_tokens=CHAT_TOKENS + list(named.values()) if named else SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
     tok.train_from_iterator(list(texts), trainer=trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+        extra_special_tokens=named or None,
     )
     fast.add_tokens(FORMAT_TOKENS)
     fast.chat_template = CHATML_TEMPLATE
@@ -76,18 +81,12 @@ def build_tiny_text_policy(data_dir: Path, out: Path, seed: int = 0, hidden: int
     """A tiny random Qwen2 causal LM + tokenizer in ``out`` (a folder ``from_pretrained`` reads). ``hidden`` and
     ``layers`` scale it up (e.g. 896 / 24 is Qwen2.5-0.5B's shape) for throughput checks."""
     import torch
-    from transformers import GenerationConfig, Qwen2ForCausalLM
+    from transformers import Qwen2ForCausalLM
 
     torch.manual_seed(seed)
     tokenizer = build_tokenizer(_export_texts(data_dir))
     model = Qwen2ForCausalLM(_text_config(len(tokenizer), tokenizer, hidden, layers))
-    model.generation_config = GenerationConfig(
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=True
-    )
-    out = Path(out)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return save_tiny_policy(model, tokenizer, out, tokenizer)
 
 
 def build_tiny_audio_policy(
@@ -97,7 +96,6 @@ def build_tiny_audio_policy(
     """A tiny random Qwen2-Audio model + processor (Whisper-style features over 2 s) in ``out``."""
     import torch
     from transformers import (
-        GenerationConfig,
         Qwen2AudioConfig,
         Qwen2AudioForConditionalGeneration,
         Qwen2AudioProcessor,
@@ -121,12 +119,20 @@ def build_tiny_audio_policy(
         audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
     )
     model = Qwen2AudioForConditionalGeneration(config)
+    processor = Qwen2AudioProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer, chat_template=CHATML_TEMPLATE)
+    return save_tiny_policy(model, tokenizer, out, processor, tokenizer)
+
+
+def save_tiny_policy(model, tokenizer, out: Path, *parts) -> Path:
+    """Save a tiny model (sampling, ending at the tokenizer's end of turn) and its ``parts`` (tokenizer,
+    processor) in ``out``."""
+    from transformers import GenerationConfig
+
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=True
     )
-    processor = Qwen2AudioProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer, chat_template=CHATML_TEMPLATE)
     out = Path(out)
     model.save_pretrained(out)
-    processor.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    for part in parts:
+        part.save_pretrained(out)
     return out
