@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emotioncot.audio.io import read_audio  # noqa: E402
 from emotioncot.config import MeasureConfig  # noqa: E402
 from emotioncot.measure import measure_signal  # noqa: E402
+from emotioncot.measure.espeak_text import reading  # noqa: E402
+from emotioncot.measure.expected import expected_speech_s  # noqa: E402
 from emotioncot.measure.signal import prepare  # noqa: E402
 from emotioncot.measure.stress import _reference  # noqa: E402
 from emotioncot.measure.synthetic import add_white_noise, pad, voice  # noqa: E402
@@ -46,6 +48,8 @@ A0009 = "He turned sharply, and faced Gregson across the table."
 def clear_caches() -> None:
     """Forget eSpeak's reference readings: only repetition inside one pass (scripted sentences) may hit them."""
     _reference.cache_clear()
+    reading.cache_clear()
+    expected_speech_s.cache_clear()
 
 
 def real_recordings(data: Path) -> list[tuple[str, np.ndarray, int, str | None, str | None]]:

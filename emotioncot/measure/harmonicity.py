@@ -14,6 +14,8 @@ is 10 log10(r / (1 - r)) dB. tests/test_measure_references.py checks it against 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.fft
 
@@ -28,6 +30,17 @@ def _gaussian_window(n: int) -> np.ndarray:
     t = (np.arange(n) - (n - 1) / 2) / n
     edge = np.exp(-12.0)
     return (np.exp(-48.0 * t**2) - edge) / (1 - edge)
+
+
+@lru_cache(maxsize=4)
+def _window_and_autocorrelation(nwin: int, nfft: int, maxlag: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Gaussian window (float32) and its own autocorrelation over lags 0 .. maxlag + 1, normalised to 1 at 0."""
+    w = _gaussian_window(nwin).astype(np.float32)
+    wspec = scipy.fft.rfft(w, nfft)
+    wac = scipy.fft.irfft(wspec.real**2 + wspec.imag**2, nfft)[: maxlag + 2]
+    wac = wac / wac[0]
+    wac.setflags(write=False)
+    return w, wac
 
 
 def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None) -> np.ndarray:
@@ -50,24 +63,27 @@ def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None)
         return out
     # the silence test first: frames that cannot be voiced skip the FFT
     hp = int(round(sr / MIN_PITCH_HZ / 2))
-    near = centres[:, None] + np.arange(-hp, hp + 1)[None, :]
-    lpeak = np.abs(centred[np.clip(near, 0, len(x) - 1)]).max(axis=1)  # centres lie inside x
+    magnitude = np.pad(np.abs(centred), hp)  # zeros beyond the ends change no maximum (centres lie inside x)
+    lpeak = np.lib.stride_tricks.sliding_window_view(magnitude, 2 * hp + 1)[centres].max(axis=1)
     unvoiced_strength = np.maximum(0.0, 2 - (lpeak / gpeak) / SILENCE_THRESHOLD)
     live = np.flatnonzero(unvoiced_strength < 1.0)
     if live.size == 0:
         return out
-    padded = np.pad(centred.astype(np.float32), half)  # float32: half the memory traffic, ample precision
-    frames = np.lib.stride_tricks.sliding_window_view(padded, nwin)[centres[live]]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    w = _gaussian_window(nwin).astype(np.float32)
     maxlag = int(np.floor(sr / MIN_PITCH_HZ))
     nfft = scipy.fft.next_fast_len(nwin + maxlag + 2, real=True)
-    spec = scipy.fft.rfft(frames * w, nfft, axis=1)
-    ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : maxlag + 2]
-    wspec = scipy.fft.rfft(w, nfft)
-    wac = scipy.fft.irfft(wspec.real**2 + wspec.imag**2, nfft)[: maxlag + 2]
+    w, wac = _window_and_autocorrelation(nwin, nfft, maxlag)
+    padded = np.pad(centred.astype(np.float32), half)  # float32: half the memory traffic, ample precision
+    frames = np.lib.stride_tricks.sliding_window_view(padded, nwin)[centres[live]]
+    # each frame, local mean removed and windowed, written straight into its zero-padded FFT row (no copies)
+    rows = np.zeros((live.size, nfft), np.float32)
+    np.subtract(frames, frames.mean(axis=1, keepdims=True), out=rows[:, :nwin])
+    rows[:, :nwin] *= w
+    spec = scipy.fft.rfft(rows, axis=1, overwrite_x=True)
+    power = spec.real**2
+    power += spec.imag**2
+    ac = scipy.fft.irfft(power, nfft, axis=1, overwrite_x=True)[:, : maxlag + 2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = (ac.astype(np.float64) / ac[:, :1]) / (wac / wac[0])
+        r = (ac.astype(np.float64) / ac[:, :1]) / wac
     r = np.nan_to_num(r, nan=0.0, posinf=0.0, neginf=0.0)
     a, b, c = r[:, 1:-2], r[:, 2:-1], r[:, 3:]  # centre lags 2 .. maxlag
     peak = (b > a) & (b >= c)
