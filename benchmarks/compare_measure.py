@@ -29,9 +29,12 @@ def dump(out: Path, data: Path) -> None:
     from emotioncot.config import MeasureConfig
     from emotioncot.measure import measure_signal
 
+    real = real_recordings(data)
+    if not real:
+        sys.exit(f"{data}: no real recordings there (give --data)")
     cfg = MeasureConfig(relative_rate=True)
     rows = {}
-    for source, items in (("demo", demo_items()), ("real", real_recordings(data))):
+    for source, items in (("demo", demo_items()), ("real", real)):
         for name, y, sr, text, lang in items:
             rows[f"{source}/{name}"] = measure_signal(y, sr, text, cfg, language=lang)
     out.write_text(json.dumps(rows, indent=0, sort_keys=True, default=str))
