@@ -92,11 +92,12 @@ def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None)
     np.subtract(frames, frames.mean(axis=1, keepdims=True), out=rows[:, :nwin])
     rows[:, :nwin] *= w
     spec = scipy.fft.rfft(rows, axis=1, overwrite_x=True)
-    power = spec.real**2
-    power += spec.imag**2
-    # handed over as complex64: scipy's irfft turns a real array complex itself (tmp + 0j), the same numbers
-    # (checked bit for bit) through a conversion that alone cost three times the inverse FFT
-    ac = scipy.fft.irfft(power.astype(np.complex64), nfft, axis=1, overwrite_x=True)[:, : maxlag + 2]
+    # the power spectrum, written as complex64 in place: scipy's irfft turns a real array complex itself
+    # (tmp + 0j), the same numbers (checked bit for bit) through a conversion that cost more than the FFT
+    power = np.zeros(spec.shape, np.complex64)
+    np.square(spec.real, out=power.real)
+    power.real += spec.imag**2
+    ac = scipy.fft.irfft(power, nfft, axis=1, overwrite_x=True)[:, : maxlag + 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (ac.astype(np.float64) / ac[:, :1]) / wac
     r = np.nan_to_num(r, nan=0.0, posinf=0.0, neginf=0.0)
