@@ -98,10 +98,13 @@ class Reading:
     live: np.ndarray
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=4)
 def reading(text: str, language: str | None) -> Reading:
-    """``render`` and its analysis, once per (text, language): acted corpora repeat a handful of sentences
-    hundreds of times, and word alignment and ``relative_rate`` both read the same rendering."""
+    """``render`` and its analysis, once per (text, language): word alignment and ``relative_rate`` both read
+    the same rendering of a clip's transcript. Only the last few are kept (a reading's frames hold its whole
+    power spectrum, up to megabytes for a long text); across clips each user keeps its own small result per
+    text (``stress._reference``, ``expected.expected_speech_s``), which is what acted corpora, repeating a
+    handful of sentences hundreds of times, hit."""
     from emotioncot.measure.frames import analyse
     from emotioncot.measure.signal import prepare
 
