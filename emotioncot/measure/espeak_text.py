@@ -5,7 +5,10 @@ reference rendering with word timings (for word alignment). Uses the library shi
 from __future__ import annotations
 
 import ctypes
+from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from emotioncot.espeak import ESpeak
 
@@ -82,3 +85,31 @@ def render(text: str, language: str | None):
     # positions are 1-based, in characters
     events = [(pos - 1, ms / 1000.0) for pos, _length, ms in synth.word_events]
     return synth, events
+
+
+@dataclass(frozen=True)
+class Reading:
+    """eSpeak's reference reading of a text, analysed as a recording is: its word events (as ``render``
+    gives them), its frames, and its live frames (within 40 dB of its loudest: speech, not the silence
+    eSpeak leaves around it)."""
+
+    events: tuple[tuple[int, float], ...]
+    frames: object  # emotioncot.measure.frames.Frames
+    live: np.ndarray
+
+
+@lru_cache(maxsize=4)
+def reading(text: str, language: str | None) -> Reading:
+    """``render`` and its analysis, once per (text, language): word alignment and ``relative_rate`` both read
+    the same rendering of a clip's transcript. Only the last few are kept (a reading's frames hold its whole
+    power spectrum, up to megabytes for a long text); across clips each user keeps its own small result per
+    text (``stress._reference``, ``expected.expected_speech_s``), which is what acted corpora, repeating a
+    handful of sentences hundreds of times, hit."""
+    from emotioncot.measure.frames import analyse
+    from emotioncot.measure.signal import prepare
+
+    synth, events = render(text, language)
+    frames = analyse(prepare(synth.samples.astype(np.float64) / 32768.0, synth.sample_rate))
+    live = np.flatnonzero(frames.level_db > frames.level_db.max() - 40) if frames.n else np.zeros(0, int)
+    live.setflags(write=False)
+    return Reading(tuple(events), frames, live)

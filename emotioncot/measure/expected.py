@@ -12,21 +12,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
-from emotioncot.measure.frames import analyse
-from emotioncot.measure.signal import HOP_S, prepare
+from emotioncot.measure.signal import HOP_S
 
 
 @lru_cache(maxsize=512)
 def expected_speech_s(transcript: str, language: str | None) -> float:
-    from emotioncot.measure.espeak_text import render
+    from emotioncot.measure.espeak_text import reading
 
-    synth, _ = render(transcript, language)
-    frames = analyse(prepare(synth.samples.astype(np.float64) / 32768.0, synth.sample_rate))
-    if frames.n == 0:
-        return 0.0
-    return float((frames.level_db > frames.level_db.max() - 40).sum() * HOP_S)
+    return float(len(reading(transcript, language).live) * HOP_S)
 
 
 def relative_rate(transcript: str, language: str | None, speech_s: float) -> tuple[float | None, str | None]:

