@@ -182,6 +182,8 @@ class ExportConfig(_Section):
     prompt_style: Literal["emotioncot", "emotionthinker"] = "emotioncot"
     # Rate of the clips a framework export (``export --for``) writes; speech LLM front ends want 16 kHz.
     portable_sample_rate: int = Field(default=16000, gt=0)
+    # Cuts per WebDataset shard of ``export --for lhotse --webdataset`` (lhotse's writer; one shard holds whole cuts).
+    webdataset_shard_size: int = Field(default=1000, gt=0)
 
 
 class ReportConfig(_Section):

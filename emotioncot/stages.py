@@ -44,7 +44,8 @@ STAGE_LIST = (
           ignored=frozenset(), command="emotioncot filter"),
     Stage("export", ("filter",), "export",
           outputs=("dataset/dataset_dict.json", "emotioncot.jsonl", "checksums.json", "README.md"),
-          ignored=frozenset({"portable_sample_rate"}), command="emotioncot export"),  # that one: `export --for`
+          ignored=frozenset({"portable_sample_rate", "webdataset_shard_size"}),  # those two: `export --for`
+          command="emotioncot export"),
     Stage("report", ("export",), "report", outputs=("report/index.html",), ignored=frozenset(),
           command="emotioncot report"),
 )

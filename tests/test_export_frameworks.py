@@ -178,6 +178,39 @@ def test_lhotse_export_loads_with_lhotse(build, tmp_path):
             assert audio.shape[1] == len(want) and np.max(np.abs(audio[0] - want)) <= QUANTUM
 
 
+def test_lhotse_webdataset_shards_read_back_like_the_manifests(build, tmp_path):
+    from lhotse import CutSet
+    from lhotse.dataset.webdataset import LazyWebdatasetIterator
+
+    out, info = _export(build, "lhotse", tmp_path, webdataset_shard_size=2)
+    moved = tmp_path / "moved"  # the shards are listed relative to the folder, which works wherever it is put
+    shutil.move(str(out), moved)
+    shards = [f for f in info["files"] if f.endswith(".tar")]
+    assert info["webdataset_shard_size"] == 2
+    for split in SPLITS:
+        manifest = CutSet.from_file(moved / "lhotse" / f"{split}_cuts.jsonl.gz").with_recording_path_prefix(str(moved))
+        mine = sorted(f for f in shards if f.startswith(f"lhotse/webdataset/{split}/"))
+        assert len(mine) == max(1, -(-info["counts"][split] // 2)), mine  # 2 cuts a shard; an empty split: one
+        paths = [str(moved / f) for f in mine]
+        # ignore_error_shards=False: a shard that does not read fails here rather than yielding no cuts
+        sharded = list(CutSet.from_webdataset(paths, ignore_error_shards=False))
+        assert [c.id for c in sharded] == [c.id for c in manifest] and len(sharded) == info["counts"][split]
+        assert [c.id for c in LazyWebdatasetIterator(paths, ignore_error_shards=False)] == [c.id for c in manifest]
+        for got, want in zip(sharded, manifest):
+            assert got.recording.sources[0].type == "memory"  # the audio travels inside the shard
+            assert got.supervisions[0].custom == want.supervisions[0].custom
+            assert got.supervisions[0].to_dict() == want.supervisions[0].to_dict()
+            assert got.sampling_rate == RATE and got.num_channels == 1
+            audio, expected = got.load_audio(), want.load_audio()
+            assert audio.shape == expected.shape == (1, want.num_samples)
+            assert np.array_equal(audio, expected), got.id
+    # a later export without --webdataset removes the shards, which would no longer match its manifests
+    export_for_framework(build[0], "lhotse", moved)
+    assert not (moved / "lhotse" / "webdataset").exists()
+    with pytest.raises(ValueError, match="lhotse only"):
+        export_for_framework(build[0], "verl", tmp_path / "verl", webdataset_shard_size=2)
+
+
 def test_resumed_export_reuses_clips_and_a_new_rate_makes_new_ones(build, tmp_path):
     out, _ = _export(build, "llamafactory", tmp_path)
     clips = sorted(out.glob("audio/*/*.wav"))
@@ -204,6 +237,12 @@ def test_cli_export_for(build, tmp_path):
     assert bad.exit_code != 0 and "keras" in bad.output
     alone = CliRunner().invoke(app, ["export", str(root), "--for", "verl"])
     assert alone.exit_code != 0 and "--out" in alone.output
+    shards = CliRunner().invoke(app, ["export", str(root), "--for", "lhotse", "--out", str(out), "--webdataset", "-q"])
+    assert shards.exit_code == 0, shards.output
+    assert "lhotse/webdataset/train/shard-000000.tar" in shards.output and "# writing" not in shards.output
+    assert (out / "lhotse" / "webdataset" / "train" / "shard-000000.tar").is_file()
+    wrong = CliRunner().invoke(app, ["export", str(root), "--for", "verl", "--out", str(out), "--webdataset"])
+    assert wrong.exit_code != 0 and "--webdataset" in wrong.output
 
 
 def test_jsonl_meta_is_json_text_and_reads_back(build, tmp_path):

@@ -32,6 +32,10 @@ def register(app: typer.Typer) -> None:
         sample_rate: Optional[int] = typer.Option(
             None, "--sample-rate", help="Rate of the --for export's mono clips, in Hz (default from the config: 16000)."
         ),
+        webdataset: bool = typer.Option(
+            False, "--webdataset", help="With --for lhotse: also write each split's cuts with their audio as WebDataset "
+                                        "shards, through lhotse's writer (export.webdataset_shard_size cuts a shard).",
+        ),
         quiet: bool = QUIET,
     ) -> None:
         """Write parquet/, dataset/, emotioncot.jsonl and README.md (the dataset card) into the build folder.
@@ -57,8 +61,12 @@ def register(app: typer.Typer) -> None:
                 if sample_rate <= 0:
                     fail("--sample-rate must be positive")
                 cfg.export.portable_sample_rate = sample_rate
-            _export_for_framework(workspace, framework, out, cfg, quiet)
+            if webdataset and framework != "lhotse":
+                fail(f"--webdataset goes with --for lhotse, not --for {framework}")
+            _export_for_framework(workspace, framework, out, cfg, quiet, webdataset)
             return
+        if webdataset:
+            fail("--webdataset goes with --for lhotse --out DIR")
         ws = Workspace(workspace)
         try:
             kept = read_table(ws.stage_table("filter"), Record)
@@ -74,14 +82,15 @@ def register(app: typer.Typer) -> None:
         echo_stale(ws.root)
 
 
-def _export_for_framework(workspace: Path, framework: str, out: Path, cfg, quiet: bool) -> None:
+def _export_for_framework(workspace: Path, framework: str, out: Path, cfg, quiet: bool, webdataset: bool) -> None:
     from emotioncot.export.frameworks import FRAMEWORKS, export_for_framework
 
     if framework not in FRAMEWORKS:
         fail(f"--for {framework!r}: choose one of {', '.join(FRAMEWORKS)}")
     try:
         info = export_for_framework(workspace, framework, out, cfg.export.portable_sample_rate,
-                                    cfg.export.prompt_style, progress=not quiet)
+                                    cfg.export.prompt_style, progress=not quiet,
+                                    webdataset_shard_size=cfg.export.webdataset_shard_size if webdataset else None)
     except FileNotFoundError as exc:
         fail(str(exc))
     left_out = info["left_out"]

@@ -11,7 +11,7 @@ emotioncot code to read.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 from tqdm import tqdm
 
@@ -42,13 +42,17 @@ FRAMEWORKS = ("llamafactory", "ms-swift", "verl", "lhotse")
 
 def export_for_framework(
     build_dir: Path, framework: str, out: Path, sample_rate: int = DEFAULT_SAMPLE_RATE,
-    style: str = DEFAULT_STYLE, progress: bool = False,
+    style: str = DEFAULT_STYLE, progress: bool = False, webdataset_shard_size: Optional[int] = None,
 ) -> dict:
     """Write the ``framework`` export of the build at ``build_dir`` into ``out``; return ``export_info.json``'s
     content. A record whose audio cannot be read, or that has no split or 9-class emotion, is left out and
-    listed there with its reason; the others are written."""
+    listed there with its reason; the others are written. ``webdataset_shard_size`` (lhotse only): also write
+    each split's cuts with their audio as WebDataset shards of that many cuts."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r} (choose one of {', '.join(FRAMEWORKS)})")
+    if webdataset_shard_size is not None and (framework != "lhotse" or webdataset_shard_size <= 0):
+        raise ValueError(f"WebDataset shards are written for lhotse only, with a positive shard size "
+                         f"(got --for {framework}, shard size {webdataset_shard_size})")
     if sample_rate <= 0:
         raise ValueError(f"sample rate must be positive, got {sample_rate}")
     prompt_style(style)
@@ -67,13 +71,16 @@ def export_for_framework(
             left_out.append({"id": rec.get("id"), "path": rec.get("audio_path"), "reason": f"export: {exc}"})
             continue
         rows[rec["split"]].append((rec, clip))
-    files = _writers()[framework](out, rows, style)
+    writer = _writers()[framework]
+    files = (writer(out, rows, style, shard_size=webdataset_shard_size) if webdataset_shard_size is not None
+             else writer(out, rows, style))
     info = {
         "framework": framework,
         "sample_rate": sample_rate,
         "prompt_style": style,
         "counts": {split: len(r) for split, r in rows.items()},
         "files": sorted(files),
+        "webdataset_shard_size": webdataset_shard_size,
         "left_out": left_out,
     }
     write_json_atomic(out / INFO_FILE, info)

@@ -4,7 +4,8 @@
 source path relative to ``DIR``: load with ``CutSet.from_file(...).with_recording_path_prefix(DIR)``, or from
 ``DIR`` as the working directory); its one supervision spans the clip, with the transcript, speaker, gender,
 language, and every field of the record's ``emotioncot.jsonl`` line in ``custom`` (``meta`` as JSON text; the
-source file's absolute path left out, as the clip is the audio).
+source file's absolute path left out, as the clip is the audio). With ``shard_size``, also each split's cuts with
+their audio as WebDataset shards (``lhotse_webdataset.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Optional
 
+from emotioncot.export.frameworks.lhotse_webdataset import SHARDS_DIR, write_shards
 from emotioncot.export.jsonl import to_emotioncot_fields
 
 LHOTSE_DIR = "lhotse"
@@ -26,7 +29,7 @@ def _custom(rec: dict) -> dict:
     return fields
 
 
-def write(out: Path, rows, style: str) -> list[str]:
+def write(out: Path, rows, style: str, shard_size: Optional[int] = None) -> list[str]:
     from lhotse import AudioSource, CutSet, Recording, RecordingSet, SupervisionSegment, SupervisionSet
 
     folder = out / LHOTSE_DIR
@@ -52,6 +55,10 @@ def write(out: Path, rows, style: str) -> list[str]:
                 manifest.to_file(work / name)
                 os.replace(work / name, folder / name)  # each file appears whole or not at all
                 files.append(f"{LHOTSE_DIR}/{name}")
+            if shard_size is not None:
+                files += write_shards(cuts, out, folder, work, split, shard_size)
+        if shard_size is None:  # shards of an earlier --webdataset run would no longer match these manifests
+            shutil.rmtree(folder / SHARDS_DIR, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return files
