@@ -8,7 +8,6 @@ A source spec is one of ``demo``, ``NAME=PATH`` (a corpus in its distribution la
 
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from emotioncot.audio.io import AudioError, audio_info
 from emotioncot.config import IngestConfig
 from emotioncot.ingest.splits import assign_splits
 from emotioncot.ingest.sources import READERS, canonical_name, get_reader
+from emotioncot.ingest.sources._common import walk_files
 from emotioncot.schema import Utterance
 
 
@@ -38,6 +38,13 @@ def _split_options(text: str) -> tuple[str, dict]:
     if sep and query and all("=" in part for part in query.split("&")):
         return head, dict(parse_qsl(query, keep_blank_values=True))
     return text, {}
+
+
+def _bare_path_example(body: str) -> str:
+    """An example NAME=PATH only where the folder's own name is a corpus name: any other example would name the
+    wrong reader for the user's folder (an EmoDB folder was offered ``ravdess=...``)."""
+    folder = Path(body.rstrip("/\\")).name
+    return f"here probably {canonical_name(folder)}={body}; " if canonical_name(folder) in READERS else ""
 
 
 def parse_source(spec: str) -> Source:
@@ -60,7 +67,7 @@ def parse_source(spec: str) -> Source:
         # A bare path: which reader applies cannot be guessed from a folder, so say how to name it.
         raise ValueError(
             f"--corpus {spec!r} is a path, not a source: write NAME={body} with the corpus name "
-            f"(e.g. ravdess={body}; `emotioncot corpora` lists the names), or jsonl:{body} / csv:{body} for a list of clips"
+            f"({_bare_path_example(body)}`emotioncot corpora` lists the names), or jsonl:{body} / csv:{body} for a list of clips"
         )
     return Source(canonical_name(body), None, spec, options)
 
@@ -246,11 +253,10 @@ def source_fingerprint(spec: str) -> list | None:
         st = path.stat()
         return [1, st.st_size, int(st.st_mtime)]
     count = size = newest = 0
-    for folder, _, files in os.walk(path):
-        for name in files:
-            try:
-                st = os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            count, size, newest = count + 1, size + st.st_size, max(newest, int(st.st_mtime))
+    for file in walk_files(path):  # follows symlinked folders, as the readers do
+        try:
+            st = file.stat()
+        except OSError:
+            continue
+        count, size, newest = count + 1, size + st.st_size, max(newest, int(st.st_mtime))
     return [count, size, newest]
