@@ -20,6 +20,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from emotioncot import __version__
+from emotioncot.build_seconds import stage_seconds
 from emotioncot.config import BuildConfig
 from emotioncot.errors import BuildError, Interrupted
 from emotioncot.measure.item import measure_one as _measure_one  # noqa: F401  (old import path)
@@ -61,7 +62,9 @@ def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress:
     errors = errors + cut_errors
     if not rows:
         ws.set_stage_errors("ingest", errors)
-        raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")
+        from emotioncot.ingest.core import failure_summary
+
+        raise BuildError(f"no usable utterances in {', '.join(sources)}: {failure_summary(errors)}")
     write_table(ws.stage_table("ingest"), rows, Utterance)
     ws.set_stage_errors("ingest", errors)
     ws.mark_stage("ingest", key, {"rows": len(rows), "errors": len(errors)})
@@ -375,7 +378,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
 
 
 # Bookkeeping a build writes before any work: a folder holding only these kept nothing worth resuming.
-_BOOKKEEPING = {".lock", "sources.json"}
+_BOOKKEEPING = {".lock", "sources.json", "errors.jsonl", "ingest.errors.json"}  # the error names the reasons
 
 
 def _remove_if_nothing_kept(out: Path) -> None:
@@ -489,7 +492,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "emotions": _count(kept, "emotion"),
         # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
         "excluded": {"total": counts["excluded"], "by_label": excluded},
-        "seconds": {**times, "total": round(time.perf_counter() - started, 3)},
+        "seconds": stage_seconds(ws, times, started),
         # Where the measure stage ran and what each worker did (of the run that produced the table).
         "measure_run": {**ws.stage_info("measure").get("run", {}), "per_worker": ws.stage_info("measure").get("workers", {})},
         "writer": writer_info,
@@ -498,7 +501,9 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     }
     write_json_atomic(ws.build_json, summary)
     if config.report.enabled:
-        run_report(ws, config, log)
+        timed("report", run_report, ws, config, log)
+        summary["seconds"] = stage_seconds(ws, times, started)  # the report counts in the build's time
+        write_json_atomic(ws.build_json, summary)
     return summary
 
 

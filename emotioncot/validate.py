@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from emotioncot.filter.io import VOCABULARIES, canonical, read_jsonl
 from emotioncot.schema import Record
 from emotioncot.taxonomy import EMOTIONS
+from emotioncot.wording import count
 
 _JSON_TEXT_FIELDS = ("soft_labels", "meta", "null_reasons", "level_reasons")
 _VOCAB_FIELDS = set(VOCABULARIES) | {"split"}
@@ -158,7 +159,7 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
     for (audio, start, end), n in segments.items():
         if n > 1:
             where = f" [{start}-{end} s]" if start is not None or end is not None else ""
-            problems.append({"code": "duplicate_audio", "id": None, "message": f"audio {audio}{where} is used by {n} rows"})
+            problems.append({"code": "duplicate_audio", "id": None, "message": f"audio {audio}{where} is used by {count(n, 'row')}"})
 
     speaker_splits: dict[tuple, set] = defaultdict(set)
     for r in rows:
@@ -203,7 +204,7 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         warnings.append({"code": "missing_class", "id": None, "message": f"no rows of {', '.join(missing)}"})
     split_counts = Counter(r.get("split") for r in rows)
     if rows and None in split_counts and kind != "jsonl":
-        warnings.append({"code": "no_split", "id": None, "message": f"{split_counts[None]} rows have no split"})
+        warnings.append({"code": "no_split", "id": None, "message": f"{count(split_counts[None], 'row')} {'has' if split_counts[None] == 1 else 'have'} no split"})
     if rows and kind != "jsonl" and not (None in split_counts and len(split_counts) == 1):
         from emotioncot.validate_build import split_warnings
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from emotioncot.cli.common import QUIET, fail, load_config
+from emotioncot.wording import count
 
 
 def load_source_records(data: Path) -> list[dict]:
@@ -77,7 +78,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             fail(str(exc))
         typer.echo(
-            f"{sum(summary['splits'].values())} questions ({summary['splits']}) from {summary['sources']} utterances; "
+            f"{count(sum(summary['splits'].values()), 'question')} ({summary['splits']}) from {count(summary['sources'], 'utterance')}; "
             f"{summary['dropped']} dropped (reasons in {out / 'dropped.jsonl'}) -> {out / 'dataset'}"
         )
         for task, n in summary["tasks"].items():
