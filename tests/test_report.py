@@ -122,14 +122,20 @@ def test_statement_spans_agree_with_the_filter_on_demo_records(demo_build):
 # ---------------------------------------------------------------- the site in a real browser
 
 
-def _browser(tmp_path):
-    from emotioncot.report.browser import chromium_paths, headless_chromium
+def _need_chromium() -> None:
+    from emotioncot.report.browser import chromium_paths
 
     pytest.importorskip("selenium")
     if chromium_paths() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium and chromedriver are missing under CI (make install installs them)")
         pytest.skip("chromium and chromedriver are not installed (make install installs them)")
+
+
+def _browser(tmp_path):
+    from emotioncot.report.browser import headless_chromium
+
+    _need_chromium()
     return headless_chromium(tmp_path / "profile")
 
 
@@ -347,3 +353,18 @@ def test_prosody_tasks_page(demo_build, tmp_path):
     finally:
         driver.quit()
     assert (tmp_path / "tasks.png").stat().st_size > 10_000
+
+
+def test_screenshot_script_takes_a_relative_build_path(demo_build, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    _need_chromium()
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copytree(demo_build, tmp_path / "demo-build", symlinks=True)
+    done = subprocess.run([sys.executable, str(repo / "docs" / "screenshots.py"), "demo-build", "shots"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]  # was: "relative path can't be expressed as a file URI"
+    for name in ("report-overview.png", "report-record.png"):
+        assert (tmp_path / "shots" / name).stat().st_size > 10_000
