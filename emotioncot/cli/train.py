@@ -134,7 +134,7 @@ def grpo_ptr(
 @train_app.command("tiny-model")
 def tiny_model(
     data: Path = _DATA,
-    output: Path = _OUTPUT,
+    output: Path = typer.Option(..., "--output", help="The folder the tiny policy (model and tokenizer) is written to."),
     kind: str = typer.Option("text", "--kind", help="text (tiny Qwen2) or audio (tiny Qwen2-Audio)."),
 ) -> None:
     """Build a tiny randomly initialised policy locally (tokenizer trained on the export): for smoke runs."""
