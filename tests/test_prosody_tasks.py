@@ -300,3 +300,8 @@ def test_stress_questions_from_a_real_build_use_the_measure_stage_word_times(rea
         word, start, end = words[intended["word_index"]]
         assert word.strip(".,") == row["answer"] == intended["word"]
         assert (intended["start_s"], intended["end_s"]) == pytest.approx((start, end), abs=1e-6)
+    # two speakers make at most two splits: validate says which is empty, as a build's summary does
+    report = validate_path(tmp_path / "tasks")
+    empty = [s for s in ("train", "validation", "test") if not summary["splits"].get(s)]
+    assert empty and all({"code": "small_split", "id": None, "message": f"split {s} is empty"} in report["warnings"]
+                         for s in empty), report["warnings"]
