@@ -45,7 +45,9 @@ def main() -> int:
     rerun = statistics.median(reruns)
     print(f"demo build, first run (corpus cached):  {first:.2f} s")
     print(f"unchanged rerun, median of {n}:          {rerun:.2f} s  ({first / rerun:.1f}x faster than the first run)")
-    print("last rerun, seconds per stage:          " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+    # build.json keeps each stage's seconds from the run that made it; this_run is the last (unchanged) rerun's
+    print(f"last rerun, wall time in build.json:    {stages.pop('this_run', float('nan')):.2f} s")
+    print("stage seconds kept from the first run:  " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
     print(f"process floor (emotioncot --version):   {floor:.2f} s")
     print(f"target {TARGET_S} s: {'met' if rerun < TARGET_S else 'missed'}")
     return 0

@@ -1,8 +1,8 @@
 """The README's report screenshots, taken from the demo build in a headless Chromium.
 
-    PYTHONPATH=. python docs/screenshots.py [BUILD]    # BUILD: an existing demo build (else one is built)
+    PYTHONPATH=. python docs/screenshots.py [BUILD [OUT]]    # BUILD: an existing demo build (else one is built)
 
-Writes docs/img/report-overview.png and docs/img/report-record.png (the page of the first sampled record
+Writes OUT/report-overview.png and OUT/report-record.png (OUT: docs/img) (the page of the first sampled record
 with a stressed word and a pause, so that both marks show)."""
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ OUT = Path(__file__).resolve().parent / "img"
 WIDTH = 1100
 
 
-def shoot(build: Path) -> list[Path]:
+def shoot(build: Path, out: Path = OUT) -> list[Path]:
+    build = build.resolve()  # a browser opens file URIs, and only an absolute path has one
     report = build / "report"
     if not (report / "index.html").exists():
         from emotioncot.config import ReportConfig
         from emotioncot.report import write_report
 
         write_report(build, report, ReportConfig())
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as profile:
         driver = headless_chromium(Path(profile), WIDTH, 900)
@@ -35,13 +36,13 @@ def shoot(build: Path) -> list[Path]:
             # the counts and the heat maps: the top of the overview
             heat = driver.find_element("css selector", "img.heatmap")
             driver.set_window_size(WIDTH, int(heat.location["y"]) + 620)
-            written.append(OUT / "report-overview.png")
+            written.append(out / "report-overview.png")
             driver.save_screenshot(str(written[-1]))
             pages = sorted((report / "records").glob("*.html"))
             chosen = next((p for p in pages if _has_marks(p)), pages[0])
             driver.set_window_size(WIDTH, 1200)
             driver.get(chosen.as_uri())
-            written.append(OUT / "report-record.png")
+            written.append(out / "report-record.png")
             driver.save_screenshot(str(written[-1]))
         finally:
             driver.quit()
@@ -61,7 +62,10 @@ def main(argv: list[str]) -> int:
 
         build = Path(tempfile.mkdtemp()) / "demo-build"
         run_build(["demo"], build, progress=False, log=lambda m: None)
-    for path in shoot(build):
+    if argv and not (build / "dataset").is_dir():
+        print(f"error: {build}: not a build folder (no dataset/ in it)", file=sys.stderr)
+        return 2
+    for path in shoot(build, Path(argv[1]) if len(argv) > 1 else OUT):
         print(f"{path} ({path.stat().st_size / 1e3:.0f} kB)")
     return 0
 

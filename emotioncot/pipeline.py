@@ -119,7 +119,9 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
         errors = errors + cut_errors
         if not rows:
             ws.set_stage_errors("ingest", errors)
-            raise BuildError(f"no usable utterances in {', '.join(sources)} ({len(errors)} items failed; see {ws.errors_path})")
+            from emotioncot.ingest.core import failure_summary
+
+            raise BuildError(f"no usable utterances in {', '.join(sources)}: {failure_summary(errors)}")
         write_table(ws.stage_table("ingest"), rows, Utterance)
         return StageResult({"rows": len(rows), "errors": len(errors)}, errors)
 
@@ -526,9 +528,9 @@ def _export_stage(ws: Workspace, kept, config: BuildConfig, progress: bool):
     return run_stage(ws, "export", config, produce)
 
 
-def run_report(ws: Workspace, config: BuildConfig, log=print) -> dict:
+def run_report(ws: Workspace, config: BuildConfig, log=print, progress: bool = False) -> dict:
     """The explorer report (``report/``) of the finished build; skipped when nothing it shows changed."""
-    return run_stage(ws, "report", config, lambda: _report_result(ws, config, log)).info
+    return run_stage(ws, "report", config, lambda: _report_result(ws, config, log, progress)).info
 
 
 # ---------------------------------------------------------------- the whole build
@@ -555,7 +557,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
 
 
 # Bookkeeping a build writes before any work: a folder holding only these kept nothing worth resuming.
-_BOOKKEEPING = {".lock", "sources.json"}
+_BOOKKEEPING = {".lock", "sources.json", "errors.jsonl", "ingest.errors.json"}  # the error names the reasons
 
 
 def _remove_if_nothing_kept(out: Path) -> None:
@@ -626,8 +628,8 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         # measured, in the calibration baseline, but no record: the taxonomy has no class for their label
         "excluded": {"total": counts["excluded"], "by_label": excluded},
         # what each stage took when it ran (a skipped stage keeps its figure), and this run's wall time
-        "seconds": {**{s: seconds.get(s, 0.0) for s in STAGES}, "total": round(sum(seconds.values()), 3)},
-        "this_run_s": round(time.perf_counter() - started, 3),
+        "seconds": {**{s: seconds.get(s, 0.0) for s in STAGES}, "total": round(sum(seconds.values()), 3),
+                    "this_run": round(time.perf_counter() - started, 3)},
         "skipped": [name for name, run in runs.items() if run.skipped],
         # Where the measure stage ran and what each worker did (of the run that produced the table).
         "measure_run": {**runs["measure"].info.get("run", {}), "per_worker": runs["measure"].info.get("workers", {})},
@@ -689,13 +691,13 @@ def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConf
     for warning in split_warnings(split_counts):
         log(f"warning: {warning['message']} (few speakers or a small list; metrics on it would mean little)")
     if config.report.enabled:
-        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log))
+        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log, progress))
 
 
-def _report_result(ws: Workspace, config: BuildConfig, log) -> StageResult:
+def _report_result(ws: Workspace, config: BuildConfig, log, progress: bool = False) -> StageResult:
     from emotioncot.report import write_report
 
-    info = write_report(ws.root, ws.root / "report", config.report)
+    info = write_report(ws.root, ws.root / "report", config.report, progress=progress)
     log(f"report: {ws.root / 'report' / 'index.html'} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
     return StageResult(info)
 

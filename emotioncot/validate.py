@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from emotioncot.filter.io import VOCABULARIES, canonical, read_jsonl
 from emotioncot.schema import Record
 from emotioncot.taxonomy import EMOTIONS
+from emotioncot.wording import count
 
 _JSON_TEXT_FIELDS = ("soft_labels", "meta", "null_reasons", "level_reasons")
 _VOCAB_FIELDS = set(VOCABULARIES) | {"split"}
@@ -121,8 +122,13 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         # A prosody task dataset (`emotioncot prosody-tasks`): its own row model and checks.
         from emotioncot.prosody.schema import validate_task_rows
 
+        from emotioncot.validate_build import split_warnings
+
         report = validate_task_rows(raw_rows, str(path), kind)
-        report.setdefault("warnings", [])
+        # the same empty-split warnings a build gives (a task set of one speaker's build has no test split)
+        report["warnings"] = report.get("warnings", []) + split_warnings(report["splits"])
+        report["audio_check"] = {"requested": check_audio, "decoded": 0,
+                                 "note": "prosody task audio is checked by prosody-tasks itself, not decoded here"}
         return report
     rows = [_as_record(r) for r in raw_rows]
 
@@ -158,7 +164,7 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
     for (audio, start, end), n in segments.items():
         if n > 1:
             where = f" [{start}-{end} s]" if start is not None or end is not None else ""
-            problems.append({"code": "duplicate_audio", "id": None, "message": f"audio {audio}{where} is used by {n} rows"})
+            problems.append({"code": "duplicate_audio", "id": None, "message": f"audio {audio}{where} is used by {count(n, 'row')}"})
 
     speaker_splits: dict[tuple, set] = defaultdict(set)
     for r in rows:
@@ -169,11 +175,13 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
             name = f"speaker {spk!r}" + (f" of {corpus}" if corpus else "")
             problems.append({"code": "speaker_leak", "id": None, "message": f"{name} is in {len(splits)} splits: {', '.join(sorted(splits))}"})
 
+    decoded = 0  # rows whose audio --check-audio decoded (the JSON report says how many)
     for i, r in enumerate(rows):
         audio = r.get("audio_path")
         if i in audio_bytes:
             if check_audio:
                 _decode_bytes(audio_bytes[i], _row_id(r, i), problems)
+                decoded += 1
             continue
         if not audio:
             continue
@@ -185,6 +193,7 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         elif check_audio:
             from emotioncot.audio.io import AudioError, read_audio, record_channel
 
+            decoded += 1
             try:
                 read_audio(file, r.get("start_s"), r.get("end_s"), channel=record_channel(r))
             except (AudioError, OSError, ValueError) as exc:
@@ -203,8 +212,8 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         warnings.append({"code": "missing_class", "id": None, "message": f"no rows of {', '.join(missing)}"})
     split_counts = Counter(r.get("split") for r in rows)
     if rows and None in split_counts and kind != "jsonl":
-        warnings.append({"code": "no_split", "id": None, "message": f"{split_counts[None]} rows have no split"})
-    if rows and kind != "jsonl" and not (None in split_counts and len(split_counts) == 1):
+        warnings.append({"code": "no_split", "id": None, "message": f"{count(split_counts[None], 'row')} {'has' if split_counts[None] == 1 else 'have'} no split"})
+    if rows and not (None in split_counts and len(split_counts) == 1):  # JSONL too, where its rows carry splits
         from emotioncot.validate_build import split_warnings
 
         warnings += split_warnings(split_counts)
@@ -219,6 +228,7 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
         "class_balance": {str(k): v for k, v in sorted(balance.items(), key=lambda kv: str(kv[0]))},
         "splits": {str(k): v for k, v in split_counts.items()},
         "text_check": text_check,
+        "audio_check": {"requested": check_audio, "decoded": decoded},
     }
 
 

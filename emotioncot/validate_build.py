@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from emotioncot.taxonomy import SPLITS
+from emotioncot.wording import count
 
 # A split this small (but not empty) gets a warning: its metrics would mean little.
 SMALL_SPLIT = 20
@@ -146,5 +147,5 @@ def split_warnings(counts: dict) -> list[dict]:
         if n == 0:
             out.append({"code": "small_split", "id": None, "message": f"split {split} is empty"})
         elif n < SMALL_SPLIT:
-            out.append({"code": "small_split", "id": None, "message": f"split {split} has only {n} rows"})
+            out.append({"code": "small_split", "id": None, "message": f"split {split} has only {count(n, 'row')}"})
     return out

@@ -103,6 +103,8 @@ def test_every_malformed_row_is_named_by_file_and_line_and_the_good_rows_build(b
     for want in expected:
         assert sum(r.startswith(want) for r in reasons) == 1, (want, reasons)
     assert len(reasons) == len(expected)
+    printed = next(stdout for code, stdout, _ in built[1] if code == 0)
+    assert "8 items failed" in printed and f"{jsonl}:14: no audio_path" in printed  # the reasons, not just a count
     rows = [json.loads(line) for line in (out / "emotioncot.jsonl").read_text().splitlines()]
     assert sum(r["corpus"] == "more" for r in rows) == 4  # the CSV's BOM did not cost its header
     assert all(r["transcription"] and not r["transcription"].endswith("\r") for r in rows)
@@ -165,11 +167,16 @@ def test_an_unchanged_rerun_skips_every_stage_and_a_stale_lock_is_taken_over(bui
     copy = _copy(built, tmp_path)
     (copy / ".lock").write_text("pid 999999 on a-machine-that-crashed, since 2026-01-01 00:00:00\n")
     files = {p: p.stat().st_mtime_ns for p in copy.rglob("*") if p.is_file() and p.name not in (".lock", "build.json")}
+    before = json.loads((copy / "build.json").read_text())
     logs: list[str] = []
     summary = build(lists, copy, progress=False, log=logs.append)
     assert any("taking over the lock left by a build that stopped (pid 999999" in m for m in logs), logs
     assert {p: p.stat().st_mtime_ns for p in files} == files  # nothing rewritten: every stage was skipped
-    assert set(summary["seconds"]) == {*STAGES, "total"}
+    assert set(summary["seconds"]) == {*STAGES, "report", "total", "this_run"}
+    # the figures are those of the run that made each stage, not the skipped stages' few milliseconds
+    assert summary["seconds"] == {**before["seconds"], "this_run": summary["seconds"]["this_run"]}
+    assert json.loads((copy / "build.json").read_text())["seconds"] == summary["seconds"]
+    assert summary["seconds"]["this_run"] < summary["seconds"]["total"]
     assert (copy / ".lock").read_text() == ""  # released
 
 
@@ -219,3 +226,18 @@ def test_sigint_stops_with_one_line_and_the_rerun_gives_the_same_bytes(built, li
     rerun = subprocess.run(_build_args(lists, out), env=_env(), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert (out / "emotioncot.jsonl").read_bytes() == (built[0] / "emotioncot.jsonl").read_bytes()
+
+
+def test_wrong_corpus_name_says_each_items_reason_leaves_no_folder_and_the_corrected_build_runs(test_data, tmp_path):
+    from emotioncot.cli import app
+
+    out = tmp_path / "b"
+    wrong = CliRunner().invoke(app, ["build", "--corpus", f"ravdess={test_data / 'emodb'}", "--out", str(out), "-q"])
+    assert wrong.exit_code != 0
+    assert "49 items failed" in wrong.output and "not a RAVDESS file name" in wrong.output, wrong.output
+    assert "errors.jsonl" not in wrong.output  # it named a file that the tidy-up then removed
+    assert not out.exists()  # nothing was kept, so nothing is left to resume or to refuse the corrected command
+    right = CliRunner().invoke(app, ["build", "--corpus", f"emodb={test_data / 'emodb'}", "--out", str(out), "-q",
+                                     "--workers", "2"])
+    assert right.exit_code == 0, right.output
+    assert "holds a build of" not in right.output and (out / "dataset").is_dir()

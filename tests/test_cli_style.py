@@ -88,6 +88,21 @@ def test_bare_path_to_corpus_gets_a_hint(tmp_path):
     result = runner.invoke(app, ["build", "--corpus", str(tmp_path), "--out", str(tmp_path / "b")])
     assert result.exit_code == 2
     assert f"NAME={tmp_path}" in result.output and "emotioncot corpora" in result.output
+    assert "ravdess=" not in result.output  # no example that names some other corpus's reader for this folder
+
+
+def test_bare_path_hint_names_the_corpus_the_folder_is_named_after(test_data):
+    result = runner.invoke(app, ["ingest", "--corpus", str(test_data / "emodb"), "--out", "unused"])
+    assert result.exit_code == 2
+    assert f"emodb={test_data / 'emodb'}" in result.output and "ravdess=" not in result.output
+
+
+def test_suggestions_name_each_corpus_once():
+    result = runner.invoke(app, ["corpora", "emod"])
+    assert result.exit_code == 2
+    hint = result.output.split("did you mean", 1)[1].split("?", 1)[0]
+    names = [part.strip(" '") for part in hint.split(" or ")]
+    assert "emodb" in names and len(names) == len(set(names)), result.output
 
 
 def test_entry_point_imports_only_the_command_it_runs(test_data):

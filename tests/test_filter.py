@@ -293,3 +293,20 @@ def test_the_speaker_reference_inside_the_quoted_words_is_not_a_claim():
     assert grounding_problems(record, aspects=("reference",)) == []
     record["cot_analysis"] += " The pitch is low for this speaker."
     assert [c for c, _ in grounding_problems(record, aspects=("reference",))] == ["grounding_reference"]
+
+
+def test_grounding_explanations_quote_the_rationales_own_words():
+    """The explanation used a window of normalised tokens ('says "he quickly the" but speed_level is slow'); it now
+    names the word and quotes the clause as written."""
+    import re
+
+    from emotioncot.filter.grounding import grounding_problems
+
+    text = "He speaks quickly, the words tumbling out. His pitch is not low at all."
+    record = {"cot_analysis": f"<think>{text}</think>", "speed_level": "slow", "pitch_level": "low", "transcript": "x"}
+    problems = dict(grounding_problems(record))
+    assert problems["grounding_speed"] == "says “quickly” (in “He speaks quickly, the words tumbling out”) but speed_level is slow"
+    assert problems["grounding_pitch"].startswith("says “not low” (in “His pitch is not low at all”)")
+    for explanation in problems.values():
+        clause = re.search(r"\(in “(.*?)”\)", explanation).group(1)
+        assert clause in text

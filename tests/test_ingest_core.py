@@ -153,6 +153,14 @@ def test_bad_audio_unknown_label_and_summary(tmp_path):
     text = format_summary(rows, errors)
     assert "unknown label" in text and "'bewildered'" in text and "left out: 2 items" in text
     assert "not a readable audio file" in text and "file is empty" in text
+    assert "OAF_back_angry.wav" in text and "<path>" not in text  # one of each kind: its own full reason
+
+
+def test_counts_in_messages_agree_with_their_number():
+    from emotioncot.wording import count
+
+    assert [count(n, "clip") for n in (0, 1, 2, 1500)] == ["0 clips", "1 clip", "2 clips", "1,500 clips"]
+    assert count(1, "utterance") == "1 utterance" and count(3, "query") == "3 queries" and count(2, "pass") == "2 passes"
 
 
 def _crossed(n_speakers=12, n_sentences=10):
@@ -256,7 +264,8 @@ def test_cli_ingest_writes_table_and_prints_summary(tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(tmp_path / "build" / "manifest.parquet")
     assert len(table) == 8 and set(table["corpus"]) == {"tess"}
-    assert "tess" in result.output and "unknown label" in result.output and "left out: 1 items" in result.output
+    assert "tess" in result.output and "unknown label" in result.output and "left out: 1 item\n" in result.output
+    assert str(root / "OAF_lid_happy.wav") in result.output  # the failing file is named, not hidden as <path>
     # a file added under the corpus folder redoes the (otherwise cached) ingest
     wav(root / "YAF_dog_sad.wav")
     again = _cli("ingest", "--corpus", f"tess={root}", "--out", str(tmp_path / "build"), "--seed", "5")

@@ -103,6 +103,26 @@ def test_ravdess_real_recordings(test_data, tmp_path):
     assert rows["ravdess_01-01-07-01-01-01-01"]["emotion"] == "contempt or disgust"
 
 
+def test_corpus_folder_linked_in_from_shared_storage(test_data, tmp_path):
+    # wav/ is a symlink, as when a corpus is linked from shared storage; Path.rglob does not follow it before 3.13
+    root = tmp_path / "emodb"
+    root.mkdir()
+    (root / "wav").symlink_to(test_data / "emodb" / "wav", target_is_directory=True)
+    for name in ("speakers.tsv", "sentences.tsv"):
+        shutil.copy(test_data / "emodb" / name, root)
+    rows, errors = ingest(f"emodb={root}")
+    assert errors == [] and len(rows) == 49
+    # a whole corpus folder that is itself a link, with a link back up inside it, is read once and ends
+    actors = tmp_path / "store" / "Actor_01"
+    actors.mkdir(parents=True)
+    for f in (test_data / "ravdess").glob("*.wav"):
+        (actors / f.name).symlink_to(f)
+    (actors / "up").symlink_to(tmp_path / "store", target_is_directory=True)
+    (tmp_path / "ravdess").symlink_to(tmp_path / "store", target_is_directory=True)
+    rows, errors = ingest(f"ravdess={tmp_path / 'ravdess'}")
+    assert len(rows) == 15, errors
+
+
 def test_ravdess_song_and_female_actor(tmp_path):
     wav(tmp_path / "Actor_02" / "03-01-03-01-02-01-02.wav")
     wav(tmp_path / "Actor_02" / "03-02-03-01-02-01-02.wav")  # song

@@ -271,3 +271,37 @@ def test_interrupted_run_redoes_only_unfinished_utterances(task_build, small_sou
     assert journal.read_text().count("\n") == len(lines)
     assert again["splits"] == summary["splits"]
     assert again["tasks"] == summary["tasks"]
+
+
+def test_stress_questions_from_a_real_build_use_the_measure_stage_word_times(real_build, tmp_path):
+    """Real recordings carry no word times in their metadata; the measure stage's alignment gives them, so the
+    stress_word family is built (it was dropped whole: "no word times in the record's metadata")."""
+    import pyarrow.parquet as pq
+
+    from emotioncot.cli.prosody import build_measure_config, load_source_records
+    from emotioncot.prosody.word_times import aligned_words
+
+    out, _ = real_build
+    records = [r for r in load_source_records(out) if r.get("split")]
+    assert records and not any((r.get("meta") or {}).get("words") for r in records)
+    picked = sorted(records, key=lambda r: r["id"])[::6]  # both corpora, a few sentences
+    cfg = ProsodyConfig(tasks=("stress",), per_utterance=1, workers=2, min_per_answer=1, balance_tolerance=10)
+    summary = build_tasks(picked, tmp_path / "tasks", cfg, progress=False, measure_config=build_measure_config(out))
+    dropped = [json.loads(line) for line in (tmp_path / "tasks" / "dropped.jsonl").read_text().splitlines()]
+    assert not any("no word times" in d["reason"] for d in dropped), dropped
+    assert summary["tasks"].get("stress_word", 0) >= len(picked) // 2, (summary, dropped)
+    rows = [r for f in (tmp_path / "tasks" / "parquet").glob("*.parquet")
+            for r in pq.read_table(f, columns=["source_id", "answer", "intended", "corpus"]).to_pylist()]
+    assert {r["corpus"] for r in rows} == {"emodb", "ravdess"}
+    by_id = {r["id"]: r for r in picked}
+    for row in rows:
+        intended = json.loads(row["intended"])
+        words, why = aligned_words(by_id[row["source_id"]], build_measure_config(out))
+        word, start, end = words[intended["word_index"]]
+        assert word.strip(".,") == row["answer"] == intended["word"]
+        assert (intended["start_s"], intended["end_s"]) == pytest.approx((start, end), abs=1e-6)
+    # two speakers make at most two splits: validate says which is empty, as a build's summary does
+    report = validate_path(tmp_path / "tasks")
+    empty = [s for s in ("train", "validation", "test") if not summary["splits"].get(s)]
+    assert empty and all({"code": "small_split", "id": None, "message": f"split {s} is empty"} in report["warnings"]
+                         for s in empty), report["warnings"]

@@ -241,3 +241,37 @@ def test_per_file_downloads_from_a_list_and_a_range(tmp_path):
     assert sorted(result.files) == ["AudioWAV/1001_IEO_NEU_XX.wav", "AudioWAV/1002_DFA_ANG_XX.wav", "SentenceFilenames.csv"]
     assert result.unpinned == ["AudioWAV/1001_IEO_NEU_XX.wav", "AudioWAV/1002_DFA_ANG_XX.wav"]
     assert (tmp_path / "ears" / "p002" / "emo_anger_sentences.wav").read_bytes() == clip
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:  # bound, then closed: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_no_server_to_reach_says_nothing_was_downloaded_and_names_no_part_file(tmp_path):
+    logs: list[str] = []
+    url = f"http://127.0.0.1:{_closed_port()}/Audio_Speech_Actors_01-24.zip"
+    with pytest.raises(PullError) as info:
+        pull("ravdess", tmp_path, manifest=_manifest(url, None), retries=1, progress=False, log=logs.append)
+    text = str(info.value)
+    assert "nothing downloaded" in text and "no connection to the server" in text, text
+    assert ".part" not in text and "interrupted" not in text
+    assert not list((tmp_path / ".downloads").glob("*.part"))  # the message names no file, and none is there
+    assert logs and "resuming" not in logs[0] and "trying again (try 1 of 1)" in logs[0], logs
+
+
+def test_a_failed_name_lookup_is_called_what_it_is(tmp_path, monkeypatch):
+    import socket
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)  # what an offline machine's resolver answers
+    with pytest.raises(PullError) as info:
+        pull("ravdess", tmp_path, manifest=_manifest("http://zenodo.example/a.zip", None), retries=0, progress=False,
+             log=lambda m: None)
+    assert "could not be looked up: no network, or a DNS failure" in str(info.value)
+    assert "0 bytes" not in str(info.value)

@@ -122,14 +122,20 @@ def test_statement_spans_agree_with_the_filter_on_demo_records(demo_build):
 # ---------------------------------------------------------------- the site in a real browser
 
 
-def _browser(tmp_path):
-    from emotioncot.report.browser import chromium_paths, headless_chromium
+def _need_chromium() -> None:
+    from emotioncot.report.browser import chromium_paths
 
     pytest.importorskip("selenium")
     if chromium_paths() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium and chromedriver are missing under CI (make install installs them)")
         pytest.skip("chromium and chromedriver are not installed (make install installs them)")
+
+
+def _browser(tmp_path):
+    from emotioncot.report.browser import headless_chromium
+
+    _need_chromium()
     return headless_chromium(tmp_path / "profile")
 
 
@@ -272,6 +278,45 @@ def test_report_cli_rewrites_with_options(demo_build, tmp_path):
     assert bad.exit_code == 2 and "not a finished build folder" in bad.output
 
 
+def test_report_cli_shows_progress_unless_quiet(demo_build, tmp_path):
+    from typer.testing import CliRunner
+
+    from emotioncot.cli import app
+
+    shown = CliRunner().invoke(app, ["report", str(demo_build), "--out", str(tmp_path / "a"), "--sample", "2"])
+    quiet = CliRunner().invoke(app, ["report", str(demo_build), "--out", str(tmp_path / "b"), "--sample", "2", "-q"])
+    assert shown.exit_code == quiet.exit_code == 0, (shown.output, quiet.output)
+    assert "report:" in shown.output and "7/7" in shown.output  # 4 heat maps, the distributions, 2 pages
+    assert "7/7" not in quiet.output and quiet.output.count("\n") == 1  # only the line naming the site
+
+
+def test_real_build_report_counts_the_taxonomy_exclusions_and_draws_the_cut_points_records_use(real_build, test_data):
+    from emotioncot.calibrate.levels import LEVEL_FEATURES, cuts_used, vocal_effort
+    from emotioncot.report.data import gather, taxonomy_exclusions
+
+    out, _ = real_build
+    boredom = sum(p.stem[5] == "L" for p in (test_data / "emodb" / "wav").glob("*.wav"))
+    calm = sum(p.stem.split("-")[2] == "02" for p in (test_data / "ravdess").glob("*.wav"))
+    data = gather(out)
+    assert taxonomy_exclusions(data) == [("emodb 'boredom'", boredom), ("ravdess 'calm'", calm)]
+    index = (out / "report" / "index.html").read_text()
+    assert f"<b>{boredom + calm}</b> excluded by the taxonomy" in index and ">taxonomy<" in index
+    # the cut points drawn over a box are the ones that graded its records: each level agrees with them
+    kept = [r for r in data.records if r["status"] == "kept"]
+    for level, (feature, names) in LEVEL_FEATURES.items():
+        used = cuts_used(kept, data.thresholds, feature)
+        graded = [r for r in kept if r.get(level) and not (r.get("level_reasons") or {}).get(level)]
+        assert graded and all(r["id"] in used for r in graded)
+        for r in graded:
+            lo, hi = used[r["id"]]
+            value = vocal_effort(r, data.thresholds["groups"][r["level_group"].split(" + ")[0]][feature].get("level_weight", 0.0)) \
+                if feature == "vocal_effort_db" else r[feature]
+            assert r[level] == (names[0] if value < lo else names[2] if value > hi else names[1]), (r["id"], level)
+        global_cuts = (data.thresholds["groups"].get("global", {}).get(feature) or {}).get("cuts")
+        if global_cuts and not any("global" in (r.get("level_group") or "") for r in kept):
+            assert tuple(global_cuts) not in set(used.values())  # a fallback no record used is not drawn
+
+
 def test_prosody_tasks_page(demo_build, tmp_path):
     from emotioncot.cli.prosody import load_source_records
     from emotioncot.config import ProsodyConfig
@@ -308,3 +353,18 @@ def test_prosody_tasks_page(demo_build, tmp_path):
     finally:
         driver.quit()
     assert (tmp_path / "tasks.png").stat().st_size > 10_000
+
+
+def test_screenshot_script_takes_a_relative_build_path(demo_build, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    _need_chromium()
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copytree(demo_build, tmp_path / "demo-build", symlinks=True)
+    done = subprocess.run([sys.executable, str(repo / "docs" / "screenshots.py"), "demo-build", "shots"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]  # was: "relative path can't be expressed as a file URI"
+    for name in ("report-overview.png", "report-record.png"):
+        assert (tmp_path / "shots" / name).stat().st_size > 10_000

@@ -130,6 +130,8 @@ def test_grpo_ptr_text_switch_and_resume(sft_text, short_export, tmp_path):
     state = json.loads((out / "checkpoint-2" / "ptr_state.json").read_text())
     assert state["enabled"] and state["updates"] == 2
     history = _log_history(out / "checkpoint-2")
+    flat = sum(e.get("frac_reward_zero_std") == 1.0 for e in history)
+    assert (first["logged_steps"], first["steps_without_reward_variance"]) == (2, flat)
     assert [e["ptr/reasoning_on"] for e in history if "ptr/reasoning_on" in e] == [0.0, 1.0]
     assert max(e["rewards/format_reward/mean"] for e in history if "reward" in e) > 0
     on = [e for e in history if e.get("ptr/reasoning_on") == 1.0][0]
@@ -149,6 +151,40 @@ def test_grpo_ptr_text_switch_and_resume(sft_text, short_export, tmp_path):
     assert resumed["resumed_from"].endswith("checkpoint-2")
     assert resumed["global_step"] == 3 and resumed["switched_at_step"] == 0
     assert json.loads((out / "checkpoint-3" / "ptr_state.json").read_text())["updates"] == 3
+
+
+def test_grpo_from_a_policy_that_never_scores_warns_that_it_learns_nothing(tiny_text, short_export, tmp_path, caplog):
+    """The old quick-start: GRPO straight on a random policy. Every completion gets reward 0, every group has zero
+    variance, and nothing is learned; the run now says so instead of logging zeros in silence."""
+    import logging
+
+    from emotioncot.train.grpo import run_grpo_ptr
+
+    cfg = _cpu_config()
+    cfg.grpo.max_steps = 2
+    with caplog.at_level(logging.WARNING, logger="emotioncot.train.grpo"):
+        summary = run_grpo_ptr(short_export, str(tiny_text), tmp_path / "grpo", cfg)
+    history = _log_history(tmp_path / "grpo" / "checkpoint-2")
+    assert all(e["frac_reward_zero_std"] == 1.0 for e in history if "frac_reward_zero_std" in e)
+    assert summary["steps_without_reward_variance"] == summary["logged_steps"] == 2
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("teaches nothing" in m for m in said) == 1 and any("learned nothing" in m for m in said), said
+
+
+def test_train_configs_carry_no_deprecated_checkpointing_flag():
+    import warnings
+
+    from trl import GRPOConfig, SFTConfig
+
+    from emotioncot.train.policies import checkpointing_args
+
+    cfg = TrainConfig()
+    for make in (SFTConfig, GRPOConfig):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            args = make(output_dir="unused", use_cpu=True, **checkpointing_args(cfg.policy))
+        assert not [w for w in caught if "gradient_checkpointing" in str(w.message)], [str(w.message) for w in caught]
+        assert args.activation_checkpointing is cfg.policy.gradient_checkpointing is False
 
 
 def test_apply_trust_on_gathered_rewards():

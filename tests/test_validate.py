@@ -89,6 +89,22 @@ def test_check_audio_finds_undecodable_file_and_duplicate_ids(tmp_path, demo_row
     assert "[audio_undecodable]" in result.output and "[duplicate_id]" in result.output
 
 
+def test_jsonl_with_splits_warns_of_an_empty_split_as_a_build_does(tmp_path, demo_rows):
+    rows = [r for r in demo_rows if r["split"] != "test"]
+    report = validate_path(_write(tmp_path / "no-test.jsonl", rows))
+    assert report["ok"] and {"code": "small_split", "id": None, "message": "split test is empty"} in report["warnings"]
+    result = runner.invoke(app, ["validate", str(tmp_path / "no-test.jsonl")])
+    assert result.exit_code == 0 and "split test is empty" in result.output
+
+
+def test_check_audio_json_says_how_many_clips_were_decoded(tmp_path, demo_rows):
+    path = _write(tmp_path / "few.jsonl", demo_rows[:4])
+    plain = json.loads(runner.invoke(app, ["validate", str(path), "--json"]).output)
+    checked = json.loads(runner.invoke(app, ["validate", str(path), "--json", "--check-audio"]).output)
+    assert plain["audio_check"] == {"requested": False, "decoded": 0}
+    assert checked["audio_check"] == {"requested": True, "decoded": 4} and checked["ok"]
+
+
 def test_saved_dataset_with_a_bad_label(tmp_path, demo_build):
     from emotioncot.export import load_dataset_dir
 

@@ -194,12 +194,7 @@ def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
                 levels[level] = None
                 levels["level_reasons"][level] = why
                 continue
-            cut, key_used = None, None
-            for m in chain:
-                key = group_key(row, m)
-                if key is not None and feature in groups.get(key, {}):
-                    cut, key_used = groups[key][feature], key
-                    break
+            key_used, cut = group_cut(row, groups, chain, feature)
             if cut is None:
                 levels[level] = None
                 first = group_key(row, chain[0]) or group_key(row, chain[-1])
@@ -222,6 +217,29 @@ def apply_thresholds(rows: list[dict], thresholds: dict) -> list[dict]:
         levels["level_group"] = " + ".join(used) if used else None
         levels["level_fallback"] = "; ".join(f"{lv}: {w}" for lv, w in fell_back.items()) or None
         out.append(levels)
+    return out
+
+
+def group_cut(row: dict, groups: dict, chain: list[str], feature: str) -> tuple[str | None, dict | None]:
+    """The group whose cut points grade ``row``'s ``feature``: the finest group of the fallback chain that has
+    them; (None, None) when none has."""
+    for m in chain:
+        key = group_key(row, m)
+        if key is not None and feature in groups.get(key, {}):
+            return key, groups[key][feature]
+    return None, None
+
+
+def cuts_used(rows: list[dict], thresholds: dict, feature: str) -> dict[str, tuple[float, float]]:
+    """Each row's id -> the (lower, upper) cut points its level of ``feature`` was graded with."""
+    if "groups" not in thresholds or "group_by" not in thresholds:
+        return {}
+    chain, groups = _file_chain(thresholds), thresholds["groups"]
+    out = {}
+    for row in rows:
+        _, cut = group_cut(row, groups, chain, feature)
+        if cut and cut.get("cuts"):
+            out[row["id"]] = tuple(cut["cuts"])
     return out
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from emotioncot.calibrate.levels import LEVEL_FEATURES, _config_from, level_features
 from emotioncot.tables import write_text_atomic
+from emotioncot.wording import count
 
 UNITS = {"f0_median_hz": "Hz", "vocal_effort_db": "dB", "articulation_rate_sps": "syl/s", "relative_rate": "x eSpeak"}
 MAX_PLOT_GROUPS = 40
@@ -63,7 +64,7 @@ def report_text(thresholds: dict, levels: list[dict], rows: list[dict] | None = 
         lines.append(f"  {level:14s} " + "  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     fallbacks = sum(1 for lv in levels if lv.get("level_fallback"))
     if fallbacks:
-        lines.append(f"{fallbacks} records graded on a coarser group than their own (see their level_fallback)")
+        lines.append(f"{count(fallbacks, 'record')} graded on a coarser group than their own (see their level_fallback)")
     if rows:
         lines += _crosstabs(rows, levels)
     reasons = Counter(r for lv in levels for r in (lv.get("level_reasons") or {}).values())

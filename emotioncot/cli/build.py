@@ -20,6 +20,7 @@ from emotioncot.cli.generate import (
     KEEP_THINK, LIMIT, RATIONALE_PROMPT, REPAIR_ROUNDS, SEND_AUDIO, STRUCTURED, TEMPERATURE, TIMEOUT, WRITER,
     apply_write_options, echo_usage,
 )
+from emotioncot.wording import count
 
 
 def register(app: typer.Typer) -> None:
@@ -127,10 +128,18 @@ def print_summary(out: Path, summary: dict) -> None:
     c = summary["counts"]
     excluded = summary.get("excluded") or {}
     if excluded.get("total"):
-        typer.echo(f"excluded by the taxonomy (measured, no record): {excluded['total']} clips: " + ", ".join(
+        typer.echo(f"excluded by the taxonomy (measured, no record): {count(excluded['total'], 'clip')}: " + ", ".join(
             f"{e['corpus']} {e['native_label']!r} {e['clips']} ({e['why']})" for e in excluded["by_label"]))
+    seconds = summary["seconds"]
+    took = f"{seconds['this_run']:.1f} s"
+    if seconds["total"] - seconds["this_run"] > 1:  # stages kept from an earlier run: say what they cost then
+        took += f" (the kept stages took {seconds['total']:.1f} s when built)"
+    failed = f"{count(summary['errors'], 'item')} failed (reasons in {out / 'errors.jsonl'})" if summary["errors"] else "no item failed"
     typer.echo(
         f"ingested {c['ingest']}, measured {c['measure']}, written {c['write']}, kept {c['filter']}, "
-        f"rejected {c['rejected']}; {summary['errors']} items in {out / 'errors.jsonl'}; "
-        f"{summary['seconds']['total']:.1f} s"
+        f"rejected {c['rejected']}; {failed}; {took}"
     )
+    if summary["errors"]:
+        from emotioncot.ingest.core import failures_by_reason
+
+        typer.echo(failures_by_reason(out / "errors.jsonl"))

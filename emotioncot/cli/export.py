@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from emotioncot.cli.common import PROMPT_STYLE_HELP, QUIET, check_prompt_style, echo_stale, fail, load_config
+from emotioncot.wording import count
 
 
 def register(app: typer.Typer) -> None:
@@ -75,9 +76,9 @@ def register(app: typer.Typer) -> None:
         counts = run_export(ws, kept, cfg, progress=not quiet)
         failed = len(ws.stage_errors("export"))
         typer.echo(
-            f"exported {sum(counts.values())} records ({counts}) -> {ws.root / 'parquet'}, {ws.root / 'dataset'}, "
+            f"exported {count(sum(counts.values()), 'record')} ({counts}) -> {ws.root / 'parquet'}, {ws.root / 'dataset'}, "
             f"{ws.root / 'emotioncot.jsonl'}, {ws.root / 'README.md'}"
-            + (f"; {failed} records left out (see {ws.errors_path})" if failed else "")
+            + (f"; {count(failed, 'record')} left out (see {ws.errors_path})" if failed else "")
         )
         echo_stale(ws.root)
 

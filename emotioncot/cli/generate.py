@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from emotioncot.cli.common import OLD_SEED, QUIET, SAMPLING_SEED, echo_stale, fail, load_config, seed_alias
 from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS
 from emotioncot.config import BuildConfig
+from emotioncot.wording import count
 
 # Option declarations shared by ``generate`` and ``build``. None means "keep the config file's value".
 WRITER = typer.Option(None, "--writer", help="template (offline, deterministic; the default), openai (live requests to any OpenAI-compatible endpoint) or openai-batch (the same requests as Batch API jobs: half the price, answers within 24 h).")
@@ -137,7 +138,7 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as exc:
             fail(f"{exc} (run ingest, analyze and calibrate first, or use build)")
         if excluded:
-            typer.echo(f"excluded by the taxonomy (no record): {sum(e['clips'] for e in excluded)} clips")
+            typer.echo(f"excluded by the taxonomy (no record): {count(sum(e['clips'] for e in excluded), 'clip')}")
         try:
             if dry_run:
                 print_prompts(records, cfg, dry_run, ws, echo=typer.echo)

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from emotioncot.cli.common import QUIET, fail, load_config
+from emotioncot.wording import count
 
 
 def load_source_records(data: Path) -> list[dict]:
@@ -35,6 +36,19 @@ def load_source_records(data: Path) -> list[dict]:
                 rows.append(row)
         return rows
     raise FileNotFoundError(f"{data}: not a build folder (no stages/calibrate.parquet) and no saved dataset in it")
+
+
+def build_measure_config(data: Path):
+    """The measure settings the build in ``data`` recorded (build.json), so that word times are aligned as its
+    measure stage aligned them; the defaults when there is no build.json."""
+    import json
+
+    from emotioncot.config import MeasureConfig
+
+    try:
+        return MeasureConfig.model_validate(json.loads((data / "build.json").read_text())["config"]["measure"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return MeasureConfig()
 
 
 def register(app: typer.Typer) -> None:
@@ -73,12 +87,14 @@ def register(app: typer.Typer) -> None:
         if not records:
             fail(f"{data}: no records")
         try:
-            summary = build_tasks(records, out, cfg, progress=not quiet)
+            summary = build_tasks(records, out, cfg, progress=not quiet, measure_config=build_measure_config(data))
         except ValueError as exc:
             fail(str(exc))
         typer.echo(
-            f"{sum(summary['splits'].values())} questions ({summary['splits']}) from {summary['sources']} utterances; "
+            f"{count(sum(summary['splits'].values()), 'question')} ({summary['splits']}) from {count(summary['sources'], 'utterance')}; "
             f"{summary['dropped']} dropped (reasons in {out / 'dropped.jsonl'}) -> {out / 'dataset'}"
         )
         for task, n in summary["tasks"].items():
             typer.echo(f"  {task}: {n}")
+        if summary["drop_reasons"]:  # "148 dropped" alone hid that a whole family was gone, and why
+            typer.echo("dropped, by reason: " + "; ".join(f"{why} {n}" for why, n in summary["drop_reasons"].items()))

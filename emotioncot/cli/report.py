@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emotioncot.cli.common import fail, load_config
+from emotioncot.cli.common import QUIET, fail, load_config
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the sample (default: report.seed)."),
         max_rejected: Optional[int] = typer.Option(None, "--max-rejected", help="Rejected records that get a page (default: report.max_rejected)."),
         config: Optional[Path] = typer.Option(None, "--config", help="A BuildConfig file; its `report` section sets the defaults."),
+        quiet: bool = QUIET,
     ) -> None:
         """Write a self-contained static site to open in a browser: counts, emotion-by-level heat maps,
         distributions with the cut points and provenance; record pages with the clip, its F0 contour and
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
             if is_tasks_folder(path):
                 info = write_tasks_report(path, out, sample=cfg.sample, seed=cfg.seed)
             else:
-                info = write_report(path, out, cfg)
+                info = write_report(path, out, cfg, progress=not quiet)
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         typer.echo(f"report: {Path(info['path']) / 'index.html'} ({info['pages']} pages, {info['bytes'] / 1e6:.1f} MB)")

@@ -134,7 +134,7 @@ def grpo_ptr(
 @train_app.command("tiny-model")
 def tiny_model(
     data: Path = _DATA,
-    output: Path = _OUTPUT,
+    output: Path = typer.Option(..., "--output", help="The folder the tiny policy (model and tokenizer) is written to."),
     kind: str = typer.Option("text", "--kind", help="text (tiny Qwen2), audio (tiny Qwen2-Audio) or a speech LLM "
                              "type: qwen2_5_omni, qwen3_omni_moe, audioflamingo3, phi4_multimodal, gemma3n."),
     full_layout: bool = typer.Option(False, "--full-layout", help="qwen2_5_omni: the released checkpoints' layout "

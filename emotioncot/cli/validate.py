@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from emotioncot.cli.common import QUIET, fail
+from emotioncot.wording import count
 
 
 def register(app: typer.Typer) -> None:
@@ -41,12 +42,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         else:
-            typer.echo(f"{report['path']} ({report['kind']}): {report['rows']} rows")
+            typer.echo(f"{report['path']} ({report['kind']}): {count(report['rows'], 'row')}")
             typer.echo("splits: " + ", ".join(f"{k} {v}" for k, v in report["splits"].items()))
             typer.echo("classes: " + ", ".join(f"{k} {v}" for k, v in report["class_balance"].items()))
             text = report.get("text_check") or {}
             if text.get("checked"):
-                typer.echo(f"text: {text['rows']} rows read again by the filter's checks (settings: {text['filter_config']})")
+                typer.echo(f"text: {count(text['rows'], 'row')} read again by the filter's checks (settings: {text['filter_config']})")
             for w in report["warnings"]:
                 typer.secho(f"warning [{w['code']}] {w['message']}", fg=typer.colors.YELLOW)
             if report["ok"]:

@@ -13,6 +13,7 @@ then built from those shards (memory-mapped), so embedded audio never has to fit
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -84,16 +85,24 @@ def export_records(
     raises ``ExportError`` instead, so it is never dropped silently. ``prompt_style`` picks the system prompt,
     question and answer format of the training views (``emotioncot.export.views.PROMPT_STYLES``).
     """
-    import datasets
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    bars_were_on = not datasets.are_progress_bars_disabled()
-    if not progress:
-        datasets.disable_progress_bars()
-    try:
+    with datasets_progress_bars(progress):
         _check_style(prompt_style)
         return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded, writer_info, prompt_style)
+
+
+@contextlib.contextmanager
+def datasets_progress_bars(on: bool):
+    """The ``datasets`` library's own bars ("Saving the dataset") off unless ``on``, restored afterwards
+    (``-q`` promised no progress bars)."""
+    import datasets
+
+    bars_were_on = not datasets.are_progress_bars_disabled()
+    if not on:
+        datasets.disable_progress_bars()
+    try:
+        yield
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()

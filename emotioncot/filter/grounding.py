@@ -46,9 +46,18 @@ class Claim:
     aspect: str
     allowed: frozenset  # values of the record's field that agree with the statement
     evidence: str  # the words that made the claim, for the explanation
+    context: str = ""  # the clause as written, so the explanation quotes words the rationale really has
 
     def describe(self) -> str:
+        # The evidence alone is a window of normalised tokens ('"he quickly the"'): quote the clause with it.
+        if self.context and self.context.lower() != self.evidence.lower():
+            return f"“{self.evidence}” (in “{self.context}”)"
         return f"“{self.evidence}”"
+
+
+def _context(clause: str, limit: int = 90) -> str:
+    text = " ".join(clause.replace(QUOTE_MARK, "“…”").split()).strip(" ,;:.")
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
@@ -209,11 +218,10 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
                 continue
         hedged = hedged or _hedged(tokens, i)
         allowed = _allowed(level, negated, hedged)
-        start = max(0, i - 4)
-        evidence = " ".join(t for t in tokens[start : i + 2] if t != ",")
+        evidence = f"not {tok}" if negated else tok  # the word that made the claim; the clause goes with it
         for aspect in aspects:
             values = frozenset(_SPEED_NAMES[a] for a in allowed) if aspect == "speed" else allowed
-            claims.append(Claim(aspect, values, evidence))
+            claims.append(Claim(aspect, values, evidence, _context(clause)))
     return tuple(claims)
 
 

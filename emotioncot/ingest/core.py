@@ -8,7 +8,6 @@ A source spec is one of ``demo``, ``NAME=PATH`` (a corpus in its distribution la
 
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +21,9 @@ from emotioncot.audio.io import AudioError, audio_info
 from emotioncot.config import IngestConfig
 from emotioncot.ingest.splits import assign_splits
 from emotioncot.ingest.sources import READERS, canonical_name, get_reader
+from emotioncot.ingest.sources._common import walk_files
 from emotioncot.schema import Utterance
+from emotioncot.wording import count
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,13 @@ def _split_options(text: str) -> tuple[str, dict]:
     if sep and query and all("=" in part for part in query.split("&")):
         return head, dict(parse_qsl(query, keep_blank_values=True))
     return text, {}
+
+
+def _bare_path_example(body: str) -> str:
+    """An example NAME=PATH only where the folder's own name is a corpus name: any other example would name the
+    wrong reader for the user's folder (an EmoDB folder was offered ``ravdess=...``)."""
+    folder = Path(body.rstrip("/\\")).name
+    return f"here probably {canonical_name(folder)}={body}; " if canonical_name(folder) in READERS else ""
 
 
 def parse_source(spec: str) -> Source:
@@ -60,7 +68,7 @@ def parse_source(spec: str) -> Source:
         # A bare path: which reader applies cannot be guessed from a folder, so say how to name it.
         raise ValueError(
             f"--corpus {spec!r} is a path, not a source: write NAME={body} with the corpus name "
-            f"(e.g. ravdess={body}; `emotioncot corpora` lists the names), or jsonl:{body} / csv:{body} for a list of clips"
+            f"({_bare_path_example(body)}`emotioncot corpora` lists the names), or jsonl:{body} / csv:{body} for a list of clips"
         )
     return Source(canonical_name(body), None, spec, options)
 
@@ -185,6 +193,7 @@ def taxonomy_exclusions(rows: list[dict]) -> list[dict]:
 def _reason_kind(reason: str) -> str:
     """A reason without the paths and numbers that make every line unique, to count alike reasons."""
     text = re.sub(r"(?:[A-Za-z]:)?[\w.\-~]*/[^\s:,;()]*", "<path>", reason)
+    text = re.sub(r"^[\w.\-]+\.\w{2,5}:", "<file>:", text)  # "03a01Fa.wav: not a RAVDESS file name": one kind
     text = re.sub(r"(?<![=\d])(?<!\.mp)(?<!\.m)\d+(?:\.\d+)?", "N", text)  # keep ?song=1, .mp4, .m4a
     return text[:110]
 
@@ -192,7 +201,7 @@ def _reason_kind(reason: str) -> str:
 def summarize(rows: list[dict], errors: list[dict]) -> dict:
     """Counts for the ingest summary: utterances per corpus x emotion x split, rows without a class (why),
     and items left out (grouped by reason)."""
-    by_class, without_class, left_out = {}, {}, {}
+    by_class, without_class, left_out, example = {}, {}, {}, {}
     cache: dict = {}
     for r in rows:
         key = (r["corpus"], r.get("emotion") or "(none)", r.get("split") or "(no split)")
@@ -204,12 +213,13 @@ def summarize(rows: list[dict], errors: list[dict]) -> dict:
         corpus = e.get("corpus") or "?"
         k = (corpus, _reason_kind(e.get("reason", "")))
         left_out[k] = left_out.get(k, 0) + 1
-    return {"utterances": by_class, "without_class": without_class, "left_out": left_out}
+        example.setdefault(k, e.get("reason", ""))
+    return {"utterances": by_class, "without_class": without_class, "left_out": left_out, "example": example}
 
 
 def format_summary(rows: list[dict], errors: list[dict]) -> str:
     s = summarize(rows, errors)
-    lines = [f"{len(rows)} utterances"]
+    lines = [count(len(rows), "utterance")]
     totals = {}
     for (c, _, _), n in s["utterances"].items():
         totals[c] = totals.get(c, 0) + n
@@ -232,12 +242,42 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
     lines += [f"speakers: {line}" for line in describe(clustering_summary(rows))]
     no_split = sum(n for (c, e, sp), n in s["utterances"].items() if sp == "(no split)")
     if no_split:
-        lines.append(f"{no_split} utterances have no split (their speaker and sentence fell in different splits under --text-disjoint)")
+        lines.append(f"{count(no_split, 'utterance')} {'has' if no_split == 1 else 'have'} no split (their speaker and sentence fell in different splits under --text-disjoint)")
     if errors:
-        lines.append(f"left out: {len(errors)} items")
-        for (c, kind), n in sorted(s["left_out"].items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"  {c:14s} {n:6d}  {kind}")
+        lines.append(f"left out: {count(len(errors), 'item')}")
+        lines += _left_out_lines(s)
     return "\n".join(lines)
+
+
+def _left_out_lines(summary: dict) -> list[str]:
+    # the counted kind hides paths; the user needs to see which file, so one full reason goes with it
+    return [f"  {c:14s} {n:6d}  {example if n == 1 or example == kind else f'{kind} (e.g. {example})'}"
+            for c, kind, n, example in left_out_kinds(summary)]
+
+
+def failures_by_reason(errors_jsonl: Path) -> str:
+    """The lines of a build's errors.jsonl grouped by reason, one full reason each, for the build's summary."""
+    import json
+
+    errors = [json.loads(line) for line in Path(errors_jsonl).read_text().splitlines() if line.strip()]
+    for e in errors:
+        e.setdefault("corpus", e.get("stage"))
+    return "\n".join(_left_out_lines(summarize([], errors)))
+
+
+def left_out_kinds(summary: dict) -> list[tuple[str, str, int, str]]:
+    """(corpus, kind of reason, how many, one full reason), most frequent first."""
+    ranked = sorted(summary["left_out"].items(), key=lambda kv: (-kv[1], kv[0]))
+    return [(c, kind, n, summary["example"][(c, kind)]) for (c, kind), n in ranked]
+
+
+def failure_summary(errors: list[dict], most: int = 3) -> str:
+    """The items that failed, in one line a message can carry: the commonest reasons with one full example each
+    (a build that kept nothing removes its folder, errors.jsonl included, so the message must say why itself)."""
+    kinds = left_out_kinds(summarize([], errors))
+    parts = [f"{c}: {count(n, 'item')} such as {example!r}" for c, _, n, example in kinds[:most]]
+    more = f"; and {count(len(kinds) - most, 'other reason')}" if len(kinds) > most else ""
+    return f"{count(len(errors), 'item')} failed: " + "; ".join(parts) + more
 
 
 def source_fingerprint(spec: str) -> list | None:
@@ -251,12 +291,11 @@ def source_fingerprint(spec: str) -> list | None:
     if path.is_file():
         st = path.stat()
         return [1, st.st_size, int(st.st_mtime)]
-    count = size = newest = 0
-    for folder, _, files in os.walk(path):
-        for name in files:
-            try:
-                st = os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            count, size, newest = count + 1, size + st.st_size, max(newest, int(st.st_mtime))
-    return [count, size, newest]
+    files = size = newest = 0
+    for file in walk_files(path):  # follows symlinked folders, as the readers do
+        try:
+            st = file.stat()
+        except OSError:
+            continue
+        files, size, newest = files + 1, size + st.st_size, max(newest, int(st.st_mtime))
+    return [files, size, newest]

@@ -97,10 +97,9 @@ def download(url: str, target: Path, sha256: str | None = None, retries: int = 3
             attempt += 1
             have = part.stat().st_size if part.exists() else 0
             if attempt > retries:
-                raise PullError(
-                    f"{url}: download interrupted after {have} bytes ({exc}); run the same command again to resume from {part}"
-                ) from None
-            log(f"download interrupted after {have} bytes ({exc}); resuming (try {attempt} of {retries})")
+                raise PullError(_gave_up(url, exc, have, part)) from None
+            what = f"download interrupted after {have:,} bytes" if have else f"could not download ({_why(exc)})"
+            log(f"{what}; {'resuming' if have else 'trying again'} (try {attempt} of {retries})")
             time.sleep(min(5.0, 0.2 * attempt))
     digest = sha256_of(part)
     if sha256 is not None and digest != sha256.lower():
@@ -111,6 +110,29 @@ def download(url: str, target: Path, sha256: str | None = None, retries: int = 3
         )
     os.replace(part, target)
     return digest
+
+
+def _why(exc: BaseException) -> str:
+    """What went wrong, in the user's words: no network and a failed name lookup read "interrupted after 0
+    bytes" before."""
+    import socket
+
+    reason = exc.reason if isinstance(exc, URLError) and not isinstance(exc, HTTPError) else exc
+    if isinstance(reason, socket.gaierror):
+        return f"the server's name could not be looked up: no network, or a DNS failure ({reason})"
+    if isinstance(reason, (ConnectionRefusedError, ConnectionResetError, TimeoutError, socket.timeout)):
+        return f"no connection to the server ({type(reason).__name__}: {reason})"
+    if isinstance(reason, OSError) and reason.errno in (101, 113):  # network / host unreachable
+        return f"no network route to the server ({reason})"
+    return str(exc)
+
+
+def _gave_up(url: str, exc: BaseException, have: int, part: Path) -> str:
+    if not have:  # nothing arrived: there is no .part file to resume from
+        part.unlink(missing_ok=True)
+        return f"{url}: nothing downloaded: {_why(exc)}; run the same command again once the server can be reached"
+    return (f"{url}: download interrupted after {have:,} bytes ({_why(exc)}); run the same command again to resume "
+            f"from {part}")
 
 
 def _fetch(url: str, part: Path, timeout: float, progress: bool | None) -> None:

@@ -258,8 +258,11 @@ def _finish_attribute(item: dict) -> dict:
     return item
 
 
-def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = None, progress: bool = True) -> dict:
-    """Make the task dataset of ``records`` (build records with levels, measurements, split) in ``out``."""
+def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = None, progress: bool = True,
+                measure_config=None) -> dict:
+    """Make the task dataset of ``records`` (build records with levels, measurements, split) in ``out``;
+    ``measure_config``: the build's measure settings, for aligning word times (default: the defaults)."""
+    from emotioncot.export.writer import datasets_progress_bars
     from emotioncot.prosody.export import export_tasks
 
     config = config or ProsodyConfig()
@@ -279,6 +282,10 @@ def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = N
             except Exception as exc:
                 drops.append({**_drop(it, f"source audio unusable ({exc})")})
         drops += skipped
+    if "stress" in config.tasks:  # real recordings carry no word times: align them as the measure stage does
+        from emotioncot.prosody.word_times import with_word_times
+
+        records = with_word_times(records, measure_config, config.workers, progress)
     plans, skipped = plan(records, config)
     drops += skipped
     t0 = time.perf_counter()
@@ -289,7 +296,8 @@ def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = N
     kept, trimmed = balance(items, config)
     drops += trimmed
     kept.sort(key=lambda i: (i["split"], i["source_id"], i["id"]))
-    counts = export_tasks(kept, out, config)
+    with datasets_progress_bars(progress):
+        counts = export_tasks(kept, out, config)
     write_text_atomic(out / "dropped.jsonl", "".join(json.dumps(d, ensure_ascii=False, default=str) + "\n" for d in drops))
     generated_audio_s = sum(i["duration_s"] for i in generated)
     summary = {

@@ -48,7 +48,8 @@ def candidates(record: dict) -> list[dict] | str:
     """The words that may be emphasised (unique in the sentence, long enough), or why there are none."""
     spans = word_spans(record)
     if not spans:
-        return "no word times in the record's metadata"
+        why = (record.get("meta") or {}).get("words_error")
+        return f"no word times: {why}" if why else "no word times in the record's metadata"
     words = [words_of(w)[0] if words_of(w) else "" for w, _, _ in spans]
     lowered = [w.lower() for w in words]
     if not all(words) or len(words) < 3:

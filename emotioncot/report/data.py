@@ -63,7 +63,16 @@ def excluded_by_reason(data: ReportData) -> list[tuple[str, str, int]]:
     for rec in data.records:
         for level, why in (rec.get("level_reasons") or {}).items():
             counts[("calibrate", f"{level}: {_reason_kind(str(why))}")] += 1
+    for what, n in taxonomy_exclusions(data):
+        counts[("taxonomy", f"{what}: no class for this label")] += n
     return [(s, r, n) for (s, r), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def taxonomy_exclusions(data: ReportData) -> list[tuple[str, int]]:
+    """("corpus 'label'", clips) the build measured but made no record of: the taxonomy has no class for the label
+    (build.json ``excluded``). They are in no table the report reads, so without this they went uncounted."""
+    by_label = (data.build.get("excluded") or {}).get("by_label") or []
+    return [(f"{e['corpus']} {e['native_label']!r}", int(e["clips"])) for e in by_label]
 
 
 def _reason_kind(reason: str) -> str:

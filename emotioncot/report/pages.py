@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from emotioncot.calibrate.crosstab import CUE_FIELDS
 from emotioncot.filter.text import think_part
-from emotioncot.report.data import ReportData, excluded_by_reason, rejected_by_reason
+from emotioncot.report.data import ReportData, excluded_by_reason, rejected_by_reason, taxonomy_exclusions
 from emotioncot.report.html import LEVELS, MEASURED, count_table, esc, fmt, highlighted, page, select, table
 
 PROVENANCE = ("tool_version", "writer", "model", "prompt_id", "label_mode", "thresholds_version")
@@ -15,10 +15,14 @@ def overview(data: ReportData, heatmaps: dict[str, str], distributions: str | No
     kept = sum(r["status"] == "kept" for r in recs)
     rejected = len(recs) - kept
     dropped = sum(1 for e in data.errors if e.get("stage") != "filter")
+    by_taxonomy = taxonomy_exclusions(data)
+    excluded = sum(n for _, n in by_taxonomy)
     parts = [
         "<h1>Dataset overview</h1>",
-        f'<p><b>{kept}</b> records kept, <b>{rejected}</b> rejected by the filter, <b>{dropped}</b> items dropped '
-        f'by earlier stages; <a href="records.html">{pages} record pages</a> (a sample).</p>',
+        f'<p><b>{kept}</b> records kept, <b>{rejected}</b> rejected by the filter, <b>{dropped}</b> failed in earlier '
+        f'stages, <b>{excluded}</b> excluded by the taxonomy (measured, but their label has no class'
+        + (": " + ", ".join(f"{esc(what)} {n}" for what, n in by_taxonomy) if by_taxonomy else "")
+        + f'); <a href="records.html">{pages} record pages</a> (a sample).</p>',
         "<h2>Counts</h2><div class=\"grid\">",
     ]
     for field, limit in (("corpus", None), ("split", None), ("emotion", None), ("speaker_id", 30)):
@@ -41,8 +45,8 @@ def overview(data: ReportData, heatmaps: dict[str, str], distributions: str | No
     if distributions:
         parts.append("<h2>Measurements per emotion</h2>"
                      '<p class="muted">Boxes: quartiles and 1.5 IQR whiskers per emotion. Levels are cut per calibration '
-                     "group (speaker, or corpus and gender); dashed lines: the median lower (blue) and upper (red) cut "
-                     f'point over the groups.</p><img class="distributions" src="{esc(distributions)}" alt="distributions">')
+                     "group (speaker, or corpus and gender); dashed lines across a box: the lower (blue) and upper (red) "
+                     f'cut points its records were graded with, one pair per group.</p><img class="distributions" src="{esc(distributions)}" alt="distributions">')
     parts.append("<h2>Speakers and estimated attributes</h2>" + estimates(data))
     parts.append("<h2>Provenance</h2>" + provenance(data))
     return page("emotioncot report: overview", "".join(parts))
@@ -97,7 +101,7 @@ def provenance(data: ReportData) -> str:
         ["label mode", fmt((cfg.get("write") or {}).get("label_mode"))],
         ["thresholds", f"version {data.thresholds.get('version', '—')}, grouped by {data.thresholds.get('group_by', '—')}, "
                        f"{len(data.thresholds.get('groups') or {})} groups"],
-        ["build time", f"{(b.get('seconds') or {}).get('total', '—')} s"],
+        ["build time", _build_time(b.get("seconds") or {})],
     ]
     counts: dict = {}
     for r in data.records:
@@ -105,6 +109,14 @@ def provenance(data: ReportData) -> str:
         counts[key] = counts.get(key, 0) + 1
     per = [[*map(fmt, key), n] for key, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     return table(["", "value"], rows) + "<h3>records by provenance</h3>" + table([*PROVENANCE, "records"], per, numeric_from=len(PROVENANCE))
+
+
+def _build_time(seconds: dict) -> str:
+    """The stages' time: this page is written during the report stage, so its own time cannot be in it yet."""
+    stages = {k: v for k, v in seconds.items() if k not in ("total", "this_run", "report")}
+    if not stages:
+        return "—"
+    return f"{sum(stages.values()):.1f} s for the stages ingest to export (the report's own time is in build.json)"
 
 
 def _levels_attr(rec: dict) -> str:

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emotioncot.calibrate.levels import LEVEL_FEATURES, vocal_effort
+from emotioncot.calibrate.levels import LEVEL_FEATURES, cuts_used, vocal_effort
 from emotioncot.taxonomy import EMOTIONS
+from emotioncot.wording import count
 
 DPI = 80
 # The quantities shown per emotion; the three calibrated ones carry their cut points.
@@ -62,18 +63,9 @@ def quantity_values(rec: dict, name: str, level_weight: float = 0.5) -> float | 
     return float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
 
 
-def median_cuts(thresholds: dict, feature: str) -> tuple[float, float, int] | None:
-    """The median lower and upper cut point over the calibration groups (levels are per group, so one
-    pair of lines stands for many), and the number of groups."""
-    cuts = [g[feature]["cuts"] for g in (thresholds.get("groups") or {}).values() if (g.get(feature) or {}).get("cuts")]
-    if not cuts:
-        return None
-    arr = np.array(cuts, dtype=float)
-    return float(np.median(arr[:, 0])), float(np.median(arr[:, 1])), len(cuts)
-
-
 def distributions(records: list[dict], thresholds: dict, path: Path) -> None:
-    """One panel per quantity, one box per emotion; dashed lines at the median cut points."""
+    """One panel per quantity, one box per emotion; on the calibrated ones, across each box, the cut points its
+    records were graded with (levels are cut per group, so a box shows each of its records' groups)."""
     plt = _plt()
     emotions = [e for e in EMOTIONS if any(r.get("emotion") == e for r in records)]
     emotions += sorted({str(r.get("emotion")) for r in records if r.get("emotion") not in EMOTIONS})
@@ -93,12 +85,14 @@ def distributions(records: list[dict], thresholds: dict, path: Path) -> None:
         ax.set_xticks(range(1, len(emotions) + 1), emotions, rotation=30, ha="right", fontsize=7)
         ax.set_title(label, fontsize=9)
         if name in cut_feature:
-            cuts = median_cuts(thresholds, name)
-            if cuts:
-                lo, hi, groups = cuts
-                ax.axhline(lo, color="tab:blue", linestyle="--", linewidth=1)
-                ax.axhline(hi, color="tab:red", linestyle="--", linewidth=1)
-                ax.set_title(f"{label}; cut points: median over {groups} group{'s' if groups > 1 else ''}", fontsize=9)
+            used = cuts_used(records, thresholds, name)
+            for i, e in enumerate(emotions, start=1):
+                for lo, hi in sorted({used[r["id"]] for r in records if str(r.get("emotion")) == e and r["id"] in used}):
+                    ax.hlines(lo, i - 0.4, i + 0.4, color="tab:blue", linestyle="--", linewidth=1)
+                    ax.hlines(hi, i - 0.4, i + 0.4, color="tab:red", linestyle="--", linewidth=1)
+            if used:
+                groups = len(set(used.values()))
+                ax.set_title(f"{label}; cut points of the {count(groups, 'group')} the records use", fontsize=9)
     for ax in axes.ravel()[len(QUANTITIES):]:
         ax.set_visible(False)
     fig.tight_layout()

@@ -40,41 +40,48 @@ def folder_bytes(folder: Path) -> int:
 
 
 def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig | None = None,
-                 log: Callable[[str], None] = lambda m: None, data: ReportData | None = None) -> dict:
+                 log: Callable[[str], None] = lambda m: None, data: ReportData | None = None,
+                 progress: bool = False) -> dict:
     """Write the explorer report of the build folder ``build_dir`` into ``out`` (default ``build_dir/report``);
-    return what was written (pages, bytes, path). ``data`` replaces what is read from the folder."""
+    return what was written (pages, bytes, path). ``data`` replaces what is read from the folder; ``progress``
+    shows a bar over the figures and record pages (a report of a real build takes many seconds)."""
     config = config or ReportConfig()
     data = data or gather(build_dir)
     out = Path(out) if out else Path(build_dir) / "report"
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        pages = _write(data, work, config, log)
+        pages = _write(data, work, config, log, progress)
         swap_in(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"path": str(out), "pages": pages, "bytes": folder_bytes(out)}
 
 
-def _write(data: ReportData, work: Path, config: ReportConfig, log) -> int:
+def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bool = False) -> int:
+    from tqdm import tqdm
+
     for sub in ("img", "audio", "records"):
         (work / sub).mkdir(parents=True)
     copy_assets(work)
+    sampled = sample_records(data.records, config.sample, config.seed, config.max_rejected)
+    bar = tqdm(total=len(CUE_FIELDS) + 1 + len(sampled), desc="report", unit="figure/page", disable=not progress)
     frame = pd.DataFrame(data.records)
     heatmaps = {}
     for cue, field in CUE_FIELDS.items():
         if field in frame.columns and "emotion" in frame.columns:
             plots.heatmap(emotion_by_level(frame, cue), f"emotion by {cue} level", work / "img" / f"heatmap-{cue}.png")
             heatmaps[cue] = f"img/heatmap-{cue}.png"
+        bar.update()
     distributions = None
     if data.records:
         plots.distributions(data.records, data.thresholds, work / "img" / "distributions.png")
         distributions = "img/distributions.png"
+    bar.update()
 
     cfg = data.build.get("config") or {}
     measure = _section(MeasureConfig, cfg.get("measure"))
     filt = _section(FilterConfig, cfg.get("filter"))
-    sampled = sample_records(data.records, config.sample, config.seed, config.max_rejected)
     names = {r["id"]: page_name(r["id"]) for r in sampled}
     for i, rec in enumerate(sampled):
         name = names[rec["id"]]
@@ -93,6 +100,8 @@ def _write(data: ReportData, work: Path, config: ReportConfig, log) -> int:
         (work / "records" / f"{name}.html").write_text(
             record_page(rec, audio, duration, contour, spans, problem, prev_next), encoding="utf-8")
         log(f"report: page {i + 1}/{len(sampled)}")
+        bar.update()
+    bar.close()
     (work / "records.html").write_text(record_list(data, sampled, names), encoding="utf-8")
     (work / "index.html").write_text(overview(data, heatmaps, distributions, len(sampled)), encoding="utf-8")
     return len(sampled)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
@@ -34,6 +35,9 @@ from emotioncot.train.ptr import ProgressiveSwitch, group_trust_weights
 from emotioncot.train.rewards import accuracy_reward, format_reward, make_reasoning_reward
 
 logger = logging.getLogger("emotioncot.train.grpo")
+# TRL 1.16 reads the model's deprecated `is_gradient_checkpointing` alias at every generation; the warning it
+# prints is about TRL's code, not anything the user passed, so it is silenced here (and only this one).
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 PTR_STATE = "ptr_state.json"
 
 
@@ -205,7 +209,8 @@ def run_grpo_ptr(
     """Train with GRPO-PTR; return a summary. ``resume``: auto (last checkpoint in ``output_dir``), never, or a
     checkpoint folder. ``grader`` overrides the configured one (an object with ``grade(texts, rows)``)."""
     from emotioncot.train.data import load_split, prepare_audio, prepare_text_grpo
-    from emotioncot.train.policies import load_policy, precision_args
+    from emotioncot.train.policies import checkpointing_args, load_policy, precision_args
+    from emotioncot.train.reward_variance import RewardVarianceWatch
     from emotioncot.train.sft import last_checkpoint
 
     cfg = cfg or TrainConfig()
@@ -239,6 +244,7 @@ def run_grpo_ptr(
         reward_weights=[p.format_coef, p.outcome_coef, p.reasoning_coef],
         use_cpu=cfg.use_cpu,
         **precision_args(cfg.use_cpu, cfg.mixed_precision),
+        **checkpointing_args(cfg.policy),
         report_to=cfg.report_to,
         disable_tqdm=not cfg.progress,
         remove_unused_columns=False,
@@ -255,6 +261,8 @@ def run_grpo_ptr(
         switch=switch,
     )
     trainer = AudioGRPOPTRTrainer(adapter=policy.adapter, **common) if audio else GRPOPTRTrainer(**common)
+    watch = RewardVarianceWatch()
+    trainer.add_callback(watch)
     checkpoint = last_checkpoint(output_dir) if resume == "auto" else (None if resume == "never" else resume)
     if checkpoint:
         logger.warning("resuming GRPO-PTR from %s", checkpoint)
@@ -272,6 +280,7 @@ def run_grpo_ptr(
         "switched_at_step": switch.switched_at,
         "resumed_from": checkpoint,
         "output": str(output_dir),
+        **watch.summary(),
     }
     if not math.isfinite(summary["train_loss"] or 0.0):
         logger.warning("GRPO-PTR loss is not finite")

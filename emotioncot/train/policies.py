@@ -51,6 +51,13 @@ def precision_args(use_cpu: bool = False, mixed_precision: str = "auto") -> dict
     return {"bf16": bf16, "fp16": False}
 
 
+def checkpointing_args(policy) -> dict:  # policy: emotioncot.train.config.PolicyConfig
+    """Activation checkpointing as ``policy.gradient_checkpointing`` says, under the name transformers 5 reads:
+    TRL's configs default the deprecated ``gradient_checkpointing`` to True, which printed a FutureWarning on every
+    train command and turned checkpointing on (recomputing every activation) whatever the policy config said."""
+    return {"activation_checkpointing": bool(policy.gradient_checkpointing)}
+
+
 def _mps_available(torch) -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps and mps.is_available())

@@ -78,7 +78,7 @@ def make_sft_trainer(
     from trl import SFTTrainer
 
     from emotioncot.train.data import load_split, prepare_audio, prepare_text_sft
-    from emotioncot.train.policies import load_policy, precision_args
+    from emotioncot.train.policies import checkpointing_args, load_policy, precision_args
 
     cfg = cfg or TrainConfig()
     s = cfg.sft
@@ -103,6 +103,7 @@ def make_sft_trainer(
         max_length=s.max_length,
         use_cpu=cfg.use_cpu,
         **precision_args(cfg.use_cpu, cfg.mixed_precision),
+        **checkpointing_args(cfg.policy),
         report_to=cfg.report_to,
         remove_unused_columns=not audio,
         dataset_kwargs={"skip_prepare_dataset": True} if audio else None,

@@ -47,7 +47,9 @@ def unknown_corpus(name: str) -> str:
 
     known = sorted(set(READERS) | set(ALIASES))
     close = difflib.get_close_matches(name.strip().lower(), known, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(canonical_name(c)) for c in dict.fromkeys(close))}?" if close else ""
+    # An alias and its corpus are one suggestion ("emod" matched both 'emo-db' and 'emodb').
+    suggestions = dict.fromkeys(canonical_name(c) for c in close)
+    hint = f"; did you mean {' or '.join(map(repr, suggestions))}?" if close else ""
     return f"unknown corpus {name!r}{hint} (known: {', '.join(sorted(READERS))}; see `emotioncot corpora`)"
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from emotioncot.ingest.manifest import load_manifest, map_label
 from emotioncot.taxonomy import age_level_from_years
@@ -42,11 +43,27 @@ def first_existing(root: Path, candidates: Iterable[str], what: str, kind: str =
 def audio_files(root: Path, extensions: tuple[str, ...] = (".wav",)) -> list[Path]:
     """Audio files under ``root`` in a stable order, skipping hidden files (macOS ``._x.wav`` and the like)."""
     out = []
-    for path in root.rglob("*"):
+    for path in walk_files(root):
         if path.suffix.lower() in extensions and not any(p.startswith(".") for p in path.relative_to(root).parts):
-            if path.is_file():
-                out.append(path)
+            out.append(path)
     return sorted(out)
+
+
+def walk_files(root: Path) -> Iterator[Path]:
+    """Every file under ``root``, following symlinked folders (corpora are often linked in from shared storage,
+    and ``Path.rglob`` does not follow links before Python 3.13); a link back to a folder already walked is
+    skipped, so a loop cannot run forever."""
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in files:
+            path = Path(folder) / name
+            if path.is_file():
+                yield path
 
 
 def error(reason: str, path: Path | str | None = None, id: str | None = None) -> dict:
@@ -88,7 +105,7 @@ def normalize_gender(text: str | None) -> str | None:
 
 
 __all__ = [
-    "AUDIO_EXTENSIONS", "CorpusLayoutError", "require_file", "require_dir", "first_existing", "audio_files",
+    "AUDIO_EXTENSIONS", "CorpusLayoutError", "require_file", "require_dir", "first_existing", "audio_files", "walk_files",
     "error", "utterance", "age_from_range", "normalize_gender", "load_manifest",
 ]
 
