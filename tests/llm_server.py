@@ -80,7 +80,8 @@ def _answer_text(task: str, messages: list[dict], record: str) -> str:
     label = gold.group(1).lower() if gold else "neutral"
     if "EMOTION:" in user or "final line" in user.lower():
         return f'Hearing "{said}", {body} So the most likely emotion is {label}.\nEMOTION: {label}'
-    return f'Hearing "{said}", {body} All of this points to {label}.'
+    # a conclusion that claims no more than the canned body argues, whatever the record's case (issue 26's check)
+    return f'Hearing "{said}", {body} So the most likely emotion is {label}.'
 
 
 def _task_of(body: dict) -> str:

@@ -241,8 +241,7 @@ def test_kill_mid_run_then_resume_sends_only_missing_requests(demo_build, tmp_pa
     shutil.copytree(demo_build, ws)
     journal = ws / "journal" / "write.jsonl"
     assert not journal.exists()  # the template writer keeps its shards in stages/write/: only this test's answers count
-    # no repair rounds: the canned answer ends "All of this points to <label>", which the argument check rejects
-    # where the record's cues make a weak case (issue 26), and repair requests are not what this test counts
+    # no repair rounds: repair requests are not what this test counts
     cmd = [sys.executable, "-m", "emotioncot", "generate", str(ws), "--writer", "openai", "--model", "m",
            "--concurrency", "4", "--repair-rounds", "0", "-q"]
     with LLMServer(delay_s=0.03) as server:
