@@ -4,7 +4,8 @@ is sampled, SFT -> GRPO-PTR -> evaluate run (Qwen2.5-Omni also from the released
 model that takes audio never becomes a text policy by default.
 
 The Omni, Phi-4 and Gemma 3n processors need torchvision (Gemma 3n also timm), which does not import beside the CPU torch of the default
-environment: those cases skip there (see docs/training.md, "The CPU-torch trap")."""
+environment: those cases skip there (see docs/training.md, "The CPU-torch trap"). Voxtral needs mistral-common (the
+voxtral extra) and skips where it is absent."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 NEEDS_TORCHVISION = {"qwen2_5_omni", "qwen3_omni_moe", "phi4_multimodal", "gemma3n"}
-TINY = ["qwen2_audio", "qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n"]
+TINY = ["qwen2_audio", "qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n", "voxtral"]
 
 
 def _torchvision_ok() -> bool:
@@ -86,6 +87,8 @@ def tiny_models(demo_build, tmp_path_factory):
             pytest.skip(f"{mtype}: its processor needs torchvision, which does not load here (CPU torch)")
         if mtype == "gemma3n" and importlib.util.find_spec("timm") is None:
             pytest.skip("gemma3n: its vision tower needs timm (the omni extra)")
+        if mtype == "voxtral" and importlib.util.find_spec("mistral_common") is None:
+            pytest.skip("voxtral: its tokenizer needs mistral-common (the voxtral extra)")
         key = (mtype, full_layout)
         if key not in built:
             out = tmp_path_factory.mktemp(f"tiny-{mtype}")
@@ -174,8 +177,9 @@ def test_no_special_token_is_sampled(tiny_models, demo_build):
         return logits
 
     hook = lm_head.register_forward_hook(prefer)
-    texts = [policy.adapter.render(r["messages"][:-1], add_generation_prompt=True) for r in _rows(demo_build, 2)]
-    inputs = policy.adapter.encode(texts, [r["audio"] for r in _rows(demo_build, 2)], padding_side="left")
+    rows = _rows(demo_build, 2)
+    inputs = policy.adapter.encode_chats([r["messages"][:-1] for r in rows], [r["audio"] for r in rows],
+                                         add_generation_prompt=True, padding_side="left")
     policy.model.eval()
     try:
         with torch.no_grad():
@@ -207,13 +211,16 @@ def _history(folder):
     return json.loads((folder / "checkpoint-2" / "trainer_state.json").read_text())["log_history"]
 
 
-@pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n"])
+@pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n",
+                                   "voxtral"])
 def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     from emotioncot.train.evaluate import run_evaluate
     from emotioncot.train.grpo import run_grpo_ptr
     from emotioncot.train.sft import run_sft
 
     cfg = _cpu_config()
+    if mtype == "voxtral":  # every clip is padded to 30 s: 375 audio tokens before the text
+        cfg.sft.max_length = 1024
     sft = run_sft(demo_build, tiny_models(mtype), tmp_path / "sft", cfg)
     assert sft["policy"] == "audio" and sft["global_step"] == 2
     losses = [e["loss"] for e in _history(tmp_path / "sft") if "loss" in e]
@@ -248,3 +255,75 @@ def test_grpo_from_the_released_omni_checkpoint_layout(tiny_models, demo_build, 
     summary = run_grpo_ptr(demo_build, path, tmp_path / "grpo", cfg)
     assert summary["global_step"] == 2
     assert json.loads((tmp_path / "grpo" / "config.json").read_text())["model_type"] == "qwen2_5_omni_thinker"
+
+
+# -- Voxtral: the chat goes through mistral-common, not a text template -------------------------------------------
+
+
+@pytest.mark.parametrize("padding_side", ["left", "right"])
+def test_voxtral_sft_labels_start_exactly_at_the_answer(tiny_models, demo_build, padding_side):
+    """The full chat is what mistral-common's fine-tuning mode encodes (the answer closed with </s>), the audio is
+    where the <audio> placeholder was, and the labels cover the answer and </s> only."""
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from mistral_common.protocol.instruct.validator import ValidationMode
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    from emotioncot.train.sft import AudioSFTCollator
+
+    path = tiny_models("voxtral")
+    policy = _policy(path)
+    rows = _rows(demo_build, 4)
+    batch = AudioSFTCollator(policy.adapter, padding_side=padding_side)(rows)
+    mask, labels, ids = batch["attention_mask"], batch["labels"], batch["input_ids"]
+    padded = (mask == 0).any(-1)
+    assert padded.any()
+    edge = 0 if padding_side == "left" else -1
+    assert bool((mask[padded][:, edge] == 0).all())
+    finetuning = MistralTokenizer.from_file(os.path.join(path, "tekken.json"), mode=ValidationMode.finetuning)
+    decode = policy.tokenizer.decode
+    for i, row in enumerate(rows):
+        real = ids[i][mask[i] == 1]
+        conversation = policy.adapter.conversation(row["messages"], policy.adapter._wav_base64(row["audio"]))
+        for message in conversation:  # the audio part in mistral-common's own (OpenAI) form
+            if isinstance(message["content"], list):
+                message["content"] = [{"type": "audio_url", "audio_url": {"url": p["base64"]}} if p["type"] == "audio"
+                                      else p for p in message["content"]]
+        expected = finetuning.encode_chat_completion(ChatCompletionRequest.from_openai(conversation)).tokens
+        assert real.tolist() == expected
+        kept = (labels[i] != -100).nonzero().flatten()
+        first = int(kept[0])
+        assert kept.tolist() == list(range(first, first + len(kept)))
+        assert decode(ids[i][kept], skip_special_tokens=False) == row["messages"][-1]["content"] + "</s>"
+        prompt = decode(ids[i][:first][mask[i][:first] == 1], skip_special_tokens=False)
+        assert prompt.endswith("[/INST]") and "[INST][BEGIN_AUDIO][AUDIO]" in prompt
+        assert "<audio>" not in prompt
+
+
+def test_voxtral_samples_no_control_token(tiny_models, demo_build):
+    policy = _policy(tiny_models("voxtral"))
+    tok = policy.tokenizer
+    forbidden = policy.forbidden_token_ids()
+    names = set(tok.convert_ids_to_tokens(forbidden))
+    assert {"[AUDIO]", "[BEGIN_AUDIO]", "[INST]", "[/INST]", "<s>", "<pad>"} <= names
+    assert "</s>" not in names and tok.eos_token_id not in forbidden
+    boost = tok.convert_tokens_to_ids(["[AUDIO]", "[INST]", "[BEGIN_AUDIO]"])
+    lm_head = policy.model.get_output_embeddings()
+
+    def prefer(_module, _inputs, logits):
+        logits[..., boost] += 30.0
+        return logits
+
+    hook = lm_head.register_forward_hook(prefer)
+    rows = _rows(demo_build, 2)
+    inputs = policy.adapter.encode_chats([r["messages"][:-1] for r in rows], [r["audio"] for r in rows],
+                                         add_generation_prompt=True, padding_side="left")
+    policy.model.eval()
+    try:
+        with torch.no_grad():
+            plain = policy.model.generate(**inputs, max_new_tokens=6, do_sample=True)
+            kept = policy.model.generate(**inputs, max_new_tokens=6, do_sample=True, suppress_tokens=forbidden)
+    finally:
+        hook.remove()
+    n = inputs["input_ids"].shape[1]
+    assert torch.isin(plain[:, n:], torch.tensor(boost)).any()
+    assert not torch.isin(kept[:, n:], torch.tensor(forbidden)).any()
