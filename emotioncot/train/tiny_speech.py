@@ -251,7 +251,9 @@ def _voxtral(texts, hidden: int, layers: int, out: Path):
     return VoxtralForConditionalGeneration(config), processor, tokenizer
 
 
-BUILDERS = {"gemma3n": _gemma3n, "phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
+# Voxtral's builder takes the texts and the output folder (its tokenizer is a file mistral-common reads)
+BUILDERS = {"gemma3n": _gemma3n, "phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni,
+            "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3, "voxtral": _voxtral}
 # The audio tokens each architecture's tokenizer names
 NAMED_TOKENS = {"qwen2_5_omni": _QWEN_OMNI_TOKENS, "qwen3_omni_moe": _QWEN3_OMNI_TOKENS,
                 "audioflamingo3": {"audio_token": "<sound>"},
@@ -266,18 +268,18 @@ def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: i
     """A tiny random model of ``model_type`` + its processor in ``out``."""
     import torch
 
-    if model_type not in BUILDERS and model_type != "voxtral":
-        raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted([*BUILDERS, 'voxtral']))})")
+    if model_type not in BUILDERS:
+        raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted(BUILDERS))})")
     torch.manual_seed(seed)
     texts = _export_texts(data_dir)
-    if model_type == "voxtral":  # a mistral-common tokenizer file, not a transformers tokenizer
-        model, processor, tokenizer = _voxtral(texts, hidden, layers, Path(out))
-        return save_tiny_policy(model, tokenizer, out, processor)
-    tokenizer = (_gemma3n_tokenizer(texts) if model_type == "gemma3n"
-                 else build_tokenizer(texts, named=NAMED_TOKENS[model_type]))
     try:
-        model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
-    except ImportError as exc:  # torchvision or timm missing (the CPU-torch trap, docs/training.md)
+        if model_type == "voxtral":  # a mistral-common tokenizer file, not a transformers tokenizer
+            model, processor, tokenizer = _voxtral(texts, hidden, layers, Path(out))
+        else:
+            tokenizer = (_gemma3n_tokenizer(texts) if model_type == "gemma3n"
+                         else build_tokenizer(texts, named=NAMED_TOKENS[model_type]))
+            model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
+    except ImportError as exc:  # torchvision or timm missing (the CPU-torch trap, docs/training.md), mistral-common
         extra = AUDIO_ARCHITECTURES[model_type].extra
         raise ImportError(f"{model_type}: {exc} Install the '{extra}' extra (docs/training.md).") from exc
     return save_tiny_policy(model, tokenizer, out, processor)
