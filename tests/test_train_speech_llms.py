@@ -287,7 +287,7 @@ def test_voxtral_sft_labels_start_exactly_at_the_answer(tiny_models, demo_build,
     decode = policy.tokenizer.decode
     for i, row in enumerate(rows):
         real = ids[i][mask[i] == 1]
-        conversation = policy.adapter.conversation(row["messages"], policy.adapter._wav_base64(row["audio"]))
+        conversation = policy.adapter.conversation(row["messages"], policy.adapter.wav_base64(row["audio"]))
         for message in conversation:  # the audio part in mistral-common's own (OpenAI) form
             if isinstance(message["content"], list):
                 message["content"] = [{"type": "audio_url", "audio_url": {"url": p["base64"]}} if p["type"] == "audio"
@@ -321,7 +321,7 @@ def test_voxtral_prompts_are_what_its_processor_makes(tiny_models, demo_build):
     row = _rows(demo_build, 1)[0]
     prompt = row["messages"][:-1]
     ours = adapter.encode_chats([prompt], [row["audio"]], add_generation_prompt=True)
-    theirs = policy.processing_class.apply_chat_template(adapter.conversation(prompt, adapter._wav_base64(row["audio"])))
+    theirs = policy.processing_class.apply_chat_template(adapter.conversation(prompt, adapter.wav_base64(row["audio"])))
     assert ours["input_ids"].tolist() == theirs["input_ids"].tolist()
     assert ours["input_features"].shape == theirs["input_features"].shape == (1, 128, 3000)
     assert torch.allclose(ours["input_features"], theirs["input_features"])

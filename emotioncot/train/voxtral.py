@@ -40,7 +40,7 @@ class VoxtralAdapter:
         return self.processor.tokenizer
 
     def conversation(self, messages: list[dict], wav_base64: str) -> list[dict]:
-        """The chat in mistral-common's form: the user turn's text split around the audio part."""
+        """The chat as MistralCommonBackend takes it: the user turn's text split around an audio part (a base64 WAV)."""
         out = []
         for m in messages:
             content = m["content"]
@@ -54,7 +54,7 @@ class VoxtralAdapter:
             out.append({"role": m["role"], "content": content})
         return out
 
-    def _wav_base64(self, cell) -> str:
+    def wav_base64(self, cell) -> str:
         import soundfile as sf
 
         from emotioncot.train.data import load_audio
@@ -69,7 +69,7 @@ class VoxtralAdapter:
         is asked to continue the answer, then the turn is closed with ``</s>`` as mistral-common closes it."""
         answered = messages[-1]["role"] == "assistant"
         encoded = self.tokenizer.apply_chat_template(
-            self.conversation(messages, self._wav_base64(cell)), tokenize=True, return_dict=True,
+            self.conversation(messages, self.wav_base64(cell)), tokenize=True, return_dict=True,
             continue_final_message=answered,
         )
         ids = list(encoded["input_ids"])
