@@ -2,12 +2,12 @@
 
 - text: any causal LM (``AutoModelForCausalLM``) reading the transcript and the measured cues in place of audio
   (``data.cue_text``). Cheap; runs anywhere.
-- audio: an audio LLM of a type in ``architectures.AUDIO_ARCHITECTURES`` (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni,
-  Audio Flamingo 3, Phi-4-multimodal, Gemma 3n, Voxtral). TRL has no audio input of its own, so ``AudioAdapter``
-  does the audio side: it renders the chat with the model's audio markup in place of the ``<audio>`` placeholder,
-  decodes and resamples the clip, and runs the processor, which expands the audio token to one token per encoder frame and
-  returns the audio fields (``input_features`` and its mask, or Phi-4's ``audio_input_features``...).
-  ``sft.AudioSFTCollator`` and ``grpo.AudioGRPOPTRTrainer`` feed every one of those fields to TRL's trainers.
+- audio: an audio LLM of a type in ``architectures.AUDIO_ARCHITECTURES`` (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni, Audio
+  Flamingo 3, Phi-4-multimodal, Gemma 3n, Voxtral). TRL has no audio input of its own, so ``AudioAdapter`` does the
+  audio side: it renders the chat with the model's audio markup in place of the ``<audio>`` placeholder, decodes and
+  resamples the clip, and runs the processor, which expands the audio token to one token per encoder frame and returns
+  the audio fields (``input_features`` and its mask, or Phi-4's ``audio_input_features``...). ``sft.AudioSFTCollator``
+  and ``grpo.AudioGRPOPTRTrainer`` feed every one of those fields to TRL's trainers.
   Voxtral's mistral-common tokenizer reads no markup from text: ``voxtral.VoxtralAdapter`` encodes the chat itself.
 """
 
