@@ -72,6 +72,14 @@ def ranked_vocab(texts: Iterable[str], merges: int = 500) -> list[bytes]:
     return ranked
 
 
+def _text(piece: bytes):
+    """A token's text, or None for a piece that is not whole UTF-8 (as in the released files)."""
+    try:
+        return piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def write_tekken(texts: Iterable[str], out: Path, merges: int = 500) -> Path:
     """``out/tekken.json``: a Tekken v11 tokenizer with audio, trained on ``texts``."""
     vocab = ranked_vocab(texts, merges)
@@ -79,8 +87,8 @@ def write_tekken(texts: Iterable[str], out: Path, merges: int = 500) -> Path:
     data = {
         "config": {"pattern": PATTERN, "num_vocab_tokens": len(vocab), "default_vocab_size": NUM_SPECIAL_TOKENS
                    + len(vocab), "default_num_special_tokens": NUM_SPECIAL_TOKENS, "version": "v11"},
-        "vocab": [{"rank": i, "token_bytes": base64.b64encode(b).decode("ascii"),
-                   "token_str": b.decode("utf-8", errors="ignore") or None} for i, b in enumerate(vocab)],
+        "vocab": [{"rank": i, "token_bytes": base64.b64encode(b).decode("ascii"), "token_str": _text(b)}
+                  for i, b in enumerate(vocab)],
         "special_tokens": special,
         "version": 1, "type": "Tekken",
         "audio": AUDIO_CONFIG,
