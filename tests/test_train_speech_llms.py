@@ -264,6 +264,19 @@ def test_grpo_from_the_released_omni_checkpoint_layout(tiny_models, demo_build, 
 # -- Voxtral: the chat goes through mistral-common, not a text template -------------------------------------------
 
 
+def test_voxtral_without_mistral_common_names_the_extra(demo_build):
+    """Where mistral-common is absent, transformers loads Voxtral's tekken.json as a plain tokenizer with no chat
+    format: the adapter refuses it at once, naming the extra, instead of failing inside the trainer."""
+    from transformers import VoxtralProcessor, WhisperFeatureExtractor
+
+    from emotioncot.train.tiny import _export_texts, build_tokenizer
+    from emotioncot.train.voxtral import VoxtralAdapter
+
+    processor = VoxtralProcessor(WhisperFeatureExtractor(feature_size=128), build_tokenizer(_export_texts(demo_build)))
+    with pytest.raises(ImportError, match=r"emotioncot\[voxtral\]"):
+        VoxtralAdapter(processor)
+
+
 @pytest.mark.parametrize("padding_side", ["left", "right"])
 def test_voxtral_sft_labels_start_exactly_at_the_answer(tiny_models, demo_build, padding_side):
     """The full chat is what mistral-common's fine-tuning mode encodes (the answer closed with </s>), the audio is

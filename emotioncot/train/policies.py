@@ -208,11 +208,11 @@ def load_policy(model_path: str, cfg, kind: str = "auto", use_cpu: bool = False)
     architecture = audio_architecture(model_path, (read_config(model_path) or {}).get("model_type"))
     model_cls = getattr(transformers, architecture.model_class)
     processor = _load_processor(model_path, architecture)
-    model = model_cls.from_pretrained(model_path, dtype=dtype)
     tokenizer = processor.tokenizer
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    adapter = _make_adapter(processor, architecture, cfg.max_audio_s)
+    adapter = _make_adapter(processor, architecture, cfg.max_audio_s)  # before the weights: it may refuse
+    model = model_cls.from_pretrained(model_path, dtype=dtype)
     policy = Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter, model_path, architecture)
     policy.reset_router_logits()
     return policy

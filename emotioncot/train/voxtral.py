@@ -25,6 +25,14 @@ class VoxtralAdapter:
     max_audio_s: float = 30.0
 
     def __post_init__(self):
+        # without mistral-common, transformers converts tekken.json to a plain tokenizer that has no chat format
+        # and no audio: training would fail later, far from the cause
+        if type(self.tokenizer).__name__ != "MistralCommonBackend":
+            raise ImportError(
+                f"Voxtral: its tokenizer was loaded as {type(self.tokenizer).__name__}, not mistral-common's "
+                "MistralCommonBackend; install the 'voxtral' extra (pip install 'emotioncot[voxtral]', "
+                "see docs/training.md)"
+            )
         self.audio_token = self.processor.audio_token  # [AUDIO]
         fe = self.processor.feature_extractor
         self.sampling_rate = int(fe.sampling_rate)
