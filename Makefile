@@ -47,7 +47,7 @@ omni-venv: $(OMNI_VENV)/.installed
 $(OMNI_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(OMNI_VENV)
 	$(OMNI_VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(OMNI_VENV)/bin/pip install -q -e . "pytest>=8" transformers==5.23.0 trl==1.16.0 accelerate==1.15.0 peft==0.21.2 gguf==0.19.0 timm==1.0.31
+	$(OMNI_VENV)/bin/pip install -q -e . "pytest>=8" transformers==5.23.0 trl==1.16.0 accelerate==1.15.0 peft==0.21.2 gguf==0.19.0 timm==1.0.31 "mistral-common[audio]==1.13.1"
 	touch $@
 
 demo: install

@@ -4,7 +4,8 @@ is sampled, SFT -> GRPO-PTR -> evaluate run (Qwen2.5-Omni also from the released
 model that takes audio never becomes a text policy by default.
 
 The Omni, Phi-4 and Gemma 3n processors need torchvision (Gemma 3n also timm), which does not import beside the CPU torch of the default
-environment: those cases skip there (see docs/training.md, "The CPU-torch trap")."""
+environment: those cases skip there (see docs/training.md, "The CPU-torch trap"). Voxtral needs mistral-common (the
+voxtral extra) and skips where it is absent."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 NEEDS_TORCHVISION = {"qwen2_5_omni", "qwen3_omni_moe", "phi4_multimodal", "gemma3n"}
-TINY = ["qwen2_audio", "qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n"]
+TINY = ["qwen2_audio", "qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n", "voxtral"]
 
 
 def _torchvision_ok() -> bool:
@@ -86,6 +87,8 @@ def tiny_models(demo_build, tmp_path_factory):
             pytest.skip(f"{mtype}: its processor needs torchvision, which does not load here (CPU torch)")
         if mtype == "gemma3n" and importlib.util.find_spec("timm") is None:
             pytest.skip("gemma3n: its vision tower needs timm (the omni extra)")
+        if mtype == "voxtral" and importlib.util.find_spec("mistral_common") is None:
+            pytest.skip("voxtral: its tokenizer needs mistral-common (the voxtral extra)")
         key = (mtype, full_layout)
         if key not in built:
             out = tmp_path_factory.mktemp(f"tiny-{mtype}")
@@ -166,7 +169,11 @@ def test_no_special_token_is_sampled(tiny_models, demo_build):
     assert forbidden_token_ids(tok, [tok.eos_token_id, tok.pad_token_id]) == sorted(
         set(forbidden) - {tok.pad_token_id})
     # a model that prefers them: sampled without suppression, never with it
-    boost = tok.convert_tokens_to_ids(["<|audio_bos|>", "<|im_start|>"])
+    _assert_suppressed(policy, demo_build, tok.convert_tokens_to_ids(["<|audio_bos|>", "<|im_start|>"]), forbidden)
+
+
+def _assert_suppressed(policy, demo_build, boost: list[int], forbidden: list[int]):
+    """With ``boost`` made likely, sampling picks one of them; with ``forbidden`` suppressed, none of those."""
     lm_head = policy.model.get_output_embeddings()
 
     def prefer(_module, _inputs, logits):
@@ -174,8 +181,9 @@ def test_no_special_token_is_sampled(tiny_models, demo_build):
         return logits
 
     hook = lm_head.register_forward_hook(prefer)
-    texts = [policy.adapter.render(r["messages"][:-1], add_generation_prompt=True) for r in _rows(demo_build, 2)]
-    inputs = policy.adapter.encode(texts, [r["audio"] for r in _rows(demo_build, 2)], padding_side="left")
+    rows = _rows(demo_build, 2)
+    inputs = policy.adapter.encode_chats([r["messages"][:-1] for r in rows], [r["audio"] for r in rows],
+                                         add_generation_prompt=True, padding_side="left")
     policy.model.eval()
     try:
         with torch.no_grad():
@@ -207,13 +215,16 @@ def _history(folder):
     return json.loads((folder / "checkpoint-2" / "trainer_state.json").read_text())["log_history"]
 
 
-@pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n"])
+@pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n",
+                                   "voxtral"])
 def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     from emotioncot.train.evaluate import run_evaluate
     from emotioncot.train.grpo import run_grpo_ptr
     from emotioncot.train.sft import run_sft
 
     cfg = _cpu_config()
+    if mtype == "voxtral":  # every clip is padded to 30 s: 375 audio tokens before the text
+        cfg.sft.max_length = 1024
     sft = run_sft(demo_build, tiny_models(mtype), tmp_path / "sft", cfg)
     assert sft["policy"] == "audio" and sft["global_step"] == 2
     losses = [e["loss"] for e in _history(tmp_path / "sft") if "loss" in e]
@@ -248,3 +259,82 @@ def test_grpo_from_the_released_omni_checkpoint_layout(tiny_models, demo_build, 
     summary = run_grpo_ptr(demo_build, path, tmp_path / "grpo", cfg)
     assert summary["global_step"] == 2
     assert json.loads((tmp_path / "grpo" / "config.json").read_text())["model_type"] == "qwen2_5_omni_thinker"
+
+
+# -- Voxtral: the chat goes through mistral-common, not a text template -------------------------------------------
+
+
+def test_voxtral_without_mistral_common_names_the_extra(demo_build):
+    """Where mistral-common is absent, transformers loads Voxtral's tekken.json as a plain tokenizer with no chat
+    format: the adapter refuses it at once, naming the extra, instead of failing inside the trainer."""
+    from transformers import VoxtralProcessor, WhisperFeatureExtractor
+
+    from emotioncot.train.tiny import _export_texts, build_tokenizer
+    from emotioncot.train.voxtral import VoxtralAdapter
+
+    processor = VoxtralProcessor(WhisperFeatureExtractor(feature_size=128), build_tokenizer(_export_texts(demo_build)))
+    with pytest.raises(ImportError, match=r"emotioncot\[voxtral\]"):
+        VoxtralAdapter(processor)
+
+
+@pytest.mark.parametrize("padding_side", ["left", "right"])
+def test_voxtral_sft_labels_start_exactly_at_the_answer(tiny_models, demo_build, padding_side):
+    """The full chat is what mistral-common's fine-tuning mode encodes (the answer closed with </s>), the audio is
+    where the <audio> placeholder was, and the labels cover the answer and </s> only."""
+    from emotioncot.train.sft import AudioSFTCollator
+
+    path = tiny_models("voxtral")  # skips where mistral-common is absent
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from mistral_common.protocol.instruct.validator import ValidationMode
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    policy = _policy(path)
+    rows = _rows(demo_build, 4)
+    batch = AudioSFTCollator(policy.adapter, padding_side=padding_side)(rows)
+    mask, labels, ids = batch["attention_mask"], batch["labels"], batch["input_ids"]
+    padded = (mask == 0).any(-1)
+    assert padded.any()
+    edge = 0 if padding_side == "left" else -1
+    assert bool((mask[padded][:, edge] == 0).all())
+    finetuning = MistralTokenizer.from_file(os.path.join(path, "tekken.json"), mode=ValidationMode.finetuning)
+    decode = policy.tokenizer.decode
+    for i, row in enumerate(rows):
+        real = ids[i][mask[i] == 1]
+        conversation = policy.adapter.conversation(row["messages"], policy.adapter.wav_base64(row["audio"]))
+        for message in conversation:  # the audio part in mistral-common's own (OpenAI) form
+            if isinstance(message["content"], list):
+                message["content"] = [{"type": "audio_url", "audio_url": {"url": p["base64"]}} if p["type"] == "audio"
+                                      else p for p in message["content"]]
+        expected = finetuning.encode_chat_completion(ChatCompletionRequest.from_openai(conversation)).tokens
+        assert real.tolist() == expected
+        kept = (labels[i] != -100).nonzero().flatten()
+        first = int(kept[0])
+        assert kept.tolist() == list(range(first, first + len(kept)))
+        assert decode(ids[i][kept], skip_special_tokens=False) == row["messages"][-1]["content"] + "</s>"
+        prompt = decode(ids[i][:first][mask[i][:first] == 1], skip_special_tokens=False)
+        assert prompt.endswith("[/INST]") and "[INST][BEGIN_AUDIO][AUDIO]" in prompt
+        assert "<audio>" not in prompt
+
+
+def test_voxtral_samples_no_control_token(tiny_models, demo_build):
+    policy = _policy(tiny_models("voxtral"))
+    tok = policy.tokenizer
+    forbidden = policy.forbidden_token_ids()
+    names = set(tok.convert_ids_to_tokens(forbidden))
+    assert {"[AUDIO]", "[BEGIN_AUDIO]", "[INST]", "[/INST]", "<s>", "<pad>"} <= names
+    assert "</s>" not in names and tok.eos_token_id not in forbidden
+    _assert_suppressed(policy, demo_build, tok.convert_tokens_to_ids(["[AUDIO]", "[INST]", "[BEGIN_AUDIO]"]),
+                       forbidden)
+
+
+def test_voxtral_prompts_are_what_its_processor_makes(tiny_models, demo_build):
+    """The adapter's ids and features for a prompt equal VoxtralProcessor.apply_chat_template's on the same chat."""
+    policy = _policy(tiny_models("voxtral"))
+    adapter = policy.adapter
+    row = _rows(demo_build, 1)[0]
+    prompt = row["messages"][:-1]
+    ours = adapter.encode_chats([prompt], [row["audio"]], add_generation_prompt=True)
+    theirs = policy.processing_class.apply_chat_template(adapter.conversation(prompt, adapter.wav_base64(row["audio"])))
+    assert ours["input_ids"].tolist() == theirs["input_ids"].tolist()
+    assert ours["input_features"].shape == theirs["input_features"].shape == (1, 128, 3000)
+    assert torch.allclose(ours["input_features"], theirs["input_features"])

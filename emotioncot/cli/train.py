@@ -136,7 +136,7 @@ def tiny_model(
     data: Path = _DATA,
     output: Path = typer.Option(..., "--output", help="The folder the tiny policy (model and tokenizer) is written to."),
     kind: str = typer.Option("text", "--kind", help="text (tiny Qwen2), audio (tiny Qwen2-Audio) or a speech LLM "
-                             "type: qwen2_5_omni, qwen3_omni_moe, audioflamingo3, phi4_multimodal, gemma3n."),
+                             "type: qwen2_5_omni, qwen3_omni_moe, audioflamingo3, phi4_multimodal, gemma3n, voxtral."),
     full_layout: bool = typer.Option(False, "--full-layout", help="qwen2_5_omni: the released checkpoints' layout "
                                      "(thinker + talker + token2wav)."),
 ) -> None:

@@ -21,6 +21,9 @@ class AudioArchitecture:
     model_class: str  # the class in ``transformers`` that is trained
     extra: str  # ``pip install "emotioncot[EXTRA]"``: what its processor needs beyond the train extra
     moe: bool = False  # a Mixture-of-Experts text model: router logits and the aux loss are managed
+    # how chats become model inputs: "markup" (the chat rendered as text with the audio token, then the
+    # processor) or "voxtral" (mistral-common encodes the chat with its audio parts; emotioncot.train.voxtral)
+    adapter: str = "markup"
 
 
 _QWEN25_OMNI = AudioArchitecture("Qwen2_5OmniThinkerForConditionalGeneration", "omni")
@@ -36,8 +39,8 @@ AUDIO_ARCHITECTURES: dict[str, AudioArchitecture] = {
     "audioflamingo3": AudioArchitecture("AudioFlamingo3ForConditionalGeneration", "train"),
     "phi4_multimodal": AudioArchitecture("Phi4MultimodalForCausalLM", "omni"),
     "gemma3n": AudioArchitecture("Gemma3nForConditionalGeneration", "omni"),
-    # Not yet: Voxtral (its own path through apply_chat_template with audio parts and a mistral-common tokenizer)
-    # and Gemma 4. Both declare audio, so they are refused under --policy auto rather than trained deaf.
+    "voxtral": AudioArchitecture("VoxtralForConditionalGeneration", "voxtral", adapter="voxtral"),
+    # Not yet: Gemma 4. It declares audio, so it is refused under --policy auto rather than trained deaf.
 }
 
 

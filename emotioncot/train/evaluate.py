@@ -31,8 +31,8 @@ def generate_completions(policy, rows: list[dict], batch_size: int = 8, max_new_
     for start in tqdm(range(0, len(rows), batch_size), desc="evaluating", disable=not progress):
         batch = rows[start : start + batch_size]
         if policy.kind == "audio":
-            texts = [policy.adapter.render(r["prompt"], add_generation_prompt=True) for r in batch]
-            inputs = policy.adapter.encode(texts, [r["audio"] for r in batch], padding_side="left")
+            inputs = policy.adapter.encode_chats([r["prompt"] for r in batch], [r["audio"] for r in batch],
+                                                 add_generation_prompt=True, padding_side="left")
         else:
             tokenizer.padding_side = "left"
             texts = [tokenizer.apply_chat_template(text_prompt(r), tokenize=False, add_generation_prompt=True) for r in batch]

@@ -125,8 +125,8 @@ class AudioGRPOPTRTrainer(GRPOPTRTrainer):
         return output
 
     def _tokenize_prompts(self, prompts):
-        texts = [self.adapter.render(p, add_generation_prompt=True) for p in prompts]
-        encoded = self.adapter.encode(texts, self._audio_cells, padding_side="right")
+        encoded = self.adapter.encode_chats(prompts, self._audio_cells, add_generation_prompt=True,
+                                            padding_side="right")
         prompt_ids = [ids[mask.bool()].tolist() for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"])]
         device = self.accelerator.device
         self._audio = {k: v.to(device) for k, v in self.adapter.audio_fields(encoded).items()}

@@ -2,12 +2,13 @@
 
 - text: any causal LM (``AutoModelForCausalLM``) reading the transcript and the measured cues in place of audio
   (``data.cue_text``). Cheap; runs anywhere.
-- audio: an audio LLM of a type in ``architectures.AUDIO_ARCHITECTURES`` (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni,
-  Audio Flamingo 3, Phi-4-multimodal, Gemma 3n). TRL has no audio input of its own, so ``AudioAdapter`` does the
-  audio side: it renders the chat with the model's audio markup in place of the ``<audio>`` placeholder, decodes
-  and resamples the clip, and runs the processor, which expands the audio token to one token per encoder frame and
-  returns the audio fields (``input_features`` and its mask, or Phi-4's ``audio_input_features``...).
-  ``sft.AudioSFTCollator`` and ``grpo.AudioGRPOPTRTrainer`` feed every one of those fields to TRL's trainers.
+- audio: an audio LLM of a type in ``architectures.AUDIO_ARCHITECTURES`` (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni, Audio
+  Flamingo 3, Phi-4-multimodal, Gemma 3n, Voxtral). TRL has no audio input of its own, so ``AudioAdapter`` does the
+  audio side: it renders the chat with the model's audio markup in place of the ``<audio>`` placeholder, decodes and
+  resamples the clip, and runs the processor, which expands the audio token to one token per encoder frame and returns
+  the audio fields (``input_features`` and its mask, or Phi-4's ``audio_input_features``...). ``sft.AudioSFTCollator``
+  and ``grpo.AudioGRPOPTRTrainer`` feed every one of those fields to TRL's trainers.
+  Voxtral's mistral-common tokenizer reads no markup from text: ``voxtral.VoxtralAdapter`` encodes the chat itself.
 """
 
 from __future__ import annotations
@@ -124,6 +125,12 @@ class AudioAdapter:
             self.with_markup(messages), tokenize=False, add_generation_prompt=add_generation_prompt
         )
 
+    def encode_chats(self, chats: list[list[dict]], cells, add_generation_prompt: bool,
+                     padding_side: str = "right") -> dict:
+        """``encode`` of the rendered chats: what the trainers and evaluate call, for every adapter."""
+        texts = [self.render(messages, add_generation_prompt) for messages in chats]
+        return self.encode(texts, cells, padding_side=padding_side)
+
     def audio_arrays(self, cells) -> list:
         from emotioncot.train.data import load_audio
 
@@ -154,7 +161,9 @@ def forbidden_token_ids(tokenizer, eos_token_ids) -> list[int]:
     match the features), the chat markup, padding... all but the end-of-turn tokens, which end a completion.
     The answer-format tags are ordinary added tokens and stay allowed."""
     special = set(tokenizer.all_special_ids)
-    special.update(i for i, t in tokenizer.added_tokens_decoder.items() if t.special)
+    added = tokenizer.added_tokens_decoder
+    if isinstance(added, dict):  # mistral-common's tokenizer has none: its control tokens are all_special_ids
+        special.update(i for i, t in added.items() if t.special)
     keep = {eos_token_ids} if isinstance(eos_token_ids, int) else set(eos_token_ids or ())
     if tokenizer.eos_token_id is not None:
         keep.add(tokenizer.eos_token_id)
@@ -167,7 +176,7 @@ class Policy:
     model: Any
     processing_class: Any  # tokenizer (text) or processor (audio)
     tokenizer: Any
-    adapter: Optional[AudioAdapter] = None
+    adapter: Any = None  # AudioAdapter, or VoxtralAdapter (emotioncot.train.voxtral)
     path: str = ""  # the folder it was loaded from (a GGUF's converted folder)
     architecture: Optional[AudioArchitecture] = None  # audio policies
 
@@ -206,14 +215,22 @@ def load_policy(model_path: str, cfg, kind: str = "auto", use_cpu: bool = False)
     architecture = audio_architecture(model_path, (read_config(model_path) or {}).get("model_type"))
     model_cls = getattr(transformers, architecture.model_class)
     processor = _load_processor(model_path, architecture)
-    model = model_cls.from_pretrained(model_path, dtype=dtype)
     tokenizer = processor.tokenizer
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    adapter = AudioAdapter(processor, cfg.max_audio_s)
+    adapter = _make_adapter(processor, architecture, cfg.max_audio_s)  # before the weights: it may refuse
+    model = model_cls.from_pretrained(model_path, dtype=dtype)
     policy = Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter, model_path, architecture)
     policy.reset_router_logits()
     return policy
+
+
+def _make_adapter(processor, architecture, max_audio_s: float):
+    if architecture.adapter == "voxtral":
+        from emotioncot.train.voxtral import VoxtralAdapter
+
+        return VoxtralAdapter(processor, max_audio_s)
+    return AudioAdapter(processor, max_audio_s)
 
 
 def _load_processor(model_path: str, architecture):
@@ -221,7 +238,7 @@ def _load_processor(model_path: str, architecture):
 
     try:
         return AutoProcessor.from_pretrained(model_path)
-    except ImportError as exc:  # e.g. the Omni processors' video part needs torchvision
+    except ImportError as exc:  # e.g. the Omni processors' video part needs torchvision, Voxtral mistral-common
         raise ImportError(
             f"{model_path}: its processor needs a package that is not installed ({exc}); install the "
             f"'{architecture.extra}' extra (pip install 'emotioncot[{architecture.extra}]', see docs/training.md)"

@@ -29,19 +29,28 @@ class AudioSFTCollator:
         self.padding_side = padding_side
 
     def __call__(self, examples: list[dict]) -> dict:
-        prompts = [self.adapter.render(ex["messages"][:-1], add_generation_prompt=True) for ex in examples]
-        fulls = [self.adapter.render(ex["messages"], add_generation_prompt=False) for ex in examples]
-        for p, f in zip(prompts, fulls):
-            if not f.startswith(p):
-                raise ValueError("the chat template does not render the prompt as a prefix of the full chat")
+        chats = [ex["messages"] for ex in examples]
         cells = [ex["audio"] for ex in examples]
-        batch = self.adapter.encode(fulls, cells, padding_side=self.padding_side)
-        prompt_lengths = self.adapter.encode(prompts, cells, padding_side=self.padding_side)["attention_mask"].sum(1)
+        side = self.padding_side
+        batch = self.adapter.encode_chats(chats, cells, add_generation_prompt=False, padding_side=side)
+        prompts = self.adapter.encode_chats([c[:-1] for c in chats], cells, add_generation_prompt=True,
+                                            padding_side=side)
+        prompt_lengths = prompts["attention_mask"].sum(1)
+        _check_prompt_prefix(batch, prompts, prompt_lengths)
         batch["labels"] = answer_labels(batch["input_ids"], batch["attention_mask"], prompt_lengths)
         if self.max_length:
             for key in ("input_ids", "attention_mask", "labels"):
                 batch[key] = batch[key][:, : self.max_length]
         return dict(batch)
+
+
+def _check_prompt_prefix(full: dict, prompt: dict, prompt_lengths) -> None:
+    """The prompt's tokens must open the full chat's, or the label mask would cut the answer elsewhere."""
+    for i, n in enumerate(prompt_lengths.tolist()):
+        full_ids = full["input_ids"][i][full["attention_mask"][i] == 1][:n]
+        prompt_ids = prompt["input_ids"][i][prompt["attention_mask"][i] == 1]
+        if len(full_ids) != n or not bool((full_ids == prompt_ids).all()):
+            raise ValueError("the chat template does not render the prompt as a prefix of the full chat")
 
 
 def answer_labels(input_ids, attention_mask, prompt_lengths):

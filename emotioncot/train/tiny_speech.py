@@ -225,7 +225,35 @@ def _gemma3n_tokenizer(texts):
     return tokenizer
 
 
-BUILDERS = {"gemma3n": _gemma3n, "phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni, "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3}
+def _voxtral(texts, hidden: int, layers: int, out: Path):
+    """Voxtral: a Tekken tokenizer file (``tiny_tekken``), Whisper features over 30 s chunks as released (the
+    processor pads every clip to 30 s: 3000 frames, 375 ``[AUDIO]`` tokens), a one-layer encoder and a Llama."""
+    from transformers import VoxtralConfig, VoxtralForConditionalGeneration, VoxtralProcessor, WhisperFeatureExtractor
+    from transformers.tokenization_mistral_common import MistralCommonBackend
+
+    from emotioncot.train.tiny_tekken import AUDIO_TOKEN_ID, write_tekken
+
+    tokenizer = MistralCommonBackend(write_tekken(texts, out))
+    encoder = 32
+    config = VoxtralConfig(
+        audio_config={"hidden_size": encoder, "intermediate_size": encoder * 4, "num_hidden_layers": 1,
+                      "num_attention_heads": 2, "num_mel_bins": 128, "max_source_positions": 1500},
+        # the projector reads 4 encoder frames at a time: intermediate_size = 4 x hidden_size, as released
+        text_config={"model_type": "llama", "vocab_size": len(tokenizer), "hidden_size": hidden,
+                     "intermediate_size": hidden * 2, "num_hidden_layers": layers, "num_attention_heads": 4,
+                     "num_key_value_heads": 2, "head_dim": hidden // 4, "max_position_embeddings": 4096,
+                     "bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
+                     "pad_token_id": tokenizer.pad_token_id},
+        audio_token_id=AUDIO_TOKEN_ID,
+    )
+    processor = VoxtralProcessor(WhisperFeatureExtractor(feature_size=128, sampling_rate=16000, chunk_length=30),
+                                 tokenizer)
+    return VoxtralForConditionalGeneration(config), processor, tokenizer
+
+
+# Voxtral's builder takes the texts and the output folder (its tokenizer is a file mistral-common reads)
+BUILDERS = {"gemma3n": _gemma3n, "phi4_multimodal": _phi4_multimodal, "qwen2_5_omni": _qwen25_omni,
+            "qwen3_omni_moe": _qwen3_omni, "audioflamingo3": _audio_flamingo3, "voxtral": _voxtral}
 # The audio tokens each architecture's tokenizer names
 NAMED_TOKENS = {"qwen2_5_omni": _QWEN_OMNI_TOKENS, "qwen3_omni_moe": _QWEN3_OMNI_TOKENS,
                 "audioflamingo3": {"audio_token": "<sound>"},
@@ -244,11 +272,14 @@ def build_tiny_speech_policy(model_type: str, data_dir: Path, out: Path, seed: i
         raise ValueError(f"no tiny builder for {model_type!r} (has {', '.join(sorted(BUILDERS))})")
     torch.manual_seed(seed)
     texts = _export_texts(data_dir)
-    tokenizer = (_gemma3n_tokenizer(texts) if model_type == "gemma3n"
-                 else build_tokenizer(texts, named=NAMED_TOKENS[model_type]))
     try:
-        model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
-    except ImportError as exc:  # torchvision or timm missing (the CPU-torch trap, docs/training.md)
+        if model_type == "voxtral":  # a mistral-common tokenizer file, not a transformers tokenizer
+            model, processor, tokenizer = _voxtral(texts, hidden, layers, Path(out))
+        else:
+            tokenizer = (_gemma3n_tokenizer(texts) if model_type == "gemma3n"
+                         else build_tokenizer(texts, named=NAMED_TOKENS[model_type]))
+            model, processor = BUILDERS[model_type](tokenizer, hidden, layers, full_layout)
+    except ImportError as exc:  # torchvision or timm missing (the CPU-torch trap, docs/training.md), mistral-common
         extra = AUDIO_ARCHITECTURES[model_type].extra
         raise ImportError(f"{model_type}: {exc} Install the '{extra}' extra (docs/training.md).") from exc
     return save_tiny_policy(model, tokenizer, out, processor)
