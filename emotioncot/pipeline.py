@@ -637,14 +637,22 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "thresholds_version": runs["calibrate"].info.get("thresholds_version"),
         "prompt_style": config.export.prompt_style,
     }
-    write_json_atomic(ws.build_json, summary)
+    write_json_atomic(ws.build_json, summary)  # the report shows it, and a build stopped in the report keeps it
+    if config.report.enabled:
+        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log, progress))
+        seconds["report"] = runs["report"].info.get("seconds", 0.0)
+        summary["seconds"] = {**summary["seconds"], "report": seconds["report"],
+                              "total": round(sum(seconds.values()), 3),
+                              "this_run": round(time.perf_counter() - started, 3)}
+        summary["skipped"] = [name for name, run in runs.items() if run.skipped]
+        write_json_atomic(ws.build_json, summary)
     return summary
 
 
 def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConfig, progress: bool, log,
                          runs: dict, counts: dict, sources: list[str]) -> None:
-    """calibrate, write, filter, export and report, into ``runs`` and ``counts``. Each table is let go once no later
-    stage reads it, so that at most the tables of two neighbouring stages are held at once."""
+    """calibrate, write, filter and export, into ``runs`` and ``counts``. Each table is let go once no later stage
+    reads it, so that at most the tables of two neighbouring stages are held at once."""
     def failed(stage: str, reason: str, writer_info: dict | None = None) -> BuildError:
         """A build that stops still leaves build.json saying where and why."""
         write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
@@ -690,8 +698,6 @@ def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConf
 
     for warning in split_warnings(split_counts):
         log(f"warning: {warning['message']} (few speakers or a small list; metrics on it would mean little)")
-    if config.report.enabled:
-        runs["report"] = run_stage(ws, "report", config, lambda: _report_result(ws, config, log, progress))
 
 
 def _report_result(ws: Workspace, config: BuildConfig, log, progress: bool = False) -> StageResult:

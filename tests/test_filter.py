@@ -303,7 +303,8 @@ def test_grounding_explanations_quote_the_rationales_own_words():
     from emotioncot.filter.grounding import grounding_problems
 
     text = "He speaks quickly, the words tumbling out. His pitch is not low at all."
-    record = {"cot_analysis": f"<think>{text}</think>", "speed_level": "slow", "pitch_level": "low", "transcript": "x"}
+    record = {"cot_analysis": f"<think>{text}</think>", "speed_level": "slow", "pitch_level": "low", "transcript": "x",
+              "gender": "Male"}  # "he" is then no claim the record cannot back
     problems = dict(grounding_problems(record))
     assert problems["grounding_speed"] == "says “quickly” (in “He speaks quickly, the words tumbling out”) but speed_level is slow"
     assert problems["grounding_pitch"].startswith("says “not low” (in “His pitch is not low at all”)")

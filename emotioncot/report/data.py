@@ -70,8 +70,13 @@ def excluded_by_reason(data: ReportData) -> list[tuple[str, str, int]]:
 
 def taxonomy_exclusions(data: ReportData) -> list[tuple[str, int]]:
     """("corpus 'label'", clips) the build measured but made no record of: the taxonomy has no class for the label
-    (build.json ``excluded``). They are in no table the report reads, so without this they went uncounted."""
-    by_label = (data.build.get("excluded") or {}).get("by_label") or []
+    (the calibrate stage's record, as the card reads it; else build.json ``excluded``). They are in no table the
+    report reads, so without this they went uncounted."""
+    if ((data.build.get("config") or {}).get("write") or {}).get("label_mode") == "blind":
+        return []  # a label-blind build writes those clips too
+    by_label = Workspace(data.root).stage_info("calibrate").get("excluded")
+    if by_label is None:
+        by_label = (data.build.get("excluded") or {}).get("by_label") or []
     return [(f"{e['corpus']} {e['native_label']!r}", int(e["clips"])) for e in by_label]
 
 
