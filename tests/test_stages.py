@@ -88,7 +88,6 @@ def test_an_unchanged_rerun_reads_no_table(demo_build, tmp_path, monkeypatch):
     assert summary["counts"] == first["counts"]
     # each stage keeps the time its work took; only this run's own wall time is new
     assert {**summary["seconds"], "this_run": None} == {**first["seconds"], "this_run": None}
-    assert summary["seconds"]["this_run"] < first["seconds"]["this_run"]
 
 
 def test_an_export_run_alone_writes_the_same_card_as_the_build(real_build, tmp_path):
