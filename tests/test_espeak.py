@@ -16,6 +16,9 @@ VOICE = ("en-us", 160, 50, 50, 100)
 def test_an_interrupt_during_synthesis_reaches_the_caller_and_leaves_the_engine_clean():
     engine = ESpeak.get()
     text = " ".join(["The kids are talking by the door and the dogs are sitting by the window."] * 60)
+    # the engine is shared by the whole test process: one synthesis first, so that what an earlier test left behind
+    # (seen once in the full suite: the first synthesis here lost its first word) is not taken for this one's doing
+    engine.synthesize("Kids are talking by the door.", *VOICE)
     t0 = time.perf_counter()
     whole = engine.synthesize(text, *VOICE)
     took = time.perf_counter() - t0
