@@ -28,26 +28,23 @@ class Stage:
     section: str | None  # the BuildConfig section whose settings enter the key
     outputs: tuple[str, ...] = ()  # paths in the build folder that must exist for a skip (default: its table)
     ignored: frozenset = frozenset({"workers"})  # settings of the section that do not change the output
-    command: str = ""  # the single-stage command, for messages
 
     def output_paths(self, ws: Workspace) -> list[Path]:
         return [ws.root / p for p in self.outputs] if self.outputs else [ws.stage_table(self.name)]
 
 
 STAGE_LIST = (
-    Stage("ingest", (), "ingest", command="emotioncot ingest"),
-    Stage("measure", ("ingest",), "measure", command="emotioncot analyze --workspace"),
+    Stage("ingest", (), "ingest"),
+    Stage("measure", ("ingest",), "measure"),
     Stage("calibrate", ("ingest", "measure"), "calibrate", outputs=("stages/calibrate.parquet", "thresholds.json"),
-          ignored=frozenset({"report"}), command="emotioncot calibrate"),
-    Stage("write", ("calibrate",), "write", ignored=frozenset(), command="emotioncot generate"),
+          ignored=frozenset({"report"})),
+    Stage("write", ("calibrate",), "write", ignored=frozenset()),
     Stage("filter", ("calibrate", "write"), "filter", outputs=("stages/filter.parquet", "rejected.jsonl"),
-          ignored=frozenset(), command="emotioncot filter"),
+          ignored=frozenset()),
     Stage("export", ("filter",), "export",
           outputs=("dataset/dataset_dict.json", "emotioncot.jsonl", "checksums.json", "README.md"),
-          ignored=frozenset({"portable_sample_rate", "webdataset_shard_size"}),  # those two: `export --for`
-          command="emotioncot export"),
-    Stage("report", ("export",), "report", outputs=("report/index.html",), ignored=frozenset(),
-          command="emotioncot report"),
+          ignored=frozenset({"portable_sample_rate", "webdataset_shard_size"})),  # those two: `export --for` only
+    Stage("report", ("export",), "report", outputs=("report/index.html",), ignored=frozenset()),
 )
 STAGES = {stage.name: stage for stage in STAGE_LIST}
 STAGE_NAMES = tuple(STAGES)
@@ -61,7 +58,6 @@ class StageResult:
     info: dict = field(default_factory=dict)
     errors: list[dict] | None = None
     output_digest: str | None = None
-    value: Any = None
 
 
 @dataclass
@@ -70,7 +66,6 @@ class StageRun:
     key: str
     skipped: bool
     info: dict
-    value: Any = None
 
 
 def section_settings(stage: Stage, config) -> dict | None:
@@ -107,7 +102,7 @@ def run_stage(ws: Workspace, name: str, config, produce: Callable[[], StageResul
     info = {**result.info, "parents": {p: ws.output_key(p) for p in stage.parents}, "output_key": output_key,
             "seconds": round(time.perf_counter() - started, 3)}
     ws.mark_stage(name, key, info)
-    return StageRun(name, key, False, ws.stage_info(name), result.value)
+    return StageRun(name, key, False, ws.stage_info(name))
 
 
 def stale_stages(ws: Workspace) -> list[dict]:
@@ -133,12 +128,3 @@ def stale_stages(ws: Workspace) -> list[dict]:
             continue
         stale.add(stage.name)
     return out
-
-
-def dependants(name: str) -> list[str]:
-    """Every stage that reads, directly or not, what ``name`` writes, in build order."""
-    seen = {name}
-    for stage in STAGE_LIST:
-        if any(p in seen for p in stage.parents):
-            seen.add(stage.name)
-    return [s.name for s in STAGE_LIST if s.name in seen and s.name != name]
