@@ -27,7 +27,7 @@ from emotioncot.config import BuildConfig
 from emotioncot.errors import BuildError, Interrupted
 from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
 from emotioncot.stages import STAGE_NAMES, StageResult, run_stage
-from emotioncot.tables import read_table, write_json_atomic, write_table, write_text_atomic
+from emotioncot.tables import atomic_path, commit, read_table, write_json_atomic, write_table, write_text_atomic
 from emotioncot.workspace import Workspace, stable_hash
 
 STAGES = STAGE_NAMES
@@ -50,53 +50,22 @@ def _file_digest(path: Path) -> str:
 
 
 class BuildTables:
-    """The stage tables of a build folder, each read when first asked for (an unchanged rerun asks for none)."""
+    """The ingest table of a build folder, read when first asked for (an unchanged rerun asks for none), and the
+    records as one list, for the commands that work on a small table in memory (the build streams them)."""
 
     def __init__(self, ws: Workspace):
         self.ws = ws
-
-    def forget(self, *names: str) -> None:
-        for name in names:
-            self.__dict__.pop(name, None)
 
     @cached_property
     def utterances(self) -> list[dict]:
         return read_table(self.ws.stage_table("ingest"), Utterance)
 
-    @cached_property
-    def measurements(self) -> list[dict]:
-        return read_table(self.ws.stage_table("measure"), Measurements)
-
-    @cached_property
-    def levels(self) -> list[dict]:
-        return read_table(self.ws.stage_table("calibrate"), Levels)
-
-    @cached_property
-    def thresholds(self) -> dict:
-        path = self.ws.thresholds_path
-        return json.loads(path.read_text()) if path.exists() else {}
-
-    @cached_property
-    def joined(self) -> list[dict]:
-        return _joined(self.utterances, self.measurements)
-
-    @cached_property
+    @property
     def records(self) -> list[dict]:
-        """Every measured utterance with its levels: what the write stage and the filter read."""
-        records = _joined(self.utterances, self.measurements, self.levels)
-        for rec in records:
-            rec["tool_version"] = __version__
-            rec["thresholds_version"] = self.thresholds.get("version")
-        self.forget("utterances", "measurements", "levels", "joined")  # all they hold is in the records now
-        return records
+        """Every measured utterance with its levels: what the write stage reads."""
+        from emotioncot.stream import iter_records, rows_of
 
-    @cached_property
-    def texts(self) -> list[dict]:
-        return read_table(self.ws.stage_table("write"), GeneratedText)
-
-    @cached_property
-    def kept(self) -> list[dict]:
-        return read_table(self.ws.stage_table("filter"), Record)
+        return list(rows_of(iter_records(self.ws)))
 
 
 # ---------------------------------------------------------------- ingest
@@ -196,19 +165,20 @@ def _entries_in_order(store, keys: list[str], rows: list[dict]) -> list[dict]:
     return out
 
 
-def _run_shards(tasks: list, fn, total: int, config: BuildConfig, workers: int, stage: str, unit: str,
-                progress: bool, executor=None) -> tuple[dict, dict]:
-    """Run ``fn`` over shard ``tasks`` on the executor; ``(run_info, per_worker)``. A lost shard (its worker died)
-    stops the stage with a BuildError after the others finished, so the rerun does just that shard."""
+def _run_shards(tasks, fn, total: int, config: BuildConfig, workers: int, stage: str, unit: str,
+                progress: bool, executor=None, todo: tuple[int, int] | None = None) -> tuple[dict, dict]:
+    """Run ``fn`` over shard ``tasks`` on the executor; ``(run_info, per_worker)``. ``tasks`` is a list, or a lazy
+    iterable (the executor holds a few at a time) with ``todo`` = (shards, items) it will give. A lost shard (its
+    worker died) stops the stage with a BuildError after the others finished, so the rerun does just that shard."""
     from emotioncot.executors import make_executor
 
-    todo = sum(len(t.keys) for t in tasks)
+    shards, todo = todo if todo is not None else (len(tasks), sum(len(t.keys) for t in tasks))
     per_worker: dict[str, dict] = {}
     lost: list[str] = []
-    run_info: dict = {"executor": config.executor.name, "shards_run": len(tasks), "items_run": todo}
-    if tasks:
+    run_info: dict = {"executor": config.executor.name, "shards_run": shards, "items_run": todo}
+    if shards:
         own = executor is None
-        executor = executor or make_executor(config.executor, max(1, min(workers, len(tasks))))
+        executor = executor or make_executor(config.executor, max(1, min(workers, shards)))
         try:
             run_info.update(executor.describe())
             bar = tqdm(total=total, initial=total - todo, desc=f"{stage} ({executor.name})", unit=unit,
@@ -248,61 +218,65 @@ def _item_shard_size(config: BuildConfig, items: int, workers: int) -> int:
     return max(config.executor.shard_size, min(5000, items // max(1, 4 * workers)))
 
 
-def _run_item_stage(ws: Workspace, stage: str, rows: list[dict], item_fn, item_config, config: BuildConfig,
-                    stage_key: str, progress: bool, unit: str = "record") -> tuple[list[dict], dict]:
-    """A cheap per-item stage on the executor in resumable shards under ``stages/<stage>/``: each item's key is the
-    stage key and its id (the stage key already holds everything the items depend on), so a killed run redoes only
-    the shards that were not written, and a changed input starts the folder afresh. Returns one entry per row, in
-    order (``{"ok", "result", "reason"}``), and the run's info."""
-    from emotioncot.executors.shards import ShardStore, item_shard
+def _run_item_stage(ws: Workspace, stage: str, batches, total: int, item_fn, item_config, config: BuildConfig,
+                    stage_key: str, progress: bool, unit: str = "record", project=None) -> tuple[Path, int, dict]:
+    """A cheap per-item stage on the executor in resumable shards under ``stages/<stage>/``. Shard N holds items
+    N*size .. (N+1)*size-1 of the input stream (``batches``, ``total`` items), so the shards are planned lazily from
+    the stream (the executor holds a few at a time) and read back in order; each item's key is the stage key and its
+    id. A killed run redoes only the shards that were not written; a changed input (stage key) or shard size starts
+    the folder afresh. ``project`` cuts a row down to what the workers need. Returns (folder, shards, run info)."""
+    from emotioncot.executors.shards import SHARD_NAME, ShardStore, ShardTask, item_shard
+    from emotioncot.stream import batched, rows_of
 
     store = ShardStore(ws.root / "stages" / stage)
-    store.keep_only(stage_key)
-    keys = [stable_hash(stage_key, row["id"]) for row in rows]
     workers = config.measure.workers
-    tasks = store.plan(rows, keys, _item_shard_size(config, len(rows), workers), item_config, item=item_fn)
-    run_info, per_worker = _run_shards(tasks, item_shard, len(rows), config, workers, stage, unit, progress)
-    return _entries_in_order(store, keys, rows), {"run": run_info, "workers": per_worker}
+    size = _item_shard_size(config, total, workers)
+    store.keep_only(f"{stage_key} size={size}")
+    store._remove_temporaries()
+    done = {int(SHARD_NAME.match(p.name).group(1)) for p in store.shard_paths()}
+    shards = -(-total // size)
+    todo_items = sum(min(size, total - n * size) for n in range(shards) if n not in done)
 
-
-# ---------------------------------------------------------------- joining the stage tables
-
-
-def _joined(utterances: list[dict], measurements: list[dict], levels: list[dict] | None = None) -> list[dict]:
-    by_id = {m["id"]: m for m in measurements}
-    level_by_id = {lv["id"]: lv for lv in (levels or [])}
-    out = []
-    for utt in utterances:
-        m = by_id.get(utt["id"])
-        if m is None:
-            continue
-        row = {**utt}
-        for k, v in m.items():
-            if k in ("estimated_gender", "estimated_gender_confidence", "error"):
+    def tasks():
+        for n, chunk in enumerate(batched(rows_of(batches), size)):
+            if n in done:
                 continue
-            row[k] = v
-        if levels is not None:
-            lv = level_by_id.get(utt["id"], {})
-            row.update({k: v for k, v in lv.items() if k != "id"})
-        out.append(row)
-    # one aroused clip can cross the F0 gender boundary: gender is estimated per speaker, never per clip
-    from emotioncot.measure.gender import apply_speaker_genders
+            yield ShardTask(path=str(store.folder / f"shard-{n:05d}.parquet"),
+                            rows=[project(r) for r in chunk] if project else chunk,
+                            keys=[f"{stage_key}:{r['id']}" for r in chunk], config=item_config, item=item_fn)
 
-    apply_speaker_genders(out, measurements)
-    return out
+    run_info, per_worker = _run_shards(tasks(), item_shard, total, config, workers, stage, unit, progress,
+                                       todo=(shards - len(done & set(range(shards))), todo_items))
+    return store.folder, shards, {"run": run_info, "workers": per_worker}
 
 
+def _item_entries(folder: Path, shards: int):
+    """The entries of an item stage's shards in item order (``{"id", "ok", "result", "reason"}``)."""
+    import pyarrow.parquet as pq
+
+    for n in range(shards):
+        path = folder / f"shard-{n:05d}.parquet"
+        if not path.exists():  # cannot happen unless a shard file was deleted while we ran
+            raise BuildError(f"{folder.name}: shard {path.name} is missing; rerun the stage")
+        for entry in pq.read_table(path, columns=["id", "ok", "reason", "result"]).to_pylist():
+            entry["result"] = json.loads(entry["result"]) if entry["result"] else None
+            yield entry
 
 
 # ---------------------------------------------------------------- calibrate
 
 
-def run_calibrate(ws: Workspace, joined, config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
-    _calibrate_stage(ws, joined, config)
+def run_calibrate(ws: Workspace, joined=None, config: BuildConfig | None = None,
+                  progress: bool = True) -> tuple[list[dict], dict]:
+    """Calibrate the build's measured utterances (``joined`` is accepted for older callers and not read: the stage
+    streams the ingest and measure tables of ``ws``); ``(levels, thresholds)``."""
+    _calibrate_stage(ws, config or BuildConfig())
     return read_table(ws.stage_table("calibrate"), Levels), json.loads(ws.thresholds_path.read_text())
 
 
-def _calibrate_stage(ws: Workspace, joined, config: BuildConfig):
+def _calibrate_stage(ws: Workspace, config: BuildConfig):
+    """Two passes over the joined rows, batch by batch: fit (the few numbers per row the cut points need), then
+    grade and write the levels while counting the evidence table and the report's tables."""
     given = None
     path = None
     if config.calibrate.thresholds_file:
@@ -312,34 +286,54 @@ def _calibrate_stage(ws: Workspace, joined, config: BuildConfig):
         given = path.read_text()
 
     def produce() -> StageResult:
-        from emotioncot.calibrate import apply_thresholds, fit_thresholds
-        from emotioncot.ingest.core import taxonomy_exclusions
+        from collections import Counter
 
-        rows = joined() if callable(joined) else joined
-        if given is not None:
-            from emotioncot.calibrate.levels import uncovered_groups
+        from emotioncot.batches import TableWriter
+        from emotioncot.calibrate.evidence import EvidenceTally
+        from emotioncot.calibrate.levels import ThresholdFit, apply_thresholds, uncovered_groups, with_evidence
+        from emotioncot.calibrate.report import CalibrationTally
+        from emotioncot.ingest.core import exclusions_from_counts, unclassed_counts
+        from emotioncot.stream import iter_joined, speaker_gender_estimates
 
-            thresholds = json.loads(given)
-            missing = uncovered_groups(rows, thresholds)
-            if missing:  # never grade a record on nothing and call it "too few reliable values"
-                raise BuildError(
-                    f"{path}: the thresholds hold no group for {len(missing)} calibration group(s) of this build, nor "
-                    f"a coarser or global fallback: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
-                    f"it has {', '.join(list(thresholds.get('groups', {}))[:10])}. Refit the thresholds on these "
-                    f"corpora (leave out --thresholds) or use a file fitted with a global group")
-        else:
-            thresholds = fit_thresholds(rows, config.calibrate)
+        genders = speaker_gender_estimates(ws)
+        fit, unclassed, missing = ThresholdFit(config.calibrate), Counter(), set()
+        thresholds = json.loads(given) if given is not None else None
+        for batch in iter_joined(ws, genders=genders):
+            unclassed.update(unclassed_counts(batch))
+            if thresholds is not None:
+                missing.update(uncovered_groups(batch, thresholds))
+            if thresholds is None or config.calibrate.report:
+                fit.add(batch)
+        if missing:  # never grade a record on nothing and call it "too few reliable values"
+            missing = sorted(missing)
+            raise BuildError(
+                f"{path}: the thresholds hold no group for {len(missing)} calibration group(s) of this build, nor "
+                f"a coarser or global fallback: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
+                f"it has {', '.join(list(thresholds.get('groups', {}))[:10])}. Refit the thresholds on these "
+                f"corpora (leave out --thresholds) or use a file fitted with a global group")
+        fitted = thresholds is None
+        if fitted:
+            thresholds = fit.thresholds()
+        evidence, tally = EvidenceTally(), CalibrationTally()
+        with TableWriter(ws.stage_table("calibrate"), Levels) as table:
+            for batch in iter_joined(ws, genders=genders):
+                levels = apply_thresholds(batch, thresholds)
+                table.write(levels)
+                if fitted:
+                    evidence.add(batch, levels)
+                if config.calibrate.report:
+                    tally.add(batch, levels)
+        if fitted:
+            thresholds = with_evidence(thresholds, evidence, config.calibrate)
         write_json_atomic(ws.thresholds_path, thresholds)
-        levels = apply_thresholds(rows, thresholds)
-        write_table(ws.stage_table("calibrate"), levels, Levels)
         if config.calibrate.report:
             from emotioncot.calibrate import write_report
 
-            write_report(rows, thresholds, levels, ws.root)  # calibration_report.txt (+ .png with matplotlib)
+            write_report(fit, thresholds, tally, ws.root)  # calibration_report.txt (+ .png with matplotlib)
         # measured, in the calibration baseline, but with no class in the taxonomy: kept here so that the card of
         # an export run on its own says the same as the build's
-        return StageResult({"rows": len(levels), "thresholds_version": thresholds["version"],
-                            "excluded": taxonomy_exclusions(rows)})
+        return StageResult({"rows": table.rows, "thresholds_version": thresholds["version"],
+                            "excluded": exclusions_from_counts(unclassed)})
 
     return run_stage(ws, "calibrate", config, produce, extra=given)
 
@@ -390,39 +384,77 @@ def _writer_info(run) -> dict:
 
 
 def _write_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
+    """``records``: None (stream the build's records from ``ws``), a list, or a function that returns one."""
     from emotioncot.stages import STAGES, stage_key
 
     extra = _writer_version(config)
     key = stage_key(ws, STAGES["write"], config, extra)
 
     def produce() -> StageResult:
-        rows_in = records() if callable(records) else records
-        rows_in = writable(rows_in, config)[0]
-        if config.write.limit:
-            rows_in = rows_in[: config.write.limit]  # --limit N: try a model or a prompt on the first N records
+        from emotioncot.batches import TableWriter, num_rows
+        from emotioncot.stream import batched, iter_records, rows_of
+
+        if records is None:
+            source = lambda: (rec for rec in rows_of(iter_records(ws)) if _writable(rec, config))  # noqa: E731
+            total = _count_writable(ws, config)
+        else:
+            rows_given = writable(records() if callable(records) else records, config)[0]
+            source, total = (lambda: iter(rows_given)), len(rows_given)
+        if config.write.limit:  # --limit N: try a model or a prompt on the first N records
+            total = min(total, config.write.limit)
+            whole = source
+            source = lambda: (rec for _, rec in zip(range(total), whole()))  # noqa: E731
         if config.write.writer == "template":
             from emotioncot.calibrate.evidence import load_evidence
             from emotioncot.write.template import PROMPT_ID, TEMPLATE_INPUTS
 
-            inputs = [{name: row.get(name) for name in TEMPLATE_INPUTS} for row in rows_in]  # all the workers need
             how = (config.write.label_mode, load_evidence(ws.thresholds_path))
-            entries, run_info = _run_item_stage(ws, "write", inputs, write_template_item, how, config, key, progress)
-            rows = [e["result"] for e in entries if e["ok"]]
-            errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": e["reason"]}
-                      for r, e in zip(rows_in, entries) if not e["ok"]]
+            folder, shards, run_info = _run_item_stage(
+                ws, "write", batched(source()), total, write_template_item, how, config, key, progress,
+                project=lambda row: {name: row.get(name) for name in TEMPLATE_INPUTS})  # all the workers need
+            errors = []
+            with TableWriter(ws.stage_table("write"), GeneratedText) as table:
+                for entries in batched(_item_entries(folder, shards)):
+                    table.write([e["result"] for e in entries if e["ok"]])
+                    errors += [{"id": e["id"], "path": None, "reason": e["reason"]} for e in entries if not e["ok"]]
+            if errors:  # the audio path of each failed record, for errors.jsonl
+                failed = {e["id"]: e for e in errors}
+                for rec in source():
+                    if rec["id"] in failed:
+                        failed[rec["id"]]["path"] = rec.get("audio_path")
+            rows = table.rows
             info = {"writer": "template", "prompt_id": PROMPT_ID, "run": run_info["run"]}
-        elif config.executor.name == "ray":
-            rows, errors, info = _write_on_ray(rows_in, ws, config, progress)
         else:
-            from emotioncot.write.llm import write_with_llm
+            rows_in = list(source())  # the LLM writer keeps its requests in memory (its answers live in the journal)
+            if config.executor.name == "ray":
+                texts, errors, info = _write_on_ray(rows_in, ws, config, progress)
+            else:
+                from emotioncot.write.llm import write_with_llm
 
-            rows, errors, info = write_with_llm(rows_in, ws, config, progress)
-        write_table(ws.stage_table("write"), rows, GeneratedText)
+                texts, errors, info = write_with_llm(rows_in, ws, config, progress)
+            order = {rec["id"]: n for n, rec in enumerate(rows_in)}
+            texts.sort(key=lambda t: order.get(t["id"], len(order)))  # the write table is in record order
+            write_table(ws.stage_table("write"), texts, GeneratedText)
+            rows = num_rows(ws.stage_table("write"))
         # LLM text is not a function of the inputs: its digest enters the chain, so a rewritten text redoes the filter
         digest = None if config.write.writer == "template" else _file_digest(ws.stage_table("write"))
-        return StageResult({"rows": len(rows), "errors": len(errors), **info, "writer_info": info}, errors, digest)
+        return StageResult({"rows": rows, "errors": len(errors), **info, "writer_info": info}, errors, digest)
 
     return run_stage(ws, "write", config, produce, extra=extra)
+
+
+def _writable(record: dict, config: BuildConfig) -> bool:
+    return config.write.label_mode != "aware" or bool(record.get("emotion"))
+
+
+def _count_writable(ws: Workspace, config: BuildConfig) -> int:
+    """How many records the write stage gets (read from two columns of the ingest and measure tables)."""
+    from emotioncot.stream import merge_in_order, rows_of
+    from emotioncot.batches import iter_rows
+
+    pairs = merge_in_order(rows_of(iter_rows(ws.stage_table("ingest"), columns=["id", "emotion"])),
+                           rows_of(iter_rows(ws.stage_table("measure"), columns=["id"])), "measure table")
+    return sum(1 for utt, _ in pairs if _writable(utt, config))
 
 
 def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
@@ -463,30 +495,68 @@ def run_filter(ws: Workspace, records, config: BuildConfig, progress: bool = Fal
 
 
 def _filter_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
+    """``records``: None (stream the build's records joined with their text from ``ws``), a list, or a function
+    that returns one. The per-record checks run on the executor in shards; the one pass across records (near
+    duplicates) then reads the rows in table order with the shards' verdicts, writing the kept table, the
+    rejected rows and the counts as it goes."""
     from emotioncot.stages import STAGES, stage_key
 
     key = stage_key(ws, STAGES["filter"], config)
 
     def produce() -> StageResult:
+        from emotioncot.batches import TableWriter, num_rows
         from emotioncot.calibrate.evidence import load_evidence
-        from emotioncot.filter.checks import decide
-
-        rows = records() if callable(records) else records
-        how = (config.filter, load_evidence(ws.thresholds_path))  # the argument check weighs cues by the build's table
-        entries, run_info = _run_item_stage(ws, "filter", rows, filter_item, how, config, key, progress)
-        kept, rejected = decide(((_with_inferred(record, entry["result"]["inferred"]),
-                                  [tuple(p) for p in entry["result"]["problems"]])
-                                 for record, entry in zip(rows, entries)), config.filter)
-        write_table(ws.stage_table("filter"), kept, Record)
-        write_text_atomic(ws.root / "rejected.jsonl",
-                          "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rejected))
-        errors = [{"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]} for r in rejected]
+        from emotioncot.filter.checks import decisions
+        from emotioncot.filter.duplicates import NearDuplicateIndex
         from emotioncot.ingest.estimates import estimates_summary
+        from emotioncot.stream import batched, iter_with_text, rows_of
+        from emotioncot.summary import RecordTally
 
-        return StageResult({"rows": len(kept), "rejected": len(rejected), "emotions": _count(kept, "emotion"),
-                            "speakers": estimates_summary(kept), "run": run_info["run"]}, errors)
+        if records is None:
+            source, total = (lambda: rows_of(iter_with_text(ws))), num_rows(ws.stage_table("write"))
+        else:
+            given = records() if callable(records) else records
+            source, total = (lambda: iter(given)), len(given)
+        how = (config.filter, load_evidence(ws.thresholds_path))  # the argument check weighs cues by the build's table
+        folder, shards, run_info = _run_item_stage(ws, "filter", batched(source()), total, filter_item, how, config,
+                                                   key, progress)
+        verdicts = ((_with_inferred(record, entry["result"]["inferred"]),
+                     [tuple(p) for p in entry["result"]["problems"]])
+                    for record, entry in zip(source(), _item_entries(folder, shards)))
+        tally, rejected_n = RecordTally(), 0
+        rejected_path = ws.root / "rejected.jsonl"
+        tmp = atomic_path(rejected_path)
+        index = NearDuplicateIndex.for_config(config.filter, folder / "near_duplicates.sqlite") \
+            if config.filter.check_duplicates else None
+        try:
+            with TableWriter(ws.stage_table("filter"), Record) as table, open(tmp, "w", encoding="utf-8") as out:
+                for batch in batched(decisions(verdicts, config.filter, index)):
+                    kept = [row for row, ok in batch if ok]
+                    table.write(kept)
+                    tally.add(kept)
+                    for row, ok in batch:
+                        if not ok:
+                            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                            rejected_n += 1
+            commit(tmp, rejected_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            if index is not None:
+                index.close()
+        errors = ({"id": r["id"], "path": r.get("audio_path"), "reason": "rejected: " + r["explanation"]}
+                  for r in _iter_jsonl(rejected_path))
+        summary = tally.rows()
+        return StageResult({"rows": table.rows, "rejected": rejected_n, "emotions": _count(summary, "emotion"),
+                            "speakers": estimates_summary(summary), "run": run_info["run"]}, errors)
 
     return run_stage(ws, "filter", config, produce)
+
+
+def _iter_jsonl(path: Path):
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 def _with_inferred(record: dict, inferred: str | None) -> dict:
@@ -508,20 +578,27 @@ def run_export(ws: Workspace, kept, config: BuildConfig, progress: bool = True) 
 
 
 def _export_stage(ws: Workspace, kept, config: BuildConfig, progress: bool):
+    """``kept``: None (stream the filter table of ``ws``), a list, or a function that returns one."""
     def produce() -> StageResult:
+        from emotioncot.batches import iter_rows, num_rows
         from emotioncot.export import export_records
+        from emotioncot.stream import rows_of
 
         if not progress:
             import datasets  # imported only when there is something to export (it takes a second or two)
 
             datasets.disable_progress_bars()
-        rows = kept() if callable(kept) else kept
+        if kept is None:
+            rows, total = rows_of(iter_rows(ws.stage_table("filter"), Record)), num_rows(ws.stage_table("filter"))
+        else:
+            rows = kept() if callable(kept) else kept
+            total = len(rows)
         errors: list[dict] = []
         excluded = ws.stage_info("calibrate").get("excluded", []) if config.write.label_mode == "aware" else []
         counts = export_records(
             rows, ws.root, embed_audio=config.export.embed_audio, shard_max_mb=config.export.shard_max_mb,
             errors=errors, excluded=excluded, writer_info=ws.stage_info("write").get("writer_info", {}),
-            prompt_style=config.export.prompt_style,
+            prompt_style=config.export.prompt_style, total=total,
         )
         return StageResult({"counts": counts, "errors": len(errors)}, errors)
 
@@ -606,7 +683,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     runs["measure"] = _measure_stage(ws, lambda: tables.utterances, config, progress, None, retry_failed)
     counts["measure"] = runs["measure"].info["rows"]
     if dry_run:
-        _calibrate_stage(ws, lambda: tables.joined, config)
+        _calibrate_stage(ws, config)
         from emotioncot.write.llm import dry_run as print_prompts
 
         return {"dry_run": print_prompts(writable(tables.records, config)[0], config, dry_run, ws)}
@@ -621,7 +698,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
         "sources": sources,
         "config": config.public_dict(),
         "counts": counts,
-        "errors": sum(1 for _ in ws.iter_errors()),
+        "errors": ws.error_count(),
         "splits": split_counts,
         "emotions": runs["filter"].info.get("emotions", {}),
         "speakers": runs["filter"].info.get("speakers", {}),  # voice clusters; where gender, age, language came from
@@ -658,18 +735,17 @@ def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConf
         write_json_atomic(ws.build_json, {"tool": "emotioncot", "tool_version": __version__, "sources": sources,
                                           "config": config.public_dict(), "counts": counts, "failed": stage,
                                           "reason": reason, "writer": writer_info or {},
-                                          "errors": sum(1 for _ in ws.iter_errors())})
+                                          "errors": ws.error_count()})
         return BuildError(reason)
 
-    runs["calibrate"] = _calibrate_stage(ws, lambda: tables.joined, config)
+    runs["calibrate"] = _calibrate_stage(ws, config)
     counts["calibrate"] = runs["calibrate"].info["rows"]
     excluded = runs["calibrate"].info.get("excluded", []) if config.write.label_mode == "aware" else []
     counts["excluded"] = sum(e["clips"] for e in excluded)
-    tables.forget("joined")
     if config.write.writer == "template":
         log("writer: template (offline, deterministic; pass --writer openai with --base-url/--model to use an LLM)")
     try:
-        runs["write"] = _write_stage(ws, lambda: tables.records, config, progress)
+        runs["write"] = _write_stage(ws, None, config, progress)
     except Exception as exc:
         # WriteError's module imports openai (most of a second): imported only when something failed.
         from emotioncot.write.llm import WriteError
@@ -684,14 +760,12 @@ def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConf
         top = max(reasons, key=reasons.get) if reasons else "no error recorded"
         raise failed("write", f"no record was written: every write failed; most common cause ({reasons.get(top, 0)} "
                               f"records): {top}; see {ws.root / 'errors.jsonl'}", writer_info)
-    runs["filter"] = _filter_stage(ws, lambda: with_text(tables.records, tables.texts), config, progress)
-    tables.forget("records", "texts")
+    runs["filter"] = _filter_stage(ws, None, config, progress)
     counts["filter"] = runs["filter"].info["rows"]
     counts["rejected"] = runs["filter"].info["rejected"]
     if not counts["filter"]:
         raise failed("filter", f"every record was rejected by the filter; see {ws.root / 'rejected.jsonl'}", writer_info)
-    runs["export"] = _export_stage(ws, lambda: tables.kept, config, progress)
-    tables.forget("kept")
+    runs["export"] = _export_stage(ws, None, config, progress)
     split_counts = runs["export"].info["counts"]
     counts["export"] = sum(split_counts.values())
     from emotioncot.validate_build import split_warnings
@@ -731,13 +805,14 @@ def with_text(records: list[dict], texts: list[dict]) -> list[dict]:
 
 
 def load_records(ws: Workspace, with_texts: bool = True) -> list[dict]:
-    """The joined records of a build folder from its stage tables (for the single-stage commands)."""
-    tables = BuildTables(ws)
-    return with_text(tables.records, tables.texts) if with_texts else tables.records
+    """The joined records of a build folder from its stage tables, as one list (for the single-stage commands)."""
+    from emotioncot.stream import iter_records, iter_with_text, rows_of
+
+    return list(rows_of(iter_with_text(ws) if with_texts else iter_records(ws)))
 
 
 def _count(rows: list[dict], field: str) -> dict:
     out: dict = {}
     for row in rows:
-        out[row.get(field)] = out.get(row.get(field), 0) + 1
+        out[row.get(field)] = out.get(row.get(field), 0) + row.get("_n", 1)  # a summary row stands for _n records
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))

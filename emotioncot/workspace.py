@@ -243,28 +243,64 @@ class Workspace:
 
     # errors: each stage's failures are kept per stage and errors.jsonl is rewritten from them, so a
     # rerun replaces a stage's old errors instead of piling up duplicates.
-    def set_stage_errors(self, stage: str, errors: list[dict]) -> None:
+    def set_stage_errors(self, stage: str, errors) -> None:
+        """Replace the stage's recorded errors by ``errors`` (any iterable of dicts: written line by line, so a
+        stage that rejected a million records never holds them)."""
+        from emotioncot.tables import atomic_path, commit
+
         path = self.root / "stages" / f"{stage}.errors.json"
-        write_json_atomic(path, errors)
+        tmp = atomic_path(path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write("[\n")
+                for n, err in enumerate(errors):
+                    fh.write((",\n" if n else "") + json.dumps(err, ensure_ascii=False, sort_keys=True, default=str))
+                fh.write("\n]\n")
+            commit(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         self._rewrite_errors()
 
     def stage_errors(self, stage: str) -> list[dict]:
+        return list(self.iter_stage_errors(stage))
+
+    def iter_stage_errors(self, stage: str) -> Iterator[dict]:
         path = self.root / "stages" / f"{stage}.errors.json"
-        return json.loads(path.read_text()) if path.exists() else []
+        if not path.exists():
+            return
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+            if first.strip() != "[":  # written whole by an older version
+                yield from json.loads(first + fh.read())
+                return
+            for line in fh:
+                line = line.strip().rstrip(",")
+                if line and line != "]":
+                    yield json.loads(line)
 
     def _rewrite_errors(self) -> None:
-        from emotioncot.tables import write_text_atomic
-
         from emotioncot.stages import STAGE_NAMES
+        from emotioncot.tables import atomic_path, commit
 
-        lines = []
-        for stage in STAGE_NAMES:
-            for err in self.stage_errors(stage):
-                lines.append(json.dumps({"stage": stage, **err}, ensure_ascii=False, sort_keys=True))
-        write_text_atomic(self.errors_path, "".join(line + "\n" for line in lines))
+        tmp = atomic_path(self.errors_path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for stage in STAGE_NAMES:
+                    for err in self.iter_stage_errors(stage):
+                        fh.write(json.dumps({"stage": stage, **err}, ensure_ascii=False, sort_keys=True) + "\n")
+            commit(tmp, self.errors_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def error_count(self) -> int:
+        if not self.errors_path.exists():
+            return 0
+        with open(self.errors_path, encoding="utf-8") as fh:
+            return sum(1 for line in fh if line.strip())
 
     def iter_errors(self) -> Iterator[dict]:
         if self.errors_path.exists():
-            for line in self.errors_path.read_text().splitlines():
-                if line.strip():
-                    yield json.loads(line)
+            with open(self.errors_path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        yield json.loads(line)

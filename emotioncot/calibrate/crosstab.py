@@ -5,6 +5,8 @@ in the calibration report and the dataset card, and used by the explorer report.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
 from emotioncot.taxonomy import EMOTIONS, ENERGY_LEVELS, INTONATIONS, PITCH_LEVELS, SPEED_LEVELS
@@ -28,17 +30,30 @@ def emotion_by_level(table: pd.DataFrame, cue: str) -> pd.DataFrame:
     are left out; an empty table gives an empty frame."""
     if cue not in CUES:
         raise ValueError(f"unknown cue {cue!r}; one of {', '.join(CUES)}")
-    field, order = CUES[cue]
+    field, _ = CUES[cue]
     if table.empty or field not in table or "emotion" not in table:
         return pd.DataFrame(dtype=int)
-    emotions = table["emotion"].astype(object).where(table["emotion"].notna(), NO_CLASS)
-    levels = table[field].astype(object).where(table[field].notna(), NOT_MEASURED)
-    counts = pd.crosstab(emotions, levels)
-    rows = [e for e in (*EMOTIONS, NO_CLASS) if e in counts.index] + sorted(str(e) for e in counts.index
-                                                                              if e not in (*EMOTIONS, NO_CLASS))
-    cols = [lv for lv in (*order, NOT_MEASURED) if lv in counts.columns] + sorted(
-        str(c) for c in counts.columns if c not in (*order, NOT_MEASURED))
-    out = counts.loc[rows, cols].astype(int)
+    emotions = table["emotion"].astype(object).where(table["emotion"].notna(), None)
+    levels = table[field].astype(object).where(table[field].notna(), None)
+    return counts_frame(Counter(zip(emotions, levels)), cue)
+
+
+def counts_frame(counts: Counter, cue: str) -> pd.DataFrame:
+    """``emotion_by_level`` from counts of (emotion, level) pairs (None: no class / not measured), so that a
+    streamed table can be tallied batch by batch."""
+    field, order = CUES[cue]
+    cells: Counter = Counter()
+    for (emotion, level), n in counts.items():
+        if n:
+            cells[(NO_CLASS if emotion is None else emotion, NOT_MEASURED if level is None else level)] += n
+    if not cells:
+        return pd.DataFrame(dtype=int)
+    index = {e for e, _ in cells}
+    columns = {lv for _, lv in cells}
+    rows = [e for e in (*EMOTIONS, NO_CLASS) if e in index] + sorted(str(e) for e in index if e not in (*EMOTIONS, NO_CLASS))
+    cols = [lv for lv in (*order, NOT_MEASURED) if lv in columns] + sorted(
+        str(c) for c in columns if c not in (*order, NOT_MEASURED))
+    out = pd.DataFrame([[cells.get((e, c), 0) for c in cols] for e in rows], index=rows, columns=cols).astype(int)
     out.index.name, out.columns.name = "emotion", field
     return out
 

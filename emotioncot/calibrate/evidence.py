@@ -95,41 +95,56 @@ def _data_stances(own: Counter, rest: Counter, levels: tuple[str, ...], lift: fl
 def fit_evidence(rows: list[dict], levels: list[dict], min_clips: int = 5, lift: float = 1.5) -> dict:
     """The table from joined rows (``corpus``, ``emotion``, ``intonation``) and their levels (by ``id``).
     Clips without a taxonomy class are left out: they are in the calibration baseline, not in any class."""
-    by_id = {lv["id"]: lv for lv in levels}
-    counts: dict[str, dict[str, dict[str, Counter]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Counter)))
-    clips: dict[str, Counter] = defaultdict(Counter)
-    for row in rows:
-        emotion = row.get("emotion")
-        if emotion not in EMOTIONS:
-            continue
-        corpus = row.get("corpus") or "?"
-        clips[corpus][emotion] += 1
-        merged = {**row, **by_id.get(row["id"], {})}
-        for cue, fld in CUE_FIELDS.items():
-            if merged.get(fld) in CUE_LEVELS[cue]:
-                counts[corpus][emotion][cue][merged[fld]] += 1
-    prior = load_prior()
-    corpora: dict[str, dict] = {}
-    for corpus in sorted(clips):
-        table = {}
-        for emotion in (e for e in EMOTIONS if clips[corpus][e]):
-            stances, sources = {}, {}
-            for cue, cue_levels in CUE_LEVELS.items():
-                own = counts[corpus][emotion][cue]
-                if sum(own.values()) >= min_clips:
-                    rest = sum((counts[corpus][e][cue] for e in counts[corpus] if e != emotion), Counter())
-                    stances[cue], sources[cue] = _data_stances(own, rest, cue_levels, lift), "data"
-                else:
-                    stances[cue], sources[cue] = dict(prior["emotions"][emotion]["stances"][cue]), "prior"
-            table[emotion] = {
-                "clips": clips[corpus][emotion],
-                "sources": sources,
-                "counts": {cue: {lv: counts[corpus][emotion][cue][lv] for lv in cue_levels
-                                 if counts[corpus][emotion][cue][lv]} for cue, cue_levels in CUE_LEVELS.items()},
-                "stances": stances,
-            }
-        corpora[corpus] = table
-    return {"min_clips": min_clips, "lift": lift, "prior": "manifests/evidence_prior.yaml", "corpora": corpora}
+    tally = EvidenceTally()
+    tally.add(rows, levels)
+    return tally.table(min_clips, lift)
+
+
+class EvidenceTally:
+    """The counts behind the evidence table (clips per corpus and emotion at each level of each cue), fed batch
+    by batch: rows and their levels (by ``id``)."""
+
+    def __init__(self):
+        self.counts: dict[str, dict[str, dict[str, Counter]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Counter)))
+        self.clips: dict[str, Counter] = defaultdict(Counter)
+
+    def add(self, rows: list[dict], levels: list[dict]) -> None:
+        by_id = {lv["id"]: lv for lv in levels}
+        for row in rows:
+            emotion = row.get("emotion")
+            if emotion not in EMOTIONS:
+                continue
+            corpus = row.get("corpus") or "?"
+            self.clips[corpus][emotion] += 1
+            merged = {**row, **by_id.get(row["id"], {})}
+            for cue, fld in CUE_FIELDS.items():
+                if merged.get(fld) in CUE_LEVELS[cue]:
+                    self.counts[corpus][emotion][cue][merged[fld]] += 1
+
+    def table(self, min_clips: int = 5, lift: float = 1.5) -> dict:
+        counts, clips = self.counts, self.clips
+        prior = load_prior()
+        corpora: dict[str, dict] = {}
+        for corpus in sorted(clips):
+            table = {}
+            for emotion in (e for e in EMOTIONS if clips[corpus][e]):
+                stances, sources = {}, {}
+                for cue, cue_levels in CUE_LEVELS.items():
+                    own = counts[corpus][emotion][cue]
+                    if sum(own.values()) >= min_clips:
+                        rest = sum((counts[corpus][e][cue] for e in counts[corpus] if e != emotion), Counter())
+                        stances[cue], sources[cue] = _data_stances(own, rest, cue_levels, lift), "data"
+                    else:
+                        stances[cue], sources[cue] = dict(prior["emotions"][emotion]["stances"][cue]), "prior"
+                table[emotion] = {
+                    "clips": clips[corpus][emotion],
+                    "sources": sources,
+                    "counts": {cue: {lv: counts[corpus][emotion][cue][lv] for lv in cue_levels
+                                     if counts[corpus][emotion][cue][lv]} for cue, cue_levels in CUE_LEVELS.items()},
+                    "stances": stances,
+                }
+            corpora[corpus] = table
+        return {"min_clips": min_clips, "lift": lift, "prior": "manifests/evidence_prior.yaml", "corpora": corpora}
 
 
 def evidence_of(thresholds: dict | None) -> dict:

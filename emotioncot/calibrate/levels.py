@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from emotioncot.calibrate.evidence import fit_evidence
+from emotioncot.calibrate.evidence import EvidenceTally
 from emotioncot.calibrate.reliability import check, valid
 from emotioncot.config import CalibrateConfig
 from emotioncot.workspace import stable_hash
@@ -92,66 +92,158 @@ def fit_thresholds(rows: list[dict], config: CalibrateConfig | None = None) -> d
     """Cut points per group and feature, from rows joining utterance and measurement fields.
     Returns a JSON-able dict (``version``, ``group_by``, ``groups`` ...) for ``apply_thresholds``."""
     config = config or CalibrateConfig()
-    mode = resolve_mode(config, rows)
-    members: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        for m in _chain(mode):
-            key = group_key(row, m)
-            if key is not None:
-                members[key].append(row)
-    groups: dict[str, dict] = {}
-    for key in sorted(members):
-        group_rows = members[key]
-        peaks = [r["peak_dbfs"] for r in group_rows if valid(r.get("peak_dbfs"))]
-        normalised = peak_normalised(peaks)
-        weight = 0.0 if normalised else config.level_weight
-        entry: dict = {}
-        for level, (feature, _) in level_features(config).items():
-            vals, excluded, mix = [], 0, Counter()
-            for r in group_rows:
-                if check(r, level, config) is not None or (level == "energy_level" and whispered(r, config)):
-                    excluded += 1
-                    continue
-                v = vocal_effort(r, weight) if feature == "vocal_effort_db" else r.get(feature)
-                if valid(v):
-                    vals.append(float(v))
-                    mix[r.get("emotion") or "unlabelled"] += 1
-                else:
-                    excluded += 1
-            if len(vals) < config.min_group_size:
-                continue
-            stats = np.percentile(vals, [0, 25, 50, 75, 100])
-            entry[feature] = {
-                "cuts": [float(np.quantile(vals, q)) for q in config.quantiles],
-                "n": len(vals),
-                "excluded": excluded,
-                "summary": [round(float(s), 4) for s in stats],
-                # the emotions the cuts were fitted on: cuts from a batch without, say, its sad clips sit
-                # elsewhere, so a reader can see what "slow" or "high" is relative to
-                "emotions": dict(sorted(mix.items())),
-            }
-            if feature == "vocal_effort_db":
-                entry[feature].update(level_weight=weight, peak_normalised=normalised)
-        if entry:
-            groups[key] = entry
-    thresholds = {
-        "format": THRESHOLDS_FORMAT,
-        "group_by": mode,
-        "fallback": list(_chain(mode)),
-        "quantiles": list(config.quantiles),
-        "features": {level: feature for level, (feature, _) in level_features(config).items()},
-        "reliability": {
-            "min_voiced_fraction": config.min_voiced_fraction, "min_snr_db": config.min_snr_db,
-            "min_speech_s": config.min_speech_s, "rate_range_sps": list(config.rate_range_sps),
-        },
-        "groups": groups,
-    }
+    fit = ThresholdFit(config)
+    fit.add(rows)
+    thresholds = fit.thresholds()
+    evidence = EvidenceTally()
+    evidence.add(rows, apply_thresholds(rows, thresholds))
+    return with_evidence(thresholds, evidence, config)
+
+
+def with_evidence(thresholds: dict, evidence: "EvidenceTally", config: CalibrateConfig) -> dict:
+    """The thresholds with their evidence table and version (the hash of everything else)."""
     # which levels count for or against each emotion, read from the levels these cuts give (writers, the
     # filter and the grader weigh cues by it; saved here so that it lands in thresholds.json)
-    thresholds["evidence"] = fit_evidence(rows, apply_thresholds(rows, thresholds), config.evidence_min_clips,
-                                          config.evidence_lift)
+    thresholds["evidence"] = evidence.table(config.evidence_min_clips, config.evidence_lift)
     thresholds["version"] = stable_hash(thresholds, length=12)
     return thresholds
+
+
+class ThresholdFit:
+    """The cut points' fit fed batch by batch (a build streams its rows through ``add``), holding per calibration
+    bucket (a row's groups at every level of ``MODES``) only the numbers the fit needs: per level feature the
+    reliable values (and for vocal effort its two parts, since a group's level weight is known only at the end),
+    the emotion of each value's clip and the count of clips left out. About 40 bytes a row."""
+
+    def __init__(self, config: CalibrateConfig):
+        self.config = config
+        self.features = level_features(config)
+        self.buckets: dict[tuple, dict] = {}
+        self.rows = 0
+        self.with_speaker = 0
+        self.emotion_codes: dict[str, int] = {}
+
+    def _bucket(self, key: tuple) -> dict:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            from array import array
+
+            bucket = {"peaks": array("d")}
+            for level, (feature, _) in self.features.items():
+                bucket[level] = {"a": array("d"), "b": array("d"), "emotion": array("B"), "out": 0}
+            self.buckets[key] = bucket
+        return bucket
+
+    def add(self, rows: list[dict]) -> None:
+        config = self.config
+        nan = float("nan")
+        for r in rows:
+            self.rows += 1
+            self.with_speaker += bool(r.get("speaker_id"))
+            bucket = self._bucket(tuple(group_key(r, m) for m in MODES))
+            if valid(r.get("peak_dbfs")):
+                bucket["peaks"].append(float(r["peak_dbfs"]))
+            name = r.get("emotion") or "unlabelled"
+            code = self.emotion_codes.setdefault(name, len(self.emotion_codes))
+            for level, (feature, _) in self.features.items():
+                slot = bucket[level]
+                if check(r, level, config) is not None or (level == "energy_level" and whispered(r, config)):
+                    slot["out"] += 1
+                    continue
+                if feature == "vocal_effort_db":
+                    alpha, db = r.get("alpha_ratio_db"), r.get("energy_dbfs")
+                    if not valid(alpha):
+                        slot["out"] += 1
+                        continue
+                    slot["a"].append(float(alpha))
+                    slot["b"].append(float(db) if valid(db) else nan)
+                else:
+                    v = r.get(feature)
+                    if not valid(v):
+                        slot["out"] += 1
+                        continue
+                    slot["a"].append(float(v))
+                slot["emotion"].append(code)
+
+    def mode(self) -> str:
+        if self.config.group_by != "auto":
+            return self.config.group_by
+        return "speaker" if self.rows and self.with_speaker >= 0.5 * self.rows else "corpus_gender"
+
+    def members(self, chain) -> dict[str, list[dict]]:
+        """The buckets of each group of the ``chain``'s levels."""
+        members: dict[str, list[dict]] = defaultdict(list)
+        for key, bucket in self.buckets.items():
+            for m in chain:
+                group = key[MODES.index(m)]
+                if group is not None:
+                    members[group].append(bucket)
+        return members
+
+    def group_weight(self, buckets: list[dict]) -> tuple[float, bool]:
+        peaks = np.concatenate([np.frombuffer(b["peaks"], dtype=np.float64) for b in buckets])
+        normalised = peak_normalised(peaks.tolist())
+        return (0.0 if normalised else self.config.level_weight), normalised
+
+    def values(self, buckets: list[dict], level: str, weight: float) -> tuple[np.ndarray, np.ndarray, int]:
+        """A group's reliable values of ``level``'s feature (what its cut points are fitted on), the emotion codes
+        of their clips, and how many clips were left out."""
+        feature = self.features[level][0]
+        slots = [b[level] for b in buckets]
+        a = np.concatenate([np.frombuffer(s["a"], dtype=np.float64) for s in slots])
+        codes = np.concatenate([np.frombuffer(s["emotion"], dtype=np.uint8) for s in slots])
+        excluded = sum(s["out"] for s in slots)
+        if feature != "vocal_effort_db":
+            return a, codes, excluded
+        if not weight:
+            return a + 0.0, codes, excluded
+        b = np.concatenate([np.frombuffer(s["b"], dtype=np.float64) for s in slots])
+        keep = ~np.isnan(b)
+        return a[keep] + weight * b[keep], codes[keep], excluded + int((~keep).sum())
+
+    def thresholds(self) -> dict:
+        """The cut points of every group (without the evidence table and version: ``with_evidence``)."""
+        config = self.config
+        mode = self.mode()
+        chain = _chain(mode)
+        members = self.members(chain)
+        names = {code: name for name, code in self.emotion_codes.items()}
+        groups: dict[str, dict] = {}
+        for key in sorted(members):
+            buckets = members[key]
+            weight, normalised = self.group_weight(buckets)
+            entry: dict = {}
+            for level, (feature, _) in self.features.items():
+                vals, codes, excluded = self.values(buckets, level, weight)
+                if len(vals) < config.min_group_size:
+                    continue
+                stats = np.percentile(vals, [0, 25, 50, 75, 100])
+                mix = Counter({names[c]: int(n) for c, n in enumerate(np.bincount(codes)) if n})
+                entry[feature] = {
+                    "cuts": [float(np.quantile(vals, q)) for q in config.quantiles],
+                    "n": int(len(vals)),
+                    "excluded": excluded,
+                    "summary": [round(float(s), 4) for s in stats],
+                    # the emotions the cuts were fitted on: cuts from a batch without, say, its sad clips sit
+                    # elsewhere, so a reader can see what "slow" or "high" is relative to
+                    "emotions": dict(sorted(mix.items())),
+                }
+                if feature == "vocal_effort_db":
+                    entry[feature].update(level_weight=weight, peak_normalised=normalised)
+            if entry:
+                groups[key] = entry
+        return {
+            "format": THRESHOLDS_FORMAT,
+            "group_by": mode,
+            "fallback": list(chain),
+            "quantiles": list(config.quantiles),
+            "features": {level: feature for level, (feature, _) in self.features.items()},
+            "reliability": {
+                "min_voiced_fraction": config.min_voiced_fraction, "min_snr_db": config.min_snr_db,
+                "min_speech_s": config.min_speech_s, "rate_range_sps": list(config.rate_range_sps),
+            },
+            "groups": groups,
+        }
 
 
 def level_features(config: CalibrateConfig) -> dict[str, tuple[str, tuple[str, str, str]]]:

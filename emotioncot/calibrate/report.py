@@ -16,23 +16,53 @@ UNITS = {"f0_median_hz": "Hz", "vocal_effort_db": "dB", "articulation_rate_sps":
 MAX_PLOT_GROUPS = 40
 
 
-def _crosstabs(rows: list[dict], levels: list[dict]) -> list[str]:
-    """Emotion-by-level tables per cue, from the joined rows (emotion, intonation) and their levels."""
-    import pandas as pd
+class CalibrationTally:
+    """What the report counts over the labelled rows, fed batch by batch: the labels given, the records graded on
+    a coarser group, the reasons of null levels, and emotion by level for each cue."""
 
-    from emotioncot.calibrate.crosstab import CUES, emotion_by_level, text
+    def __init__(self):
+        from emotioncot.calibrate.crosstab import CUES
 
-    by_id = {lv["id"]: lv for lv in levels}
-    table = pd.DataFrame([{**{k: r.get(k) for k in ("id", "emotion", "intonation")}, **by_id.get(r["id"], {})}
-                          for r in rows])
-    lines = ["emotion by level (clips whose label the taxonomy excludes count as '(no class)'; they are in the",
-             "baseline because they are the speaker's real speech):"]
-    for cue in CUES:
-        lines += [f" {cue}:", text(emotion_by_level(table, cue))]
-    return lines
+        self.labels = {level: Counter() for level in LEVEL_FEATURES}
+        self.fallbacks = 0
+        self.reasons: Counter = Counter()
+        self.cross = {cue: Counter() for cue in CUES}
+
+    def add(self, rows: list[dict] | None, levels: list[dict]) -> None:
+        from emotioncot.calibrate.crosstab import CUES
+
+        for lv in levels:
+            for level in LEVEL_FEATURES:
+                self.labels[level][str(lv.get(level))] += 1
+            self.fallbacks += bool(lv.get("level_fallback"))
+            self.reasons.update((lv.get("level_reasons") or {}).values())
+        if rows is None:
+            return
+        by_id = {lv["id"]: lv for lv in levels}
+        for r in rows:
+            merged = {"emotion": r.get("emotion"), "intonation": r.get("intonation"), **by_id.get(r["id"], {})}
+            for cue, (field, _) in CUES.items():
+                self.cross[cue][(merged.get("emotion"), merged.get(field))] += 1
+
+    def crosstabs(self) -> list[str]:
+        """Emotion-by-level tables per cue."""
+        from emotioncot.calibrate.crosstab import CUES, counts_frame, text
+
+        lines = ["emotion by level (clips whose label the taxonomy excludes count as '(no class)'; they are in the",
+                 "baseline because they are the speaker's real speech):"]
+        for cue in CUES:
+            lines += [f" {cue}:", text(counts_frame(self.cross[cue], cue))]
+        return lines
 
 
-def report_text(thresholds: dict, levels: list[dict], rows: list[dict] | None = None) -> str:
+def report_text(thresholds: dict, levels, rows: list[dict] | None = None) -> str:
+    """The text report; ``levels``: the Levels rows (with ``rows``, the joined rows they label), or a
+    ``CalibrationTally`` of them."""
+    if isinstance(levels, CalibrationTally):
+        tally, crosstab = levels, any(levels.cross.values())
+    else:
+        tally, crosstab = CalibrationTally(), bool(rows)
+        tally.add(rows, levels)
     lines = [
         f"emotioncot calibration report  (thresholds version {thresholds.get('version')})",
         f"grouping: {thresholds['group_by']} (fallback {' -> '.join(thresholds.get('fallback', []))}); "
@@ -60,23 +90,22 @@ def report_text(thresholds: dict, levels: list[dict], rows: list[dict] | None = 
         lines.append("")
     lines.append("labels given:")
     for level in LEVEL_FEATURES:
-        counts = Counter(str(lv.get(level)) for lv in levels)
+        counts = tally.labels[level]
         lines.append(f"  {level:14s} " + "  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-    fallbacks = sum(1 for lv in levels if lv.get("level_fallback"))
-    if fallbacks:
-        lines.append(f"{count(fallbacks, 'record')} graded on a coarser group than their own (see their level_fallback)")
-    if rows:
-        lines += _crosstabs(rows, levels)
-    reasons = Counter(r for lv in levels for r in (lv.get("level_reasons") or {}).values())
-    if reasons:
+    if tally.fallbacks:
+        lines.append(f"{count(tally.fallbacks, 'record')} graded on a coarser group than their own (see their level_fallback)")
+    if crosstab:
+        lines += tally.crosstabs()
+    if tally.reasons:
         lines.append("null levels, by reason:")
-        for reason, n in reasons.most_common(20):
+        for reason, n in tally.reasons.most_common(20):
             lines.append(f"  {n:5d}  {reason}")
     return "\n".join(lines) + "\n"
 
 
-def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
-    """Box plots of each feature per group with the cut points; False when matplotlib is missing."""
+def plot(thresholds: dict, fit, path: Path) -> bool:
+    """Box plots of each feature per group with the cut points; False when matplotlib is missing. ``fit``: the
+    ``ThresholdFit`` the cut points came from (or the joined rows, fitted here with the thresholds' settings)."""
     try:
         import matplotlib
 
@@ -84,10 +113,13 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    from emotioncot.calibrate.levels import group_key, vocal_effort, whispered
-    from emotioncot.calibrate.reliability import check, valid
+    from emotioncot.calibrate.levels import ThresholdFit
 
     cfg = _config_from(thresholds)
+    if not isinstance(fit, ThresholdFit):
+        rows, fit = fit, ThresholdFit(cfg)
+        fit.add(rows)
+    members = fit.members(thresholds.get("fallback", []))
 
     keys = list(thresholds["groups"])[:MAX_PLOT_GROUPS]
     features = [(lvl, f) for lvl, (f, _) in level_features(cfg).items()]
@@ -98,16 +130,9 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
             cut = thresholds["groups"][key].get(feature)
             if not cut:
                 continue
-            vals = []
-            for r in rows:
-                if key not in {group_key(r, m) for m in thresholds.get("fallback", [])}:
-                    continue
-                if check(r, level, cfg) is not None or (level == "energy_level" and whispered(r, cfg)):
-                    continue  # the plot shows what the cut points were fitted on
-                v = vocal_effort(r, cut.get("level_weight", 0.0)) if feature == "vocal_effort_db" else r.get(feature)
-                if valid(v):
-                    vals.append(v)
-            data.append(vals or [float("nan")])
+            # the plot shows what the cut points were fitted on
+            vals = fit.values(members.get(key, []), level, cut.get("level_weight", 0.0))[0] if members.get(key) else []
+            data.append(list(vals) or [float("nan")])
             labels.append(key)
             cuts.append(cut["cuts"])
         if not data:
@@ -128,10 +153,12 @@ def plot(thresholds: dict, rows: list[dict], path: Path) -> bool:
     return True
 
 
-def write_report(rows: list[dict], thresholds: dict, levels: list[dict], out_dir: Path) -> dict[str, Path | None]:
-    """Write ``calibration_report.txt`` (and ``.png``) into ``out_dir``; returns the paths written."""
+def write_report(rows, thresholds: dict, levels, out_dir: Path) -> dict[str, Path | None]:
+    """Write ``calibration_report.txt`` (and ``.png``) into ``out_dir``; returns the paths written. ``rows`` and
+    ``levels``: the joined rows and their Levels rows, or (a streamed build) the ``ThresholdFit`` and the
+    ``CalibrationTally`` of them."""
     out_dir = Path(out_dir)
-    text = report_text(thresholds, levels, rows)
+    text = report_text(thresholds, levels, None if isinstance(levels, CalibrationTally) else rows)
     png = out_dir / "calibration_report.png"
     made = plot(thresholds, rows, png)
     if not made:

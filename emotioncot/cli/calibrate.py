@@ -25,9 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fit percentile cut points (tertiles by default) per group on reliable measurements and label each
         utterance's pitch, energy (vocal effort) and speed; unreliable values get a null level with the reason."""
-        from emotioncot.pipeline import BuildError, _joined, run_calibrate
-        from emotioncot.schema import Measurements, Utterance
-        from emotioncot.tables import read_table
+        from emotioncot.pipeline import BuildError, run_calibrate
         from emotioncot.workspace import Workspace
 
         cfg = load_config(config)
@@ -38,13 +36,12 @@ def register(app: typer.Typer) -> None:
                 fail(f"--group-by must be auto, speaker, corpus_gender or corpus, not {group_by!r}")
             cfg.calibrate.group_by = group_by  # type: ignore[assignment]
         ws = Workspace(workspace)
-        try:
-            joined = _joined(read_table(ws.stage_table("ingest"), Utterance), read_table(ws.stage_table("measure"), Measurements))
-        except FileNotFoundError as exc:
-            fail(f"{exc} (run ingest and analyze --workspace first)")
+        for stage in ("ingest", "measure"):
+            if not ws.stage_table(stage).exists():
+                fail(f"{ws.stage_table(stage)}: table not found (run ingest and analyze --workspace first)")
         cfg.calibrate.report = cfg.calibrate.report and report
         try:
-            levels, th = run_calibrate(ws, joined, cfg)
+            levels, th = run_calibrate(ws, None, cfg)
         except (BuildError, ValueError) as exc:
             fail(str(exc))
         typer.echo(f"{len(levels)} labelled (groups by {th['group_by']}: {len(th['groups'])}) -> {ws.thresholds_path}")

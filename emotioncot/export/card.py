@@ -13,6 +13,7 @@ from typing import Iterable
 
 from emotioncot import __version__
 from emotioncot.taxonomy import EMOTIONS, ENERGY_LEVELS, INTONATIONS, PITCH_LEVELS, SPEED_LEVELS, SPLITS
+from emotioncot.summary import weight
 
 # Licence identifiers the Hub knows (a subset); anything else is declared as "other" with its text.
 HF_LICENSES = {
@@ -63,7 +64,9 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def _crosstab(records: list[dict], field: str, order: Iterable[str] | None = None) -> str:
-    counts = Counter((r.get(field), r.get("split")) for r in records)
+    counts: Counter = Counter()
+    for r in records:
+        counts[(r.get(field), r.get("split"))] += weight(r)
     values = list(order) if order is not None else sorted({k[0] for k in counts}, key=str)
     values += sorted({k[0] for k in counts if k[0] not in values}, key=str)
     rows = []
@@ -75,7 +78,9 @@ def _crosstab(records: list[dict], field: str, order: Iterable[str] | None = Non
 
 
 def _distribution(records: list[dict], field: str, order: tuple[str, ...]) -> str:
-    counts = Counter(r.get(field) for r in records)
+    counts: Counter = Counter()
+    for r in records:
+        counts[r.get(field)] += weight(r)
     total = sum(counts.values()) or 1
     keys = [k for k in order if k in counts] + sorted((k for k in counts if k not in order), key=str)
     rows = [["—" if k is None else k, counts[k], f"{100 * counts[k] / total:.1f}%"] for k in keys]
@@ -84,7 +89,9 @@ def _distribution(records: list[dict], field: str, order: tuple[str, ...]) -> st
 
 def _provenance(records: list[dict]) -> str:
     keys = ("tool_version", "writer", "model", "prompt_id", "label_mode", "thresholds_version")
-    counts = Counter(tuple(r.get(k) for k in keys) for r in records)
+    counts: Counter = Counter()
+    for r in records:
+        counts[tuple(r.get(k) for k in keys)] += weight(r)
     rows = [[*("—" if v is None else v for v in key), n] for key, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     return _table([*keys, "records"], rows)
 
@@ -114,7 +121,7 @@ def card_metadata(records: list[dict], manifests: dict[str, dict | None], counts
         license=licences if len(licences) > 1 else (licences[0] if licences else "unknown"),
         language=languages or None,
         task_categories=["audio-classification", "audio-text-to-text"],
-        size_categories=size_category(len(records)),
+        size_categories=size_category(sum(weight(r) for r in records)),
         tags=["speech-emotion-recognition", "chain-of-thought", "emotioncot", "audio"],
         configs=[{
             "config_name": "default",
@@ -135,14 +142,14 @@ def _excluded(excluded: list[dict] | None) -> list[str]:
 
 
 def _emotion_by_level(records: list[dict]) -> list[str]:
-    import pandas as pd
+    from emotioncot.calibrate.crosstab import CUES, counts_frame, markdown
 
-    from emotioncot.calibrate.crosstab import CUES, emotion_by_level, markdown
-
-    table = pd.DataFrame([{k: r.get(k) for k in ("emotion", *(f for f, _ in CUES.values()))} for r in records])
     out = []
-    for cue in CUES:
-        out += [f"### {cue}", "", markdown(emotion_by_level(table, cue)), ""]
+    for cue, (field, _) in CUES.items():
+        counts: Counter = Counter()
+        for r in records:
+            counts[(r.get("emotion"), r.get(field))] += weight(r)
+        out += [f"### {cue}", "", markdown(counts_frame(counts, cue)), ""]
     return out
 
 
@@ -176,7 +183,7 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
     if manifests is None:
         manifests = corpus_manifests(r["corpus"] for r in records)
     meta = card_metadata(records, manifests, counts)
-    n_segments = sum(1 for r in records if r.get("start_s") is not None or r.get("end_s") is not None)
+    n_segments = sum(weight(r) for r in records if r.get("start_s") is not None or r.get("end_s") is not None)
     licence_rows, citations = [], []
     for name, man in manifests.items():
         if man is None:

@@ -77,8 +77,10 @@ def export_records(
     excluded: list[dict] | None = None,
     writer_info: dict | None = None,
     prompt_style: str = DEFAULT_STYLE,
+    total: int | None = None,
 ) -> dict:
-    """Write every export of ``records`` (``Record`` dicts) under ``out``; return the counts per split.
+    """Write every export of ``records`` (``Record`` dicts: a list or any iterable, read once) under ``out``; return
+    the counts per split (``total``: how many records an iterable gives, for the progress bar).
 
     A record that cannot be exported (no split, no 9-class emotion, unreadable audio where audio must be
     read) is left out with its reason appended to ``errors``; without an ``errors`` list such a record
@@ -89,7 +91,8 @@ def export_records(
     out.mkdir(parents=True, exist_ok=True)
     with datasets_progress_bars(progress):
         _check_style(prompt_style)
-        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded, writer_info, prompt_style)
+        return _export(records, out, embed_audio, shard_max_mb, errors, progress, excluded, writer_info, prompt_style,
+                       total if total is not None else (len(records) if hasattr(records, "__len__") else None))
 
 
 @contextlib.contextmanager
@@ -110,49 +113,67 @@ def datasets_progress_bars(on: bool):
 
 def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: list[dict] | None, progress: bool,
             excluded: list[dict] | None = None, writer_info: dict | None = None,
-            style: str = DEFAULT_STYLE) -> dict:
+            style: str = DEFAULT_STYLE, total: int | None = None) -> dict:
+    """One pass over ``records`` (any iterable, in table order): each split's rows go to its own shard writer and
+    JSONL part in chunks, and the card's counts are tallied as they go, so memory is a chunk per split."""
+    import json
+
+    from emotioncot.export.jsonl import to_emotioncot_fields
+    from emotioncot.summary import RecordTally
+
     features = export_features()
     schema = features.arrow_schema
     failed: list[dict] = []
-    kept: list[dict] = []
-    by_split: dict[str, list[dict]] = {s: [] for s in SPLITS}
-    for rec in records:
-        problem = row_problem(rec)
-        if problem:
-            failed.append({"id": rec.get("id"), "path": rec.get("audio_path"), "reason": f"export: {problem}"})
-        else:
-            by_split[rec["split"]].append(rec)
+    tally = RecordTally()
 
     for stale in out.glob(".export.*"):  # left by a killed export; never looked complete
         shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".export.", dir=out))
     try:
         parquet_dir = work / "parquet"
-        shard_paths: dict[str, list[Path]] = {}
-        counts: dict[str, int] = {}
-        bar = tqdm(total=sum(len(v) for v in by_split.values()), desc="export", unit="record", disable=not progress)
-        for split, rows in by_split.items():
-            writer = ShardWriter(parquet_dir, split, schema, shard_max_mb)
-            step = CHUNK_ROWS_AUDIO if embed_audio else CHUNK_ROWS
-            n = 0
-            for start in range(0, len(rows), step):
-                chunk, cells = [], []
-                for rec in rows[start:start + step]:
-                    try:
-                        cell = audio_cell(rec, embed_audio)
-                        sft_messages(rec, style)  # the assistant turn must be well formed
-                    except (AudioError, ValueError, OSError) as exc:
-                        failed.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": f"export: {exc}"})
-                        continue
-                    chunk.append(rec)
-                    cells.append(cell)
-                if chunk:
-                    writer.write(_chunk_table(chunk, cells, features, style))
-                    kept.extend(chunk)
-                    n += len(chunk)
-                bar.update(min(step, len(rows) - start))
-            shard_paths[split] = writer.close()
-            counts[split] = n
+        writers = {split: ShardWriter(parquet_dir, split, schema, shard_max_mb) for split in SPLITS}
+        jsonl = {split: open(work / f"emotioncot-{split}.jsonl", "w", encoding="utf-8") for split in SPLITS}
+        pending: dict[str, list[dict]] = {split: [] for split in SPLITS}
+        counts: dict[str, int] = {split: 0 for split in SPLITS}
+        step = CHUNK_ROWS_AUDIO if embed_audio else CHUNK_ROWS
+        bar = tqdm(total=total, desc="export", unit="record", disable=not progress)
+
+        def flush(split: str) -> None:
+            chunk, cells = [], []
+            for rec in pending[split]:
+                try:
+                    cell = audio_cell(rec, embed_audio)
+                    sft_messages(rec, style)  # the assistant turn must be well formed
+                except (AudioError, ValueError, OSError) as exc:
+                    failed.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": f"export: {exc}"})
+                    continue
+                chunk.append(rec)
+                cells.append(cell)
+            if chunk:
+                writers[split].write(_chunk_table(chunk, cells, features, style))
+                jsonl[split].write("".join(json.dumps(to_emotioncot_fields(r), ensure_ascii=False, default=str) + "\n"
+                                           for r in chunk))
+                tally.add(chunk)
+                counts[split] += len(chunk)
+            bar.update(len(pending[split]))
+            pending[split] = []
+
+        try:
+            for rec in records:
+                problem = row_problem(rec)
+                if problem:
+                    failed.append({"id": rec.get("id"), "path": rec.get("audio_path"), "reason": f"export: {problem}"})
+                    bar.update()
+                    continue
+                pending[rec["split"]].append(rec)
+                if len(pending[rec["split"]]) >= step:
+                    flush(rec["split"])
+            for split in SPLITS:
+                flush(split)
+        finally:
+            for fh in jsonl.values():
+                fh.close()
+        shard_paths = {split: writers[split].close() for split in SPLITS}
         bar.close()
         if failed and errors is None:
             shown = "; ".join(f"{f['id']}: {f['reason']}" for f in failed[:5])
@@ -163,21 +184,36 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
         _save_dataset_dict(shard_paths, features, work, embedded=embed_audio)
         _swap_in(parquet_dir, out / "parquet")
         _swap_in(work / "dataset", out / "dataset")
+        _concatenate([work / f"emotioncot-{split}.jsonl" for split in SPLITS], out / "emotioncot.jsonl")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    write_jsonl(out / "emotioncot.jsonl", kept)
     from emotioncot.calibrate.evidence import load_evidence
 
     # the evidence table the rationales were weighed by: in the thresholds of the build this folder holds
     evidence = load_evidence(out / "thresholds.json") if (out / "thresholds.json").exists() else None
-    write_text_atomic(out / "README.md", render_card(kept, counts, embedded=embed_audio, excluded=excluded,
+    write_text_atomic(out / "README.md", render_card(tally.rows(), counts, embedded=embed_audio, excluded=excluded,
                                                       writer_info=writer_info, prompt_style=style, evidence=evidence))
     # Last, over everything above: what `validate` checks the files against.
     from emotioncot.export.checksums import write_checksums
 
     write_checksums(out)
     return counts
+
+
+def _concatenate(parts: list[Path], path: Path) -> None:
+    """The parts one after the other into ``path``, atomically (the JSONL of the splits, in split order)."""
+    from emotioncot.tables import atomic_path, commit
+
+    tmp = atomic_path(path)
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        commit(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _save_dataset_dict(shard_paths: dict[str, list[Path]], features, work: Path, embedded: bool) -> None:

@@ -18,7 +18,7 @@ The work splits in two, so that a build can run the first part in shards on the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from pydantic import ValidationError
 from tqdm import tqdm
@@ -268,16 +268,22 @@ def decide(rows: Iterable[tuple[dict, Problems]], config: FilterConfig) -> tuple
     """Rows with their per-record problems (``checked``, or the same from a worker), in table order -> (kept,
     rejected), the global near-duplicate pass included: a row is compared only with the earlier rows that passed
     every per-record check, so one pass in order gives what checking everything first would."""
-    index = duplicate_index(config) if config.check_duplicates else None
     kept, rejected = [], []
-    for i, (out, problems) in enumerate(rows):
-        if not problems and index is not None:  # rows without an id are named by their row number
-            problems = _repeats(index, out.get("id") or f"row {i + 1}", out)
-        if problems:
-            rejected.append(_rejected(out, problems))
-        else:
-            kept.append(out)
+    for row, ok in decisions(rows, config):
+        (kept if ok else rejected).append(row)
     return kept, rejected
+
+
+def decisions(rows: Iterable[tuple[dict, Problems]], config: FilterConfig,
+              index: NearDuplicateIndex | None = None) -> Iterator[tuple[dict, bool]]:
+    """``decide`` one row at a time: (the row as kept, True) or (the rejected row, False), in table order.
+    ``index``: the near-duplicate pass's state (a fresh one in memory when not given)."""
+    if config.check_duplicates and index is None:
+        index = duplicate_index(config)
+    for i, (out, problems) in enumerate(rows):
+        if not problems and config.check_duplicates:  # rows without an id are named by their row number
+            problems = _repeats(index, out.get("id") or f"row {i + 1}", out)
+        yield (_rejected(out, problems), False) if problems else (out, True)
 
 
 def reason_counts(rejected: list[dict]) -> dict[str, int]:

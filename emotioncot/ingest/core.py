@@ -8,6 +8,8 @@ A source spec is one of ``demo``, ``NAME=PATH`` (a corpus in its distribution la
 
 from __future__ import annotations
 
+from collections import Counter
+
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -179,15 +181,19 @@ def taxonomy_exclusions(rows: list[dict]) -> list[dict]:
     """Rows without a 9-class emotion, counted per corpus and native label with why they have none
     (``excluded by manifest``: the taxonomy leaves the label out on purpose, e.g. EmoDB boredom, RAVDESS calm;
     ``unknown label``; ``no label``). These are exclusions, not errors."""
-    counts: dict[tuple, int] = {}
+    return exclusions_from_counts(unclassed_counts(rows))
+
+
+def unclassed_counts(rows: list[dict]) -> Counter:
+    """(corpus, native label) -> clips, of the rows without a 9-class emotion (``taxonomy_exclusions``'s counts,
+    which a streamed stage adds up batch by batch)."""
+    return Counter((r.get("corpus") or "?", r.get("native_label")) for r in rows if not r.get("emotion"))
+
+
+def exclusions_from_counts(counts: Counter) -> list[dict]:
     cache: dict = {}
-    for r in rows:
-        if r.get("emotion"):
-            continue
-        key = (r.get("corpus") or "?", r.get("native_label"), _label_status(r.get("corpus") or "?", r.get("native_label"), cache))
-        counts[key] = counts.get(key, 0) + 1
-    return [{"corpus": c, "native_label": n, "why": w, "clips": k}
-            for (c, n, w), k in sorted(counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
+    return [{"corpus": c, "native_label": n, "why": _label_status(c, n, cache), "clips": k}
+            for (c, n), k in sorted(counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
 
 
 def _reason_kind(reason: str) -> str:

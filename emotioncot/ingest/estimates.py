@@ -83,7 +83,7 @@ def estimates_summary(records: list[dict]) -> dict:
         counts: dict = {}
         for rec in records:
             key = (rec.get(source) or "metadata") if rec.get(field) else "not stated"
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = counts.get(key, 0) + rec.get("_n", 1)  # a summary row stands for _n records
         sources[field] = dict(sorted(counts.items()))
     models = sorted({_meta(r)["speaker_model"]["model"] for r in records if _meta(r).get("speaker_model")})
     return {"sources": sources, "clusters": clustering_summary(records),
