@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emotioncot.config import BuildConfig  # noqa: E402
 from emotioncot.schema import Measurements, Utterance  # noqa: E402
 from emotioncot.stages import StageResult, run_stage  # noqa: E402
-from emotioncot.tables import write_table  # noqa: E402
+from emotioncot.batches import TableWriter  # noqa: E402
 from emotioncot.taxonomy import EMOTIONS, INTONATIONS  # noqa: E402
 from emotioncot.workspace import Workspace  # noqa: E402
 
@@ -42,11 +42,15 @@ SHIFT = {"neutral": (0, 0, 1.0), "happy": (3, 3, 1.08), "sad": (-2, -4, 0.85), "
          "surprise": (4, 4, 1.05), "fear": (3, 1, 1.12)}
 
 
-def synthetic_tables(n: int, wav: str, seed: int = 0) -> tuple[list[dict], list[dict]]:
+def synthetic_tables(n: int, wav: str, seed: int = 0, batch: int = 5000):
+    """Batches of (utterances, measurements), so that seeding a million records holds a batch at a time."""
     rng = random.Random(seed)
     speakers = [(f"spk{i:04d}", rng.choice(["Male", "Female"])) for i in range(max(4, n // 400))]
     utterances, measurements = [], []
     for i in range(n):
+        if len(utterances) >= batch:
+            yield utterances, measurements
+            utterances, measurements = [], []
         speaker, gender = speakers[i % len(speakers)]
         emotion = EMOTIONS[rng.randrange(len(EMOTIONS))]
         d_st, d_db, d_rate = SHIFT[emotion]
@@ -71,17 +75,19 @@ def synthetic_tables(n: int, wav: str, seed: int = 0) -> tuple[list[dict], list[
             "syllable_source": "cmudict+rules", "f0_method": "praat", "intonation": rng.choice(INTONATIONS),
             "intonation_confidence": 0.8, "hnr_db": 12.0, "stressed_words": rng.sample(transcript.split(), 1),
         })
-    return utterances, measurements
+    if utterances:
+        yield utterances, measurements
 
 
 def seed_build(ws: Workspace, n: int, config: BuildConfig, wav: str) -> None:
     """The ingest and measure stages as a build leaves them, without reading audio."""
-    utterances, measurements = synthetic_tables(n, wav)
-    for name, rows, model in (("ingest", utterances, Utterance), ("measure", measurements, Measurements)):
-        def produce(rows=rows, model=model, name=name) -> StageResult:
-            write_table(ws.stage_table(name), rows, model)
-            return StageResult({"rows": len(rows), "errors": 0}, [])
-        run_stage(ws, name, config, produce, extra=["synthetic", n] if name == "ingest" else None)
+    with TableWriter(ws.stage_table("ingest"), Utterance) as utt, TableWriter(ws.stage_table("measure"), Measurements) as mea:
+        for utterances, measurements in synthetic_tables(n, wav):
+            utt.write(utterances)
+            mea.write(measurements)
+    for name in ("ingest", "measure"):
+        run_stage(ws, name, config, lambda: StageResult({"rows": n, "errors": 0}, []),
+                  extra=["synthetic", n] if name == "ingest" else None)
 
 
 def peak_mb() -> tuple[float, float]:
@@ -90,14 +96,42 @@ def peak_mb() -> tuple[float, float]:
     return own, children
 
 
+STAGE_PEAK_MB: dict[str, float] = {}
+
+
+def _hwm_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_per_stage(run_stage):
+    """``run_stage`` that records the driver's peak resident memory during each stage (Linux: the peak is reset
+    through /proc/self/clear_refs before the stage and read from VmHWM after it)."""
+    def wrapped(ws, name, *args, **kwargs):
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            pass
+        try:
+            return run_stage(ws, name, *args, **kwargs)
+        finally:
+            STAGE_PEAK_MB[name] = max(STAGE_PEAK_MB.get(name, 0.0), _hwm_mb())
+    return wrapped
+
+
 def run_stages(out: Path, config: BuildConfig) -> dict[str, float]:
     """The build's own stages after measure (``pipeline.stages_after_measure``); the seconds of each as it ran."""
     from emotioncot import pipeline
 
+    if not getattr(pipeline.run_stage, "__wrapped_peak__", False):
+        pipeline.run_stage = _peak_per_stage(pipeline.run_stage)
+        pipeline.run_stage.__wrapped_peak__ = True
     ws = Workspace(out)
     runs: dict = {}
     pipeline.stages_after_measure(ws, pipeline.BuildTables(ws), config, False, lambda m: None, runs, {}, ["synthetic"])
-    runs["report"] = run_stage(ws, "report", config, lambda: pipeline._report_result(ws, config, lambda m: None))
+    runs["report"] = pipeline.run_stage(ws, "report", config, lambda: pipeline._report_result(ws, config, lambda m: None))
     return {name: 0.0 if run.skipped else run.info["seconds"] for name, run in runs.items()}
 
 
@@ -128,7 +162,7 @@ def main() -> int:
     for name, s in first.items():
         rows = ws.stage_info(name).get("rows", args.records)
         print(f"  {name:<10} {s:9.2f} s  {args.records / s:10.0f} records/s  ({s / args.records * 1e6:.1f} us/record; "
-              f"{rows} rows out)")
+              f"{rows} rows out; driver peak {STAGE_PEAK_MB.get(name, float('nan')):.0f} MB)")
     print(f"  {'total':<10} {sum(first.values()):9.2f} s; {cpu:.1f} CPU-seconds in all ({args.records / cpu:.0f} records "
           f"per CPU-second; wall {wall:.1f} s, load average {os.getloadavg()[0]:.1f})")
     t0 = time.perf_counter()

@@ -27,7 +27,7 @@ from emotioncot.config import BuildConfig
 from emotioncot.errors import BuildError, Interrupted
 from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
 from emotioncot.stages import STAGE_NAMES, StageResult, run_stage
-from emotioncot.tables import atomic_path, commit, read_table, write_json_atomic, write_table, write_text_atomic
+from emotioncot.tables import atomic_path, commit, read_table, write_json_atomic, write_table
 from emotioncot.workspace import Workspace, stable_hash
 
 STAGES = STAGE_NAMES

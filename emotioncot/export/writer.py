@@ -118,7 +118,6 @@ def _export(records, out: Path, embed_audio: bool, shard_max_mb: float, errors: 
     JSONL part in chunks, and the card's counts are tallied as they go, so memory is a chunk per split."""
     import json
 
-    from emotioncot.export.jsonl import to_emotioncot_fields
     from emotioncot.summary import RecordTally
 
     features = export_features()

@@ -23,6 +23,7 @@ class ReportData:
     errors: list[dict]  # errors.jsonl rows (stage, id, path, reason)
     thresholds: dict
     build: dict  # build.json (empty when the folder has none)
+    summary: object = None  # a ReportSummary of the records (``summarize``); None: computed from ``records``
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -53,16 +54,54 @@ def gather(build_dir: Path) -> ReportData:
     return ReportData(root, kept + rejected, list(ws.iter_errors()), thresholds, build)
 
 
+def summarize(data: ReportData, config) -> ReportData:
+    """``data`` with its ``summary`` (computed from its records and errors where it has none)."""
+    if data.summary is None:
+        from emotioncot.report.summary import ReportSummary
+
+        summary = ReportSummary(data.thresholds, config.sample, config.seed, config.max_rejected)
+        summary.add(data.records)
+        summary.add_errors(data.errors)
+        data.summary = summary
+    return data
+
+
+def gather_summary(build_dir: Path, config) -> ReportData:
+    """``gather`` in one streamed pass: the summary of every record and error, holding no table (``records`` and
+    ``errors`` are left empty; the sampled records are in the summary)."""
+    from emotioncot.batches import iter_rows
+    from emotioncot.report.summary import ReportSummary
+
+    root = Path(build_dir)
+    ws = Workspace(root)
+    kept_table = ws.stage_table("filter")
+    if not kept_table.exists():
+        raise FileNotFoundError(f"{root}: not a finished build folder (no {kept_table.relative_to(root)}; run `emotioncot build`)")
+    thresholds = json.loads(ws.thresholds_path.read_text()) if ws.thresholds_path.exists() else {}
+    build = json.loads(ws.build_json.read_text()) if ws.build_json.exists() else {}
+    summary = ReportSummary(thresholds, config.sample, config.seed, config.max_rejected)
+    for batch in iter_rows(kept_table, Record):
+        summary.add({**r, "status": "kept", "reject_reasons": []} for r in batch)
+    rejected = root / "rejected.jsonl"
+    if rejected.exists():
+        with open(rejected, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{rejected}: line {n} is not JSON ({exc.msg})") from None
+                summary.add([{**r, "status": "rejected", "reject_reasons": list(r.get("reject_reasons") or [])}])
+    summary.add_errors(ws.iter_errors())
+    return ReportData(root, [], [], thresholds, build, summary)
+
+
 def excluded_by_reason(data: ReportData) -> list[tuple[str, str, int]]:
     """(stage, reason, count): items a stage dropped, and levels calibration left unset (with why)."""
-    counts: Counter = Counter()
-    for err in data.errors:
-        if err.get("stage") == "filter":
-            continue  # rejections are shown by reason code
-        counts[(err.get("stage") or "?", _reason_kind(err.get("reason") or ""))] += 1
-    for rec in data.records:
-        for level, why in (rec.get("level_reasons") or {}).items():
-            counts[("calibrate", f"{level}: {_reason_kind(str(why))}")] += 1
+    counts: Counter = Counter(data.summary.error_kinds)  # rejections are shown by reason code
+    for what, n in data.summary.level_reasons.items():
+        counts[("calibrate", what)] += n
     for what, n in taxonomy_exclusions(data):
         counts[("taxonomy", f"{what}: no class for this label")] += n
     return [(s, r, n) for (s, r), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -88,8 +127,7 @@ def _reason_kind(reason: str) -> str:
 
 
 def rejected_by_reason(data: ReportData) -> list[tuple[str, int]]:
-    counts = Counter(code for r in data.records for code in dict.fromkeys(r.get("reject_reasons") or []))
-    return counts.most_common()
+    return data.summary.reject_codes.most_common()
 
 
 def page_name(record_id: str) -> str:

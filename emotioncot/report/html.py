@@ -46,9 +46,8 @@ def table(header: list[str], rows: list[list], numeric_from: int = 1, cls: str =
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def count_table(records: list[dict], field: str, limit: int | None = None) -> str:
-    kept = Counter(r.get(field) for r in records if r["status"] == "kept")
-    rejected = Counter(r.get(field) for r in records if r["status"] == "rejected")
+def count_table(kept: Counter, rejected: Counter, field: str, limit: int | None = None) -> str:
+    """Kept, rejected and total records per value of ``field`` (the counts of each)."""
     keys = sorted(set(kept) | set(rejected), key=lambda k: (-(kept[k] + rejected[k]), str(k)))
     rows = [[k, kept[k], rejected[k], kept[k] + rejected[k]] for k in keys]
     more = ""

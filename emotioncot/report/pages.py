@@ -11,10 +11,8 @@ PROVENANCE = ("tool_version", "writer", "model", "prompt_id", "label_mode", "thr
 
 
 def overview(data: ReportData, heatmaps: dict[str, str], distributions: str | None, pages: int) -> str:
-    recs = data.records
-    kept = sum(r["status"] == "kept" for r in recs)
-    rejected = len(recs) - kept
-    dropped = sum(1 for e in data.errors if e.get("stage") != "filter")
+    summary = data.summary
+    kept, rejected, dropped = summary.kept, summary.rejected, summary.dropped
     by_taxonomy = taxonomy_exclusions(data)
     excluded = sum(n for _, n in by_taxonomy)
     parts = [
@@ -26,7 +24,8 @@ def overview(data: ReportData, heatmaps: dict[str, str], distributions: str | No
         "<h2>Counts</h2><div class=\"grid\">",
     ]
     for field, limit in (("corpus", None), ("split", None), ("emotion", None), ("speaker_id", 30)):
-        parts.append(f"<div><h3>per {esc(field)}</h3>{count_table(recs, field, limit)}</div>")
+        counted = summary.fields[field]
+        parts.append(f"<div><h3>per {esc(field)}</h3>{count_table(counted['kept'], counted['rejected'], field, limit)}</div>")
     parts.append("</div><h2>Excluded and rejected</h2><div class=\"grid\">")
     rej = rejected_by_reason(data)
     parts.append("<div><h3>rejected, by reason code</h3>"
@@ -58,7 +57,7 @@ def estimates(data: ReportData) -> str:
 
     from emotioncot.ingest.estimates import describe_estimates
 
-    items = [re.sub(r"`([^`]*)`", r"<code>\1</code>", esc(line[2:])) for line in describe_estimates(data.records)]
+    items = [re.sub(r"`([^`]*)`", r"<code>\1</code>", esc(line[2:])) for line in describe_estimates(data.summary.estimates.rows())]
     return ('<p class="muted">records per source; <i>estimated</i> and <i>clustered</i> values were not given by the '
             "source and may be wrong; <i>not stated</i>: left empty rather than guessed.</p><ul>"
             + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
@@ -97,16 +96,13 @@ def provenance(data: ReportData) -> str:
         ["sources", fmt(b.get("sources"))],
         ["writer", fmt((b.get("writer") or {}).get("writer"))],
         ["model", fmt((cfg.get("write") or {}).get("model"))],
-        ["prompts", fmt(sorted({str(r.get("prompt_id")) for r in data.records if r.get("prompt_id")}))],
+        ["prompts", fmt(sorted(data.summary.prompt_ids))],
         ["label mode", fmt((cfg.get("write") or {}).get("label_mode"))],
         ["thresholds", f"version {data.thresholds.get('version', '—')}, grouped by {data.thresholds.get('group_by', '—')}, "
                        f"{len(data.thresholds.get('groups') or {})} groups"],
         ["build time", _build_time(b.get("seconds") or {})],
     ]
-    counts: dict = {}
-    for r in data.records:
-        key = tuple(r.get(k) for k in PROVENANCE)
-        counts[key] = counts.get(key, 0) + 1
+    counts = data.summary.provenance
     per = [[*map(fmt, key), n] for key, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     return table(["", "value"], rows) + "<h3>records by provenance</h3>" + table([*PROVENANCE, "records"], per, numeric_from=len(PROVENANCE))
 
@@ -144,7 +140,7 @@ def record_list(data: ReportData, sampled: list[dict], names: dict[str, str]) ->
             f'<td>{esc(", ".join(r.get("reject_reasons") or []))}</td><td>{esc(r.get("caption"))}</td></tr>'
         )
     body = (
-        f"<h1>Records</h1><p>A sample of {len(sampled)} of {len(data.records)} records: spread over emotion and corpus, "
+        f"<h1>Records</h1><p>A sample of {len(sampled)} of {data.summary.total} records: spread over emotion and corpus, "
         "plus rejected ones. <b id=\"shown\">" + str(len(sampled)) + "</b> shown.</p>"
         f'<div class="filters">{"".join(controls)}</div>'
         '<table id="records"><thead><tr><th>id</th><th>emotion</th><th>corpus</th><th>split</th><th>status</th>'

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emotioncot.calibrate.levels import LEVEL_FEATURES, cuts_used, vocal_effort
+from emotioncot.calibrate.levels import LEVEL_FEATURES, vocal_effort
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.wording import count
 
@@ -66,33 +66,43 @@ def quantity_values(rec: dict, name: str, level_weight: float = 0.5) -> float | 
 def distributions(records: list[dict], thresholds: dict, path: Path) -> None:
     """One panel per quantity, one box per emotion; on the calibrated ones, across each box, the cut points its
     records were graded with (levels are cut per group, so a box shows each of its records' groups)."""
+    from emotioncot.report.summary import ReportSummary
+
+    summary = ReportSummary(thresholds, 0)
+    summary.add({**r, "status": r.get("status", "kept")} for r in records)
+    summary_distributions(summary, path)
+
+
+def summary_distributions(summary, path: Path) -> None:
+    """``distributions`` from a ``ReportSummary``: its values per emotion (all of them, or a uniform sample of
+    ``VALUES_KEPT`` per emotion where there were more, as the title then says) and the cut points in use."""
+    from emotioncot.report.summary import VALUES_KEPT
+
     plt = _plt()
-    emotions = [e for e in EMOTIONS if any(r.get("emotion") == e for r in records)]
-    emotions += sorted({str(r.get("emotion")) for r in records if r.get("emotion") not in EMOTIONS})
+    present = {e for per in summary.values.values() for e in per} | {str(k[0]) for k in summary.cross["pitch"]}
+    emotions = [e for e in EMOTIONS if e in present]
+    emotions += sorted(e for e in present if e not in EMOTIONS)
     cut_feature = {feature: level for level, (feature, _) in LEVEL_FEATURES.items()}
-    weights = [g["vocal_effort_db"].get("level_weight") for g in (thresholds.get("groups") or {}).values()
-               if g.get("vocal_effort_db")]
-    weight = next((w for w in weights if w is not None), 0.5)  # the one the cut points were fitted with
     cols = 2
     rows = (len(QUANTITIES) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), squeeze=False)
     for ax, (name, label) in zip(axes.ravel(), QUANTITIES):
-        data = []
-        for e in emotions:
-            vals = [v for r in records if str(r.get("emotion")) == e and (v := quantity_values(r, name, weight)) is not None]
-            data.append(vals or [np.nan])
+        data = [summary.values[name].get(e) or [np.nan] for e in emotions]
         ax.boxplot(data, showfliers=False)
         ax.set_xticks(range(1, len(emotions) + 1), emotions, rotation=30, ha="right", fontsize=7)
-        ax.set_title(label, fontsize=9)
+        title = label
+        if max(summary.seen[name].values(), default=0) > VALUES_KEPT:
+            title += f" (a uniform sample of {VALUES_KEPT} values per emotion)"
         if name in cut_feature:
-            used = cuts_used(records, thresholds, name)
+            used = summary.cuts.get(name) or {}
             for i, e in enumerate(emotions, start=1):
-                for lo, hi in sorted({used[r["id"]] for r in records if str(r.get("emotion")) == e and r["id"] in used}):
+                for lo, hi in sorted(used.get(e, ())):
                     ax.hlines(lo, i - 0.4, i + 0.4, color="tab:blue", linestyle="--", linewidth=1)
                     ax.hlines(hi, i - 0.4, i + 0.4, color="tab:red", linestyle="--", linewidth=1)
-            if used:
-                groups = len(set(used.values()))
-                ax.set_title(f"{label}; cut points of the {count(groups, 'group')} the records use", fontsize=9)
+            groups = len({cut for per in used.values() for cut in per})
+            if groups:
+                title += f"; cut points of the {count(groups, 'group')} the records use"
+        ax.set_title(title, fontsize=9)
     for ax in axes.ravel()[len(QUANTITIES):]:
         ax.set_visible(False)
     fig.tight_layout()

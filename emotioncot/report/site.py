@@ -9,15 +9,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 
 from emotioncot.audio.io import AudioError
-from emotioncot.calibrate.crosstab import CUE_FIELDS, emotion_by_level
+from emotioncot.calibrate.crosstab import CUE_FIELDS
 from emotioncot.config import FilterConfig, MeasureConfig, ReportConfig
 from emotioncot.export.writer import _swap_in as swap_in  # the export's folder swap: old copy out, new in
 from emotioncot.report import plots
 from emotioncot.report.audio import OPUS_RATE, clip_signal, write_opus
-from emotioncot.report.data import ReportData, gather, page_name, sample_records
+from emotioncot.report.data import ReportData, page_name
 from emotioncot.report.pages import overview, record_list, record_page
 
 
@@ -46,7 +45,9 @@ def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig 
     return what was written (pages, bytes, path). ``data`` replaces what is read from the folder; ``progress``
     shows a bar over the figures and record pages (a report of a real build takes many seconds)."""
     config = config or ReportConfig()
-    data = data or gather(build_dir)
+    from emotioncot.report.data import gather_summary, summarize
+
+    data = summarize(data, config) if data is not None else gather_summary(build_dir, config)
     out = Path(out) if out else Path(build_dir) / "report"
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -64,18 +65,20 @@ def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bo
     for sub in ("img", "audio", "records"):
         (work / sub).mkdir(parents=True)
     copy_assets(work)
-    sampled = sample_records(data.records, config.sample, config.seed, config.max_rejected)
+    from emotioncot.calibrate.crosstab import counts_frame
+
+    summary = data.summary
+    sampled = summary.sampled()
     bar = tqdm(total=len(CUE_FIELDS) + 1 + len(sampled), desc="report", unit="figure/page", disable=not progress)
-    frame = pd.DataFrame(data.records)
     heatmaps = {}
     for cue, field in CUE_FIELDS.items():
-        if field in frame.columns and "emotion" in frame.columns:
-            plots.heatmap(emotion_by_level(frame, cue), f"emotion by {cue} level", work / "img" / f"heatmap-{cue}.png")
+        if summary.total:
+            plots.heatmap(counts_frame(summary.cross[cue], cue), f"emotion by {cue} level", work / "img" / f"heatmap-{cue}.png")
             heatmaps[cue] = f"img/heatmap-{cue}.png"
         bar.update()
     distributions = None
-    if data.records:
-        plots.distributions(data.records, data.thresholds, work / "img" / "distributions.png")
+    if summary.total:
+        plots.summary_distributions(summary, work / "img" / "distributions.png")
         distributions = "img/distributions.png"
     bar.update()
 
