@@ -488,8 +488,8 @@ def filter_item(record: dict, how: tuple) -> dict:
 
 
 def run_filter(ws: Workspace, records, config: BuildConfig, progress: bool = False) -> tuple[list[dict], list[dict]]:
-    """Keep or reject every written record (``records``: the records joined with their text, or a function that
-    reads them); ``(kept, rejected)``."""
+    """Keep or reject every written record (``records``: None to stream the build's records joined with their text,
+    a list of them, or a function that reads them); ``(kept, rejected)``, read back from the stage's files."""
     _filter_stage(ws, records, config, progress)
     return read_table(ws.stage_table("filter"), Record), _read_jsonl(ws.root / "rejected.jsonl")
 
@@ -571,7 +571,8 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 def run_export(ws: Workspace, kept, config: BuildConfig, progress: bool = True) -> dict:
-    """Write the exports of the kept records (a list, or a function that reads them); the rows per split. The card's
+    """Write the exports of the kept records (None: stream the filter table; a list, or a function that reads
+    them); the rows per split. The card's
     taxonomy table and writer come from the calibrate and write stages' records, so an export run on its own writes
     the same card as the build."""
     return _export_stage(ws, kept, config, progress).info["counts"]

@@ -43,8 +43,6 @@ def register(app: typer.Typer) -> None:
         Records that cannot be exported are listed in errors.jsonl with their reason. With --for NAME --out DIR:
         the files that framework's own loader reads, with portable 16 kHz mono clips, into DIR."""
         from emotioncot.pipeline import run_export
-        from emotioncot.schema import Record
-        from emotioncot.tables import read_table
         from emotioncot.workspace import Workspace
 
         cfg = load_config(config)
@@ -69,11 +67,9 @@ def register(app: typer.Typer) -> None:
         if webdataset:
             fail("--webdataset goes with --for lhotse --out DIR")
         ws = Workspace(workspace)
-        try:
-            kept = read_table(ws.stage_table("filter"), Record)
-        except FileNotFoundError as exc:
-            fail(f"{exc} (run filter first, or use build)")
-        counts = run_export(ws, kept, cfg, progress=not quiet)
+        if not ws.stage_table("filter").exists():
+            fail(f"{ws.stage_table('filter')}: table not found (run filter first, or use build)")
+        counts = run_export(ws, None, cfg, progress=not quiet)  # streams the filter table
         failed = len(ws.stage_errors("export"))
         typer.echo(
             f"exported {count(sum(counts.values()), 'record')} ({counts}) -> {ws.root / 'parquet'}, {ws.root / 'dataset'}, "

@@ -74,15 +74,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _filter_build(folder: Path, cfg) -> None:
-    from emotioncot.pipeline import load_records, run_filter
+    from emotioncot.pipeline import run_filter
     from emotioncot.workspace import Workspace
 
     ws = Workspace(folder)
-    try:
-        records = load_records(ws)
-    except FileNotFoundError as exc:
-        fail(f"{exc} (run the earlier stages first, or use build)")
-    kept, rejected = run_filter(ws, records, cfg)
+    missing = [ws.stage_table(s) for s in ("ingest", "measure", "calibrate", "write") if not ws.stage_table(s).exists()]
+    if missing:
+        fail(f"{missing[0]}: table not found (run the earlier stages first, or use build)")
+    kept, rejected = run_filter(ws, None, cfg)  # the stage streams the build's records
     _print_summary(len(kept), rejected, f"reasons in {ws.root / 'rejected.jsonl'}")
     echo_stale(ws.root)
 

@@ -1,0 +1,180 @@
+"""The streamed stages: tables written and read in batches, the calibration fit fed batch by batch, the
+near-duplicate pass on disk, the export and the report from iterables, all giving what the whole-table code gives."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotioncot.batches import TableWriter, iter_rows, num_rows
+from emotioncot.calibrate.levels import (ThresholdFit, apply_thresholds, fit_thresholds, group_key, vocal_effort,
+                                         whispered)
+from emotioncot.calibrate.reliability import check, valid
+from emotioncot.config import CalibrateConfig
+from emotioncot.filter.duplicates import MAX_CANDIDATES, NearDuplicateIndex
+from emotioncot.schema import Levels, Record
+from emotioncot.tables import read_table
+from emotioncot.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def demo_records(demo_build):
+    from emotioncot.pipeline import load_records
+
+    return load_records(Workspace(demo_build))
+
+
+def test_table_written_in_batches_reads_back_as_written(tmp_path):
+    rows = [{"id": f"r{i}", "pitch_level": None, "level_reasons": {}, "level_group": None} for i in range(5)]
+    later = [{"id": "r9", "pitch_level": "high", "energy_level": "low", "level_reasons": {"speed_level": "too short"},
+              "level_group": "demo/speaker=a", "energy_basis": "alpha_ratio"}]
+    path = tmp_path / "levels.parquet"
+    with TableWriter(path, Levels) as writer:
+        writer.write(rows)  # every level null: the column keeps its type all the same
+        writer.write(later)
+    assert num_rows(path) == 6
+    streamed = [r for batch in iter_rows(path, Levels, batch_rows=4) for r in batch]
+    assert streamed == read_table(path, Levels)
+    assert streamed[-1]["level_reasons"] == {"speed_level": "too short"} and streamed[0]["pitch_level"] is None
+
+
+def test_a_table_left_by_an_error_is_never_in_place(tmp_path):
+    path = tmp_path / "levels.parquet"
+    with pytest.raises(RuntimeError):
+        with TableWriter(path, Levels) as writer:
+            writer.write([{"id": "a"}])
+            raise RuntimeError("killed")
+    assert not path.exists() and not list(tmp_path.iterdir())
+
+
+def test_fit_fed_in_batches_is_the_fit_of_the_whole_table_and_the_naive_quantiles(demo_records):
+    rows = [dict(r) for r in demo_records]
+    config = CalibrateConfig()
+    whole = fit_thresholds(rows, config)
+    shuffled_batches = ThresholdFit(config)
+    for start in range(0, len(rows), 17):
+        shuffled_batches.add(rows[start:start + 17])
+    assert shuffled_batches.thresholds()["groups"] == whole["groups"]
+    # the cut points, recomputed the plain way: every reliable value of every row of the group
+    for key, entry in whole["groups"].items():
+        members = [r for r in rows if key in {group_key(r, m) for m in whole["fallback"]}]
+        for level, feature in whole["features"].items():
+            if feature not in entry:
+                continue
+            weight = entry[feature].get("level_weight", 0.0)
+            values = []
+            for r in members:
+                if check(r, level, config) is not None:
+                    continue
+                if level == "energy_level" and whispered(r, config):
+                    continue  # a whisper is graded by rule, not by its alpha ratio
+                v = vocal_effort(r, weight) if feature == "vocal_effort_db" else r.get(feature)
+                if valid(v):
+                    values.append(v)
+            assert entry[feature]["n"] == len(values), (key, feature)
+            assert entry[feature]["cuts"] == pytest.approx([float(np.quantile(values, q)) for q in config.quantiles])
+    assert apply_thresholds(rows, whole) == apply_thresholds(list(reversed(rows)), whole)[::-1]
+
+
+def _texts(demo_records) -> list[str]:
+    texts = [r["cot_analysis"] for r in demo_records]
+    rng = random.Random(0)
+    out = []
+    for i, text in enumerate(texts):
+        out.append(text)
+        if i % 7 == 0:  # a near copy: one word changed
+            words = text.split()
+            words[rng.randrange(len(words))] = "indeed"
+            out.append(" ".join(words))
+        if i % 11 == 0:
+            out.append(text)  # an exact copy
+    return out
+
+
+def test_near_duplicates_on_disk_decide_as_in_memory(demo_records, tmp_path):
+    texts = _texts(demo_records)
+    memory, disk = NearDuplicateIndex(), NearDuplicateIndex(path=tmp_path / "nd.sqlite")
+    found_memory = [memory.check(f"t{i}", t) for i, t in enumerate(texts)]
+    found_disk = [disk.check(f"t{i}", t) for i, t in enumerate(texts)]
+    disk.close()
+    assert not (tmp_path / "nd.sqlite").exists()
+    assert found_disk == found_memory
+    repeats = [f for f in found_memory if f is not None]
+    assert len(repeats) >= len(texts) // 11  # every exact copy at least
+
+
+def test_a_duplicate_is_found_among_more_similar_texts_than_are_compared():
+    """Many texts that share band buckets with a new text: the one it repeats shares the most bands, so the
+    bound on comparisons keeps it."""
+    base = ("the speaker sounds calm and the pitch is low while the words are spoken slowly with long pauses between "
+            "them so the evidence points towards a quiet state of mind rather than any strong feeling at all today")
+    rng = random.Random(1)
+    index = NearDuplicateIndex(threshold=0.85)
+    words = base.split()
+    vocabulary = "soft loud bright dark warm cold quick slow sharp dull even rough smooth tense loose".split()
+    for i in range(3 * MAX_CANDIDATES):  # similar, not duplicates: a few words of each replaced
+        variant = list(words)
+        for j in rng.sample(range(len(words)), 6):
+            variant[j] = rng.choice(vocabulary)
+        assert index.check(f"v{i}", " ".join(variant)) is None
+    assert index.check("original", base) is None
+    found = index.check("copy", base + " indeed")
+    assert found is not None and found[0] == "original"
+
+
+def test_export_of_a_stream_writes_what_the_list_writes(demo_build, tmp_path):
+    from emotioncot.export import export_records
+
+    kept = read_table(Workspace(demo_build).stage_table("filter"), Record)
+    a, b = tmp_path / "list", tmp_path / "stream"
+    counts_a = export_records(kept, a)
+    counts_b = export_records(iter(kept), b, total=len(kept))
+    assert counts_a == counts_b
+    assert (a / "emotioncot.jsonl").read_text() == (b / "emotioncot.jsonl").read_text()
+    assert (a / "README.md").read_text() == (b / "README.md").read_text()
+    ids = [json.loads(line)["id"] for line in (a / "emotioncot.jsonl").read_text().splitlines()]
+    splits = [next(r["split"] for r in kept if r["id"] == i) for i in ids]
+    assert splits == sorted(splits, key=["train", "validation", "test"].index)  # split by split, as the dataset
+
+
+def test_card_from_a_tally_counts_every_record(demo_build):
+    from emotioncot.export.card import render_card
+    from emotioncot.summary import RecordTally
+
+    kept = read_table(Workspace(demo_build).stage_table("filter"), Record)
+    tally = RecordTally()
+    for start in range(0, len(kept), 50):
+        tally.add(kept[start:start + 50])
+    assert tally.total == len(kept) and len(tally.rows()) < len(kept)
+    counts = {"train": 1, "validation": 1, "test": 1}
+    assert render_card(tally.rows(), counts, embedded=False) == render_card(kept, counts, embedded=False)
+
+
+def test_report_sample_depends_on_ids_not_on_table_order(demo_records):
+    from emotioncot.report.summary import ReportSummary
+
+    records = [{**r, "status": "kept", "reject_reasons": []} for r in demo_records]
+    one, other = ReportSummary({}, 20, seed=3), ReportSummary({}, 20, seed=3)
+    one.add(records)
+    other.add(list(reversed(records)))
+    assert [r["id"] for r in one.sampled()] == [r["id"] for r in other.sampled()]
+    assert len(one.sampled()) == 20 and len({(r["emotion"]) for r in one.sampled()}) == 9
+    third = ReportSummary({}, 20, seed=4)
+    third.add(records)
+    assert [r["id"] for r in third.sampled()] != [r["id"] for r in one.sampled()]
+    assert one.kept == len(records) and sum(one.fields["emotion"]["kept"].values()) == len(records)
+
+
+def test_filter_stage_rejections_stream_to_disk(demo_build, tmp_path):
+    """rejected.jsonl and the errors are written as the pass goes; the stage's counts match the files."""
+    ws = Workspace(demo_build)
+    info = ws.stage_info("filter")
+    rejected = [line for line in (Path(demo_build) / "rejected.jsonl").read_text().splitlines() if line]
+    assert info["rejected"] == len(rejected)
+    assert info["rows"] == num_rows(ws.stage_table("filter"))
+    assert sum(info["emotions"].values()) == info["rows"]
+    assert len(ws.stage_errors("filter")) == len(rejected)
