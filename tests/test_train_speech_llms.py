@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 
 import pytest
@@ -288,6 +289,12 @@ def _history(folder):
     return json.loads((folder / "checkpoint-2" / "trainer_state.json").read_text())["log_history"]
 
 
+def _assert_finite_gradients(folder):
+    """Every logged step's gradient norm is a number: a NaN one turns every weight NaN at that step's update."""
+    norms = [float(e["grad_norm"]) for e in _history(folder) if "grad_norm" in e]
+    assert norms and all(math.isfinite(x) for x in norms), norms
+
+
 @pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n",
                                    "voxtral"])
 def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
@@ -302,6 +309,7 @@ def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     assert sft["policy"] == "audio" and sft["global_step"] == 2
     losses = [e["loss"] for e in _history(tmp_path / "sft") if "loss" in e]
     assert losses and all(0 < float(x) < 100 for x in losses)
+    _assert_finite_gradients(tmp_path / "sft")
     saved = json.loads((tmp_path / "sft" / "config.json").read_text())
     if AUDIO_ARCHITECTURES[mtype].moe:  # SFT trained with the router aux loss; the saved model returns no router logits
         assert any("aux_loss" in e for e in _history(tmp_path / "sft"))
@@ -309,6 +317,7 @@ def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     grpo = run_grpo_ptr(demo_build, str(tmp_path / "sft"), tmp_path / "grpo", cfg)
     assert grpo["policy"] == "audio" and grpo["global_step"] == 2
     assert all(e["completions/mean_length"] > 0 for e in _history(tmp_path / "grpo") if "completions/mean_length" in e)
+    _assert_finite_gradients(tmp_path / "grpo")
     report = run_evaluate(demo_build, str(tmp_path / "grpo"), limit=2, max_new_tokens=4, progress=False)
     assert report["n"] == 2 and report["policy"] == "audio"
 
