@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 
 import pytest
@@ -157,6 +158,79 @@ def test_sft_labels_start_exactly_at_the_answer(tiny_models, demo_build, mtype, 
         assert decode(ids[i][:first][mask[i][:first] == 1]).endswith("<|im_start|>assistant\n")
 
 
+def _far_rows(demo_build, n=40):
+    """The rows with the shortest and the longest answer among the first ``n``: the shorter is padded far."""
+    rows = sorted(_rows(demo_build, n), key=lambda r: len(r["messages"][-1]["content"]))
+    return [rows[0], rows[-1]]
+
+
+def _padded_past_the_window(model, mask) -> bool:
+    """Whether a row is padded by more than the sliding window: its last padded positions attend to padding only."""
+    return int((mask == 0).sum(-1).max()) > model.config.get_text_config().sliding_window
+
+
+def test_a_padded_gemma3n_batch_has_finite_gradients_and_each_rows_own_logits(tiny_models, demo_build):
+    """Gemma 3n: the pad id's embedding is the zero padding_idx row; a padded position past the sliding window sees
+    padding only and stays zero to the last layer, where the model takes sqrt(mean(x**2)) with no epsilon: fed as
+    padded, every gradient was NaN. The padded positions get EOS instead; being masked and unlabelled, they leave
+    each row's logits as they are with the row alone."""
+    from emotioncot.train.sft import AudioSFTCollator
+
+    policy = _policy(tiny_models("gemma3n"))
+    model = policy.model
+    collate = AudioSFTCollator(policy.adapter)
+    rows = _far_rows(demo_build)
+    batch = collate(rows)
+    mask = batch["attention_mask"]
+    assert _padded_past_the_window(model, mask)
+    model.eval()  # no dropout: the logits below must be comparable
+    model.zero_grad()
+    out = model(**batch)
+    out.loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    nonfinite = [n for n, g in grads.items() if not torch.isfinite(g).all()]
+    assert grads and not nonfinite, f"{len(nonfinite)} non-finite gradients: {nonfinite[:3]}"
+    assert any(g.abs().sum() > 0 for g in grads.values())
+    padding_idx = model.get_input_embeddings().padding_idx  # the padded positions hold another id
+    assert padding_idx is not None and not (batch["input_ids"] == padding_idx).any()
+    with torch.no_grad():
+        for i, row in enumerate(rows):
+            alone = collate([row])
+            assert bool(alone["attention_mask"].all())
+            own = model(**alone).logits[0]
+            torch.testing.assert_close(out.logits[i][mask[i] == 1].detach(), own, atol=1e-4, rtol=1e-4)
+
+
+def test_gemma3n_grpo_log_prob_pass_on_padded_completions_has_finite_gradients(tiny_models, demo_build):
+    """GRPO's loss pass gets prompt + completion ids as TRL pads them (the pad id after a completion's end): the
+    audio trainer's log-prob pass fills them as the SFT collator does."""
+    from contextlib import nullcontext
+    from types import SimpleNamespace
+
+    from trl.trainer.utils import add_fused_lm_head
+
+    from emotioncot.train.grpo import AudioGRPOPTRTrainer
+
+    policy = _policy(tiny_models("gemma3n"))
+    model = policy.model
+    add_fused_lm_head(model)  # as TRL's GRPOTrainer patches the policy: the pass asks for fused log-probs
+    rows = _far_rows(demo_build)
+    encoded = policy.adapter.encode_chats([r["messages"] for r in rows], [r["audio"] for r in rows],
+                                          add_generation_prompt=False, padding_side="right")
+    ids, mask = encoded["input_ids"], encoded["attention_mask"]
+    assert _padded_past_the_window(model, mask) and bool((ids[mask == 0] == policy.tokenizer.pad_token_id).all())
+    keep = int((mask == 0).sum(-1).max()) + 8  # the "completion": the shorter row's is its padding and more
+    trainer = SimpleNamespace(_audio=policy.adapter.audio_fields(encoded), adapter=policy.adapter,
+                              accelerator=SimpleNamespace(autocast=nullcontext))
+    model.zero_grad()
+    logps, _, _ = AudioGRPOPTRTrainer._get_per_token_logps_and_entropies(trainer, model, ids, mask, keep)
+    assert logps.shape == (len(rows), keep)
+    (logps * mask[:, -keep:]).sum().backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    nonfinite = [n for n, g in grads.items() if not torch.isfinite(g).all()]
+    assert grads and not nonfinite, f"{len(nonfinite)} non-finite gradients: {nonfinite[:3]}"
+
+
 def test_no_special_token_is_sampled(tiny_models, demo_build):
     from emotioncot.train.policies import forbidden_token_ids
 
@@ -215,6 +289,12 @@ def _history(folder):
     return json.loads((folder / "checkpoint-2" / "trainer_state.json").read_text())["log_history"]
 
 
+def _assert_finite_gradients(folder):
+    """Every logged step's gradient norm is a number: a NaN one turns every weight NaN at that step's update."""
+    norms = [float(e["grad_norm"]) for e in _history(folder) if "grad_norm" in e]
+    assert norms and all(math.isfinite(x) for x in norms), norms
+
+
 @pytest.mark.parametrize("mtype", ["qwen2_5_omni", "qwen3_omni_moe", "audioflamingo3", "phi4_multimodal", "gemma3n",
                                    "voxtral"])
 def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
@@ -229,6 +309,7 @@ def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     assert sft["policy"] == "audio" and sft["global_step"] == 2
     losses = [e["loss"] for e in _history(tmp_path / "sft") if "loss" in e]
     assert losses and all(0 < float(x) < 100 for x in losses)
+    _assert_finite_gradients(tmp_path / "sft")
     saved = json.loads((tmp_path / "sft" / "config.json").read_text())
     if AUDIO_ARCHITECTURES[mtype].moe:  # SFT trained with the router aux loss; the saved model returns no router logits
         assert any("aux_loss" in e for e in _history(tmp_path / "sft"))
@@ -236,6 +317,7 @@ def test_sft_grpo_evaluate(tiny_models, demo_build, tmp_path, mtype):
     grpo = run_grpo_ptr(demo_build, str(tmp_path / "sft"), tmp_path / "grpo", cfg)
     assert grpo["policy"] == "audio" and grpo["global_step"] == 2
     assert all(e["completions/mean_length"] > 0 for e in _history(tmp_path / "grpo") if "completions/mean_length" in e)
+    _assert_finite_gradients(tmp_path / "grpo")
     report = run_evaluate(demo_build, str(tmp_path / "grpo"), limit=2, max_new_tokens=4, progress=False)
     assert report["n"] == 2 and report["policy"] == "audio"
 

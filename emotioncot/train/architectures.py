@@ -24,6 +24,11 @@ class AudioArchitecture:
     # how chats become model inputs: "markup" (the chat rendered as text with the audio token, then the
     # processor) or "voxtral" (mistral-common encodes the chat with its audio parts; emotioncot.train.voxtral)
     adapter: str = "markup"
+    # the padded positions of a training batch get a real token id (EOS), not the pad id. Gemma 3n: the pad id's
+    # embedding is the zero padding_idx row; a padded position more than a sliding window past the row's last
+    # token attends to padding only and stays exactly zero through every layer, and the model's last step takes
+    # sqrt(mean(x**2)) with no epsilon, whose derivative at zero is infinite: 0 * inf turns every gradient NaN
+    fill_padding: bool = False
 
 
 _QWEN25_OMNI = AudioArchitecture("Qwen2_5OmniThinkerForConditionalGeneration", "omni")
@@ -38,7 +43,8 @@ AUDIO_ARCHITECTURES: dict[str, AudioArchitecture] = {
     "qwen3_omni_moe_thinker": _QWEN3_OMNI,
     "audioflamingo3": AudioArchitecture("AudioFlamingo3ForConditionalGeneration", "train"),
     "phi4_multimodal": AudioArchitecture("Phi4MultimodalForCausalLM", "omni"),
-    "gemma3n": AudioArchitecture("Gemma3nForConditionalGeneration", "omni"),
+    # transformers 5.23.0 models/gemma3n/modeling_gemma3n.py:1729 (Gemma3nTextModel.forward, target_magnitude)
+    "gemma3n": AudioArchitecture("Gemma3nForConditionalGeneration", "omni", fill_padding=True),
     "voxtral": AudioArchitecture("VoxtralForConditionalGeneration", "voxtral", adapter="voxtral"),
     # Not yet: Gemma 4. It declares audio, so it is refused under --policy auto rather than trained deaf.
 }

@@ -30,7 +30,7 @@ from trl import GRPOConfig as TRLGRPOConfig
 from trl import GRPOTrainer
 
 from emotioncot.train.config import TrainConfig
-from emotioncot.train.policies import unwrapped
+from emotioncot.train.policies import model_input_ids, unwrapped
 from emotioncot.train.ptr import ProgressiveSwitch, group_trust_weights
 from emotioncot.train.rewards import accuracy_reward, format_reward, make_reasoning_reward
 
@@ -156,7 +156,8 @@ class AudioGRPOPTRTrainer(GRPOPTRTrainer):
             labels[:, :-logits_to_keep] = -100
             audio = {k: v[start:end] for k, v in self._audio.items()}
             with self.accelerator.autocast():
-                outputs = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True, **audio)
+                outputs = model(input_ids=model_input_ids(self.adapter, ids, mask), attention_mask=mask, labels=labels,
+                                fused_lm_head=True, **audio)
             logps.append(outputs.log_probs[:, -logits_to_keep:])
             if compute_entropy:
                 entropies.append(outputs.entropy[:, -logits_to_keep:])

@@ -79,6 +79,8 @@ class AudioAdapter:
 
     processor: Any
     max_audio_s: float = 30.0
+    # the id the model is given at padded positions (``model_input_ids``); None: the pad id, as the processor pads
+    padding_fill_id: Optional[int] = None
     audio_markup: str = field(init=False)
 
     def __post_init__(self):
@@ -156,6 +158,25 @@ class AudioAdapter:
         return {k: v for k, v in batch.items() if k not in TEXT_FIELDS and k not in NOT_MODEL_INPUTS}
 
 
+def model_input_ids(adapter, input_ids, attention_mask):
+    """The token ids a training forward is given: ``input_ids`` with the padded positions (attention mask 0) set
+    to the adapter's ``padding_fill_id`` where it has one. Padded positions are masked out as keys and carry no
+    label, so the real positions' logits do not change; only the gradient at the padded ones does
+    (``AudioArchitecture.fill_padding``)."""
+    fill = adapter.padding_fill_id
+    return input_ids if fill is None else input_ids.masked_fill(attention_mask == 0, fill)
+
+
+def padding_fill_id(model, tokenizer) -> int:
+    """EOS (else BOS): a real token, whose embedding row is not the input embedding's zero ``padding_idx`` row."""
+    padding_idx = unwrapped(model).get_input_embeddings().padding_idx
+    for token_id in (tokenizer.eos_token_id, tokenizer.bos_token_id):
+        if token_id is not None and token_id != padding_idx:
+            return int(token_id)
+    raise ValueError(f"{type(model).__name__}: no EOS or BOS id other than the padding index {padding_idx} "
+                     "to fill padded positions with")
+
+
 def forbidden_token_ids(tokenizer, eos_token_ids) -> list[int]:
     """Every special token the policy must not sample: the audio tokens and their frame (a sampled one would not
     match the features), the chat markup, padding... all but the end-of-turn tokens, which end a completion.
@@ -220,6 +241,8 @@ def load_policy(model_path: str, cfg, kind: str = "auto", use_cpu: bool = False)
         tokenizer.pad_token = tokenizer.eos_token
     adapter = _make_adapter(processor, architecture, cfg.max_audio_s)  # before the weights: it may refuse
     model = model_cls.from_pretrained(model_path, dtype=dtype)
+    if architecture.fill_padding:
+        adapter.padding_fill_id = padding_fill_id(model, tokenizer)
     policy = Policy("audio", _maybe_lora(model, cfg), processor, tokenizer, adapter, model_path, architecture)
     policy.reset_router_logits()
     return policy

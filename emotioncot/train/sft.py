@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from emotioncot.train.config import TrainConfig
+from emotioncot.train.policies import model_input_ids
 
 logger = logging.getLogger("emotioncot.train.sft")
 
@@ -38,6 +39,7 @@ class AudioSFTCollator:
         prompt_lengths = prompts["attention_mask"].sum(1)
         _check_prompt_prefix(batch, prompts, prompt_lengths)
         batch["labels"] = answer_labels(batch["input_ids"], batch["attention_mask"], prompt_lengths)
+        batch["input_ids"] = model_input_ids(self.adapter, batch["input_ids"], batch["attention_mask"])
         if self.max_length:
             for key in ("input_ids", "attention_mask", "labels"):
                 batch[key] = batch[key][:, : self.max_length]

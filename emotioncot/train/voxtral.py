@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from emotioncot.export.views import AUDIO_PLACEHOLDER
 
@@ -23,6 +23,7 @@ class VoxtralAdapter:
 
     processor: Any
     max_audio_s: float = 30.0
+    padding_fill_id: Optional[int] = None  # as AudioAdapter's; Voxtral pads with its pad id
 
     def __post_init__(self):
         # without mistral-common, transformers converts tekken.json to a plain tokenizer that has no chat format
