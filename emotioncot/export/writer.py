@@ -215,38 +215,67 @@ def _concatenate(parts: list[Path], path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _save_dataset_dict(shard_paths: dict[str, list[Path]], features, work: Path, embedded: bool) -> None:
-    """``work/dataset``: the DatasetDict built from the shards (memory-mapped through a private cache).
+DATASET_FILE_MAX_BYTES = 500 << 20  # what ``save_to_disk`` writes per Arrow file by default
+DATASET_BATCH_ROWS = 1000
 
-    ``save_to_disk`` (datasets 5) always copies the files an ``Audio`` column references into the Arrow
-    files. A referencing export is therefore saved with the column typed as its plain storage struct
-    ``{bytes, path}`` and the ``Audio`` feature written back into each split's ``dataset_info.json``
-    afterwards: ``load_from_disk`` then returns an ``Audio`` column that references the corpus files, as
-    asked, instead of a silent multi-gigabyte copy. (Same Arrow type, so ``datasets`` accepts it.)
-    """
+
+def _save_dataset_dict(shard_paths: dict[str, list[Path]], features, work: Path, embedded: bool) -> None:
+    """``work/dataset``: the DatasetDict folder that ``datasets.load_from_disk`` reads, written directly from the
+    Parquet shards batch by batch (Arrow stream files of at most about 500 MB, ``state.json``, ``dataset_info.json``,
+    ``dataset_dict.json``, as ``save_to_disk`` lays them out), so that memory stays at one batch whatever the size.
+    ``save_to_disk`` held the whole table's pages in memory at once (about 3 KB a record) and copied the files an
+    ``Audio`` column references into the Arrow files.
+
+    A referencing export's Arrow files type the audio column as its plain storage struct ``{bytes, path}``, and its
+    ``dataset_info.json`` says ``Audio``: ``load_from_disk`` then returns an ``Audio`` column that references the
+    corpus files, as asked (same Arrow type, so ``datasets`` accepts it)."""
+    import json
+
     import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from emotioncot.workspace import stable_hash
 
     on_disk = features.copy()
     if not embedded:
         on_disk[AUDIO_COLUMN] = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
-    cache = work / "cache"
-    dd = datasets.DatasetDict({
-        split: (
-            datasets.Dataset.from_parquet([str(p) for p in paths], features=on_disk, cache_dir=str(cache), split=split)
-            if paths else datasets.Dataset.from_dict({name: [] for name in on_disk}, features=on_disk, split=split)
-        )
-        for split, paths in shard_paths.items()
-    })
+    schema = on_disk.arrow_schema
     target = work / "dataset"
-    # An empty split saved with zero shards cannot be loaded back (datasets 5): give it one (empty) shard.
-    dd.save_to_disk(str(target), num_shards={split: 1 for split, paths in shard_paths.items() if not paths})
-    del dd
-    shutil.rmtree(cache, ignore_errors=True)
-    if not embedded:
-        for split in shard_paths:
-            info = datasets.DatasetInfo.from_directory(str(target / split))
-            info.features = features
-            info.write_to_directory(str(target / split))
+    for split, paths in shard_paths.items():
+        folder = target / split
+        folder.mkdir(parents=True)
+        parts: list[Path] = []
+        writer, written = None, 0
+
+        def start():
+            path = folder / f".part-{len(parts):05d}.arrow"
+            parts.append(path)
+            return pa.ipc.new_stream(str(path), schema), 0
+
+        writer, written = start()
+        rows = 0
+        for path in paths:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=DATASET_BATCH_ROWS):
+                batch = pa.Table.from_batches([batch]).cast(schema).combine_chunks()
+                if written and written + batch.nbytes > DATASET_FILE_MAX_BYTES:
+                    writer.close()
+                    writer, written = start()
+                writer.write_table(batch)
+                written += batch.nbytes
+                rows += batch.num_rows
+        writer.close()
+        files = []
+        for n, part in enumerate(parts):
+            name = f"data-{n:05d}-of-{len(parts):05d}.arrow"
+            part.rename(folder / name)
+            files.append({"filename": name})
+        state = {"_data_files": files, "_fingerprint": stable_hash(split, [p.name for p in paths], rows, length=16),
+                 "_format_columns": None, "_format_kwargs": {}, "_format_type": None,
+                 "_output_all_columns": False, "_split": split}
+        (folder / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True))
+        datasets.DatasetInfo(features=features).write_to_directory(str(folder))
+    (target / "dataset_dict.json").write_text(json.dumps({"splits": list(shard_paths)}))
 
 
 def load_dataset_dir(path: Path, decode_audio: bool = False):
