@@ -221,14 +221,20 @@ def test_long_speech_is_measured_but_not_word_aligned():
     assert "not aligned" in m["null_reasons"]["stressed_words"]
 
 
-def test_build_join_estimates_gender_per_speaker_not_per_clip():
-    from emotioncot.pipeline import _joined
+def test_build_join_estimates_gender_per_speaker_not_per_clip(tmp_path):
+    from emotioncot.batches import write_batches
+    from emotioncot.schema import Measurements, Utterance
+    from emotioncot.stream import iter_joined, rows_of
+    from emotioncot.workspace import Workspace
 
     utts = [{"id": f"u{i}", "corpus": "c", "audio_path": "x.wav", "speaker_id": "s"} for i in range(4)]
     f0s = (110.0, 118.0, 125.0, 195.0)  # the last clip is shouted
     ms = [{"id": f"u{i}", "f0_median_hz": f, "estimated_gender": "Female" if f > 165 else "Male",
            "estimated_gender_confidence": 0.8} for i, f in enumerate(f0s)]
-    rows = _joined(utts, ms)
+    ws = Workspace(tmp_path)
+    write_batches(ws.stage_table("ingest"), [utts[:2], utts[2:]], Utterance)
+    write_batches(ws.stage_table("measure"), [ms[:3], ms[3:]], Measurements)
+    rows = list(rows_of(iter_joined(ws, batch_rows=3)))  # the build's join, streamed in batches
     assert [r["gender"] for r in rows] == ["Male"] * 4
     assert all(r["gender_source"] == "estimated" for r in rows)
 
