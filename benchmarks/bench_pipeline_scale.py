@@ -97,6 +97,7 @@ def peak_mb() -> tuple[float, float]:
 
 
 STAGE_PEAK_MB: dict[str, float] = {}
+STAGE_CPU_S: dict[str, float] = {}
 
 
 def _hwm_mb() -> float:
@@ -114,10 +115,12 @@ def _peak_per_stage(run_stage):
             Path("/proc/self/clear_refs").write_text("5")
         except OSError:
             pass
+        cpu0 = cpu_s()
         try:
             return run_stage(ws, name, *args, **kwargs)
         finally:
             STAGE_PEAK_MB[name] = max(STAGE_PEAK_MB.get(name, 0.0), _hwm_mb())
+            STAGE_CPU_S.setdefault(name, cpu_s() - cpu0)  # the first run's: a rerun skips
     return wrapped
 
 
@@ -162,7 +165,9 @@ def main() -> int:
     for name, s in first.items():
         rows = ws.stage_info(name).get("rows", args.records)
         print(f"  {name:<10} {s:9.2f} s  {args.records / s:10.0f} records/s  ({s / args.records * 1e6:.1f} us/record; "
-              f"{rows} rows out; driver peak {STAGE_PEAK_MB.get(name, float('nan')):.0f} MB)")
+              f"{rows} rows out; {STAGE_CPU_S.get(name, float('nan')):.1f} CPU-s, "
+              f"{STAGE_CPU_S.get(name, float('nan')) / args.records * 1e6:.0f} CPU-us/record; "
+              f"driver peak {STAGE_PEAK_MB.get(name, float('nan')):.0f} MB)")
     print(f"  {'total':<10} {sum(first.values()):9.2f} s; {cpu:.1f} CPU-seconds in all ({args.records / cpu:.0f} records "
           f"per CPU-second; wall {wall:.1f} s, load average {os.getloadavg()[0]:.1f})")
     t0 = time.perf_counter()

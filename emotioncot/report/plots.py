@@ -87,7 +87,8 @@ def summary_distributions(summary, path: Path) -> None:
     rows = (len(QUANTITIES) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), squeeze=False)
     for ax, (name, label) in zip(axes.ravel(), QUANTITIES):
-        data = [summary.values[name].get(e) or [np.nan] for e in emotions]
+        data = [np.frombuffer(summary.values[name][e], dtype=np.float64) if len(summary.values[name].get(e, ())) else [np.nan]
+                for e in emotions]
         ax.boxplot(data, showfliers=False)
         ax.set_xticks(range(1, len(emotions) + 1), emotions, rotation=30, ha="right", fontsize=7)
         title = label

@@ -12,6 +12,7 @@ drawn the same way.
 from __future__ import annotations
 
 import heapq
+from array import array
 import random
 from collections import Counter, defaultdict
 from typing import Iterable
@@ -42,7 +43,9 @@ class ReportSummary:
         self.cross = {cue: Counter() for cue in CUE_FIELDS}
         self.estimates = RecordTally()
         self.quantities = [name for name, _ in QUANTITIES]
-        self.values: dict[str, dict[str, list[float]]] = {q: defaultdict(list) for q in self.quantities}
+        # arrays, not lists of floats: a million float objects kept among the batches' transient ones would pin
+        # the allocator's memory pages and hold far more memory than their values
+        self.values: dict[str, dict[str, array]] = {q: defaultdict(lambda: array("d")) for q in self.quantities}
         self.seen: dict[str, Counter] = {q: Counter() for q in self.quantities}
         self.cuts: dict[str, dict[str, set]] = {q: defaultdict(set) for q in self.quantities}
         self.rng = random.Random(seed)
