@@ -22,6 +22,7 @@ not judged. Quoted transcription is masked first, as in grounding.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
 from emotioncot.filter.grounding import _gender_evidence, _level_claims
@@ -58,6 +59,7 @@ _FOLLOWS = re.compile(r"\bbest explains (?:these|the|all) cues\b|\ball (?:of )?t
 _REFERENCE_AGAINST = re.compile(r"\b(?:set|judged|graded|measured|cut|calibrated|compared|relative)\s+against\b", re.I)
 
 
+@lru_cache(maxsize=1 << 14)  # clauses recur across records (the template's, a model's stock phrasing)
 def _side(clause: str) -> str | None:
     clause = _REFERENCE_AGAINST.sub(" ", clause)
     # "less typical of it", "does not fit": an opposing phrase that holds a support phrase is read as opposing
@@ -71,11 +73,19 @@ def _side(clause: str) -> str | None:
     return FOR if support else AGAINST
 
 
-def _mentioned(clause: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def _mentioned(clause: str) -> tuple[str, ...]:
+    """The cues a clause speaks of, in the order of the set they are gathered in (as read before caching)."""
     cues = {c.aspect for c in _level_claims(clause, skip_generic=False) if c.aspect in ("pitch", "energy", "speed")}
     if _CUE_WORD["intonation"].search(clause):
         cues.add("intonation")
-    return cues
+    return tuple(cues)
+
+
+@lru_cache(maxsize=1 << 14)
+def _emotions_named(clause: str) -> frozenset:
+    """The emotions whose words (``label.PATTERNS``) a clause holds."""
+    return frozenset(e for e, p in PATTERNS.items() if p.search(clause))
 
 
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
@@ -86,7 +96,7 @@ def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]
         for clause in clauses(sentence):
             side = _side(clause)
             # "the slow pace argues against anger": a clause about another emotion is not this case's balance
-            if side is None or any(p.search(clause) for e, p in PATTERNS.items() if e != case.emotion):
+            if side is None or not _emotions_named(clause) <= {case.emotion}:
                 continue
             for cue in _mentioned(clause):
                 actual = case.stance(cue)
@@ -114,23 +124,39 @@ def _balance_problems(masked: str, case: Case) -> list[str]:
     n_for, n_against = len(case.supporting), len(case.opposing)
     out = []
     for sentence in sentences(masked):
-        if _AGAINST_FIRST.search(sentence):
+        claim, even, counts_for, counts_against = _balance_reading(sentence)
+        if claim == "against_first":
             if n_against <= n_for:
                 out.append(f"says the cues against outweigh those for it (“{sentence[:80]}”) but the table gives "
                            f"{n_for} for and {n_against} against")
-        elif _FEWER_AGAINST.search(sentence) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
+        elif claim == "fewer_against":
             if n_against >= n_for or not n_against:
                 out.append(f"says the cues against weigh less (“{sentence[:80]}”) but the table gives "
                            f"{n_for} for and {n_against} against")
-        if _EVEN.search(sentence) and n_for != n_against:
+        if even and n_for != n_against:
             out.append(f"calls the cues evenly split but the table gives {n_for} for and {n_against} against")
-        for m in _COUNT_FOR.finditer(sentence):
-            if _count(m) != n_for:
-                out.append(f"counts {m.group(1)} cue(s) for {case.emotion} but the table gives {n_for}")
-        for m in _COUNT_AGAINST.finditer(sentence):
-            if _count(m) != n_against:
-                out.append(f"counts {m.group(1)} cue(s) against {case.emotion} but the table gives {n_against}")
+        for written, n in counts_for:
+            if n != n_for:
+                out.append(f"counts {written} cue(s) for {case.emotion} but the table gives {n_for}")
+        for written, n in counts_against:
+            if n != n_against:
+                out.append(f"counts {written} cue(s) against {case.emotion} but the table gives {n_against}")
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _balance_reading(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """What a sentence says about the balance, whatever the table: "against_first" (the cues against outweigh),
+    "fewer_against" (they weigh less) or None; whether it calls the sides even; the counts of cues it gives
+    for and against, each as (written, number)."""
+    claim = None
+    if _AGAINST_FIRST.search(sentence):
+        claim = "against_first"
+    elif _FEWER_AGAINST.search(sentence) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
+        claim = "fewer_against"
+    counts_for = tuple((m.group(1), _count(m)) for m in _COUNT_FOR.finditer(sentence))
+    counts_against = tuple((m.group(1), _count(m)) for m in _COUNT_AGAINST.finditer(sentence))
+    return claim, bool(_EVEN.search(sentence)), counts_for, counts_against
 
 
 def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -> list[str]:

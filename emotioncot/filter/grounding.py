@@ -181,6 +181,8 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
     tokens = _prepare(clause)
+    if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
+        return _level_claims(clause, True)  # no generic statement to skip: the reading the grounding check made
     claims: list[Claim] = []
     negated_at: set[int] = set()
     generic_from = _generic_from(tokens, skip_generic)
@@ -364,8 +366,15 @@ _AGE_WORD = re.compile(r"[a-z']+")
 
 
 def _gender_evidence(masked: str) -> dict[str, list[str]]:
-    tokens = _GENDER_TOKEN.findall(masked.lower())
+    """The words that give the speaker a gender, per gender (a new dict each call: callers may keep it)."""
+    male, female = _gender_words(masked)
+    return {"Male": list(male), "Female": list(female)}
+
+
+@lru_cache(maxsize=256)  # read by the grounding and the argument check of the same text
+def _gender_words(masked: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found: dict[str, list[str]] = {"Male": [], "Female": []}
+    tokens = _GENDER_TOKEN.findall(masked.lower())
     for i, tok in enumerate(tokens):
         if tok not in _GENDER_WORDS:
             continue
@@ -378,7 +387,7 @@ def _gender_evidence(masked: str) -> dict[str, list[str]]:
             near_start = i < 8 or any(t in lx.SPEAKER_NOUN_CONTEXT for t in nxt)
             if near_start or (tokens[i - 1] in ("a", "an", "the") if i else False):
                 found["Male" if tok in lx.MALE_NOUNS else "Female"].append(tok)
-    return found
+    return tuple(found["Male"]), tuple(found["Female"])
 
 
 def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
@@ -434,13 +443,24 @@ def _intonation_agrees(shape: str, end_ref: bool, measured: str, strictness: str
     return measured in _intonation_allowed(shape, end_ref)
 
 
+@lru_cache(maxsize=_CLAUSE_CACHE)
+def _sentence_claims(sentence: str, skip_generic: bool = True) -> tuple[tuple[Claim, ...], tuple[tuple[str, bool, str], ...]]:
+    """The level and intonation claims of one sentence, clause by clause (sentences recur across records)."""
+    level_claims: list[Claim] = []
+    intonation: list[tuple[str, bool, str]] = []
+    for clause in clauses(sentence):
+        level_claims.extend(_level_claims(clause, skip_generic))
+        intonation.extend(_intonation_claims(clause, skip_generic))
+    return tuple(level_claims), tuple(intonation)
+
+
 def _claims(masked: str, skip_generic: bool = True) -> tuple[list[Claim], list[tuple[str, bool, str]]]:
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
     for sentence in sentences(masked):
-        for clause in clauses(sentence):
-            level_claims.extend(_level_claims(clause, skip_generic))
-            intonation.extend(_intonation_claims(clause, skip_generic))
+        level, contour = _sentence_claims(sentence, skip_generic)
+        level_claims.extend(level)
+        intonation.extend(contour)
     return level_claims, intonation
 
 
