@@ -27,6 +27,7 @@ from functools import lru_cache
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
 from emotioncot.filter.grounding import _gender_evidence, _level_claims
 from emotioncot.filter.label import PATTERNS
+from emotioncot.filter.prefilter import Guard
 from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
@@ -59,14 +60,23 @@ _FOLLOWS = re.compile(r"\bbest explains (?:these|the|all) cues\b|\ball (?:of )?t
 _REFERENCE_AGAINST = re.compile(r"\b(?:set|judged|graded|measured|cut|calibrated|compared|relative)\s+against\b", re.I)
 
 
+# Each pattern behind a substring test of the strings its matches need (prefilter.Guard): most clauses hold none.
+_GUARD = {p: Guard(p) for p in (_REFERENCE_AGAINST, _OPPOSE, _SUPPORT, _NEITHER, _AGAINST_FIRST, _FEWER_AGAINST,
+                                _COUNT_FOR, _COUNT_AGAINST, _EVEN, *PATTERNS.values())}
+
+
 @lru_cache(maxsize=1 << 14)  # clauses recur across records (the template's, a model's stock phrasing)
 def _side(clause: str) -> str | None:
-    clause = _REFERENCE_AGAINST.sub(" ", clause)
+    lowered = clause.lower()
+    if _GUARD[_REFERENCE_AGAINST].may_match(clause, lowered):
+        clause = _REFERENCE_AGAINST.sub(" ", clause)
+        lowered = clause.lower()
     # "less typical of it", "does not fit": an opposing phrase that holds a support phrase is read as opposing
-    support, oppose = bool(_SUPPORT.search(_OPPOSE.sub(" ", clause))), bool(_OPPOSE.search(clause))
+    oppose = bool(_GUARD[_OPPOSE].search(clause, lowered))
+    support = bool(_GUARD[_SUPPORT].search(_OPPOSE.sub(" ", clause)) if oppose else _GUARD[_SUPPORT].search(clause, lowered))
     if support == oppose:
         return None
-    if support and _NEITHER.search(clause):
+    if support and _GUARD[_NEITHER].search(clause, lowered):
         return None
     if oppose and re.search(r"\bno sign\b|\beither way\b|\bfor or against\b", clause, re.I):
         return None
@@ -85,7 +95,8 @@ def _mentioned(clause: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1 << 14)
 def _emotions_named(clause: str) -> frozenset:
     """The emotions whose words (``label.PATTERNS``) a clause holds."""
-    return frozenset(e for e, p in PATTERNS.items() if p.search(clause))
+    lowered = clause.lower()
+    return frozenset(e for e, p in PATTERNS.items() if _GUARD[p].search(clause, lowered))
 
 
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
@@ -149,14 +160,18 @@ def _balance_reading(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, 
     """What a sentence says about the balance, whatever the table: "against_first" (the cues against outweigh),
     "fewer_against" (they weigh less) or None; whether it calls the sides even; the counts of cues it gives
     for and against, each as (written, number)."""
+    lowered = sentence.lower()
     claim = None
-    if _AGAINST_FIRST.search(sentence):
+    if _GUARD[_AGAINST_FIRST].search(sentence, lowered):
         claim = "against_first"
-    elif _FEWER_AGAINST.search(sentence) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
+    elif _GUARD[_FEWER_AGAINST].search(sentence, lowered) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
         claim = "fewer_against"
-    counts_for = tuple((m.group(1), _count(m)) for m in _COUNT_FOR.finditer(sentence))
-    counts_against = tuple((m.group(1), _count(m)) for m in _COUNT_AGAINST.finditer(sentence))
-    return claim, bool(_EVEN.search(sentence)), counts_for, counts_against
+    counts_for = counts_against = ()
+    if _GUARD[_COUNT_FOR].may_match(sentence, lowered):
+        counts_for = tuple((m.group(1), _count(m)) for m in _COUNT_FOR.finditer(sentence))
+    if _GUARD[_COUNT_AGAINST].may_match(sentence, lowered):
+        counts_against = tuple((m.group(1), _count(m)) for m in _COUNT_AGAINST.finditer(sentence))
+    return claim, bool(_GUARD[_EVEN].search(sentence, lowered)), counts_for, counts_against
 
 
 def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -> list[str]:

@@ -259,22 +259,74 @@ class FirstMatch:
         self.starts = [_starts(b) for b in self.branches]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
-        probe = text.lower() if self.fold and text.isascii() else None if self.fold else text
+        probe = self._probe(text)
         best = None
-        for branch, needs, starts in zip(self.branches, self.guards, self.starts):
-            if probe is not None and not all(any(k in probe for k in keys) for keys in needs):
-                continue
-            if probe is not None and starts is not None:
-                m = _match_at_starts(branch, text, probe, starts, pos)
-            else:
-                m = branch.search(text, pos)
+        for branch, starts in self._live(probe):
+            m = _branch_search(branch, starts, text, probe, pos)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best
 
     def finditer(self, text: str):
-        """``pattern.finditer(text)``, for a pattern that never matches the empty string."""
+        """``pattern.finditer(text)``, for a pattern that never matches the empty string. Each branch's next
+        match is kept until the search passes it: the first match of a branch from a later position is the
+        same one while it starts at or after that position."""
+        probe = self._probe(text)
+        live = self._live(probe)  # which branches the text may hold does not change from one match to the next
+        ahead = [_branch_search(branch, starts, text, probe, 0) for branch, starts in live]
         pos = 0
-        while (m := self.search(text, pos)) is not None:
-            yield m
-            pos = m.end()
+        while True:
+            best = None
+            for i, (branch, starts) in enumerate(live):
+                m = ahead[i]
+                if m is not None and m.start() < pos:
+                    m = ahead[i] = _branch_search(branch, starts, text, probe, pos)
+                if m is not None and (best is None or m.start() < best.start()):
+                    best = m
+            if best is None:
+                return
+            yield best
+            pos = best.end()
+
+    def _probe(self, text: str) -> str | None:
+        """The text the keys are looked for in (None: non-ASCII text under a pattern that ignores case)."""
+        if not self.fold:
+            return text
+        return text.lower() if text.isascii() else None
+
+    def _live(self, probe: str | None) -> list[tuple[re.Pattern, frozenset | None]]:
+        """The branches (with the strings their matches begin with) whose keys the text holds."""
+        if probe is None:
+            return [(branch, None) for branch in self.branches]
+        return [(branch, starts) for branch, needs, starts in zip(self.branches, self.guards, self.starts)
+                if all(any(k in probe for k in keys) for keys in needs)]
+
+
+def _branch_search(branch: re.Pattern, starts: frozenset | None, text: str, probe: str | None, pos: int) -> re.Match | None:
+    """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known."""
+    if starts is not None:
+        return _match_at_starts(branch, text, probe, starts, pos)
+    return branch.search(text, pos)
+
+
+class Guard:
+    """A substring test to run before a pattern: ``may_match(text)`` is False only where the text lacks
+    every string of a set that each match holds one of (``folded_requirements``; for a pattern that ignores
+    case, tested on the lower-cased text of an ASCII text, and always True on other text). ``search`` is
+    ``pattern.search`` behind that test."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.fold = bool(pattern.flags & re.IGNORECASE)
+        self.needs = [tuple(sorted(guard_keys(s))) for s in folded_requirements(pattern)]
+
+    def may_match(self, text: str, lowered: str | None = None) -> bool:
+        """``lowered``: ``text.lower()`` where the caller has it already."""
+        if self.fold:
+            if not text.isascii():
+                return True
+            text = text.lower() if lowered is None else lowered
+        return all(any(k in text for k in keys) for keys in self.needs)
+
+    def search(self, text: str, lowered: str | None = None) -> re.Match | None:
+        return self.pattern.search(text) if self.may_match(text, lowered) else None

@@ -52,9 +52,12 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 def detect_language(text: str) -> str | None:
     """A best guess of the language of ``text`` (quoted text ignored), or None when too short to tell."""
     text = mask_quotes(think_part(text))
-    if _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
+    if text.isascii():  # no CJK character, and lower-casing changes letters only: one pass over the text
+        tokens = _LETTERS.findall(text.lower())
+    elif _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
         return "zh/ja/ko"
-    tokens = [t.lower() for t in _LETTERS.findall(text)]
+    else:
+        tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
     counts = Counter(tokens)  # each distinct word looked up once per language, not each token
@@ -148,18 +151,31 @@ def _prompt_shingles() -> frozenset:
 
 
 _SHINGLES: frozenset | None = None
+_PROMPT_WORDS: frozenset = frozenset()  # every word of those runs
+
+
+def _first_shingle(toks: list[str]) -> int | None:
+    """Where the first 7-word run of ``toks`` that is a prompt shingle starts. Only runs of prompt words
+    are looked up: a window holding any other word is no shingle."""
+    run = 0
+    for i, tok in enumerate(toks):
+        run = run + 1 if tok in _PROMPT_WORDS else 0
+        if run >= _SHINGLE and tuple(toks[i - _SHINGLE + 1 : i + 1]) in _SHINGLES:
+            return i - _SHINGLE + 1
+    return None
 
 
 def copied_prompt_problems(text: str, code: str = "copied_prompt") -> list[tuple[str, str]]:
     """Prompt headers or instructions repeated in the answer (they read badly in a dataset)."""
-    global _SHINGLES
+    global _SHINGLES, _PROMPT_WORDS
     m = _PROMPT_SEARCH.search(text or "")
     if m:
         return [(code, f"repeats the prompt (“{m.group(0).strip()[:50]}”)")]
     if _SHINGLES is None:
         _SHINGLES = _prompt_shingles()
+        _PROMPT_WORDS = frozenset(tok for shingle in _SHINGLES for tok in shingle)
     toks = normalize_tokens(text or "")
-    for i in range(len(toks) - _SHINGLE + 1):
-        if tuple(toks[i : i + _SHINGLE]) in _SHINGLES:
-            return [(code, f"repeats the prompt (“{' '.join(toks[i : i + _SHINGLE])}”)")]
+    i = _first_shingle(toks)
+    if i is not None:
+        return [(code, f"repeats the prompt (“{' '.join(toks[i : i + _SHINGLE])}”)")]
     return []
