@@ -37,7 +37,8 @@ def _pattern(words) -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alts) + r")\b", re.I)
 
 
-PATTERNS = {e: _pattern(EMOTION_ALIASES[e] + _EXTRA.get(e, ())) for e in EMOTIONS}
+WORDS = {e: EMOTION_ALIASES[e] + _EXTRA.get(e, ()) for e in EMOTIONS}  # the words that name each emotion
+PATTERNS = {e: _pattern(words) for e, words in WORDS.items()}
 
 
 def _denied(text: str, m: re.Match) -> bool:

@@ -1,0 +1,118 @@
+"""The filter's fast paths read what the plain ones read: rewritten regexes match where the originals did,
+ASCII shortcuts give the Unicode paths' words, substring guards never skip a match, and the cached and
+shortened look-ups give the answers of the loops they replace. Random texts are drawn from the characters
+the patterns care about, so that the corner cases (quotes against apostrophes, a sentence end before a
+quote mark, words inside words) come up thousands of times."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections import Counter
+
+import pytest
+
+# The patterns as they were written before the rewrite (commit 2844aa1), the reference for the new ones.
+OLD_QUOTED = re.compile(r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])")
+OLD_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
+
+
+def _texts(alphabet: str, n: int, longest: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, longest))) for _ in range(n)]
+
+
+WORDY = ["it's", "'Kids'", "the", "sad", "sadly", "mad", "made", "angry", "not", "he", "she", "’", "“", "”", "\"",
+         "'", "‘", "«", "»", "„", ".", "!", "?", " ", "\n", "QQ", "A", "Kids", "café", "naïve", "matter-of-fact", "x"]
+
+
+def _phrases(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(WORDY) + rnd.choice(["", " "]) for _ in range(rnd.randint(0, 12))) for _ in range(n)]
+
+
+def test_quote_and_sentence_patterns_match_where_the_originals_did():
+    from emotioncot.filter.text import _QUOTED, _SENTENCE_END
+
+    texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
+    for text in texts:
+        assert [m.span() for m in _QUOTED.finditer(text)] == [m.span() for m in OLD_QUOTED.finditer(text)], text
+        assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
+
+
+def test_ascii_shortcuts_give_the_unicode_words():
+    from emotioncot.filter import surface, text as tx
+
+    texts = _texts(string.printable, 5000, 60, 3) + _phrases(5000, 4)
+    for text in texts:
+        assert tx.word_count(text) == len(tx.words(text)), text
+        unicode_path = tuple(tx._NORMAL_WORD.findall(text.lower().replace("’", "'").replace("'", "")))
+        if text.isascii():
+            assert tx._normal_tokens.__wrapped__(text) == unicode_path, text
+            assert surface._ASCII_LETTERS.findall(text.lower()) == [t.lower() for t in surface._LETTERS.findall(text)]
+
+
+def test_language_scores_count_the_same_words():
+    from emotioncot.filter.surface import FUNCTION_WORDS, detect_language
+
+    words = [w for ws in FUNCTION_WORDS.values() for w in ws] + ["voice", "Pitch", "DER", "la", "x"]
+    rnd = random.Random(5)
+    for _ in range(3000):
+        text = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 30)))
+        tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
+        expected = None
+        if len(tokens) >= 8:
+            counts = Counter(tokens)
+            scores = {lang: sum(counts[w] for w in set(ws) if w in counts) / len(tokens) for lang, ws in FUNCTION_WORDS.items()}
+            best = max(scores, key=scores.get)
+            expected = best if scores[best] >= 0.08 else "unknown"
+        assert detect_language(text) == expected, text
+
+
+@pytest.mark.parametrize("name", ["_OPPOSE", "_SUPPORT", "_NEITHER", "_REFERENCE_AGAINST", "_COUNT_FOR", "_COUNT_AGAINST",
+                                  "_FEWER_AGAINST", "_AGAINST_FIRST", "_EVEN"])
+def test_a_guard_never_skips_a_match(name):
+    from emotioncot.filter import argument
+
+    pattern = getattr(argument, name)
+    guard = argument._GUARD[pattern]
+    pieces = [p for keys in guard.needs for p in keys] + ["Against", "FOR", "two", "one cue", "x", " ", ",", "."]
+    rnd = random.Random(6)
+    skipped = 0
+    for _ in range(4000):
+        text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+        if not guard.may_match(text):
+            skipped += 1
+            assert pattern.search(text) is None, text
+        assert (guard.search(text) is None) == (pattern.search(text) is None), text
+    assert skipped, "the random texts never exercised the guard"
+
+
+def test_named_emotions_are_the_patterns_that_match():
+    from emotioncot.filter.argument import _emotions_named
+    from emotioncot.filter.label import PATTERNS, WORDS
+
+    vocabulary = [w for ws in WORDS.values() for w in ws] + ["Sadly", "MADE", "unhappiness", "calmly", "fear-", "the", "é"]
+    rnd = random.Random(7)
+    for _ in range(4000):
+        text = rnd.choice(["", " "]).join(rnd.choice(vocabulary) + rnd.choice(["", " ", "-", ",", "s"])
+                                          for _ in range(rnd.randint(0, 4)))
+        assert _emotions_named.__wrapped__(text) == frozenset(e for e, p in PATTERNS.items() if p.search(text)), text
+
+
+def test_prompt_shingles_are_found_where_the_window_scan_finds_them():
+    from emotioncot.filter import surface
+
+    surface.copied_prompt_problems("warm the shingles")
+    shingles = sorted(surface._SHINGLES)
+    rnd = random.Random(8)
+    pool = [t for s in shingles[:40] for t in s] + ["voice", "pitch", "zebra"]
+    for _ in range(3000):
+        toks = [rnd.choice(pool) for _ in range(rnd.randint(0, 20))]
+        if rnd.random() < 0.3:
+            at = rnd.randint(0, len(toks))
+            toks[at:at] = list(rnd.choice(shingles))
+        window = next((i for i in range(len(toks) - surface._SHINGLE + 1)
+                       if tuple(toks[i : i + surface._SHINGLE]) in surface._SHINGLES), None)
+        assert surface._first_shingle(toks) == window, toks
