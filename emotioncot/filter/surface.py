@@ -45,25 +45,35 @@ FUNCTION_WORDS = {
     "nl": "de het een en van is dat niet op te in met voor zijn die er ook".split(),
 }
 _FUNCTION_WORD_SETS = {lang: frozenset(words) for lang, words in FUNCTION_WORDS.items()}
-_ANY_FUNCTION_WORD = frozenset().union(*_FUNCTION_WORD_SETS.values())
 _LETTERS = re.compile(r"[^\W\d_]+")
-_ASCII_LETTERS = re.compile(r"[a-z]+")  # _LETTERS on lower-cased ASCII text, without the Unicode class
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# The languages each function word counts for.
+_LANGUAGES_OF: dict[str, list[str]] = {}
+for _lang, _words in _FUNCTION_WORD_SETS.items():
+    for _w in _words:
+        _LANGUAGES_OF.setdefault(_w, []).append(_lang)
+# On ASCII text the words of _LETTERS, lower-cased, are the runs of letters: with letters lower-cased and
+# every other byte blanked, str.split() finds them in one pass.
+_ASCII_LETTER_RUNS = bytes(c | 0x20 if chr(c).isalpha() else 0x20 for c in range(128)) + b" " * 128
 
 
 def detect_language(text: str) -> str | None:
     """A best guess of the language of ``text`` (quoted text ignored), or None when too short to tell."""
     text = mask_quotes(think_part(text))
-    if text.isascii():  # no CJK character, and lower-casing changes letters only: one pass over the text
-        tokens = _ASCII_LETTERS.findall(text.lower())
+    if text.isascii():  # no CJK character to count
+        tokens = text.encode("ascii").translate(_ASCII_LETTER_RUNS).decode("ascii").split()
     elif _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
         return "zh/ja/ko"
     else:
         tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
-    counts = Counter(t for t in tokens if t in _ANY_FUNCTION_WORD)  # the only words a score counts
-    scores = {lang: sum(counts[w] for w in words if w in counts) / len(tokens) for lang, words in _FUNCTION_WORD_SETS.items()}
+    counts = Counter(filter(_LANGUAGES_OF.__contains__, tokens))  # the only words a score counts
+    totals = dict.fromkeys(_FUNCTION_WORD_SETS, 0)
+    for word, n in counts.items():
+        for lang in _LANGUAGES_OF[word]:
+            totals[lang] += n
+    scores = {lang: n / len(tokens) for lang, n in totals.items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 
