@@ -117,3 +117,27 @@ def test_prompt_shingles_are_found_where_the_window_scan_finds_them():
         window = next((i for i in range(len(toks) - surface._SHINGLE + 1)
                        if tuple(toks[i : i + surface._SHINGLE]) in surface._SHINGLES), None)
         assert surface._first_shingle(toks) == window, toks
+
+
+def test_mentions_and_inferred_emotion_read_every_match():
+    from emotioncot.filter import label
+
+    vocabulary = [w for ws in label.WORDS.values() for w in ws] + ["not", "Sad", "ANGER", "made", "The", ".", "calmly"]
+    rnd = random.Random(9)
+    for _ in range(3000):
+        text = " ".join(rnd.choice(vocabulary) for _ in range(rnd.randint(0, 6))) + rnd.choice(["", "."])
+        for emotion, pattern in label.PATTERNS.items():
+            masked = label._mask(text, None)
+            expected = [m.group(0) for m in pattern.finditer(masked) if not label._denied(masked, m)]
+            assert label.mentions(text, emotion) == expected, (text, emotion)
+        closing = label.conclusion(text)
+        last = max(((m.start(), i, e) for i, (e, p) in enumerate(label.PATTERNS.items())
+                    for m in p.finditer(closing) if not label._denied(closing, m)), default=None)
+        # the last match wins; at one position the first emotion in order (a later one needs a later start)
+        firsts = {}
+        for i, (e, p) in enumerate(label.PATTERNS.items()):
+            for m in p.finditer(closing):
+                if not label._denied(closing, m):
+                    firsts.setdefault(m.start(), e)
+        expected = None if last is None else firsts[last[0]]
+        assert label.inferred_emotion(text) == expected, text

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
 from emotioncot.filter.grounding import _gender_evidence, _level_claims
-from emotioncot.filter.label import PATTERNS, WORDS
+from emotioncot.filter.label import PATTERNS, held_words, may_name
 from emotioncot.filter.prefilter import Guard
 from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
 
@@ -92,19 +92,11 @@ def _mentioned(clause: str) -> tuple[str, ...]:
     return tuple(cues)
 
 
-_WORD_RUN = re.compile(r"\w+")
-# A pattern of label.PATTERNS ("\b(?:sad|sadly|...)\b", ignoring case) matches an ASCII text only where the
-# first word of one of its words stands whole in the lower-cased text: those first words, per emotion.
-_FIRST_WORDS = {e: frozenset(_WORD_RUN.findall(w.lower())[0] for w in words) for e, words in WORDS.items()}
-
-
 @lru_cache(maxsize=1 << 14)
 def _emotions_named(clause: str) -> frozenset:
     """The emotions whose words (``label.PATTERNS``) a clause holds."""
-    if not clause.isascii():
-        return frozenset(e for e, p in PATTERNS.items() if p.search(clause))
-    held = set(_WORD_RUN.findall(clause.lower()))
-    return frozenset(e for e, p in PATTERNS.items() if not _FIRST_WORDS[e].isdisjoint(held) and p.search(clause))
+    held = held_words(clause)
+    return frozenset(e for e, p in PATTERNS.items() if may_name(e, held) and p.search(clause))
 
 
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:

@@ -150,21 +150,29 @@ class Rewriter:
         self.patterns = [re.compile(p, flags) if isinstance(p, str) else p for p in patterns]
         self.guards = [guard_keys(required_literals(p)) for p in self.patterns]
         self.keys = tuple(sorted(frozenset().union(*(g for g in self.guards if g))))
+        # per key, the patterns it lets run; patterns without a guard always run
+        self.users = {k: tuple(i for i, g in enumerate(self.guards) if g and k in g) for k in self.keys}
+        self.unguarded = tuple(i for i, g in enumerate(self.guards) if g is None)
 
-    def _present(self, text: str) -> frozenset:
-        return frozenset(filter(text.__contains__, self.keys))  # map/filter over a bound method: no Python frame per key
+    def _due(self, text: str, after: int) -> list[int]:
+        """The patterns after number ``after`` that ``text`` holds a guard key of (or that have no guard), in order."""
+        due = set(self.unguarded)
+        for key in filter(text.__contains__, self.keys):  # filter over a bound method: no Python frame per key
+            due.update(self.users[key])
+        return sorted(i for i in due if i > after)
 
     def rewrite(self, text: str, repl: Callable[[int], str | Callable[[re.Match], str]]) -> str:
         """``text`` after ``self.patterns[i].sub(repl(i), ...)`` for each i in order (``repl(i)`` is asked
         for only where pattern i runs)."""
-        present = self._present(text)
-        for i, (pattern, guard) in enumerate(zip(self.patterns, self.guards)):
-            if guard is not None and guard.isdisjoint(present):
-                continue
-            new = pattern.sub(repl(i), text)
+        due = self._due(text, -1)
+        k = 0
+        while k < len(due):
+            i = due[k]
+            k += 1
+            new = self.patterns[i].sub(repl(i), text)
             if new != text:
                 text = new
-                present = self._present(text)
+                due, k = self._due(text, i), 0
         return text
 
 
