@@ -16,6 +16,8 @@ import pytest
 # The patterns as they were written before the rewrite (commit 2844aa1), the reference for the new ones.
 OLD_QUOTED = re.compile(r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])")
 OLD_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
+OLD_CLAUSE_BREAK = re.compile(
+    r"\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+", re.I)
 
 
 def _texts(alphabet: str, n: int, longest: int, seed: int) -> list[str]:
@@ -32,13 +34,16 @@ def _phrases(n: int, seed: int) -> list[str]:
     return ["".join(rnd.choice(WORDY) + rnd.choice(["", " "]) for _ in range(rnd.randint(0, 12))) for _ in range(n)]
 
 
-def test_quote_and_sentence_patterns_match_where_the_originals_did():
-    from emotioncot.filter.text import _QUOTED, _SENTENCE_END
+def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
+    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END
 
     texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
+    texts += _texts(" ,;:()\u2014\u2013-\tab", 10000, 20, 10)
+    texts += [" ".join(random.Random(i).choices(["but", "So", "yet", "which", ",", "-", "x", "\u2014", "("], k=8)) for i in range(5000)]
     for text in texts:
         assert [m.span() for m in _QUOTED.finditer(text)] == [m.span() for m in OLD_QUOTED.finditer(text)], text
         assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
+        assert _CLAUSE_BREAK.split(text) == OLD_CLAUSE_BREAK.split(text), text
 
 
 def test_ascii_shortcuts_give_the_unicode_words():

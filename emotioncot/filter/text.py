@@ -138,9 +138,12 @@ def _sentences(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in _SENTENCE_END.split(text) if p and p.strip())
 
 
-# Clause breaks: punctuation that separates statements, and conjunctions that start a new one.
+# Clause breaks: punctuation that separates statements, and conjunctions that start a new one. Every break
+# opens with a space, a comma or one of the marks; the look-ahead says so, and the regex engine then skips
+# to those characters instead of trying each position (the same matches).
 _CLAUSE_BREAK = re.compile(
-    r"\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+",
+    r"(?=[\s,;:()\u2014\u2013])"
+    r"(?:\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+)",
     re.I,
 )
 
