@@ -146,3 +146,38 @@ def test_mentions_and_inferred_emotion_read_every_match():
                     firsts.setdefault(m.start(), e)
         expected = None if last is None else firsts[last[0]]
         assert label.inferred_emotion(text) == expected, text
+
+
+def test_blind_to_rejects_what_tells_digits_apart():
+    from emotioncot.filter.prefilter import blind_to
+
+    digits = "123456789"
+    for source in (r"[a-z0-9]+", r"\d+(?:[.,]\d+)?", r"\w{2,3}", r"(?<![\w.,])x", r"[^a-z]", r"f0", r"\bup\b"):
+        assert blind_to(re.compile(source), digits), source
+    for source in (r"f1", r"[1-5]", r"[^5]", r"(\d)\1", r"20s", r"(?i:x7)"):
+        assert not blind_to(re.compile(source), digits), source
+
+
+def test_the_numbers_a_clause_quotes_do_not_change_what_it_claims(monkeypatch):
+    from emotioncot.filter import grounding, lexicon as lx, numeric
+
+    assert grounding._DIGIT_BLIND and grounding.STATEMENTS_DIGIT_BLIND  # else the shortcut is off: nothing to test
+    words = sorted({*lx.SELF, *lx.AMBIGUOUS, *lx.ASPECT_NOUNS, *lx.NEGATORS, *lx.HEDGES, *lx.RISE, *lx.FALL, *lx.FLAT,
+                    *lx.END_WORDS, *lx.GENERIC_MARKERS, "the", "and", "or", "is", "voice", "pitch"})
+    numbers = ["93", "4.6", "0.5", "12", "f0", "F0", "f1", "180 Hz", "3 semitones", "(about 211 Hz)", "1-2", "7th"]
+    rnd = random.Random(11)
+    texts = [" ".join(rnd.choice(words if rnd.random() < 0.7 else numbers) for _ in range(rnd.randint(1, 9)))
+             + rnd.choice(["", ".", " at the end."]) for _ in range(3000)]
+
+    def read():
+        for f in (grounding._level_claims, grounding._intonation_claims, grounding._prepare, grounding._sentence_claims,
+                  numeric._statements):
+            f.cache_clear()
+        return [(grounding._level_claims(t), grounding._level_claims(t, False), grounding._intonation_claims(t),
+                 numeric._said(t)) for t in texts]
+
+    fast = read()
+    monkeypatch.setattr(grounding, "_DIGIT_BLIND", False)
+    monkeypatch.setattr(numeric, "STATEMENTS_DIGIT_BLIND", False)
+    assert read() == fast
+    assert sum(bool(re.search("[1-8]", t)) and any(r) for t, r in zip(texts, fast)) > 100  # claims with numbers came up

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from emotioncot.filter import lexicon as lx
-from emotioncot.filter.prefilter import FirstMatch, Rewriter
+from emotioncot.filter.prefilter import FirstMatch, Rewriter, blind_to
 from emotioncot.filter.reference import reference_problems
 from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
-                                    think_part)
+                                    text_patterns, think_part)
 
 ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age", "reference")
 LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
@@ -37,6 +37,23 @@ _PHRASES = Rewriter([p for p, _ in lx.PHRASES])
 _PHRASE_REPLACEMENTS = [r for _, r in lx.PHRASES]
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’-]*|,")
 _QUOTE_MARK_LOWER = QUOTE_MARK.lower()
+
+
+def _lexicon_words() -> list[str]:
+    return [w for v in vars(lx).values() if isinstance(v, (set, frozenset, dict)) for w in v if isinstance(w, str)]
+
+
+# Clauses that differ only by the numbers they quote ("around 93 Hz", "around 211 Hz") read alike when every
+# pattern and word list of the reader treats the digits 1-9 alike (checked here, at import): the clause with
+# its digits 1-8 written as 9 then makes the same claims, but for the words quoted back in explanations. So
+# a clause whose copy with 9s makes no claim makes none either, and is not read again (0 is left alone:
+# "f0" is a word of the lexicon).
+_SAME_DIGITS = "123456789"
+DIGITS_AS_NINE = str.maketrans("12345678", "99999999")
+_OTHER_DIGIT = re.compile("[1-8]")
+_DIGIT_BLIND = (all(blind_to(p, _SAME_DIGITS) for p in (*_PHRASES.patterns, _TOKEN))
+                and not any(isinstance(r, str) and re.search(r"[1-9\\]", r) for r in _PHRASE_REPLACEMENTS)
+                and not any(re.search("[1-9]", w) for w in _lexicon_words()))
 # Clauses recur across records (template sentences, stock phrasings of a model): the reading of one is kept.
 _CLAUSE_CACHE = 1 << 15
 
@@ -180,6 +197,8 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
+    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _level_claims(clause.translate(DIGITS_AS_NINE), skip_generic):
+        return ()  # the clause with other numbers makes no claim: neither does this one
     tokens = _prepare(clause)
     if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
         return _level_claims(clause, True)  # no generic statement to skip: the reading the grounding check made
@@ -230,6 +249,8 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
+    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _intonation_claims(clause.translate(DIGITS_AS_NINE), skip_generic):
+        return ()  # as in _level_claims
     tokens = _prepare(clause)
     generic_from = _generic_from(tokens, skip_generic)
     context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
@@ -462,6 +483,11 @@ def _claims(masked: str, skip_generic: bool = True) -> tuple[list[Claim], list[t
         level_claims.extend(level)
         intonation.extend(contour)
     return level_claims, intonation
+
+
+# level_statements reads through the text helpers too: when they are digit-blind as well, what a text says
+# about the levels (the allowed sets alone, no words quoted back) does not depend on its digits 1-9.
+STATEMENTS_DIGIT_BLIND = _DIGIT_BLIND and all(blind_to(p, _SAME_DIGITS) for p in text_patterns())
 
 
 def level_statements(text: str, skip_generic: bool = True) -> dict[str, list[frozenset]]:

@@ -340,3 +340,44 @@ class Guard:
 
     def search(self, text: str, lowered: str | None = None) -> re.Match | None:
         return self.pattern.search(text) if self.may_match(text, lowered) else None
+
+
+def blind_to(pattern: re.Pattern, chars: str) -> bool:
+    """Whether ``pattern`` treats every character of ``chars`` alike: none of them is a literal of it, no
+    range takes some of them and not others, and there is no back-reference (which could compare them).
+    Then a text and the text with those characters swapped among themselves match at the same places."""
+    codes = {ord(c) for c in chars}
+    return isinstance(pattern.pattern, str) and _blind_items(sre_parse.parse(pattern.pattern, pattern.flags), codes)
+
+
+def _blind_items(items, codes: set[int]) -> bool:
+    for op, av in items:
+        if op in (C.LITERAL, C.NOT_LITERAL):
+            if av in codes:
+                return False
+        elif op is C.IN:
+            for o, a in av:
+                if o in (C.LITERAL, C.NOT_LITERAL) and a in codes:
+                    return False
+                if o is C.RANGE and 0 < sum(a[0] <= c <= a[1] for c in codes) < len(codes):
+                    return False
+                if o not in (C.LITERAL, C.NOT_LITERAL, C.RANGE, C.CATEGORY, C.NEGATE):
+                    return False
+        elif op is C.SUBPATTERN:
+            if not _blind_items(av[-1], codes):
+                return False
+        elif op is C.BRANCH:
+            if not all(_blind_items(b, codes) for b in av[1]):
+                return False
+        elif op in _REPEATS:
+            if not _blind_items(av[2], codes):
+                return False
+        elif op in (C.ASSERT, C.ASSERT_NOT):
+            if not _blind_items(av[1], codes):
+                return False
+        elif _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
+            if not _blind_items(av, codes):
+                return False
+        elif op not in (C.AT, C.ANY, C.CATEGORY):
+            return False  # a back-reference, or an item this reader does not know: not known to be blind
+    return True

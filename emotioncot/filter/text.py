@@ -148,6 +148,11 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
+def text_patterns() -> tuple[re.Pattern, ...]:
+    """The patterns that think_part, mask_quotes, sentences and clauses read a text with."""
+    return THINK_ANSWER, _TAG, _ANSWER, _QUOTED, _SENTENCE_END, _CLAUSE_BREAK
+
+
 def clauses(sentence: str) -> list[str]:
     return list(_clauses(sentence))
 
