@@ -25,9 +25,9 @@ import re
 from functools import lru_cache
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
-from emotioncot.filter.grounding import _gender_evidence, _level_claims
+from emotioncot.filter.grounding import DIGITS_AS_NINE, STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims
 from emotioncot.filter.label import PATTERNS, held_words, may_name
-from emotioncot.filter.prefilter import Guard
+from emotioncot.filter.prefilter import Guard, blind_to
 from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
@@ -60,6 +60,9 @@ _FOLLOWS = re.compile(r"\bbest explains (?:these|the|all) cues\b|\ball (?:of )?t
 _REFERENCE_AGAINST = re.compile(r"\b(?:set|judged|graded|measured|cut|calibrated|compared|relative)\s+against\b", re.I)
 
 
+_NO_SIDE = re.compile(r"\bno sign\b|\beither way\b|\bfor or against\b", re.I)
+_AGAINST_OR_REST = re.compile(r"\bagainst\b|\bthe rest\b", re.I)
+
 # Each pattern behind a substring test of the strings its matches need (prefilter.Guard): most clauses hold none.
 _GUARD = {p: Guard(p) for p in (_REFERENCE_AGAINST, _OPPOSE, _SUPPORT, _NEITHER, _AGAINST_FIRST, _FEWER_AGAINST,
                                 _COUNT_FOR, _COUNT_AGAINST, _EVEN)}
@@ -78,7 +81,7 @@ def _side(clause: str) -> str | None:
         return None
     if support and _GUARD[_NEITHER].search(clause, lowered):
         return None
-    if oppose and re.search(r"\bno sign\b|\beither way\b|\bfor or against\b", clause, re.I):
+    if oppose and _NO_SIDE.search(clause):
         return None
     return FOR if support else AGAINST
 
@@ -99,17 +102,31 @@ def _emotions_named(clause: str) -> frozenset:
     return frozenset(e for e, p in PATTERNS.items() if may_name(e, held) and p.search(clause))
 
 
+# Every pattern the argument reads a clause or sentence with treats the digits 1-9 alike (checked here, with
+# the grounding reader's own check), so its side, the emotions it names, the cues it speaks of and what it
+# says of the balance are those of the same text with other numbers; only the counts it gives ("two cues")
+# are read as written.
+_DIGIT_BLIND = STATEMENTS_DIGIT_BLIND and all(
+    blind_to(p, "123456789") for p in (*_GUARD, _NO_SIDE, _AGAINST_OR_REST, _CUE_WORD["intonation"], *PATTERNS.values()))
+
+
+def _numbers_alike(text: str) -> str:
+    """``text`` with its digits 1-8 written as 9, where that reads the same (a shared cache key)."""
+    return text.translate(DIGITS_AS_NINE) if _DIGIT_BLIND else text
+
+
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
     said: dict[str, set[str]] = {}
     middle_sides: set[str] = set()  # sides on which a middle level is counted where the table does not put it
     out = []
     for sentence in sentences(masked):
         for clause in clauses(sentence):
-            side = _side(clause)
+            read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes
+            side = _side(read)
             # "the slow pace argues against anger": a clause about another emotion is not this case's balance
-            if side is None or not _emotions_named(clause) <= {case.emotion}:
+            if side is None or not _emotions_named(read) <= {case.emotion}:
                 continue
-            for cue in _mentioned(clause):
+            for cue in _mentioned(read):
                 actual = case.stance(cue)
                 if actual is None:
                     continue
@@ -135,7 +152,10 @@ def _balance_problems(masked: str, case: Case) -> list[str]:
     n_for, n_against = len(case.supporting), len(case.opposing)
     out = []
     for sentence in sentences(masked):
-        claim, even, counts_for, counts_against = _balance_reading(sentence)
+        reading = _balance_reading(_numbers_alike(sentence))
+        if reading[2] or reading[3]:  # counts are read as written: read the sentence itself
+            reading = _balance_reading(sentence)
+        claim, even, counts_for, counts_against = reading
         if claim == "against_first":
             if n_against <= n_for:
                 out.append(f"says the cues against outweigh those for it (“{sentence[:80]}”) but the table gives "
@@ -164,7 +184,7 @@ def _balance_reading(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, 
     claim = None
     if _GUARD[_AGAINST_FIRST].search(sentence, lowered):
         claim = "against_first"
-    elif _GUARD[_FEWER_AGAINST].search(sentence, lowered) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
+    elif _GUARD[_FEWER_AGAINST].search(sentence, lowered) and _AGAINST_OR_REST.search(sentence):
         claim = "fewer_against"
     counts_for = counts_against = ()
     if _GUARD[_COUNT_FOR].may_match(sentence, lowered):
