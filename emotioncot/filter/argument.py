@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
-from emotioncot.filter.grounding import DIGITS_AS_NINE, STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims
+from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims, digits_as_nine
 from emotioncot.filter.label import PATTERNS, held_words, may_name
 from emotioncot.filter.prefilter import Guard, blind_to
 from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
@@ -112,7 +112,7 @@ _DIGIT_BLIND = STATEMENTS_DIGIT_BLIND and all(
 
 def _numbers_alike(text: str) -> str:
     """``text`` with its digits 1-8 written as 9, where that reads the same (a shared cache key)."""
-    return text.translate(DIGITS_AS_NINE) if _DIGIT_BLIND else text
+    return digits_as_nine(text) if _DIGIT_BLIND else text
 
 
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:

@@ -49,8 +49,12 @@ def _lexicon_words() -> list[str]:
 # a clause whose copy with 9s makes no claim makes none either, and is not read again (0 is left alone:
 # "f0" is a word of the lexicon).
 _SAME_DIGITS = "123456789"
-DIGITS_AS_NINE = str.maketrans("12345678", "99999999")
 _OTHER_DIGIT = re.compile("[1-8]")
+
+
+def digits_as_nine(text: str) -> str:
+    """``text`` with its digits 1-8 written as 9 (the text itself when it has none)."""
+    return _OTHER_DIGIT.sub("9", text)
 _DIGIT_BLIND = (all(blind_to(p, _SAME_DIGITS) for p in (*_PHRASES.patterns, _TOKEN))
                 and not any(isinstance(r, str) and re.search(r"[1-9\\]", r) for r in _PHRASE_REPLACEMENTS)
                 and not any(re.search("[1-9]", w) for w in _lexicon_words()))
@@ -197,7 +201,7 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
-    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _level_claims(clause.translate(DIGITS_AS_NINE), skip_generic):
+    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _level_claims(digits_as_nine(clause), skip_generic):
         return ()  # the clause with other numbers makes no claim: neither does this one
     tokens = _prepare(clause)
     if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
@@ -249,7 +253,7 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
-    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _intonation_claims(clause.translate(DIGITS_AS_NINE), skip_generic):
+    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _intonation_claims(digits_as_nine(clause), skip_generic):
         return ()  # as in _level_claims
     tokens = _prepare(clause)
     generic_from = _generic_from(tokens, skip_generic)

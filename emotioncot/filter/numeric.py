@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from emotioncot.filter.grounding import DIGITS_AS_NINE, STATEMENTS_DIGIT_BLIND, level_statements
+from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, digits_as_nine, level_statements
 from emotioncot.filter.prefilter import FirstMatch
 from emotioncot.filter.text import mask_quotes, sentences, think_part
 from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
@@ -91,7 +91,7 @@ def _sentence_numbers(sentence: str) -> tuple[tuple[str, float, float, str], ...
 def _said(sentence: str) -> dict[str, list[frozenset]]:
     """The aspects a sentence makes level statements about, with the levels each allows (shared: read only)."""
     if STATEMENTS_DIGIT_BLIND:  # the same statements whatever numbers the sentence quotes ("about 93 Hz")
-        sentence = sentence.translate(DIGITS_AS_NINE)
+        sentence = digits_as_nine(sentence)
     return _statements(sentence)
 
 
