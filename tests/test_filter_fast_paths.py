@@ -213,3 +213,15 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
     monkeypatch.setattr(argument, "_DIGIT_BLIND", False)
     assert read() == fast
     assert any(any(re.search("[1-8]", m) for _, m in problems) for problems in fast)  # counts as written came up
+
+
+def test_a_rewriter_finds_every_key_a_text_holds():
+    from emotioncot.filter import grounding
+
+    for rewriter in (grounding._PHRASES, grounding._AGE_PATTERNS):
+        assert rewriter.below  # keys that hold others are looked for below them: the path under test
+        pieces = list(rewriter.keys) + [k[:-1] for k in rewriter.keys] + ["s", "ing", " ", "-", "x"]
+        rnd = random.Random(13)
+        for _ in range(3000):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+            assert sorted(rewriter._held(text)) == sorted(k for k in rewriter.keys if k in text), text

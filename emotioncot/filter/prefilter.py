@@ -153,11 +153,27 @@ class Rewriter:
         # per key, the patterns it lets run; patterns without a guard always run
         self.users = {k: tuple(i for i, g in enumerate(self.guards) if g and k in g) for k in self.keys}
         self.unguarded = tuple(i for i, g in enumerate(self.guards) if g is None)
+        # A key that holds another ("falling" holds "fall") is looked for only where that one was found: each
+        # key below the longest key it holds, the others at the top.
+        self.top = tuple(k for k in self.keys if not any(j != k and j in k for j in self.keys))
+        self.below: dict[str, tuple[str, ...]] = {}
+        for k in self.keys:
+            if k not in self.top:
+                holder = max((j for j in self.keys if j != k and j in k), key=lambda j: (len(j), j))
+                self.below[holder] = self.below.get(holder, ()) + (k,)
+
+    def _held(self, text: str) -> list[str]:
+        """The keys ``text`` holds."""
+        held = list(filter(text.__contains__, self.top))  # filter over a bound method: no Python frame per key
+        for key in held:  # grows while it is read: keys below a held key, and below those
+            if key in self.below:
+                held.extend(filter(text.__contains__, self.below[key]))
+        return held
 
     def _due(self, text: str, after: int) -> list[int]:
         """The patterns after number ``after`` that ``text`` holds a guard key of (or that have no guard), in order."""
         due = set(self.unguarded)
-        for key in filter(text.__contains__, self.keys):  # filter over a bound method: no Python frame per key
+        for key in self._held(text):
             due.update(self.users[key])
         return sorted(i for i in due if i > after)
 
@@ -307,8 +323,14 @@ class FirstMatch:
         if probe is None:
             return [(branch, None) for branch in self.branches]
         holds = probe.__contains__
-        return [(branch, starts) for branch, needs, starts in zip(self.branches, self.guards, self.starts)
-                if all(any(map(holds, keys)) for keys in needs)]
+        live = []
+        for branch, needs, starts in zip(self.branches, self.guards, self.starts):
+            for keys in needs:  # a plain loop: no generator per branch
+                if not any(map(holds, keys)):
+                    break
+            else:
+                live.append((branch, starts))
+        return live
 
 
 def _branch_search(branch: re.Pattern, starts: frozenset | None, text: str, probe: str | None, pos: int) -> re.Match | None:
@@ -336,7 +358,10 @@ class Guard:
                 return True
             text = text.lower() if lowered is None else lowered
         holds = text.__contains__
-        return all(any(map(holds, keys)) for keys in self.needs)
+        for keys in self.needs:
+            if not any(map(holds, keys)):
+                return False
+        return True
 
     def search(self, text: str, lowered: str | None = None) -> re.Match | None:
         return self.pattern.search(text) if self.may_match(text, lowered) else None
