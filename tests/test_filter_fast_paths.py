@@ -205,7 +205,8 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
         records.append({**record, "cot_analysis": text + " " + " ".join(rnd.sample(extra, 3))})
 
     def read():
-        for f in (argument._side, argument._mentioned, argument._emotions_named, argument._balance_reading):
+        for f in (argument._side, argument._mentioned, argument._emotions_named, argument._balance_reading,
+                  argument._sided_clauses):
             f.cache_clear()
         return [argument.argument_problems(r) for r in records]
 

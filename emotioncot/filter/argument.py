@@ -115,18 +115,29 @@ def _numbers_alike(text: str) -> str:
     return digits_as_nine(text) if _DIGIT_BLIND else text
 
 
+@lru_cache(maxsize=1 << 14)  # sentences recur across records
+def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str, ...]], ...]:
+    """(clause, the side it takes, the emotions it names, the cues it speaks of) of each clause of a sentence
+    that takes a side, whatever the case."""
+    out = []
+    for clause in clauses(sentence):
+        read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes
+        side = _side(read)
+        if side is not None:
+            out.append((clause, side, _emotions_named(read), _mentioned(read)))
+    return tuple(out)
+
+
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
     said: dict[str, set[str]] = {}
     middle_sides: set[str] = set()  # sides on which a middle level is counted where the table does not put it
     out = []
     for sentence in sentences(masked):
-        for clause in clauses(sentence):
-            read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes
-            side = _side(read)
+        for clause, side, named, cues in _sided_clauses(sentence):
             # "the slow pace argues against anger": a clause about another emotion is not this case's balance
-            if side is None or not _emotions_named(read) <= {case.emotion}:
+            if not named <= {case.emotion}:
                 continue
-            for cue in _mentioned(read):
+            for cue in cues:
                 actual = case.stance(cue)
                 if actual is None:
                     continue
