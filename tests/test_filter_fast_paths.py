@@ -226,3 +226,17 @@ def test_a_rewriter_finds_every_key_a_text_holds():
         for _ in range(3000):
             text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
             assert sorted(rewriter._held(text)) == sorted(k for k in rewriter.keys if k in text), text
+
+
+def test_branch_openings_find_every_match():
+    from emotioncot.filter import grounding, numeric, surface
+
+    searches = [grounding._STRESS_BEFORE_SEARCH, numeric._PAUSE_SEARCH, surface._PROMPT_SEARCH]
+    assert all(fm.starts[-1] for fm in searches[:2])  # openings read inside a group: the path under test
+    pieces = ["stresses", "lands", "on", "Leans", "heavily", "the", "word", "\"Kids\"", "“door”", "emphasis", "Stress",
+              "two", "pauses", "once", "3", "times", "pause", "A single", "no", "Gold label", ":", "\n", "speaker", ","]
+    rnd = random.Random(14)
+    for _ in range(4000):
+        text = "".join(rnd.choice(pieces) + rnd.choice([" ", " ", "", "\n"]) for _ in range(rnd.randint(0, 10)))
+        for fm in searches:
+            assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text

@@ -235,16 +235,34 @@ def _starts(pattern: re.Pattern) -> frozenset | None:
     begins with items of a few fixed spellings ("\\bstep\\s+..." begins with "step")."""
     if not isinstance(pattern.pattern, str):
         return None
-    found = frozenset({""})
-    for op, av in sre_parse.parse(pattern.pattern, pattern.flags):
-        item = _spellings(op, av)
-        joined = None if item is None else frozenset(a + b for a in found for b in item)
-        if joined is None or len(joined) > _SPELLINGS_MAX:
-            break
-        found = joined
-    if not all(found) or (pattern.flags & re.IGNORECASE and not all(s.isascii() for s in found)):
+    found = _prefixes(sre_parse.parse(pattern.pattern, pattern.flags))
+    if found is None or not all(found) or (pattern.flags & re.IGNORECASE and not all(s.isascii() for s in found)):
         return None
     return frozenset(s.lower() for s in found) if pattern.flags & re.IGNORECASE else found
+
+
+def _prefixes(items) -> frozenset | None:
+    """Strings one of which every match of the sequence ``items`` begins with: its opening items of a few fixed
+    spellings, and where a group or an alternation ends that run, what each of its alternatives opens with
+    ("(?:stresses|lands\\s+on)" opens with "stresses" or "lands"). None where some match may open otherwise."""
+    found = frozenset({""})
+    for op, av in items:
+        item = _spellings(op, av)
+        if item is None:  # a group or an alternation: the openings of its alternatives, then stop
+            if op is C.SUBPATTERN and not _ignores_case(op, av):
+                item = _prefixes(av[-1])
+            elif op is C.BRANCH:
+                branches = [_prefixes(b) for b in av[1]]
+                item = None if any(b is None for b in branches) else frozenset().union(*branches)
+            joined = None if item is None else frozenset(a + b for a in found for b in item)
+            if joined is not None and len(joined) <= _SPELLINGS_MAX:
+                found = joined
+            break
+        joined = frozenset(a + b for a in found for b in item)
+        if len(joined) > _SPELLINGS_MAX:
+            break
+        found = joined
+    return found
 
 
 def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozenset, pos: int) -> re.Match | None:
