@@ -35,15 +35,16 @@ def _phrases(n: int, seed: int) -> list[str]:
 
 
 def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
-    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END
+    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses
 
     texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
-    texts += _texts(" ,;:()\u2014\u2013-\tab", 10000, 20, 10)
+    texts += _texts(" ,;:()\u2014\u2013-\tab1907", 10000, 20, 10)
     texts += [" ".join(random.Random(i).choices(["but", "So", "yet", "which", ",", "-", "x", "\u2014", "("], k=8)) for i in range(5000)]
     for text in texts:
         assert [m.span() for m in _QUOTED.finditer(text)] == [m.span() for m in OLD_QUOTED.finditer(text)], text
         assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
         assert _CLAUSE_BREAK.split(text) == OLD_CLAUSE_BREAK.split(text), text
+        assert _clauses(text) == tuple(c for c in OLD_CLAUSE_BREAK.split(text) if c and c.strip()), text
 
 
 def test_ascii_shortcuts_give_the_unicode_words():
@@ -206,7 +207,7 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
 
     def read():
         for f in (argument._side, argument._mentioned, argument._emotions_named, argument._balance_reading,
-                  argument._sided_clauses):
+                  argument._balance_of, argument._sided_clauses):
             f.cache_clear()
         return [argument.argument_problems(r) for r in records]
 

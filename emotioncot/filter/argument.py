@@ -25,10 +25,10 @@ import re
 from functools import lru_cache
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
-from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims, digits_as_nine
+from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims
 from emotioncot.filter.label import PATTERNS, held_words, may_name
 from emotioncot.filter.prefilter import Guard, blind_to
-from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
+from emotioncot.filter.text import clauses, digits_as_nine, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
                       r"|\bsupport(?:s|ing)?\b|\bconsistent with\b|\btypical of\b|\bin keeping with\b|\bgoes with\b"
@@ -163,10 +163,7 @@ def _balance_problems(masked: str, case: Case) -> list[str]:
     n_for, n_against = len(case.supporting), len(case.opposing)
     out = []
     for sentence in sentences(masked):
-        reading = _balance_reading(_numbers_alike(sentence))
-        if reading[2] or reading[3]:  # counts are read as written: read the sentence itself
-            reading = _balance_reading(sentence)
-        claim, even, counts_for, counts_against = reading
+        claim, even, counts_for, counts_against = _balance_of(sentence)
         if claim == "against_first":
             if n_against <= n_for:
                 out.append(f"says the cues against outweigh those for it (“{sentence[:80]}”) but the table gives "
@@ -184,6 +181,15 @@ def _balance_problems(masked: str, case: Case) -> list[str]:
             if n != n_against:
                 out.append(f"counts {written} cue(s) against {case.emotion} but the table gives {n_against}")
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _balance_of(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """``_balance_reading`` of the sentence, read with its numbers as 9s where it gives no count of cues."""
+    reading = _balance_reading(_numbers_alike(sentence))
+    if reading[2] or reading[3]:  # counts are read as written: read the sentence itself
+        reading = _balance_reading(sentence)
+    return reading
 
 
 @lru_cache(maxsize=1 << 14)

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 from emotioncot.filter import lexicon as lx
 from emotioncot.filter.prefilter import FirstMatch, Rewriter, blind_to
 from emotioncot.filter.reference import reference_problems
-from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
-                                    text_patterns, think_part)
+from emotioncot.filter.text import (OTHER_DIGIT, QUOTE_MARK, clauses, digits_as_nine, mask_quotes, mask_transcript_quotes,
+                                    normalize_tokens, sentences, text_patterns, think_part)
 
 ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age", "reference")
 LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
@@ -49,12 +50,6 @@ def _lexicon_words() -> list[str]:
 # a clause whose copy with 9s makes no claim makes none either, and is not read again (0 is left alone:
 # "f0" is a word of the lexicon).
 _SAME_DIGITS = "123456789"
-_OTHER_DIGIT = re.compile("[1-8]")
-
-
-def digits_as_nine(text: str) -> str:
-    """``text`` with its digits 1-8 written as 9 (the text itself when it has none)."""
-    return _OTHER_DIGIT.sub("9", text)
 _DIGIT_BLIND = (all(blind_to(p, _SAME_DIGITS) for p in (*_PHRASES.patterns, _TOKEN))
                 and not any(isinstance(r, str) and re.search(r"[1-9\\]", r) for r in _PHRASE_REPLACEMENTS)
                 and not any(re.search("[1-9]", w) for w in _lexicon_words()))
@@ -201,7 +196,7 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
-    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _level_claims(digits_as_nine(clause), skip_generic):
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _level_claims(digits_as_nine(clause), skip_generic):
         return ()  # the clause with other numbers makes no claim: neither does this one
     tokens = _prepare(clause)
     if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
@@ -253,7 +248,7 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
-    if _DIGIT_BLIND and _OTHER_DIGIT.search(clause) and not _intonation_claims(digits_as_nine(clause), skip_generic):
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _intonation_claims(digits_as_nine(clause), skip_generic):
         return ()  # as in _level_claims
     tokens = _prepare(clause)
     generic_from = _generic_from(tokens, skip_generic)
@@ -400,9 +395,8 @@ def _gender_evidence(masked: str) -> dict[str, list[str]]:
 def _gender_words(masked: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found: dict[str, list[str]] = {"Male": [], "Female": []}
     tokens = _GENDER_TOKEN.findall(masked.lower())
-    for i, tok in enumerate(tokens):
-        if tok not in _GENDER_WORDS:
-            continue
+    for i in compress(range(len(tokens)), map(_GENDER_WORDS.__contains__, tokens)):  # the gender words, in C
+        tok = tokens[i]
         nxt = tokens[i + 1 : i + 3]
         if tok in lx.MALE or tok in lx.FEMALE:
             following = [t for t in nxt if not t.endswith("ly")][:1]

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, digits_as_nine, level_statements
+from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, level_statements
 from emotioncot.filter.prefilter import FirstMatch
-from emotioncot.filter.text import mask_quotes, sentences, think_part
+from emotioncot.filter.text import digits_as_nine, mask_quotes, sentences, think_part
 from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
 
 _NUMBER = r"(?<![\w.,])(?P<num>[-−–]?\d+(?:[.,]\d+)?)"
