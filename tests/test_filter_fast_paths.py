@@ -48,12 +48,13 @@ def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
 
 
 def test_ascii_shortcuts_give_the_unicode_words():
-    from emotioncot.filter import surface, text as tx
+    from emotioncot.filter import grounding, surface, text as tx
 
-    texts = _texts(string.printable, 5000, 60, 3) + _phrases(5000, 4)
+    texts = _texts(string.printable, 5000, 60, 3) + _phrases(5000, 4) + _texts("aB'-’ 1.", 5000, 12, 15)
     for text in texts:
         assert tx.word_count(text) == len(tx.words(text)), text
         unicode_path = tuple(tx._NORMAL_WORD.findall(text.lower().replace("’", "'").replace("'", "")))
+        assert grounding._gender_tokens(text) == grounding._GENDER_TOKEN.findall(text.lower()), text
         if text.isascii():
             assert tx._normal_tokens.__wrapped__(text) == unicode_path, text
             runs = text.encode("ascii").translate(surface._ASCII_LETTER_RUNS).decode("ascii").split()

@@ -322,6 +322,10 @@ _STRESS_AFTER = re.compile(
 )
 
 
+_ON_NEXT = re.compile(r"\s+(?:on|onto|upon)\b")  # matched where a match ends: no look-behind, as on the rest alone
+_NOT_WORD = re.compile(r"\b(?:not|n['’]t|never|no)\b")
+
+
 def _stress_targets(text: str) -> list[tuple[str, str]]:
     """(claimed stressed word or phrase, evidence)."""
     out = []
@@ -342,10 +346,10 @@ def _stress_targets(text: str) -> list[tuple[str, str]]:
             out.append((f, (m.group(0) + rest[:pos]).strip()))
     for m in _STRESS_AFTER.finditer(text):
         # 'the conclusion of "sad" is the emphasis on "Kids"': the stress is on what follows, not on "sad"
-        if re.match(r"\s+(?:on|onto|upon)\b", text[m.end():]):
+        if _ON_NEXT.match(text, m.end()):
             continue
         # skip "... is stressed" read as "not stressed" and long quotes (the transcription itself)
-        if re.search(r"\b(?:not|n['’]t|never|no)\b", m.group(0)[len(m.group(1)) + 2 :]):
+        if _NOT_WORD.search(m.group(0)[len(m.group(1)) + 2 :]):
             continue
         out.append((m.group(1), m.group(0)))
     return [(t, e) for t, e in out if 0 < len(normalize_tokens(t)) <= 4]
@@ -380,9 +384,20 @@ def _stress_problems(text: str, stressed: list[str], transcript: str | None = No
 
 
 _GENDER_TOKEN = re.compile(r"[a-z][a-z'’-]*")
+# ASCII letters lower-cased, apostrophes and hyphens kept, every other byte blanked
+_GENDER_TOKEN_BYTES = bytes(c | 0x20 if chr(c).isalpha() else c if chr(c) in "'-" else 0x20 for c in range(128)) + b" " * 128
 _GENDER_WORDS = lx.MALE | lx.FEMALE | lx.MALE_NOUNS | lx.FEMALE_NOUNS
 _AGE_PATTERNS = Rewriter([p for p, _ in lx.AGE_PATTERNS])
 _AGE_WORD = re.compile(r"[a-z']+")
+
+
+def _gender_tokens(masked: str) -> list[str]:
+    """``_GENDER_TOKEN.findall(masked.lower())``; on ASCII text, the runs of letters, apostrophes and hyphens
+    from their first letter on, split in one C pass."""
+    if not masked.isascii():
+        return _GENDER_TOKEN.findall(masked.lower())
+    runs = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii").split()
+    return [t for t in (r.lstrip("'-") for r in runs) if t]
 
 
 def _gender_evidence(masked: str) -> dict[str, list[str]]:
@@ -394,7 +409,7 @@ def _gender_evidence(masked: str) -> dict[str, list[str]]:
 @lru_cache(maxsize=256)  # read by the grounding and the argument check of the same text
 def _gender_words(masked: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found: dict[str, list[str]] = {"Male": [], "Female": []}
-    tokens = _GENDER_TOKEN.findall(masked.lower())
+    tokens = _gender_tokens(masked)
     for i in compress(range(len(tokens)), map(_GENDER_WORDS.__contains__, tokens)):  # the gender words, in C
         tok = tokens[i]
         nxt = tokens[i + 1 : i + 3]
