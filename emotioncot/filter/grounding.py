@@ -41,7 +41,9 @@ _QUOTE_MARK_LOWER = QUOTE_MARK.lower()
 
 
 def _lexicon_words() -> list[str]:
-    return [w for v in vars(lx).values() if isinstance(v, (set, frozenset, dict)) for w in v if isinstance(w, str)]
+    """Every word of the lexicon's word lists (the tokens a clause's tokens are compared with)."""
+    return [w for v in vars(lx).values() if isinstance(v, (set, frozenset, dict, list, tuple)) for w in v
+            if isinstance(w, str)]
 
 
 # Clauses that differ only by the numbers they quote ("around 93 Hz", "around 211 Hz") read alike when every
