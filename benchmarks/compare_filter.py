@@ -1,8 +1,10 @@
-"""The filter of this checkout against an earlier revision's (default 8639030, before issue 32): the same
-kept ids, and the same rejected rows with the same reasons and explanations, on the records of build
-folders, on those records with levels their text contradicts and rationales repeated, and on the test
-suite's hand-written and real-model rationale files. Prints one line per table; exit status 1 on any
-difference.
+"""The filter of this checkout against an earlier revision's (default 2844aa1, before the second speed-up of
+issue 32): the same kept ids, and the same rejected rows with the same reasons and explanations, on the
+records of build folders, on those records with levels their text contradicts and rationales repeated, and
+on the test suite's hand-written and real-model rationale files. Then the per-record checks alone
+(``checks.checked``) on the same tables: every row's problems in order and its inferred emotion, the rows
+the near-duplicate pass or an earlier problem would hide included. Prints one line per table; exit status 1
+on any difference.
 
     PYTHONPATH=. python benchmarks/compare_filter.py --build DEMO_BUILD --build REAL_BUILD [--rev REV]
 """
@@ -72,6 +74,13 @@ def main() -> int:
             print(f"{name}: {len(new['kept'])} kept, {len(new['rejected'])} rejected "
                   f"({', '.join(f'{k} {v}' for k, v in reasons.most_common())}); "
                   f"{'identical to' if same else 'DIFFERENT from'} {args.rev}")
+        for name, path in tables.items():
+            old = run_worker(before, "checks", path)["rows"]
+            new = run_worker(ROOT, "checks", path)["rows"]
+            differ += old != new
+            changed = sum(a != b for a, b in zip(old, new)) + abs(len(old) - len(new))
+            print(f"{name}, per-record checks: {len(new)} rows, {sum(bool(r[1]) for r in new)} with problems; "
+                  f"{'identical to' if old == new else f'{changed} rows DIFFERENT from'} {args.rev}")
     return 1 if differ else 0
 
 

@@ -1,12 +1,16 @@
 """One filter run in a process of its own, on whichever ``emotioncot`` is first on PYTHONPATH.
 
     python filter_worker.py outcome RECORDS.json      kept ids and rejected rows, as JSON
-    python filter_worker.py rate RECORDS.json [--cold] records per CPU-second of one pass (one core)
+    python filter_worker.py checks RECORDS.json       each row's per-record problems and inferred emotion, as JSON
+    python filter_worker.py rate RECORDS.json [--cold] records per CPU-second of the per-record checks (one core)
 
-``rate`` warms up on the test suite's rationale files (imports, compiled patterns, the prompt shingles)
-so that the pass is timed alone; its clause caches then hold none of the timed records' text. With
-``--cold`` every cache of the grounding reader is emptied before each record, so no record profits from
-clauses read for another one.
+``checks`` and ``rate`` run the per-record checks alone (``checks.checked``: every check but the
+near-duplicate pass across records), so that a difference or a figure is theirs; ``outcome`` is the whole
+filter. ``rate`` warms up on the test suite's rationale files (imports, compiled patterns, the prompt
+shingles) so that the pass is timed alone; its caches then hold none of the timed records' text. With
+``--cold`` every cache of the filter's modules is emptied before each record, so no record profits from
+text read for another one; without it, a second pass over the same records is timed too ("again": text
+the reader has read already, as most sentences of a big build are).
 """
 
 from __future__ import annotations
@@ -20,9 +24,24 @@ WARMUP = Path(__file__).resolve().parent.parent / "tests" / "data" / "rationales
 
 
 def _caches() -> list:
-    from emotioncot.filter import grounding
+    """The bounded caches (``functools.lru_cache``) of every filter module loaded."""
+    modules = [m for name, m in sorted(sys.modules.items()) if name.startswith("emotioncot.filter")]
+    found = {id(f): f for m in modules for f in vars(m).values() if hasattr(f, "cache_clear")}
+    return list(found.values())
 
-    return [f for f in vars(grounding).values() if hasattr(f, "cache_clear")]
+
+def _per_record(config):
+    """record -> (problems, inferred emotion): ``checked`` where the revision has it, else what it did then."""
+    from emotioncot.filter import checks
+
+    if hasattr(checks, "checked"):
+        def run(record):
+            out, problems = checks.checked(record, config)
+            return problems, out.get("inferred_emotion")
+        return run
+    from emotioncot.filter.io import canonical
+
+    return lambda record: checks.record_problems(canonical(record), config)
 
 
 def main() -> int:
@@ -36,6 +55,11 @@ def main() -> int:
         kept, rejected = filter_records(records, config)
         print(json.dumps({"kept": [r.get("id") for r in kept], "rejected": rejected}, ensure_ascii=False, default=str))
         return 0
+    check = _per_record(config)
+    if mode == "checks":
+        rows = [[r.get("id"), *check(r)] for r in records]
+        print(json.dumps({"rows": rows}, ensure_ascii=False, default=str))
+        return 0
     warm = [json.loads(line) for line in WARMUP.read_text(encoding="utf-8").splitlines() if line.strip()]
     filter_records(warm, config)
     caches = _caches() if "--cold" in sys.argv else []
@@ -46,15 +70,22 @@ def main() -> int:
             for cache in caches:
                 cache.cache_clear()
             t0 = time.process_time()
-            filter_records([record], config)
+            check(record)
             cpu += time.process_time() - t0
     else:
         t0 = time.process_time()
-        filter_records(records, config)
+        for record in records:
+            check(record)
         cpu = time.process_time() - t0
     wall = time.perf_counter() - wall
+    again = None
+    if not caches:  # the same records once more: text the reader has read (a big build's recurring sentences)
+        t0 = time.process_time()
+        for record in records:
+            check(record)
+        again = len(records) / (time.process_time() - t0)
     print(json.dumps({"records": len(records), "cpu_s": cpu, "wall_s": wall, "per_core": len(records) / cpu,
-                      "caches": len(caches)}))
+                      "per_core_again": again, "caches": len(caches)}))
     return 0
 
 

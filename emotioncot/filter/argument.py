@@ -22,11 +22,13 @@ not judged. Quoted transcription is masked first, as in grounding.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
-from emotioncot.filter.grounding import _gender_evidence, _level_claims
-from emotioncot.filter.label import PATTERNS
-from emotioncot.filter.text import clauses, mask_transcript_quotes, sentences, think_part
+from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims
+from emotioncot.filter.label import PATTERNS, held_words, may_name
+from emotioncot.filter.prefilter import Guard, blind_to
+from emotioncot.filter.text import clauses, digits_as_nine, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
                       r"|\bsupport(?:s|ing)?\b|\bconsistent with\b|\btypical of\b|\bin keeping with\b|\bgoes with\b"
@@ -58,24 +60,72 @@ _FOLLOWS = re.compile(r"\bbest explains (?:these|the|all) cues\b|\ball (?:of )?t
 _REFERENCE_AGAINST = re.compile(r"\b(?:set|judged|graded|measured|cut|calibrated|compared|relative)\s+against\b", re.I)
 
 
+_NO_SIDE = re.compile(r"\bno sign\b|\beither way\b|\bfor or against\b", re.I)
+_AGAINST_OR_REST = re.compile(r"\bagainst\b|\bthe rest\b", re.I)
+
+# Each pattern behind a substring test of the strings its matches need (prefilter.Guard): most clauses hold none.
+_GUARD = {p: Guard(p) for p in (_REFERENCE_AGAINST, _OPPOSE, _SUPPORT, _NEITHER, _AGAINST_FIRST, _FEWER_AGAINST,
+                                _COUNT_FOR, _COUNT_AGAINST, _EVEN)}
+
+
+@lru_cache(maxsize=1 << 14)  # clauses recur across records (the template's, a model's stock phrasing)
 def _side(clause: str) -> str | None:
-    clause = _REFERENCE_AGAINST.sub(" ", clause)
+    lowered = clause.lower()
+    if _GUARD[_REFERENCE_AGAINST].may_match(clause, lowered):
+        clause = _REFERENCE_AGAINST.sub(" ", clause)
+        lowered = clause.lower()
     # "less typical of it", "does not fit": an opposing phrase that holds a support phrase is read as opposing
-    support, oppose = bool(_SUPPORT.search(_OPPOSE.sub(" ", clause))), bool(_OPPOSE.search(clause))
+    oppose = bool(_GUARD[_OPPOSE].search(clause, lowered))
+    support = bool(_GUARD[_SUPPORT].search(_OPPOSE.sub(" ", clause)) if oppose else _GUARD[_SUPPORT].search(clause, lowered))
     if support == oppose:
         return None
-    if support and _NEITHER.search(clause):
+    if support and _GUARD[_NEITHER].search(clause, lowered):
         return None
-    if oppose and re.search(r"\bno sign\b|\beither way\b|\bfor or against\b", clause, re.I):
+    if oppose and _NO_SIDE.search(clause):
         return None
     return FOR if support else AGAINST
 
 
-def _mentioned(clause: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def _mentioned(clause: str) -> tuple[str, ...]:
+    """The cues a clause speaks of, in the order of the set they are gathered in (as read before caching)."""
     cues = {c.aspect for c in _level_claims(clause, skip_generic=False) if c.aspect in ("pitch", "energy", "speed")}
     if _CUE_WORD["intonation"].search(clause):
         cues.add("intonation")
-    return cues
+    return tuple(cues)
+
+
+@lru_cache(maxsize=1 << 14)
+def _emotions_named(clause: str) -> frozenset:
+    """The emotions whose words (``label.PATTERNS``) a clause holds."""
+    held = held_words(clause)
+    return frozenset(e for e, p in PATTERNS.items() if may_name(e, held) and p.search(clause))
+
+
+# Every pattern the argument reads a clause or sentence with treats the digits 1-9 alike (checked here, with
+# the grounding reader's own check), so its side, the emotions it names, the cues it speaks of and what it
+# says of the balance are those of the same text with other numbers; only the counts it gives ("two cues")
+# are read as written.
+_DIGIT_BLIND = STATEMENTS_DIGIT_BLIND and all(
+    blind_to(p, "123456789") for p in (*_GUARD, _NO_SIDE, _AGAINST_OR_REST, _CUE_WORD["intonation"], *PATTERNS.values()))
+
+
+def _numbers_alike(text: str) -> str:
+    """``text`` with its digits 1-8 written as 9, where that reads the same (a shared cache key)."""
+    return digits_as_nine(text) if _DIGIT_BLIND else text
+
+
+@lru_cache(maxsize=1 << 14)  # sentences recur across records
+def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str, ...]], ...]:
+    """(clause, the side it takes, the emotions it names, the cues it speaks of) of each clause of a sentence
+    that takes a side, whatever the case."""
+    out = []
+    for clause in clauses(sentence):
+        read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes
+        side = _side(read)
+        if side is not None:
+            out.append((clause, side, _emotions_named(read), _mentioned(read)))
+    return tuple(out)
 
 
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
@@ -83,12 +133,11 @@ def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]
     middle_sides: set[str] = set()  # sides on which a middle level is counted where the table does not put it
     out = []
     for sentence in sentences(masked):
-        for clause in clauses(sentence):
-            side = _side(clause)
+        for clause, side, named, cues in _sided_clauses(sentence):
             # "the slow pace argues against anger": a clause about another emotion is not this case's balance
-            if side is None or any(p.search(clause) for e, p in PATTERNS.items() if e != case.emotion):
+            if not named <= {case.emotion}:
                 continue
-            for cue in _mentioned(clause):
+            for cue in cues:
                 actual = case.stance(cue)
                 if actual is None:
                     continue
@@ -114,23 +163,52 @@ def _balance_problems(masked: str, case: Case) -> list[str]:
     n_for, n_against = len(case.supporting), len(case.opposing)
     out = []
     for sentence in sentences(masked):
-        if _AGAINST_FIRST.search(sentence):
+        claim, even, counts_for, counts_against = _balance_of(sentence)
+        if claim == "against_first":
             if n_against <= n_for:
                 out.append(f"says the cues against outweigh those for it (“{sentence[:80]}”) but the table gives "
                            f"{n_for} for and {n_against} against")
-        elif _FEWER_AGAINST.search(sentence) and re.search(r"\bagainst\b|\bthe rest\b", sentence, re.I):
+        elif claim == "fewer_against":
             if n_against >= n_for or not n_against:
                 out.append(f"says the cues against weigh less (“{sentence[:80]}”) but the table gives "
                            f"{n_for} for and {n_against} against")
-        if _EVEN.search(sentence) and n_for != n_against:
+        if even and n_for != n_against:
             out.append(f"calls the cues evenly split but the table gives {n_for} for and {n_against} against")
-        for m in _COUNT_FOR.finditer(sentence):
-            if _count(m) != n_for:
-                out.append(f"counts {m.group(1)} cue(s) for {case.emotion} but the table gives {n_for}")
-        for m in _COUNT_AGAINST.finditer(sentence):
-            if _count(m) != n_against:
-                out.append(f"counts {m.group(1)} cue(s) against {case.emotion} but the table gives {n_against}")
+        for written, n in counts_for:
+            if n != n_for:
+                out.append(f"counts {written} cue(s) for {case.emotion} but the table gives {n_for}")
+        for written, n in counts_against:
+            if n != n_against:
+                out.append(f"counts {written} cue(s) against {case.emotion} but the table gives {n_against}")
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _balance_of(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """``_balance_reading`` of the sentence, read with its numbers as 9s where it gives no count of cues."""
+    reading = _balance_reading(_numbers_alike(sentence))
+    if reading[2] or reading[3]:  # counts are read as written: read the sentence itself
+        reading = _balance_reading(sentence)
+    return reading
+
+
+@lru_cache(maxsize=1 << 14)
+def _balance_reading(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """What a sentence says about the balance, whatever the table: "against_first" (the cues against outweigh),
+    "fewer_against" (they weigh less) or None; whether it calls the sides even; the counts of cues it gives
+    for and against, each as (written, number)."""
+    lowered = sentence.lower()
+    claim = None
+    if _GUARD[_AGAINST_FIRST].search(sentence, lowered):
+        claim = "against_first"
+    elif _GUARD[_FEWER_AGAINST].search(sentence, lowered) and _AGAINST_OR_REST.search(sentence):
+        claim = "fewer_against"
+    counts_for = counts_against = ()
+    if _GUARD[_COUNT_FOR].may_match(sentence, lowered):
+        counts_for = tuple((m.group(1), _count(m)) for m in _COUNT_FOR.finditer(sentence))
+    if _GUARD[_COUNT_AGAINST].may_match(sentence, lowered):
+        counts_against = tuple((m.group(1), _count(m)) for m in _COUNT_AGAINST.finditer(sentence))
+    return claim, bool(_GUARD[_EVEN].search(sentence, lowered)), counts_for, counts_against
 
 
 def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -> list[str]:

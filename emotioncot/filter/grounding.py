@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 from emotioncot.filter import lexicon as lx
-from emotioncot.filter.prefilter import FirstMatch, Rewriter
+from emotioncot.filter.prefilter import FirstMatch, Rewriter, blind_to
 from emotioncot.filter.reference import reference_problems
-from emotioncot.filter.text import (QUOTE_MARK, clauses, mask_quotes, mask_transcript_quotes, normalize_tokens, sentences,
-                                    think_part)
+from emotioncot.filter.text import (OTHER_DIGIT, QUOTE_MARK, clauses, digits_as_nine, mask_quotes, mask_transcript_quotes,
+                                    normalize_tokens, sentences, text_patterns, think_part)
 
 ASPECTS = ("pitch", "energy", "speed", "intonation", "stress", "gender", "age", "reference")
 LEVEL_FIELD = {"pitch": "pitch_level", "energy": "energy_level", "speed": "speed_level"}
@@ -37,6 +38,23 @@ _PHRASES = Rewriter([p for p, _ in lx.PHRASES])
 _PHRASE_REPLACEMENTS = [r for _, r in lx.PHRASES]
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’-]*|,")
 _QUOTE_MARK_LOWER = QUOTE_MARK.lower()
+
+
+def _lexicon_words() -> list[str]:
+    """Every word of the lexicon's word lists (the tokens a clause's tokens are compared with)."""
+    return [w for v in vars(lx).values() if isinstance(v, (set, frozenset, dict, list, tuple)) for w in v
+            if isinstance(w, str)]
+
+
+# Clauses that differ only by the numbers they quote ("around 93 Hz", "around 211 Hz") read alike when every
+# pattern and word list of the reader treats the digits 1-9 alike (checked here, at import): the clause with
+# its digits 1-8 written as 9 then makes the same claims, but for the words quoted back in explanations. So
+# a clause whose copy with 9s makes no claim makes none either, and is not read again (0 is left alone:
+# "f0" is a word of the lexicon).
+_SAME_DIGITS = "123456789"
+_DIGIT_BLIND = (all(blind_to(p, _SAME_DIGITS) for p in (*_PHRASES.patterns, _TOKEN))
+                and not any(isinstance(r, str) and re.search(r"[1-9\\]", r) for r in _PHRASE_REPLACEMENTS)
+                and not any(re.search("[1-9]", w) for w in _lexicon_words()))
 # Clauses recur across records (template sentences, stock phrasings of a model): the reading of one is kept.
 _CLAUSE_CACHE = 1 << 15
 
@@ -180,7 +198,11 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _level_claims(digits_as_nine(clause), skip_generic):
+        return ()  # the clause with other numbers makes no claim: neither does this one
     tokens = _prepare(clause)
+    if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
+        return _level_claims(clause, True)  # no generic statement to skip: the reading the grounding check made
     claims: list[Claim] = []
     negated_at: set[int] = set()
     generic_from = _generic_from(tokens, skip_generic)
@@ -228,6 +250,8 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _intonation_claims(digits_as_nine(clause), skip_generic):
+        return ()  # as in _level_claims
     tokens = _prepare(clause)
     generic_from = _generic_from(tokens, skip_generic)
     context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
@@ -300,6 +324,10 @@ _STRESS_AFTER = re.compile(
 )
 
 
+_ON_NEXT = re.compile(r"\s+(?:on|onto|upon)\b")  # matched where a match ends: no look-behind, as on the rest alone
+_NOT_WORD = re.compile(r"\b(?:not|n['’]t|never|no)\b")
+
+
 def _stress_targets(text: str) -> list[tuple[str, str]]:
     """(claimed stressed word or phrase, evidence)."""
     out = []
@@ -320,10 +348,10 @@ def _stress_targets(text: str) -> list[tuple[str, str]]:
             out.append((f, (m.group(0) + rest[:pos]).strip()))
     for m in _STRESS_AFTER.finditer(text):
         # 'the conclusion of "sad" is the emphasis on "Kids"': the stress is on what follows, not on "sad"
-        if re.match(r"\s+(?:on|onto|upon)\b", text[m.end():]):
+        if _ON_NEXT.match(text, m.end()):
             continue
         # skip "... is stressed" read as "not stressed" and long quotes (the transcription itself)
-        if re.search(r"\b(?:not|n['’]t|never|no)\b", m.group(0)[len(m.group(1)) + 2 :]):
+        if _NOT_WORD.search(m.group(0)[len(m.group(1)) + 2 :]):
             continue
         out.append((m.group(1), m.group(0)))
     return [(t, e) for t, e in out if 0 < len(normalize_tokens(t)) <= 4]
@@ -358,17 +386,34 @@ def _stress_problems(text: str, stressed: list[str], transcript: str | None = No
 
 
 _GENDER_TOKEN = re.compile(r"[a-z][a-z'’-]*")
+# ASCII letters lower-cased, apostrophes and hyphens kept, every other byte blanked
+_GENDER_TOKEN_BYTES = bytes(c | 0x20 if chr(c).isalpha() else c if chr(c) in "'-" else 0x20 for c in range(128)) + b" " * 128
 _GENDER_WORDS = lx.MALE | lx.FEMALE | lx.MALE_NOUNS | lx.FEMALE_NOUNS
 _AGE_PATTERNS = Rewriter([p for p, _ in lx.AGE_PATTERNS])
 _AGE_WORD = re.compile(r"[a-z']+")
 
 
+def _gender_tokens(masked: str) -> list[str]:
+    """``_GENDER_TOKEN.findall(masked.lower())``; on ASCII text, the runs of letters, apostrophes and hyphens
+    from their first letter on, split in one C pass."""
+    if not masked.isascii():
+        return _GENDER_TOKEN.findall(masked.lower())
+    runs = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii").split()
+    return [t for t in (r.lstrip("'-") for r in runs) if t]
+
+
 def _gender_evidence(masked: str) -> dict[str, list[str]]:
-    tokens = _GENDER_TOKEN.findall(masked.lower())
+    """The words that give the speaker a gender, per gender (a new dict each call: callers may keep it)."""
+    male, female = _gender_words(masked)
+    return {"Male": list(male), "Female": list(female)}
+
+
+@lru_cache(maxsize=256)  # read by the grounding and the argument check of the same text
+def _gender_words(masked: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found: dict[str, list[str]] = {"Male": [], "Female": []}
-    for i, tok in enumerate(tokens):
-        if tok not in _GENDER_WORDS:
-            continue
+    tokens = _gender_tokens(masked)
+    for i in compress(range(len(tokens)), map(_GENDER_WORDS.__contains__, tokens)):  # the gender words, in C
+        tok = tokens[i]
         nxt = tokens[i + 1 : i + 3]
         if tok in lx.MALE or tok in lx.FEMALE:
             following = [t for t in nxt if not t.endswith("ly")][:1]
@@ -378,7 +423,7 @@ def _gender_evidence(masked: str) -> dict[str, list[str]]:
             near_start = i < 8 or any(t in lx.SPEAKER_NOUN_CONTEXT for t in nxt)
             if near_start or (tokens[i - 1] in ("a", "an", "the") if i else False):
                 found["Male" if tok in lx.MALE_NOUNS else "Female"].append(tok)
-    return found
+    return tuple(found["Male"]), tuple(found["Female"])
 
 
 def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
@@ -434,14 +479,30 @@ def _intonation_agrees(shape: str, end_ref: bool, measured: str, strictness: str
     return measured in _intonation_allowed(shape, end_ref)
 
 
+@lru_cache(maxsize=_CLAUSE_CACHE)
+def _sentence_claims(sentence: str, skip_generic: bool = True) -> tuple[tuple[Claim, ...], tuple[tuple[str, bool, str], ...]]:
+    """The level and intonation claims of one sentence, clause by clause (sentences recur across records)."""
+    level_claims: list[Claim] = []
+    intonation: list[tuple[str, bool, str]] = []
+    for clause in clauses(sentence):
+        level_claims.extend(_level_claims(clause, skip_generic))
+        intonation.extend(_intonation_claims(clause, skip_generic))
+    return tuple(level_claims), tuple(intonation)
+
+
 def _claims(masked: str, skip_generic: bool = True) -> tuple[list[Claim], list[tuple[str, bool, str]]]:
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
     for sentence in sentences(masked):
-        for clause in clauses(sentence):
-            level_claims.extend(_level_claims(clause, skip_generic))
-            intonation.extend(_intonation_claims(clause, skip_generic))
+        level, contour = _sentence_claims(sentence, skip_generic)
+        level_claims.extend(level)
+        intonation.extend(contour)
     return level_claims, intonation
+
+
+# level_statements reads through the text helpers too: when they are digit-blind as well, what a text says
+# about the levels (the allowed sets alone, no words quoted back) does not depend on its digits 1-9.
+STATEMENTS_DIGIT_BLIND = _DIGIT_BLIND and all(blind_to(p, _SAME_DIGITS) for p in text_patterns())
 
 
 def level_statements(text: str, skip_generic: bool = True) -> dict[str, list[frozenset]]:

@@ -37,7 +37,29 @@ def _pattern(words) -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alts) + r")\b", re.I)
 
 
-PATTERNS = {e: _pattern(EMOTION_ALIASES[e] + _EXTRA.get(e, ())) for e in EMOTIONS}
+WORDS = {e: EMOTION_ALIASES[e] + _EXTRA.get(e, ()) for e in EMOTIONS}  # the words that name each emotion
+PATTERNS = {e: _pattern(words) for e, words in WORDS.items()}
+
+# A pattern above ("\b(?:sad|sadly|...)\b", ignoring case) matches an ASCII text only where the first word of
+# one of its words stands whole in the text, lower-cased: those first words, per emotion.
+_WORD_RUN = re.compile(r"\w+")
+FIRST_WORDS = {e: frozenset(_WORD_RUN.findall(w.lower())[0] for w in words) for e, words in WORDS.items()}
+# ASCII word characters (\w) lower-cased, every other byte blanked: str.split() then gives the \w+ runs
+_ASCII_WORD_CHARS = bytes(c | 0x20 if chr(c).isalpha() else c if chr(c).isalnum() or c == ord("_") else 0x20
+                          for c in range(128)) + b" " * 128
+
+
+def held_words(text: str) -> set[str] | None:
+    """The lower-cased words (``\\w+`` runs) of an ASCII text, to test ``FIRST_WORDS`` against; None for other text,
+    where case folding may match more than these words spell."""
+    if not text.isascii():
+        return None
+    return set(text.encode("ascii").translate(_ASCII_WORD_CHARS).decode("ascii").split())
+
+
+def may_name(emotion: str, held: set[str] | None) -> bool:
+    """False only where ``PATTERNS[emotion]`` cannot match the text whose ``held_words`` are ``held``."""
+    return held is None or not FIRST_WORDS[emotion].isdisjoint(held)
 
 
 def _denied(text: str, m: re.Match) -> bool:
@@ -53,6 +75,8 @@ def mentions(text: str, emotion: str, skip_negated: bool = True, transcript: str
     """Words naming ``emotion`` in ``text``, leaving out negated ones ("not angry", "anger does not
     emerge"). Quoted text is excluded; with ``transcript``, only quotes of the transcription are."""
     text = _mask(text, transcript)
+    if not may_name(emotion, held_words(text)):
+        return []
     return [m.group(0) for m in PATTERNS[emotion].finditer(text) if not (skip_negated and _denied(text, m))]
 
 
@@ -73,7 +97,10 @@ def inferred_emotion(text: str, n_sentences: int = 2) -> str | None:
         return normalize_emotion(answer)
     closing = conclusion(text, n_sentences)
     best, best_pos = None, -1
+    held = held_words(closing)
     for emotion in EMOTIONS:
+        if not may_name(emotion, held):
+            continue
         for m in PATTERNS[emotion].finditer(closing):
             if _denied(closing, m):
                 continue

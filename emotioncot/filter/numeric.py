@@ -16,10 +16,11 @@ speaker are never read as measurements.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from emotioncot.filter.grounding import level_statements
+from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, level_statements
 from emotioncot.filter.prefilter import FirstMatch
-from emotioncot.filter.text import mask_quotes, sentences, think_part
+from emotioncot.filter.text import digits_as_nine, mask_quotes, sentences, think_part
 from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
 
 _NUMBER = r"(?<![\w.,])(?P<num>[-−–]?\d+(?:[.,]\d+)?)"
@@ -65,18 +66,38 @@ def quoted_numbers(text: str) -> list[tuple[str, float, float, str, str]]:
     level word and its number in different clauses."""
     found = []
     for sentence in sentences(mask_quotes(think_part(text or ""))):
-        for m in (_MEASURE.finditer(sentence) if _DIGIT.search(sentence) else ()):  # a measure needs a digit
-            unit = _unit_of(m.group("unit"))
-            value, tol = _parse(m.group("num"))
-            found.append((unit, value, tol, m.group(0).strip(), sentence))
-        for m in _PAUSE_SEARCH.finditer(sentence):
-            if m.group("times"):
-                k = m.group("k")
-                n = _TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else _WORD_NUMBERS[k.lower()])
-            else:
-                n = _WORD_NUMBERS[m.group("n").lower()]
-            found.append(("pauses", float(n), 0.5, m.group(0).strip(), sentence))
+        found += [(*number, sentence) for number in _sentence_numbers(sentence)]
     return found
+
+
+@lru_cache(maxsize=1 << 14)  # sentences recur across records (the template's, a model's stock phrasing)
+def _sentence_numbers(sentence: str) -> tuple[tuple[str, float, float, str], ...]:
+    """(unit key, value, tolerance, the words as written) of each number with a measured unit in a sentence."""
+    found = []
+    for m in (_MEASURE.finditer(sentence) if _DIGIT.search(sentence) else ()):  # a measure needs a digit
+        unit = _unit_of(m.group("unit"))
+        value, tol = _parse(m.group("num"))
+        found.append((unit, value, tol, m.group(0).strip()))
+    for m in _PAUSE_SEARCH.finditer(sentence):
+        if m.group("times"):
+            k = m.group("k")
+            n = _TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else _WORD_NUMBERS[k.lower()])
+        else:
+            n = _WORD_NUMBERS[m.group("n").lower()]
+        found.append(("pauses", float(n), 0.5, m.group(0).strip()))
+    return tuple(found)
+
+
+def _said(sentence: str) -> dict[str, list[frozenset]]:
+    """The aspects a sentence makes level statements about, with the levels each allows (shared: read only)."""
+    if STATEMENTS_DIGIT_BLIND:  # the same statements whatever numbers the sentence quotes ("about 93 Hz")
+        sentence = digits_as_nine(sentence)
+    return _statements(sentence)
+
+
+@lru_cache(maxsize=1 << 14)
+def _statements(sentence: str) -> dict[str, list[frozenset]]:
+    return {a: s for a, s in level_statements(sentence).items() if s}
 
 
 def _measured(record: dict, field: str) -> float | None:
@@ -98,7 +119,7 @@ def numeric_problems(record: dict, text: str | None = None, where: str = "ration
         if match is None:
             have = ", ".join(f"{f} = {v:g}" for f, v in measured.items()) or "none of them was measured"
             return [("numeric", f"the {where} says “{written}” but no measured {'/'.join(fields)} rounds to it ({have})")]
-        said = {a: s for a, s in level_statements(sentence).items() if s}
+        said = _said(sentence)
         cue = UNIT_CUE.get(unit)
         if cue in said and record.get(LEVEL_FIELDS[cue]):
             graded = graded_fact(record, cue)

@@ -150,21 +150,45 @@ class Rewriter:
         self.patterns = [re.compile(p, flags) if isinstance(p, str) else p for p in patterns]
         self.guards = [guard_keys(required_literals(p)) for p in self.patterns]
         self.keys = tuple(sorted(frozenset().union(*(g for g in self.guards if g))))
+        # per key, the patterns it lets run; patterns without a guard always run
+        self.users = {k: tuple(i for i, g in enumerate(self.guards) if g and k in g) for k in self.keys}
+        self.unguarded = tuple(i for i, g in enumerate(self.guards) if g is None)
+        # A key that holds another ("falling" holds "fall") is looked for only where that one was found: each
+        # key below the longest key it holds, the others at the top.
+        self.top = tuple(k for k in self.keys if not any(j != k and j in k for j in self.keys))
+        self.below: dict[str, tuple[str, ...]] = {}
+        for k in self.keys:
+            if k not in self.top:
+                holder = max((j for j in self.keys if j != k and j in k), key=lambda j: (len(j), j))
+                self.below[holder] = self.below.get(holder, ()) + (k,)
 
-    def _present(self, text: str) -> frozenset:
-        return frozenset(k for k in self.keys if k in text)
+    def _held(self, text: str) -> list[str]:
+        """The keys ``text`` holds."""
+        held = list(filter(text.__contains__, self.top))  # filter over a bound method: no Python frame per key
+        for key in held:  # grows while it is read: keys below a held key, and below those
+            if key in self.below:
+                held.extend(filter(text.__contains__, self.below[key]))
+        return held
+
+    def _due(self, text: str, after: int) -> list[int]:
+        """The patterns after number ``after`` that ``text`` holds a guard key of (or that have no guard), in order."""
+        due = set(self.unguarded)
+        for key in self._held(text):
+            due.update(self.users[key])
+        return sorted(i for i in due if i > after)
 
     def rewrite(self, text: str, repl: Callable[[int], str | Callable[[re.Match], str]]) -> str:
         """``text`` after ``self.patterns[i].sub(repl(i), ...)`` for each i in order (``repl(i)`` is asked
         for only where pattern i runs)."""
-        present = self._present(text)
-        for i, (pattern, guard) in enumerate(zip(self.patterns, self.guards)):
-            if guard is not None and guard.isdisjoint(present):
-                continue
-            new = pattern.sub(repl(i), text)
+        due = self._due(text, -1)
+        k = 0
+        while k < len(due):
+            i = due[k]
+            k += 1
+            new = self.patterns[i].sub(repl(i), text)
             if new != text:
                 text = new
-                present = self._present(text)
+                due, k = self._due(text, i), 0
         return text
 
 
@@ -211,16 +235,34 @@ def _starts(pattern: re.Pattern) -> frozenset | None:
     begins with items of a few fixed spellings ("\\bstep\\s+..." begins with "step")."""
     if not isinstance(pattern.pattern, str):
         return None
-    found = frozenset({""})
-    for op, av in sre_parse.parse(pattern.pattern, pattern.flags):
-        item = _spellings(op, av)
-        joined = None if item is None else frozenset(a + b for a in found for b in item)
-        if joined is None or len(joined) > _SPELLINGS_MAX:
-            break
-        found = joined
-    if not all(found) or (pattern.flags & re.IGNORECASE and not all(s.isascii() for s in found)):
+    found = _prefixes(sre_parse.parse(pattern.pattern, pattern.flags))
+    if found is None or not all(found) or (pattern.flags & re.IGNORECASE and not all(s.isascii() for s in found)):
         return None
     return frozenset(s.lower() for s in found) if pattern.flags & re.IGNORECASE else found
+
+
+def _prefixes(items) -> frozenset | None:
+    """Strings one of which every match of the sequence ``items`` begins with: its opening items of a few fixed
+    spellings, and where a group or an alternation ends that run, what each of its alternatives opens with
+    ("(?:stresses|lands\\s+on)" opens with "stresses" or "lands"). None where some match may open otherwise."""
+    found = frozenset({""})
+    for op, av in items:
+        item = _spellings(op, av)
+        if item is None:  # a group or an alternation: the openings of its alternatives, then stop
+            if op is C.SUBPATTERN and not _ignores_case(op, av):
+                item = _prefixes(av[-1])
+            elif op is C.BRANCH:
+                branches = [_prefixes(b) for b in av[1]]
+                item = None if any(b is None for b in branches) else frozenset().union(*branches)
+            joined = None if item is None else frozenset(a + b for a in found for b in item)
+            if joined is not None and len(joined) <= _SPELLINGS_MAX:
+                found = joined
+            break
+        joined = frozenset(a + b for a in found for b in item)
+        if len(joined) > _SPELLINGS_MAX:
+            break
+        found = joined
+    return found
 
 
 def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozenset, pos: int) -> re.Match | None:
@@ -259,22 +301,126 @@ class FirstMatch:
         self.starts = [_starts(b) for b in self.branches]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
-        probe = text.lower() if self.fold and text.isascii() else None if self.fold else text
+        probe = self._probe(text)
         best = None
-        for branch, needs, starts in zip(self.branches, self.guards, self.starts):
-            if probe is not None and not all(any(k in probe for k in keys) for keys in needs):
-                continue
-            if probe is not None and starts is not None:
-                m = _match_at_starts(branch, text, probe, starts, pos)
-            else:
-                m = branch.search(text, pos)
+        for branch, starts in self._live(probe):
+            m = _branch_search(branch, starts, text, probe, pos)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best
 
     def finditer(self, text: str):
-        """``pattern.finditer(text)``, for a pattern that never matches the empty string."""
+        """``pattern.finditer(text)``, for a pattern that never matches the empty string. Each branch's next
+        match is kept until the search passes it: the first match of a branch from a later position is the
+        same one while it starts at or after that position."""
+        probe = self._probe(text)
+        live = self._live(probe)  # which branches the text may hold does not change from one match to the next
+        ahead = [_branch_search(branch, starts, text, probe, 0) for branch, starts in live]
         pos = 0
-        while (m := self.search(text, pos)) is not None:
-            yield m
-            pos = m.end()
+        while True:
+            best = None
+            for i, (branch, starts) in enumerate(live):
+                m = ahead[i]
+                if m is not None and m.start() < pos:
+                    m = ahead[i] = _branch_search(branch, starts, text, probe, pos)
+                if m is not None and (best is None or m.start() < best.start()):
+                    best = m
+            if best is None:
+                return
+            yield best
+            pos = best.end()
+
+    def _probe(self, text: str) -> str | None:
+        """The text the keys are looked for in (None: non-ASCII text under a pattern that ignores case)."""
+        if not self.fold:
+            return text
+        return text.lower() if text.isascii() else None
+
+    def _live(self, probe: str | None) -> list[tuple[re.Pattern, frozenset | None]]:
+        """The branches (with the strings their matches begin with) whose keys the text holds."""
+        if probe is None:
+            return [(branch, None) for branch in self.branches]
+        holds = probe.__contains__
+        live = []
+        for branch, needs, starts in zip(self.branches, self.guards, self.starts):
+            for keys in needs:  # a plain loop: no generator per branch
+                if not any(map(holds, keys)):
+                    break
+            else:
+                live.append((branch, starts))
+        return live
+
+
+def _branch_search(branch: re.Pattern, starts: frozenset | None, text: str, probe: str | None, pos: int) -> re.Match | None:
+    """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known."""
+    if starts is not None:
+        return _match_at_starts(branch, text, probe, starts, pos)
+    return branch.search(text, pos)
+
+
+class Guard:
+    """A substring test to run before a pattern: ``may_match(text)`` is False only where the text lacks
+    every string of a set that each match holds one of (``folded_requirements``; for a pattern that ignores
+    case, tested on the lower-cased text of an ASCII text, and always True on other text). ``search`` is
+    ``pattern.search`` behind that test."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.fold = bool(pattern.flags & re.IGNORECASE)
+        self.needs = [tuple(sorted(guard_keys(s))) for s in folded_requirements(pattern)]
+
+    def may_match(self, text: str, lowered: str | None = None) -> bool:
+        """``lowered``: ``text.lower()`` where the caller has it already."""
+        if self.fold:
+            if not text.isascii():
+                return True
+            text = text.lower() if lowered is None else lowered
+        holds = text.__contains__
+        for keys in self.needs:
+            if not any(map(holds, keys)):
+                return False
+        return True
+
+    def search(self, text: str, lowered: str | None = None) -> re.Match | None:
+        return self.pattern.search(text) if self.may_match(text, lowered) else None
+
+
+def blind_to(pattern: re.Pattern, chars: str) -> bool:
+    """Whether ``pattern`` treats every character of ``chars`` alike: none of them is a literal of it, no
+    range takes some of them and not others, and there is no back-reference (which could compare them).
+    Then a text and the text with those characters swapped among themselves match at the same places."""
+    codes = {ord(c) for c in chars}
+    return isinstance(pattern.pattern, str) and _blind_items(sre_parse.parse(pattern.pattern, pattern.flags), codes)
+
+
+def _blind_items(items, codes: set[int]) -> bool:
+    for op, av in items:
+        if op in (C.LITERAL, C.NOT_LITERAL):
+            if av in codes:
+                return False
+        elif op is C.IN:
+            for o, a in av:
+                if o in (C.LITERAL, C.NOT_LITERAL) and a in codes:
+                    return False
+                if o is C.RANGE and 0 < sum(a[0] <= c <= a[1] for c in codes) < len(codes):
+                    return False
+                if o not in (C.LITERAL, C.NOT_LITERAL, C.RANGE, C.CATEGORY, C.NEGATE):
+                    return False
+        elif op is C.SUBPATTERN:
+            if not _blind_items(av[-1], codes):
+                return False
+        elif op is C.BRANCH:
+            if not all(_blind_items(b, codes) for b in av[1]):
+                return False
+        elif op in _REPEATS:
+            if not _blind_items(av[2], codes):
+                return False
+        elif op in (C.ASSERT, C.ASSERT_NOT):
+            if not _blind_items(av[1], codes):
+                return False
+        elif _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
+            if not _blind_items(av, codes):
+                return False
+        elif op not in (C.AT, C.ANY, C.CATEGORY):
+            return False  # a back-reference, or an item this reader does not know: not known to be blind
+    return True

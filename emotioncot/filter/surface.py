@@ -47,18 +47,33 @@ FUNCTION_WORDS = {
 _FUNCTION_WORD_SETS = {lang: frozenset(words) for lang, words in FUNCTION_WORDS.items()}
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# The languages each function word counts for.
+_LANGUAGES_OF: dict[str, list[str]] = {}
+for _lang, _words in _FUNCTION_WORD_SETS.items():
+    for _w in _words:
+        _LANGUAGES_OF.setdefault(_w, []).append(_lang)
+# On ASCII text the words of _LETTERS, lower-cased, are the runs of letters: with letters lower-cased and
+# every other byte blanked, str.split() finds them in one pass.
+_ASCII_LETTER_RUNS = bytes(c | 0x20 if chr(c).isalpha() else 0x20 for c in range(128)) + b" " * 128
 
 
 def detect_language(text: str) -> str | None:
     """A best guess of the language of ``text`` (quoted text ignored), or None when too short to tell."""
     text = mask_quotes(think_part(text))
-    if _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
+    if text.isascii():  # no CJK character to count
+        tokens = text.encode("ascii").translate(_ASCII_LETTER_RUNS).decode("ascii").split()
+    elif _CJK.search(text) and len(_CJK.findall(text)) > 0.3 * max(1, len(re.sub(r"\s", "", text))):
         return "zh/ja/ko"
-    tokens = [t.lower() for t in _LETTERS.findall(text)]
+    else:
+        tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
-    counts = Counter(tokens)  # each distinct word looked up once per language, not each token
-    scores = {lang: sum(counts[w] for w in words if w in counts) / len(tokens) for lang, words in _FUNCTION_WORD_SETS.items()}
+    counts = Counter(filter(_LANGUAGES_OF.__contains__, tokens))  # the only words a score counts
+    totals = dict.fromkeys(_FUNCTION_WORD_SETS, 0)
+    for word, n in counts.items():
+        for lang in _LANGUAGES_OF[word]:
+            totals[lang] += n
+    scores = {lang: n / len(tokens) for lang, n in totals.items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 
@@ -148,18 +163,31 @@ def _prompt_shingles() -> frozenset:
 
 
 _SHINGLES: frozenset | None = None
+_PROMPT_WORDS: frozenset = frozenset()  # every word of those runs
+
+
+def _first_shingle(toks: list[str]) -> int | None:
+    """Where the first 7-word run of ``toks`` that is a prompt shingle starts. Only runs of prompt words
+    are looked up: a window holding any other word is no shingle."""
+    run = 0
+    for i, tok in enumerate(toks):
+        run = run + 1 if tok in _PROMPT_WORDS else 0
+        if run >= _SHINGLE and tuple(toks[i - _SHINGLE + 1 : i + 1]) in _SHINGLES:
+            return i - _SHINGLE + 1
+    return None
 
 
 def copied_prompt_problems(text: str, code: str = "copied_prompt") -> list[tuple[str, str]]:
     """Prompt headers or instructions repeated in the answer (they read badly in a dataset)."""
-    global _SHINGLES
+    global _SHINGLES, _PROMPT_WORDS
     m = _PROMPT_SEARCH.search(text or "")
     if m:
         return [(code, f"repeats the prompt (“{m.group(0).strip()[:50]}”)")]
     if _SHINGLES is None:
         _SHINGLES = _prompt_shingles()
+        _PROMPT_WORDS = frozenset(tok for shingle in _SHINGLES for tok in shingle)
     toks = normalize_tokens(text or "")
-    for i in range(len(toks) - _SHINGLE + 1):
-        if tuple(toks[i : i + _SHINGLE]) in _SHINGLES:
-            return [(code, f"repeats the prompt (“{' '.join(toks[i : i + _SHINGLE])}”)")]
+    i = _first_shingle(toks)
+    if i is not None:
+        return [(code, f"repeats the prompt (“{' '.join(toks[i : i + _SHINGLE])}”)")]
     return []

@@ -10,13 +10,17 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from emotioncot.filter.prefilter import blind_to
+
 THINK_ANSWER = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.S)
 _TAG = re.compile(r"</?(think|answer)>")
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S)
 
-# Double quotes of any style; single quotes only where they cannot be an apostrophe.
+# Double quotes of any style; single quotes only where they cannot be an apostrophe. The apostrophe test
+# looks back from after the quote ("'(?<![\w’']')", the same as "(?<![\w’'])'"): every branch then opens
+# with a quote mark, and the regex engine skips straight to those instead of trying each position.
 _QUOTED = re.compile(
-    r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])"
+    r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|'(?<![\w’']')(?:[^'\n]|'(?=\w))+'(?![\w])"
 )
 QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
 _QUOTE_OPENERS = "“„\"‘«'"  # every quoted span starts with one of these
@@ -89,11 +93,21 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# On ASCII text a word (a word character, then word characters, apostrophes and hyphens) is a run of those
+# characters that holds a word character: with apostrophes and hyphens deleted and every other non-word
+# byte blanked, bytes.split() finds each one in one pass.
+_ASCII_WORD_RUNS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
+
+
 def word_count(text: str) -> int:
+    if text.isascii():
+        return len(text.encode("ascii").translate(_ASCII_WORD_RUNS, b"'-").split())
     return len(words(text))
 
 
 _NORMAL_WORD = re.compile(r"[^\W_]+")
+# ASCII letters lower-cased, digits kept, every other byte blanked (apostrophes are deleted before)
+_ASCII_NORMAL_RUNS = bytes(c | 0x20 if chr(c).isalpha() else c if chr(c).isdigit() else 0x20 for c in range(128)) + b" " * 128
 
 
 def normalize_tokens(text: str) -> list[str]:
@@ -103,14 +117,17 @@ def normalize_tokens(text: str) -> list[str]:
 
 @_PER_TEXT  # the transcription alone is read by four checks of a record
 def _normal_tokens(text: str) -> tuple[str, ...]:
-    if not text.isascii():  # ASCII has nothing to decompose and no combining marks: skip the per-character pass
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
+    if text.isascii():  # nothing to decompose, no combining marks, no ’; the words are the runs of [a-z0-9]
+        return tuple(text.encode("ascii").translate(_ASCII_NORMAL_RUNS, b"'").decode("ascii").split())
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.lower().replace("’", "'").replace("'", "")
     return tuple(_NORMAL_WORD.findall(text))
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
+# "(?<=[.!?])\s+" written as "\s(?<=[.!?]\s)\s*" (the same matches): opening with a space, not a look-behind,
+# lets the regex engine skip to spaces.
+_SENTENCE_END = re.compile(r"\s(?<=[.!?]\s)\s*(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
 
 
 def sentences(text: str) -> list[str]:
@@ -123,11 +140,19 @@ def _sentences(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in _SENTENCE_END.split(text) if p and p.strip())
 
 
-# Clause breaks: punctuation that separates statements, and conjunctions that start a new one.
+# Clause breaks: punctuation that separates statements, and conjunctions that start a new one. Every break
+# opens with a space, a comma or one of the marks; the look-ahead says so, and the regex engine then skips
+# to those characters instead of trying each position (the same matches).
 _CLAUSE_BREAK = re.compile(
-    r"\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+",
+    r"(?=[\s,;:()\u2014\u2013])"
+    r"(?:\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+)",
     re.I,
 )
+
+
+def text_patterns() -> tuple[re.Pattern, ...]:
+    """The patterns that think_part, mask_quotes, sentences and clauses read a text with."""
+    return THINK_ANSWER, _TAG, _ANSWER, _QUOTED, _SENTENCE_END, _CLAUSE_BREAK
 
 
 def clauses(sentence: str) -> list[str]:
@@ -136,4 +161,28 @@ def clauses(sentence: str) -> list[str]:
 
 @lru_cache(maxsize=1 << 14)  # sentences recur across records (the template's, a model's stock phrasing)
 def _clauses(sentence: str) -> tuple[str, ...]:
-    return tuple(c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip())
+    # a sentence that differs from another only by its numbers breaks at the same places: read those once
+    breaks = _breaks(digits_as_nine(sentence) if _CLAUSE_BREAK_DIGIT_BLIND else sentence)
+    starts = (0, *(end for _, end in breaks))
+    ends = (*(start for start, _ in breaks), len(sentence))
+    return tuple(c for c in (sentence[a:b] for a, b in zip(starts, ends)) if c and c.strip())
+
+
+@lru_cache(maxsize=1 << 14)
+def _breaks(sentence: str) -> tuple[tuple[int, int], ...]:
+    """Where the clause breaks of a sentence are (the matches ``_CLAUSE_BREAK.split`` splits at)."""
+    return tuple(m.span() for m in _CLAUSE_BREAK.finditer(sentence))
+
+
+# Digits 1-8 written as 9: a text that differs from another only by its numbers ("about 93 Hz", "about 211
+# Hz") then reads the same to a pattern that treats the digits 1-9 alike (prefilter.blind_to), so a reading
+# kept for one serves the other. 0 is left alone ("f0" is a word of the lexicon).
+OTHER_DIGIT = re.compile("[1-8]")
+
+
+def digits_as_nine(text: str) -> str:
+    """``text`` with its digits 1-8 written as 9 (the text itself when it has none)."""
+    return OTHER_DIGIT.sub("9", text)
+
+
+_CLAUSE_BREAK_DIGIT_BLIND = blind_to(_CLAUSE_BREAK, "123456789")

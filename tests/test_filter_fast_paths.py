@@ -1,0 +1,244 @@
+"""The filter's fast paths read what the plain ones read: rewritten regexes match where the originals did,
+ASCII shortcuts give the Unicode paths' words, substring guards never skip a match, and the cached and
+shortened look-ups give the answers of the loops they replace. Random texts are drawn from the characters
+the patterns care about, so that the corner cases (quotes against apostrophes, a sentence end before a
+quote mark, words inside words) come up thousands of times."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections import Counter
+
+import pytest
+
+# The patterns as they were written before the rewrite (commit 2844aa1), the reference for the new ones.
+OLD_QUOTED = re.compile(r"“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"|‘[^’]*’|«[^»]*»|(?<![\w’'])'(?:[^'\n]|'(?=\w))+'(?![\w])")
+OLD_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘(\[]|QQ)|\n\s*\n")
+OLD_CLAUSE_BREAK = re.compile(
+    r"\s*[;:()\u2014\u2013]\s*|\s+-\s+|,?\s+\b(?:but|while|whereas|although|though|yet|which|whose|so)\b\s+", re.I)
+
+
+def _texts(alphabet: str, n: int, longest: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, longest))) for _ in range(n)]
+
+
+WORDY = ["it's", "'Kids'", "the", "sad", "sadly", "mad", "made", "angry", "not", "he", "she", "’", "“", "”", "\"",
+         "'", "‘", "«", "»", "„", ".", "!", "?", " ", "\n", "QQ", "A", "Kids", "café", "naïve", "matter-of-fact", "x"]
+
+
+def _phrases(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(WORDY) + rnd.choice(["", " "]) for _ in range(rnd.randint(0, 12))) for _ in range(n)]
+
+
+def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
+    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses
+
+    texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
+    texts += _texts(" ,;:()\u2014\u2013-\tab1907", 10000, 20, 10)
+    texts += [" ".join(random.Random(i).choices(["but", "So", "yet", "which", ",", "-", "x", "\u2014", "("], k=8)) for i in range(5000)]
+    for text in texts:
+        assert [m.span() for m in _QUOTED.finditer(text)] == [m.span() for m in OLD_QUOTED.finditer(text)], text
+        assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
+        assert _CLAUSE_BREAK.split(text) == OLD_CLAUSE_BREAK.split(text), text
+        assert _clauses(text) == tuple(c for c in OLD_CLAUSE_BREAK.split(text) if c and c.strip()), text
+
+
+def test_ascii_shortcuts_give_the_unicode_words():
+    from emotioncot.filter import grounding, surface, text as tx
+
+    texts = _texts(string.printable, 5000, 60, 3) + _phrases(5000, 4) + _texts("aB'-’ 1.", 5000, 12, 15)
+    for text in texts:
+        assert tx.word_count(text) == len(tx.words(text)), text
+        unicode_path = tuple(tx._NORMAL_WORD.findall(text.lower().replace("’", "'").replace("'", "")))
+        assert grounding._gender_tokens(text) == grounding._GENDER_TOKEN.findall(text.lower()), text
+        if text.isascii():
+            assert tx._normal_tokens.__wrapped__(text) == unicode_path, text
+            runs = text.encode("ascii").translate(surface._ASCII_LETTER_RUNS).decode("ascii").split()
+            assert runs == [t.lower() for t in surface._LETTERS.findall(text)], text
+
+
+def test_language_scores_count_the_same_words():
+    from emotioncot.filter.surface import FUNCTION_WORDS, detect_language
+
+    words = [w for ws in FUNCTION_WORDS.values() for w in ws] + ["voice", "Pitch", "DER", "la", "x"]
+    rnd = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rnd.choice(words) + rnd.choice([" ", " ", ", ", "_", "2", ". "]) for _ in range(rnd.randint(0, 30)))
+        tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
+        expected = None
+        if len(tokens) >= 8:
+            counts = Counter(tokens)
+            scores = {lang: sum(counts[w] for w in set(ws) if w in counts) / len(tokens) for lang, ws in FUNCTION_WORDS.items()}
+            best = max(scores, key=scores.get)
+            expected = best if scores[best] >= 0.08 else "unknown"
+        assert detect_language(text) == expected, text
+
+
+@pytest.mark.parametrize("name", ["_OPPOSE", "_SUPPORT", "_NEITHER", "_REFERENCE_AGAINST", "_COUNT_FOR", "_COUNT_AGAINST",
+                                  "_FEWER_AGAINST", "_AGAINST_FIRST", "_EVEN"])
+def test_a_guard_never_skips_a_match(name):
+    from emotioncot.filter import argument
+
+    pattern = getattr(argument, name)
+    guard = argument._GUARD[pattern]
+    pieces = [p for keys in guard.needs for p in keys] + ["Against", "FOR", "two", "one cue", "x", " ", ",", "."]
+    rnd = random.Random(6)
+    skipped = 0
+    for _ in range(4000):
+        text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+        if not guard.may_match(text):
+            skipped += 1
+            assert pattern.search(text) is None, text
+        assert (guard.search(text) is None) == (pattern.search(text) is None), text
+    assert skipped, "the random texts never exercised the guard"
+
+
+def test_named_emotions_are_the_patterns_that_match():
+    from emotioncot.filter.argument import _emotions_named
+    from emotioncot.filter.label import PATTERNS, WORDS
+
+    vocabulary = [w for ws in WORDS.values() for w in ws] + ["Sadly", "MADE", "unhappiness", "calmly", "fear-", "the", "é"]
+    rnd = random.Random(7)
+    for _ in range(4000):
+        text = rnd.choice(["", " "]).join(rnd.choice(vocabulary) + rnd.choice(["", " ", "-", ",", "s"])
+                                          for _ in range(rnd.randint(0, 4)))
+        assert _emotions_named.__wrapped__(text) == frozenset(e for e, p in PATTERNS.items() if p.search(text)), text
+
+
+def test_prompt_shingles_are_found_where_the_window_scan_finds_them():
+    from emotioncot.filter import surface
+
+    surface.copied_prompt_problems("warm the shingles")
+    shingles = sorted(surface._SHINGLES)
+    rnd = random.Random(8)
+    pool = [t for s in shingles[:40] for t in s] + ["voice", "pitch", "zebra"]
+    for _ in range(3000):
+        toks = [rnd.choice(pool) for _ in range(rnd.randint(0, 20))]
+        if rnd.random() < 0.3:
+            at = rnd.randint(0, len(toks))
+            toks[at:at] = list(rnd.choice(shingles))
+        window = next((i for i in range(len(toks) - surface._SHINGLE + 1)
+                       if tuple(toks[i : i + surface._SHINGLE]) in surface._SHINGLES), None)
+        assert surface._first_shingle(toks) == window, toks
+
+
+def test_mentions_and_inferred_emotion_read_every_match():
+    from emotioncot.filter import label
+
+    vocabulary = [w for ws in label.WORDS.values() for w in ws] + ["not", "Sad", "ANGER", "made", "The", ".", "calmly"]
+    rnd = random.Random(9)
+    for _ in range(3000):
+        text = " ".join(rnd.choice(vocabulary) for _ in range(rnd.randint(0, 6))) + rnd.choice(["", "."])
+        for emotion, pattern in label.PATTERNS.items():
+            masked = label._mask(text, None)
+            expected = [m.group(0) for m in pattern.finditer(masked) if not label._denied(masked, m)]
+            assert label.mentions(text, emotion) == expected, (text, emotion)
+        closing = label.conclusion(text)
+        last = max(((m.start(), i, e) for i, (e, p) in enumerate(label.PATTERNS.items())
+                    for m in p.finditer(closing) if not label._denied(closing, m)), default=None)
+        # the last match wins; at one position the first emotion in order (a later one needs a later start)
+        firsts = {}
+        for i, (e, p) in enumerate(label.PATTERNS.items()):
+            for m in p.finditer(closing):
+                if not label._denied(closing, m):
+                    firsts.setdefault(m.start(), e)
+        expected = None if last is None else firsts[last[0]]
+        assert label.inferred_emotion(text) == expected, text
+
+
+def test_blind_to_rejects_what_tells_digits_apart():
+    from emotioncot.filter.prefilter import blind_to
+
+    digits = "123456789"
+    for source in (r"[a-z0-9]+", r"\d+(?:[.,]\d+)?", r"\w{2,3}", r"(?<![\w.,])x", r"[^a-z]", r"f0", r"\bup\b"):
+        assert blind_to(re.compile(source), digits), source
+    for source in (r"f1", r"[1-5]", r"[^5]", r"(\d)\1", r"20s", r"(?i:x7)"):
+        assert not blind_to(re.compile(source), digits), source
+
+
+def test_the_numbers_a_clause_quotes_do_not_change_what_it_claims(monkeypatch):
+    from emotioncot.filter import grounding, lexicon as lx, numeric
+
+    assert grounding._DIGIT_BLIND and grounding.STATEMENTS_DIGIT_BLIND  # else the shortcut is off: nothing to test
+    words = sorted({*lx.SELF, *lx.AMBIGUOUS, *lx.ASPECT_NOUNS, *lx.NEGATORS, *lx.HEDGES, *lx.RISE, *lx.FALL, *lx.FLAT,
+                    *lx.END_WORDS, *lx.GENERIC_MARKERS, "the", "and", "or", "is", "voice", "pitch"})
+    numbers = ["93", "4.6", "0.5", "12", "f0", "F0", "f1", "180 Hz", "3 semitones", "(about 211 Hz)", "1-2", "7th"]
+    rnd = random.Random(11)
+    texts = [" ".join(rnd.choice(words if rnd.random() < 0.7 else numbers) for _ in range(rnd.randint(1, 9)))
+             + rnd.choice(["", ".", " at the end."]) for _ in range(3000)]
+
+    def read():
+        for f in (grounding._level_claims, grounding._intonation_claims, grounding._prepare, grounding._sentence_claims,
+                  numeric._statements):
+            f.cache_clear()
+        return [(grounding._level_claims(t), grounding._level_claims(t, False), grounding._intonation_claims(t),
+                 numeric._said(t)) for t in texts]
+
+    fast = read()
+    monkeypatch.setattr(grounding, "_DIGIT_BLIND", False)
+    monkeypatch.setattr(numeric, "STATEMENTS_DIGIT_BLIND", False)
+    assert read() == fast
+    assert sum(bool(re.search("[1-8]", t)) and any(r) for t, r in zip(texts, fast)) > 100  # claims with numbers came up
+
+
+def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
+    import json
+    from pathlib import Path
+
+    from emotioncot.filter import argument
+    from emotioncot.filter.io import canonical
+
+    assert argument._DIGIT_BLIND  # else the shortcut is off: nothing to test
+    rows = [json.loads(line) for path in sorted((Path(__file__).parent / "data" / "rationales").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    extra = ["Two cues speak for it and 3 against, at 182 Hz.", "The 4.2 syllables per second pace suggests anger.",
+             "So 1 cue for it and two against; the 7 dB rise is against it.", "The pitch (211 Hz) fits sadness clearly.",
+             "Cues against outnumber those for it by 2 to 1.", "The 3 semitone range is no sign either way."]
+    rnd = random.Random(12)
+    records = []
+    for row in rows:
+        record = canonical(row)
+        text = record.get("cot_analysis") or ""
+        records.append(record)
+        records.append({**record, "cot_analysis": text + " " + " ".join(rnd.sample(extra, 3))})
+
+    def read():
+        for f in (argument._side, argument._mentioned, argument._emotions_named, argument._balance_reading,
+                  argument._balance_of, argument._sided_clauses):
+            f.cache_clear()
+        return [argument.argument_problems(r) for r in records]
+
+    fast = read()
+    monkeypatch.setattr(argument, "_DIGIT_BLIND", False)
+    assert read() == fast
+    assert any(any(re.search("[1-8]", m) for _, m in problems) for problems in fast)  # counts as written came up
+
+
+def test_a_rewriter_finds_every_key_a_text_holds():
+    from emotioncot.filter import grounding
+
+    for rewriter in (grounding._PHRASES, grounding._AGE_PATTERNS):
+        assert rewriter.below  # keys that hold others are looked for below them: the path under test
+        pieces = list(rewriter.keys) + [k[:-1] for k in rewriter.keys] + ["s", "ing", " ", "-", "x"]
+        rnd = random.Random(13)
+        for _ in range(3000):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+            assert sorted(rewriter._held(text)) == sorted(k for k in rewriter.keys if k in text), text
+
+
+def test_branch_openings_find_every_match():
+    from emotioncot.filter import grounding, numeric, surface
+
+    searches = [grounding._STRESS_BEFORE_SEARCH, numeric._PAUSE_SEARCH, surface._PROMPT_SEARCH]
+    assert all(fm.starts[-1] for fm in searches[:2])  # openings read inside a group: the path under test
+    pieces = ["stresses", "lands", "on", "Leans", "heavily", "the", "word", "\"Kids\"", "“door”", "emphasis", "Stress",
+              "two", "pauses", "once", "3", "times", "pause", "A single", "no", "Gold label", ":", "\n", "speaker", ","]
+    rnd = random.Random(14)
+    for _ in range(4000):
+        text = "".join(rnd.choice(pieces) + rnd.choice([" ", " ", "", "\n"]) for _ in range(rnd.randint(0, 10)))
+        for fm in searches:
+            assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
