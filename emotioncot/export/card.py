@@ -211,7 +211,7 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "## Files", "",
         "- `parquet/{split}-NNNNN-of-NNNNN.parquet`: the data (what the Hub viewer and `load_dataset` read);",
         "- `emotioncot.jsonl`: the same records in the public EmotionCoT field format plus emotioncot's own fields;",
-        "- `dataset/` (local builds only): the `datasets.DatasetDict` saved with `save_to_disk`.", "",
+        "- `dataset/` (local builds only): the `datasets.DatasetDict` in the layout of `save_to_disk` (open it with `datasets.load_from_disk`).", "",
         "## Explorer", "",
         "Local builds: open [report/index.html](report/index.html) in a browser (no server needed; not uploaded to the Hub): counts, emotion-by-level "
         "heat maps, distributions with the calibration cut points, and record pages with the clip, its F0 contour, "

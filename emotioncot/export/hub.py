@@ -1,7 +1,7 @@
 """Pushing an export to the Hugging Face Hub (a dataset repository) with ``huggingface_hub``.
 
 What goes up: the card ``README.md`` (its YAML points the Hub at the Parquet shards), ``parquet/*.parquet``
-and ``emotioncot.jsonl``. ``dataset/`` (the ``save_to_disk`` copy) stays local: the Hub serves Parquet.
+and ``emotioncot.jsonl``. ``dataset/`` (the ``load_from_disk`` folder) stays local: the Hub serves Parquet.
 
 Resuming: the files are sent in several commits of bounded size, each atomic on the Hub, data first and
 the card last. Before committing, the remote tree is listed and every file whose content already matches
