@@ -88,11 +88,12 @@ def _side(clause: str) -> str | None:
 
 @lru_cache(maxsize=1 << 14)
 def _mentioned(clause: str) -> tuple[str, ...]:
-    """The cues a clause speaks of, in the order of the set they are gathered in (as read before caching)."""
+    """The cues a clause speaks of, in a fixed order (pitch, energy, speed, intonation): a set's order changes with
+    the process's string hashing, and so would the explanations of a rejected record."""
     cues = {c.aspect for c in _level_claims(clause, skip_generic=False) if c.aspect in ("pitch", "energy", "speed")}
     if _CUE_WORD["intonation"].search(clause):
         cues.add("intonation")
-    return tuple(cues)
+    return tuple(cue for cue in ("pitch", "energy", "speed", "intonation") if cue in cues)
 
 
 @lru_cache(maxsize=1 << 14)
