@@ -350,3 +350,17 @@ def test_real_build_argues_by_its_own_table(real_build):
         assert argument_problems(rec, evidence) == [], rec["cot_analysis"]
         case = weigh(rec, "neutral", evidence)
         assert not case.opposing or "against" in rec["cot_analysis"], rec["cot_analysis"]
+
+
+def test_the_cues_of_a_clause_come_in_the_same_order_in_every_process():
+    """Explanations name cues in the order a clause is read in; a set's order would change with string hashing."""
+    import subprocess
+    import sys
+
+    code = ("from emotioncot.filter.argument import _mentioned; "
+            "print(_mentioned('the high pitch, the loud voice, the fast pace and the rising intonation all point to it'))")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout.strip()
+            for seed in range(6)}
+    assert len(seen) == 1, seen
+    assert seen.pop().startswith("('pitch', 'energy', 'speed'")
