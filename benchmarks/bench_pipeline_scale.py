@@ -147,22 +147,33 @@ def cpu_s() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--out", type=Path, required=True, help="the build folder (replaced)")
+    parser.add_argument("--out", type=Path, required=True, help="the build folder (replaced, unless --redo)")
+    parser.add_argument("--redo", nargs="+", choices=["calibrate", "write", "filter", "export", "report"],
+                        help="keep the seeded build in --out and run only these stages again (their records and shards "
+                             "removed; the others are current and skip)")
     args = parser.parse_args()
-    shutil.rmtree(args.out, ignore_errors=True)
-    args.out.mkdir(parents=True)
-    wav = args.out.parent / f"{args.out.name}-clip.wav"
-    sf.write(wav, np.zeros(16000, dtype=np.float32), 16000, subtype="PCM_16")
     config = BuildConfig()
     config.calibrate.report = False
     ws = Workspace(args.out)
-    t0 = time.perf_counter()
-    seed_build(ws, args.records, config, str(wav))
-    print(f"{args.records} synthetic records: ingest and measure tables in {time.perf_counter() - t0:.1f} s")
+    if args.redo:
+        for stage in args.redo:
+            ws.stage_meta(stage).unlink(missing_ok=True)
+            shutil.rmtree(args.out / "stages" / stage, ignore_errors=True)
+        print(f"{args.records} synthetic records (seeded before); running again: {', '.join(args.redo)}")
+    else:
+        shutil.rmtree(args.out, ignore_errors=True)
+        args.out.mkdir(parents=True)
+        wav = args.out.parent / f"{args.out.name}-clip.wav"
+        sf.write(wav, np.zeros(16000, dtype=np.float32), 16000, subtype="PCM_16")
+        t0 = time.perf_counter()
+        seed_build(ws, args.records, config, str(wav))
+        print(f"{args.records} synthetic records: ingest and measure tables in {time.perf_counter() - t0:.1f} s")
     cpu0, wall0 = cpu_s(), time.perf_counter()
     first = run_stages(args.out, config)
     cpu, wall = cpu_s() - cpu0, time.perf_counter() - wall0
     for name, s in first.items():
+        if not s:
+            continue  # skipped: current from an earlier run
         rows = ws.stage_info(name).get("rows", args.records)
         print(f"  {name:<10} {s:9.2f} s  {args.records / s:10.0f} records/s  ({s / args.records * 1e6:.1f} us/record; "
               f"{rows} rows out; {STAGE_CPU_S.get(name, float('nan')):.1f} CPU-s, "

@@ -22,9 +22,19 @@ def weight(record: dict) -> int:
     return record.get("_n", 1)
 
 
+class Canon(dict):
+    """One object per distinct value: ``canon(value)`` gives the first object seen equal to it. A tally keeps its keys
+    for the whole stream; keys built of the batches' own objects would pin, one by one, the allocator's pages those
+    short-lived batches were made in, and memory would grow with the stream though the tally does not."""
+
+    def __call__(self, value):
+        return self.setdefault(value, value) if value is not None else None
+
+
 class RecordTally:
     def __init__(self):
         self.counts: Counter = Counter()
+        self.canon = Canon()
         self.clustering: dict[str, dict] = {}  # per clustered corpus, the clustering facts of its first record
 
     def add(self, records: list[dict]) -> None:
@@ -32,7 +42,8 @@ class RecordTally:
             meta = _meta(rec)
             model = (meta.get("speaker_model") or {}).get("model")
             segment = rec.get("start_s") is not None or rec.get("end_s") is not None
-            self.counts[(*(rec.get(f) for f in FIELDS), bool(rec.get("speaker_id")), segment, model)] += 1
+            canon = self.canon
+            self.counts[(*(canon(rec.get(f)) for f in FIELDS), bool(rec.get("speaker_id")), segment, canon(model))] += 1
             corpus = rec.get("corpus")
             if rec.get("speaker_source") == "clustered" and corpus not in self.clustering \
                     and meta.get("speaker_clustering"):

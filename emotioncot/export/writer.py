@@ -256,7 +256,8 @@ def _save_dataset_dict(shard_paths: dict[str, list[Path]], features, work: Path,
         writer, written = start()
         rows = 0
         for path in paths:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=DATASET_BATCH_ROWS):
+            for batch in pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20).iter_batches(
+                    batch_size=DATASET_BATCH_ROWS, use_threads=False):
                 batch = pa.Table.from_batches([batch]).cast(schema).combine_chunks()
                 if written and written + batch.nbytes > DATASET_FILE_MAX_BYTES:
                     writer.close()

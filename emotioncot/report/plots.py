@@ -97,9 +97,10 @@ def summary_distributions(summary, path: Path) -> None:
         if name in cut_feature:
             used = summary.cuts.get(name) or {}
             for i, e in enumerate(emotions, start=1):
-                for lo, hi in sorted(used.get(e, ())):
-                    ax.hlines(lo, i - 0.4, i + 0.4, color="tab:blue", linestyle="--", linewidth=1)
-                    ax.hlines(hi, i - 0.4, i + 0.4, color="tab:red", linestyle="--", linewidth=1)
+                pairs = sorted(used.get(e, ()))
+                if pairs:  # one line collection per colour: a build of thousands of speakers has thousands of pairs
+                    ax.hlines([lo for lo, _ in pairs], i - 0.4, i + 0.4, color="tab:blue", linestyle="--", linewidth=1)
+                    ax.hlines([hi for _, hi in pairs], i - 0.4, i + 0.4, color="tab:red", linestyle="--", linewidth=1)
             groups = len({cut for per in used.values() for cut in per})
             if groups:
                 title += f"; cut points of the {count(groups, 'group')} the records use"

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from emotioncot.calibrate.crosstab import CUE_FIELDS
 from emotioncot.calibrate.levels import LEVEL_FEATURES, _file_chain, group_cut
-from emotioncot.summary import RecordTally
+from emotioncot.summary import Canon, RecordTally
 from emotioncot.workspace import stable_hash
 
 VALUES_KEPT = 20_000  # values per emotion and quantity the distribution figure is drawn from
@@ -32,6 +32,7 @@ class ReportSummary:
         from emotioncot.report.plots import QUANTITIES
 
         self.thresholds, self.sample_size, self.seed, self.max_rejected = thresholds, sample, seed, max_rejected
+        self.canon = Canon()  # every key kept below is a canonical object, not one of a batch's (summary.Canon)
         self.kept = self.rejected = 0
         self.fields = {f: {"kept": Counter(), "rejected": Counter()} for f in COUNTED_FIELDS}
         self.reject_codes: Counter = Counter()
@@ -60,24 +61,25 @@ class ReportSummary:
         from emotioncot.report.data import _reason_kind
         from emotioncot.report.plots import quantity_values
 
+        canon = self.canon
         for rec in records:
             status = rec["status"]
             if status == "kept":
                 self.kept += 1
             else:
                 self.rejected += 1
-                self.reject_codes.update(list(dict.fromkeys(rec.get("reject_reasons") or [])))
+                self.reject_codes.update(canon(c) for c in dict.fromkeys(rec.get("reject_reasons") or []))
             for f in COUNTED_FIELDS:
-                self.fields[f][status][rec.get(f)] += 1
+                self.fields[f][status][canon(rec.get(f))] += 1
             for level, why in (rec.get("level_reasons") or {}).items():
-                self.level_reasons[f"{level}: {_reason_kind(str(why))}"] += 1
-            self.provenance[tuple(rec.get(k) for k in PROVENANCE)] += 1
+                self.level_reasons[canon(f"{level}: {_reason_kind(str(why))}")] += 1
+            self.provenance[tuple(canon(rec.get(k)) for k in PROVENANCE)] += 1
             if rec.get("prompt_id"):
-                self.prompt_ids.add(str(rec["prompt_id"]))
+                self.prompt_ids.add(canon(str(rec["prompt_id"])))
             for cue, field in CUE_FIELDS.items():
-                self.cross[cue][(rec.get("emotion"), rec.get(field))] += 1
+                self.cross[cue][(canon(rec.get("emotion")), canon(rec.get(field)))] += 1
             self.estimates.add([rec])
-            emotion = str(rec.get("emotion"))
+            emotion = canon(str(rec.get("emotion")))
             for name in self.quantities:
                 v = quantity_values(rec, name, self.weight)
                 if v is None:
@@ -100,7 +102,7 @@ class ReportSummary:
     def _offer(self, rec: dict) -> None:
         key = int(stable_hash(self.seed, str(rec["id"]), length=12), 16)
         if rec["status"] == "kept":
-            heap, limit = self.strata[(str(rec.get("emotion")), str(rec.get("corpus")))], self.sample_size
+            heap, limit = self.strata[(self.canon(str(rec.get("emotion"))), self.canon(str(rec.get("corpus"))))], self.sample_size
         else:
             heap, limit = self.rejected_pool, self.max_rejected
         if limit <= 0:
