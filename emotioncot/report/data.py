@@ -27,16 +27,20 @@ class ReportData:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
+    return list(_iter_jsonl(path))
+
+
+def _iter_jsonl(path: Path):
+    """The rows of a JSON Lines file, read line by line (none if it is absent); a bad line names file and line."""
     if not path.exists():
-        return []
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {n} is not JSON ({exc.msg})") from None
-    return rows
+        return
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}: line {n} is not JSON ({exc.msg})") from None
 
 
 def gather(build_dir: Path) -> ReportData:
@@ -82,17 +86,8 @@ def gather_summary(build_dir: Path, config) -> ReportData:
     summary = ReportSummary(thresholds, config.sample, config.seed, config.max_rejected)
     for batch in iter_rows(kept_table, Record):
         summary.add({**r, "status": "kept", "reject_reasons": []} for r in batch)
-    rejected = root / "rejected.jsonl"
-    if rejected.exists():
-        with open(rejected, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    r = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{rejected}: line {n} is not JSON ({exc.msg})") from None
-                summary.add([{**r, "status": "rejected", "reject_reasons": list(r.get("reject_reasons") or [])}])
+    for r in _iter_jsonl(root / "rejected.jsonl"):
+        summary.add([{**r, "status": "rejected", "reject_reasons": list(r.get("reject_reasons") or [])}])
     summary.add_errors(ws.iter_errors())
     return ReportData(root, [], [], thresholds, build, summary)
 
