@@ -5,7 +5,7 @@ name, renamed into place on ``close`` (a killed stage leaves no file that looks 
 derived from the model, so every batch has the same column types whatever it holds (a batch whose levels are all
 null still writes a string column). ``iter_rows`` reads a table back batch by batch as dicts (JSON text fields
 decoded, absent columns given the model's default) without pandas or pydantic: the rows were validated when
-written. ``read_columns`` reads only the columns a global pass needs, as Arrow.
+written.
 
 The files are ordinary Parquet: ``emotioncot.tables.read_table`` reads them too.
 """
@@ -138,8 +138,3 @@ def _nan_to_none(row: dict) -> None:
         if isinstance(value, float) and value != value:
             row[key] = None
 
-
-def read_columns(path: Path, columns: list[str]) -> pa.Table:
-    """Only ``columns`` of a table (those it has), as Arrow: what a global pass over a long table reads."""
-    file = pq.ParquetFile(path)
-    return file.read(columns=[c for c in columns if c in file.schema_arrow.names])

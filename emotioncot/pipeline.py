@@ -564,7 +564,7 @@ def _with_inferred(record: dict, inferred: str | None) -> dict:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return list(_iter_jsonl(path))
 
 
 # ---------------------------------------------------------------- export and report
@@ -792,17 +792,6 @@ def writable(records: list[dict], config: BuildConfig) -> tuple[list[dict], list
     from emotioncot.ingest.core import taxonomy_exclusions
 
     return [rec for rec in records if rec.get("emotion")], taxonomy_exclusions(records)
-
-
-def with_text(records: list[dict], texts: list[dict]) -> list[dict]:
-    """Records joined with their generated text (records without text are left out)."""
-    text_by_id = {t["id"]: t for t in texts}
-    out = []
-    for rec in records:
-        text = text_by_id.get(rec["id"])
-        if text is not None:
-            out.append({**rec, **{k: v for k, v in text.items() if k not in ("prompt_tokens", "completion_tokens")}})
-    return out
 
 
 def load_records(ws: Workspace, with_texts: bool = True) -> list[dict]:

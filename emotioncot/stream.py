@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from array import array
 from collections import defaultdict
-from pathlib import Path
 from statistics import median
 from typing import Iterable, Iterator
 
@@ -147,8 +146,3 @@ def iter_with_text(ws: Workspace, records: Iterable[dict] | None = None,
     texts = rows_of(iter_rows(ws.stage_table("write"), GeneratedText))
     yield from batched((with_text(rec, text) for rec, text in merge_in_order(records, texts, "write table")), batch_rows)
 
-
-def count_rows(path: Path) -> int:
-    from emotioncot.batches import num_rows
-
-    return num_rows(path)

@@ -41,13 +41,6 @@ LEVEL_FEATURES: dict[str, tuple[str, tuple[str, str, str]]] = {
 }
 
 
-def resolve_mode(config: CalibrateConfig, rows: list[dict]) -> str:
-    if config.group_by != "auto":
-        return config.group_by
-    with_speaker = sum(1 for r in rows if r.get("speaker_id"))
-    return "speaker" if rows and with_speaker >= 0.5 * len(rows) else "corpus_gender"
-
-
 def group_key(row: dict, mode: str) -> str | None:
     corpus = row.get("corpus") or "?"
     if mode == "speaker":
