@@ -1,14 +1,21 @@
 """The measure stage under real signals: SIGINT at random points never poisons the shards (a rerun gives
 exactly the uninterrupted table), and SIGKILL of the main process leaves no worker behind.
 
-The stage runs in a forked child (its own process group, as a shell runs a command) with a real process
-pool, so the signals reach the main process and its workers alike, as Ctrl-C does in a terminal."""
+The stage runs in a fresh interpreter (``measure_child.py``) in a process group of its own, as a shell runs a
+command, with a real process pool, so the signals reach the main process and its workers alike, as Ctrl-C does
+in a terminal. Not a fork of pytest: a fork copies whatever locks the threads of pytest's process held (Ray's,
+pyarrow's), and on the CI machine a forked child hung the suite until the job was killed. Every wait has a
+deadline; a child that misses it has its stacks dumped into the failure."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import selectors
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,8 +23,12 @@ import pytest
 
 from emotioncot.config import BuildConfig
 from emotioncot.executors.shards import ShardStore
-from emotioncot.pipeline import run_ingest, run_measure, stop_on_signals
+from emotioncot.pipeline import run_ingest, run_measure
 from emotioncot.workspace import Workspace
+from measure_child import stage_config  # tests/ is on sys.path, as for llm_server
+
+CHILD = Path(__file__).with_name("measure_child.py")
+DEADLINE_S = 120  # far beyond any stage here (a few seconds): only a hang reaches it
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +37,15 @@ def clips(demo_corpus, tmp_path_factory):
     return rows[::18]  # 12 clips, every emotion
 
 
+@pytest.fixture(scope="module")
+def clips_json(clips, tmp_path_factory):
+    path = tmp_path_factory.mktemp("clips") / "clips.json"
+    path.write_text(json.dumps(clips))
+    return path
+
+
 def _config(workers: int = 2) -> BuildConfig:
-    cfg = BuildConfig()
-    cfg.measure.workers = workers
-    cfg.executor.shard_size = 1  # many small shards: an interrupt can land between any two
-    return cfg
+    return stage_config(workers)  # the child's own
 
 
 @pytest.fixture(scope="module")
@@ -47,39 +62,57 @@ def _keys(clips: list[dict]) -> set[str]:
     return {measure_key(row, _config()) for row in clips}
 
 
-def _measure_in_child(root: Path, clips: list[dict]) -> int:
-    """Fork a child that runs the measure stage in a process group of its own; return its pid.
+class Child:
+    """``measure_child.py`` running in its own process group, SIGINT blocked until its ``try``."""
 
-    SIGINT is blocked across the fork and unblocked only inside the child's ``try``: a signal sent at once
-    (the test's random delay can be 0) otherwise raised KeyboardInterrupt before the ``try``, in pytest's own
-    code, and the forked copy of pytest then hung at exit (waiting on a futex), and the suite with it."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pid = os.fork()
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        raise
-    if pid == 0:  # the child: never returns into pytest
-        code = 0
+    def __init__(self, root: Path, clips_json: Path, workers: int = 2):
+        self.root = root
+        self.stderr_path = Path(f"{root}.stderr")
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # inherited across the spawn
         try:
-            os.setpgid(0, 0)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending SIGINT lands here, caught below
-            with stop_on_signals():
-                run_measure(Workspace(root), clips, _config(2), progress=False)
-        except KeyboardInterrupt:
-            code = 130
-        except BaseException:
-            import traceback
+            with self.stderr_path.open("wb") as stderr:
+                self.proc = subprocess.Popen([sys.executable, str(CHILD), str(root), str(clips_json), str(workers)],
+                                             stdout=subprocess.PIPE, stderr=stderr, process_group=0)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        self.pid = self.proc.pid
 
-            Path(f"{root}.err").write_text(traceback.format_exc())
-            code = 1
-        os._exit(code)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        os.setpgid(pid, pid)  # also here, so that the group exists before the first signal
-    except OSError:
-        pass
-    return pid
+    def wait_ready(self) -> None:
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(DEADLINE_S):
+                self._fail("never said it was ready")
+        line = self.proc.stdout.readline()
+        if line != b"ready\n":
+            self._fail(f"said {line!r} instead of ready (exit {self.proc.wait(DEADLINE_S)})")
+
+    def interrupt(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+
+    def wait(self) -> int:
+        try:
+            code = self.proc.wait(DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            self._fail(f"did not end within {DEADLINE_S} s")
+        self.proc.stdout.close()
+        return code
+
+    def details(self) -> str:
+        err = Path(f"{self.root}.err")
+        return (err.read_text() if err.exists() else "") + self.stderr_path.read_text(errors="replace")
+
+    def _fail(self, what: str) -> None:
+        try:
+            os.kill(self.pid, signal.SIGUSR1)  # faulthandler: every thread's stack to stderr
+            time.sleep(1)
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        pytest.fail(f"the measure child {what}:\n{self.details()}")
 
 
 def _children(pid: int) -> set[int]:
@@ -110,30 +143,27 @@ def _cached_entries(root: Path, keys: set[str]) -> dict[str, dict]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_sigint_at_random_points_never_poisons_the_measure_stage(clips, reference, tmp_path):
+def test_sigint_at_random_points_never_poisons_the_measure_stage(clips, clips_json, reference, tmp_path):
     table, entries = reference
     keys = _keys(clips)
     assert sum(e["ok"] for e in entries.values()) == len(clips)
     rng = random.Random(int(os.environ.get("EMOTIONCOT_TEST_SEED", "14")))
-    # How long an uninterrupted stage takes in a child on this machine, now: the signals are timed within it
-    # (a fixed window let an idle machine finish most rounds before the signal came, and none landed).
+    # How long an uninterrupted stage takes in a child on this machine, now, once it is ready: the signals are
+    # timed within it (a fixed window let an idle machine finish most rounds before the signal came).
+    child = Child(tmp_path / "timing", clips_json)
+    child.wait_ready()
     started = time.monotonic()
-    pid = _measure_in_child(tmp_path / "timing", clips)
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert child.wait() == 0, child.details()
     full_s = time.monotonic() - started
     interrupted, rounds, root = 0, 0, tmp_path / "ws0"
     for attempt in range(20):
         left = 1 - len(_cached_entries(root, keys)) / len(keys)
-        pid = _measure_in_child(root, clips)
-        time.sleep(rng.uniform(0.0, full_s * left))  # anywhere: pool start-up, imports, mid-clip, between shards
-        try:
-            os.killpg(pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        err = Path(f"{root}.err")
-        assert code in (0, 130), f"attempt {attempt}: ended with {code}: {err.read_text() if err.exists() else ''}"
+        child = Child(root, clips_json)
+        child.wait_ready()
+        time.sleep(rng.uniform(0.0, full_s * left))  # anywhere: pool start-up, mid-clip, between shards
+        child.interrupt()
+        code = child.wait()
+        assert code in (0, 130), f"attempt {attempt}: ended with {code}: {child.details()}"
         interrupted += code == 130
         # What was kept is exactly what the uninterrupted run has: no clip recorded as failed, no other value.
         cached = _cached_entries(root, keys)
@@ -147,54 +177,33 @@ def test_sigint_at_random_points_never_poisons_the_measure_stage(clips, referenc
     assert interrupted >= 10  # the signals really landed mid-stage, most of the time
 
 
-def _wait(pid: int, timeout_s: float) -> int | None:
-    """The child's exit code, or None (after killing it) when it has not ended within ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.02)
-    os.killpg(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return None
-
-
-# In the full suite the child's after-fork work (the at-fork hooks of everything imported by then) took long
-# enough for the first SIGINT to land in it. This hook recreates that slow start on demand, in any session.
-_SLOW_FORK = {"on": False}
-os.register_at_fork(after_in_child=lambda: _SLOW_FORK["on"] and time.sleep(0.2))
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_sigint_while_the_child_is_still_starting_ends_it_as_an_interrupt(clips, tmp_path):
-    """The random delay above can be 0: a SIGINT that reaches the child while it is still coming out of the
-    fork must end it as an interrupt (130). Before SIGINT was blocked across the fork it was raised in pytest's
-    own code in the child (where the forked pytest once hung the suite at exit) or lost in an at-fork hook."""
+def test_sigint_while_the_child_is_still_starting_ends_it_as_an_interrupt(clips_json, tmp_path):
+    """A SIGINT that reaches the process while the interpreter is still starting (before the stage's handlers
+    are in place) must end it as an interrupt (130), not as a traceback from an import."""
     codes = []
-    _SLOW_FORK["on"] = True
-    try:
-        for attempt in range(3):
-            pid = _measure_in_child(tmp_path / f"ws{attempt}", clips)
-            time.sleep(0.05)  # well inside the child's 0.2 s start
-            os.killpg(pid, signal.SIGINT)
-            codes.append(_wait(pid, 60))
-    finally:
-        _SLOW_FORK["on"] = False
-    assert codes == [130, 130, 130]
+    for attempt in range(3):
+        child = Child(tmp_path / f"ws{attempt}", clips_json)
+        time.sleep(0.05)  # well inside the interpreter's start
+        child.interrupt()
+        codes.append(child.wait())
+    assert codes == [130, 130, 130], [child.details()]
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 def test_sigkill_of_the_main_process_leaves_no_worker_alive(clips, tmp_path):
-    pid = _measure_in_child(tmp_path / "ws", clips * 4)
+    more = tmp_path / "clips.json"
+    more.write_text(json.dumps(clips * 4))
+    child = Child(tmp_path / "ws", more)
+    child.wait_ready()
     deadline = time.monotonic() + 60
     workers: set[int] = set()
     while time.monotonic() < deadline and len(workers) < 2:
-        workers |= _children(pid)
+        workers |= _children(child.pid)
         time.sleep(0.05)
     assert len(workers) >= 2, "the pool did not start"
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    os.kill(child.pid, signal.SIGKILL)
+    child.proc.wait(DEADLINE_S)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.1)
