@@ -778,7 +778,8 @@ def stages_after_measure(ws: Workspace, tables: "BuildTables", config: BuildConf
 def _report_result(ws: Workspace, config: BuildConfig, log, progress: bool = False) -> StageResult:
     from emotioncot.report import write_report
 
-    info = write_report(ws.root, ws.root / "report", config.report, progress=progress)
+    info = write_report(ws.root, ws.root / "report", config.report, progress=progress,
+                        executor_config=config.executor, workers=config.measure.workers)
     log(f"report: {ws.root / 'report' / 'index.html'} ({info['pages']} record pages, {info['bytes'] / 1e6:.1f} MB)")
     return StageResult(info)
 

@@ -221,12 +221,11 @@ def test_build_write_stage_on_ray_goes_through_the_shared_bound(demo_build, tmp_
 
 
 def test_a_ray_build_of_the_demo_gives_the_local_builds_stage_tables(demo_build, tmp_path):
-    """Every per-item stage (measure, template write, filter checks) runs on Ray's workers, and every stage table is
-    the local build's, stage by stage."""
+    """Every per-item stage (measure, template write, filter checks, the report's record pages) runs on Ray's
+    workers, and every stage table is the local build's, stage by stage; so is every record page file."""
     from emotioncot.pipeline import build
 
     cfg = _config("ray", shard_size=16)
-    cfg.report.enabled = False
     out = tmp_path / "ray-build"
     build(["demo"], out, cfg, progress=False, log=lambda m: None)
     for stage in ("ingest", "measure", "calibrate", "write", "filter"):
@@ -236,3 +235,39 @@ def test_a_ray_build_of_the_demo_gives_the_local_builds_stage_tables(demo_build,
         assert pq.read_table(out / "stages" / f"{stage}.parquet").equals(
             pq.read_table(demo_build / "stages" / f"{stage}.parquet")), stage
     assert (out / "rejected.jsonl").read_bytes() == (demo_build / "rejected.jsonl").read_bytes()
+    assert _page_files(out / "report") == _page_files(demo_build / "report")
+
+
+def _page_files(report: Path) -> dict:
+    """The record pages' files (page, contour, the clip's decoded samples: an Ogg stream's serial number is
+    random) of a report, by relative path."""
+    import soundfile as sf
+
+    files = {str(p.relative_to(report)): p.read_bytes() for p in report.rglob("*")
+             if p.is_file() and (p.parent.name in ("records", "audio") or p.name.startswith("contour-"))}
+    for name in [n for n in files if n.endswith(".ogg")]:
+        files[name] = sf.read(report / name, dtype="int16")[0].tobytes()
+    assert any(name.startswith("records/") for name in files) and any(name.startswith("audio/") for name in files)
+    return files
+
+
+def test_prosody_tasks_on_ray_are_the_local_ones(demo_build, tmp_path):
+    """The prosody tasks' resynthesis (and word alignment, where a record has no word times) runs on Ray's
+    workers and gives the local pool's items, drops and clips."""
+    from emotioncot.cli.prosody import load_source_records
+    from emotioncot.config import ExecutorConfig, ProsodyConfig
+    from emotioncot.prosody.build import build_tasks
+
+    records = sorted(load_source_records(demo_build), key=lambda r: r["id"])[::36]
+    for rec in records[:2]:  # these must be aligned as a real recording would be
+        rec["meta"] = {k: v for k, v in (rec.get("meta") or {}).items() if k != "words"}
+    outcomes = {}
+    for name in ("local", "ray"):
+        out = tmp_path / name
+        cfg = ProsodyConfig(per_utterance=2, workers=2, min_per_answer=1)
+        summary = build_tasks(records, out, cfg, progress=False, executor_config=ExecutorConfig(name=name))
+        clips = {p.name: p.read_bytes() for p in (out / "work" / "clips").glob("*.wav")}
+        outcomes[name] = ({k: v for k, v in summary.items() if k != "seconds"}, (out / "dropped.jsonl").read_text(), clips)
+    assert outcomes["ray"] == outcomes["local"]
+    summary, _, clips = outcomes["ray"]
+    assert clips and summary["tasks"]

@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
         balance the answers and export a DatasetDict + Parquet + card. Rerunning resumes finished utterances."""
         from emotioncot.prosody.build import build_tasks
 
-        cfg = load_config(config).prosody
+        build_config = load_config(config)
+        cfg = build_config.prosody
         if tasks:
             cfg.tasks = tuple(t.strip() for t in tasks.split(",") if t.strip())
         if per_utterance is not None:
@@ -87,7 +88,8 @@ def register(app: typer.Typer) -> None:
         if not records:
             fail(f"{data}: no records")
         try:
-            summary = build_tasks(records, out, cfg, progress=not quiet, measure_config=build_measure_config(data))
+            summary = build_tasks(records, out, cfg, progress=not quiet, measure_config=build_measure_config(data),
+                                  executor_config=build_config.executor)
         except ValueError as exc:
             fail(str(exc))
         typer.echo(

@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
         from emotioncot.report import write_report, write_tasks_report
         from emotioncot.report.tasks import is_tasks_folder
 
-        cfg = load_config(config).report
+        build_config = load_config(config)
+        cfg = build_config.report
         for name, value in (("sample", sample), ("seed", seed), ("max_rejected", max_rejected)):
             if value is not None:
                 setattr(cfg, name, value)
@@ -37,7 +38,8 @@ def register(app: typer.Typer) -> None:
             if is_tasks_folder(path):
                 info = write_tasks_report(path, out, sample=cfg.sample, seed=cfg.seed)
             else:
-                info = write_report(path, out, cfg, progress=not quiet)
+                info = write_report(path, out, cfg, progress=not quiet, executor_config=build_config.executor,
+                                    workers=build_config.measure.workers)
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         typer.echo(f"report: {Path(info['path']) / 'index.html'} ({info['pages']} pages, {info['bytes'] / 1e6:.1f} MB)")

@@ -13,14 +13,15 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tqdm import tqdm
 
 from emotioncot import __version__
-from emotioncot.config import ProsodyConfig
+from emotioncot.config import ExecutorConfig, ProsodyConfig
+from emotioncot.errors import BuildError
 from emotioncot.prosody import tasks_compare, tasks_stress
 from emotioncot.prosody.questions import with_options
 from emotioncot.prosody.schema import FAMILIES, TASKS
@@ -167,7 +168,26 @@ def generate_source(rec: dict, items: list[dict], config: ProsodyConfig, clip_di
     return {"items": out_items, "drops": drops}
 
 
-def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, config: ProsodyConfig, progress: bool) -> tuple[list[dict], list[dict]]:
+class SourceTask(NamedTuple):
+    """The generated items of one source utterance, to render on a worker."""
+
+    source_id: str
+    record: dict
+    items: list[dict]
+    config: ProsodyConfig
+    clip_dir: str
+
+
+def generate_source_task(task: SourceTask) -> dict:
+    return generate_source(task.record, task.items, task.config, task.clip_dir)
+
+
+def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, config: ProsodyConfig, progress: bool,
+                  executor_config: ExecutorConfig | None = None) -> tuple[list[dict], list[dict]]:
+    """Every source's items on the executor (the clips are written by the workers into ``out/work/clips``: on a
+    Ray cluster that folder must be shared storage), journalled as each source finishes."""
+    from emotioncot.executors import make_executor
+
     by_id = {r["id"]: r for r in records}
     clip_dir = out / "work" / "clips"
     clip_dir.mkdir(parents=True, exist_ok=True)
@@ -181,17 +201,24 @@ def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, 
 
         todo = [sid for sid in plans if not done(sid)]
         bar = tqdm(total=len(plans), initial=len(plans) - len(todo), desc="prosody clips", unit="utt", disable=not progress)
-        workers = max(1, min(config.workers, len(todo)))
-        if workers == 1:
-            for sid in todo:
-                journal.append(keys[sid], generate_source(by_id[sid], plans[sid], config, str(clip_dir)))
-                bar.update()
-        elif todo:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(generate_source, by_id[sid], plans[sid], config, str(clip_dir)): sid for sid in todo}
-                for fut in as_completed(futures):
-                    journal.append(keys[futures[fut]], fut.result())
+        if todo:
+            lost = []
+            tasks = (SourceTask(sid, by_id[sid], plans[sid], config, str(clip_dir)) for sid in todo)
+            executor = make_executor(executor_config or ExecutorConfig(), max(1, min(config.workers, len(todo))))
+            try:
+                for task, outcome in executor.imap_unordered(generate_source_task, tasks):
+                    if outcome.ok:
+                        journal.append(keys[task.source_id], outcome.value)
+                    else:  # generate_source keeps a bad clip's reasons: this is a dead worker or a bug
+                        lost.append(f"{task.source_id}: {outcome.error}")
                     bar.update()
+            except BaseException:
+                executor.abort()
+                raise
+            executor.close()
+            if lost:
+                raise BuildError(f"prosody tasks: {len(lost)} source(s) were lost (a worker died or failed); rerun to "
+                                 "do just those: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
         bar.close()
         for sid in plans:
             entry = journal.get(keys[sid])
@@ -259,9 +286,10 @@ def _finish_attribute(item: dict) -> dict:
 
 
 def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = None, progress: bool = True,
-                measure_config=None) -> dict:
+                measure_config=None, executor_config: ExecutorConfig | None = None) -> dict:
     """Make the task dataset of ``records`` (build records with levels, measurements, split) in ``out``;
-    ``measure_config``: the build's measure settings, for aligning word times (default: the defaults)."""
+    ``measure_config``: the build's measure settings, for aligning word times (default: the defaults);
+    ``executor_config``: where the sources are rendered (default: a local pool of ``config.workers``)."""
     from emotioncot.export.writer import datasets_progress_bars
     from emotioncot.prosody.export import export_tasks
 
@@ -285,11 +313,12 @@ def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = N
     if "stress" in config.tasks:  # real recordings carry no word times: align them as the measure stage does
         from emotioncot.prosody.word_times import with_word_times
 
-        records = with_word_times(records, measure_config, config.workers, progress)
+        records = with_word_times(records, measure_config, config.workers, progress, executor_config)
     plans, skipped = plan(records, config)
     drops += skipped
     t0 = time.perf_counter()
-    generated, gen_drops = _generate_all(records, plans, out, config, progress) if plans else ([], [])
+    generated, gen_drops = (_generate_all(records, plans, out, config, progress, executor_config)
+                             if plans else ([], []))
     generation_s = time.perf_counter() - t0
     items += generated
     drops += gen_drops

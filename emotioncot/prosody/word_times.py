@@ -8,11 +8,10 @@ they came from; records that already have word times (the demo's synthesiser) ar
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 from tqdm import tqdm
 
-from emotioncot.config import MeasureConfig
+from emotioncot.config import ExecutorConfig, MeasureConfig
+from emotioncot.errors import BuildError
 from emotioncot.prosody.tasks_stress import word_spans
 
 SOURCE = "measure-stage alignment (eSpeak NG reference, DTW)"
@@ -37,27 +36,42 @@ def aligned_words(rec: dict, config: MeasureConfig) -> tuple[list[list] | None, 
     return [[w["word"], w["start_s"], w["end_s"]] for w in words], None
 
 
-def _align(args: tuple[dict, MeasureConfig]) -> tuple[list[list] | None, str | None]:
-    return aligned_words(*args)
+def _align_at(job: tuple[int, dict, MeasureConfig]) -> tuple[list[list] | None, str | None]:
+    return aligned_words(job[1], job[2])
 
 
 def with_word_times(records: list[dict], config: MeasureConfig | None = None, workers: int = 1,
-                    progress: bool = False) -> list[dict]:
-    """The records, those without word times given ``meta["words"]`` (or ``meta["words_error"]``: why not)."""
+                    progress: bool = False, executor_config: ExecutorConfig | None = None) -> list[dict]:
+    """The records, those without word times given ``meta["words"]`` (or ``meta["words_error"]``: why not),
+    aligned on ``executor_config``'s executor (default: a local pool of ``workers``)."""
+    from emotioncot.executors import make_executor
+
     config = config or MeasureConfig()
     todo = [i for i, r in enumerate(records) if word_spans(r) is None and r.get("split")]
     if not todo:
         return records
-    jobs = [(records[i], config) for i in todo]
-    bar = tqdm(total=len(jobs), desc="prosody: word times", unit="utt", disable=not progress)
-    out = list(records)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            results = [bar.update() or r for r in pool.map(_align, jobs, chunksize=4)]
-    else:
-        results = [bar.update() or _align(job) for job in jobs]
+    bar = tqdm(total=len(todo), desc="prosody: word times", unit="utt", disable=not progress)
+    results: dict[int, tuple] = {}
+    lost = []
+    executor = make_executor(executor_config or ExecutorConfig(), max(1, min(workers, len(todo))))
+    try:
+        for (i, _rec, _cfg), outcome in executor.imap_unordered(_align_at, ((i, records[i], config) for i in todo)):
+            if outcome.ok:
+                results[i] = outcome.value
+            else:  # aligned_words keeps a bad clip's reason: this is a dead worker or a bug
+                lost.append(f"{records[i]['id']}: {outcome.error}")
+            bar.update()
+    except BaseException:
+        executor.abort()
+        raise
+    executor.close()
     bar.close()
-    for i, (words, why) in zip(todo, results):
+    if lost:
+        raise BuildError(f"prosody word times: {len(lost)} record(s) were lost (a worker died or failed): "
+                         + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))
+    out = list(records)
+    for i in todo:
+        words, why = results[i]
         meta = dict(out[i].get("meta") or {})
         if words:
             meta.update(words=words, words_source=SOURCE)

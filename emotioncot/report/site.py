@@ -7,12 +7,14 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
 from emotioncot.audio.io import AudioError
 from emotioncot.calibrate.crosstab import CUE_FIELDS
-from emotioncot.config import FilterConfig, MeasureConfig, ReportConfig
+from emotioncot.config import ExecutorConfig, FilterConfig, MeasureConfig, ReportConfig
+from emotioncot.errors import BuildError
+from emotioncot.executors import make_executor
 from emotioncot.export.writer import _swap_in as swap_in  # the export's folder swap: old copy out, new in
 from emotioncot.report import plots
 from emotioncot.report.audio import OPUS_RATE, clip_signal, write_opus
@@ -40,10 +42,12 @@ def folder_bytes(folder: Path) -> int:
 
 def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig | None = None,
                  log: Callable[[str], None] = lambda m: None, data: ReportData | None = None,
-                 progress: bool = False) -> dict:
+                 progress: bool = False, executor_config: ExecutorConfig | None = None, workers: int = 1) -> dict:
     """Write the explorer report of the build folder ``build_dir`` into ``out`` (default ``build_dir/report``);
     return what was written (pages, bytes, path). ``data`` replaces what is read from the folder; ``progress``
-    shows a bar over the figures and record pages (a report of a real build takes many seconds)."""
+    shows a bar over the figures and record pages (a report of a real build takes many seconds). The record
+    pages (audio, a contour tracked again, the page) are rendered on ``executor_config``'s executor with
+    ``workers`` processes; the files come back to this process, so Ray workers need no view of ``out``."""
     config = config or ReportConfig()
     from emotioncot.report.data import gather_summary, summarize
 
@@ -52,14 +56,15 @@ def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig 
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        pages = _write(data, work, config, log, progress)
+        pages = _write(data, work, config, log, progress, executor_config, workers)
         swap_in(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"path": str(out), "pages": pages, "bytes": folder_bytes(out)}
 
 
-def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bool = False) -> int:
+def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bool = False,
+           executor_config: ExecutorConfig | None = None, workers: int = 1) -> int:
     from tqdm import tqdm
 
     for sub in ("img", "audio", "records"):
@@ -86,28 +91,67 @@ def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bo
     measure = _section(MeasureConfig, cfg.get("measure"))
     filt = _section(FilterConfig, cfg.get("filter"))
     names = {r["id"]: page_name(r["id"]) for r in sampled}
-    for i, rec in enumerate(sampled):
-        name = names[rec["id"]]
-        audio = contour = problem = duration = None
-        try:
-            y = clip_signal(rec)
-            duration = write_opus(y, work / "audio" / f"{name}.ogg")
-            audio = f"audio/{name}.ogg"
-            contour = _contour(rec, y, measure, work / "img" / f"contour-{name}.png")
-        except (AudioError, OSError, ValueError) as exc:  # one unreadable clip costs its player, not the report
-            problem = str(exc)
-        from emotioncot.filter.grounding import statement_spans
 
-        spans = statement_spans(rec, tuple(filt.grounding_aspects), filt.grounding_strictness, filt.grounding_skip_generic)
-        prev_next = (names[sampled[i - 1]["id"]] if i else None, names[sampled[i + 1]["id"]] if i + 1 < len(sampled) else None)
-        (work / "records" / f"{name}.html").write_text(
-            record_page(rec, audio, duration, contour, spans, problem, prev_next), encoding="utf-8")
-        log(f"report: page {i + 1}/{len(sampled)}")
-        bar.update()
+    def tasks():
+        for i, rec in enumerate(sampled):
+            prev_next = (names[sampled[i - 1]["id"]] if i else None,
+                         names[sampled[i + 1]["id"]] if i + 1 < len(sampled) else None)
+            yield PageTask(rec, names[rec["id"]], prev_next, measure, filt)
+
+    executor = make_executor(executor_config or ExecutorConfig(), max(1, min(workers, len(sampled))))
+    done = 0
+    try:
+        for task, outcome in executor.imap_unordered(render_record_page, tasks()):
+            if not outcome.ok:  # a bug or a lost worker, not a bad clip (render_record_page keeps those on the page)
+                raise BuildError(f"report: the page of {task.record['id']} could not be rendered: {outcome.error}")
+            for relative, content in outcome.value.items():
+                (work / relative).write_bytes(content)
+            done += 1
+            log(f"report: page {done}/{len(sampled)}")
+            bar.update()
+    except BaseException:
+        executor.abort()
+        raise
+    executor.close()
     bar.close()
     (work / "records.html").write_text(record_list(data, sampled, names), encoding="utf-8")
     (work / "index.html").write_text(overview(data, heatmaps, distributions, len(sampled)), encoding="utf-8")
     return len(sampled)
+
+
+class PageTask(NamedTuple):
+    """One record page to render: the record, its page name, its neighbours' names, the build's settings."""
+
+    record: dict
+    name: str
+    prev_next: tuple[str | None, str | None]
+    measure: MeasureConfig
+    filter: FilterConfig
+
+
+def render_record_page(task: PageTask) -> dict[str, bytes]:
+    """The files of one record page, by path relative to the report folder: the page, and the clip as Ogg Opus
+    and its contour figure when the audio can be read (an unreadable clip costs its player, not the report)."""
+    from emotioncot.filter.grounding import statement_spans
+
+    rec, name, filt = task.record, task.name, task.filter
+    files: dict[str, bytes] = {}
+    audio = contour = problem = duration = None
+    with tempfile.TemporaryDirectory(prefix="emotioncot-page-") as tmp:
+        try:
+            y = clip_signal(rec)
+            duration = write_opus(y, Path(tmp) / "audio.ogg")
+            audio = f"audio/{name}.ogg"
+            files[audio] = (Path(tmp) / "audio.ogg").read_bytes()
+            if _contour(rec, y, task.measure, Path(tmp) / "contour.png"):
+                contour = f"img/contour-{name}.png"
+                files[contour] = (Path(tmp) / "contour.png").read_bytes()
+        except (AudioError, OSError, ValueError) as exc:
+            problem = str(exc)
+    spans = statement_spans(rec, tuple(filt.grounding_aspects), filt.grounding_strictness, filt.grounding_skip_generic)
+    page = record_page(rec, audio, duration, contour, spans, problem, task.prev_next)
+    files[f"records/{name}.html"] = page.encode("utf-8")
+    return files
 
 
 def _contour(rec: dict, y, measure: MeasureConfig, path: Path) -> str | None:

@@ -24,7 +24,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, urlsplit, urlunsplit
 
