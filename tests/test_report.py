@@ -16,7 +16,7 @@ import pytest
 from emotioncot.calibrate.crosstab import emotion_by_level
 from emotioncot.filter.grounding import grounding_problems, statement_spans
 from emotioncot.filter.text import think_part
-from emotioncot.report.data import gather, sample_records
+from emotioncot.report.data import gather
 
 # ---------------------------------------------------------------- tables (no browser)
 
@@ -51,17 +51,25 @@ def test_emotion_by_level_matches_the_demo_records(demo_build):
 
 
 def test_sample_is_spread_over_emotions_and_takes_rejected(demo_build):
+    from emotioncot.report.summary import ReportSummary
+
     data = gather(demo_build)
     records = [dict(r) for r in data.records]
     for r in records[:7]:
         r["status"], r["reject_reasons"] = "rejected", ["grounding_pitch"]
-    chosen = sample_records(records, 20, seed=3, max_rejected=4)
+
+    def sample(seed: int, rows: list[dict]) -> list[dict]:
+        summary = ReportSummary(data.thresholds, 20, seed=seed, max_rejected=4)
+        summary.add(rows)
+        return summary.sampled()
+
+    chosen = sample(3, records)
     kept = [r for r in chosen if r["status"] == "kept"]
     per = Counter(r["emotion"] for r in kept)
     assert len(kept) == 20 and max(per.values()) - min(per.values()) <= 1 and len(per) == 9
     assert sum(r["status"] == "rejected" for r in chosen) == 4
-    assert [r["id"] for r in sample_records(records, 20, seed=3, max_rejected=4)] == [r["id"] for r in chosen]
-    assert [r["id"] for r in sample_records(records, 20, seed=4, max_rejected=4)] != [r["id"] for r in chosen]
+    assert [r["id"] for r in sample(3, records[::-1])] == [r["id"] for r in chosen]  # not the table's order
+    assert [r["id"] for r in sample(4, records)] != [r["id"] for r in chosen]
 
 
 # ---------------------------------------------------------------- statement spans: the filter's own reader

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from emotioncot.batches import TableWriter, iter_rows, num_rows
@@ -170,11 +170,37 @@ def test_report_sample_depends_on_ids_not_on_table_order(demo_records):
 
 
 def test_filter_stage_rejections_stream_to_disk(demo_build, tmp_path):
-    """rejected.jsonl and the errors are written as the pass goes; the stage's counts match the files."""
-    ws = Workspace(demo_build)
+    """rejected.jsonl and the errors are written as the pass goes; the stage's counts match the files. The demo
+    rejects nothing, so five of its rationales are turned against their pitch first."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from emotioncot.config import BuildConfig
+    from emotioncot.pipeline import load_records, run_filter
+
+    root = tmp_path / "build"
+    shutil.copytree(demo_build, root, symlinks=True)
+    ws = Workspace(root)
+    low = [r["id"] for r in load_records(ws, with_texts=False) if r.get("pitch_level") == "low"][:5]
+    assert len(low) == 5
+    table = pq.read_table(ws.stage_table("write"))
+    texts = table.column("cot_analysis").to_pylist()
+    for i, rid in enumerate(table.column("id").to_pylist()):
+        if rid in low:
+            first = texts[i].find(". ") + 2  # after the opening sentence
+            texts[i] = texts[i][:first] + "Her pitch is very high. " + texts[i][first:]
+    index = table.schema.get_field_index("cot_analysis")
+    pq.write_table(table.set_column(index, table.schema.field(index), pa.array(texts, pa.string())), ws.stage_table("write"))
+    ws.stage_meta("filter").unlink()  # the tampered text is not part of any key: make the filter run again
+    shutil.rmtree(root / "stages" / "filter")
+    run_filter(ws, None, BuildConfig())
+
     info = ws.stage_info("filter")
-    rejected = [line for line in (Path(demo_build) / "rejected.jsonl").read_text().splitlines() if line]
-    assert info["rejected"] == len(rejected)
-    assert info["rows"] == num_rows(ws.stage_table("filter"))
+    rejected = [json.loads(line) for line in (root / "rejected.jsonl").read_text().splitlines() if line]
+    assert sorted(r["id"] for r in rejected) == sorted(low)
+    assert all("grounding_pitch" in r["reject_reasons"] for r in rejected)
+    assert info["rejected"] == 5 and info["rows"] == num_rows(ws.stage_table("filter")) == table.num_rows - 5
     assert sum(info["emotions"].values()) == info["rows"]
-    assert len(ws.stage_errors("filter")) == len(rejected)
+    errors = ws.stage_errors("filter")
+    assert sorted(e["id"] for e in errors) == sorted(low) and all(e["reason"].startswith("rejected: ") for e in errors)

@@ -5,7 +5,6 @@ and the stratified sample that gets record pages."""
 from __future__ import annotations
 
 import json
-import random
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -129,25 +128,6 @@ def page_name(record_id: str) -> str:
     """A file name for a record's page and assets: the id made safe, plus a hash so two ids never collide."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(record_id))[:60].strip("._") or "record"
     return f"{safe}-{stable_hash(str(record_id), length=6)}"
-
-
-def sample_records(records: list[dict], n: int, seed: int = 0, max_rejected: int = 50) -> list[dict]:
-    """Up to ``n`` kept records spread evenly over (emotion, corpus) strata (round robin over the strata,
-    in a seeded random order within each), then rejected records up to ``max_rejected``."""
-    rng = random.Random(seed)
-    strata: dict[tuple, list[dict]] = {}
-    for rec in records:
-        if rec["status"] == "kept":
-            strata.setdefault((str(rec.get("emotion")), str(rec.get("corpus"))), []).append(rec)
-    queues = []
-    for key in sorted(strata):
-        members = sorted(strata[key], key=lambda r: str(r["id"]))
-        rng.shuffle(members)
-        queues.append(members)
-    chosen = round_robin(queues, n)
-    rejected = sorted((r for r in records if r["status"] == "rejected"), key=lambda r: str(r["id"]))
-    rng.shuffle(rejected)
-    return chosen + rejected[:max_rejected]
 
 
 def round_robin(queues: list[list[dict]], n: int) -> list[dict]:
