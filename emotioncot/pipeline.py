@@ -3,10 +3,11 @@
 finished work is never redone.
 
 Keys are chained (each stage's key hashes its settings and its parents' output keys), so an unchanged rerun decides
-every skip from the stage metadata and reads no table; the tables a stage needs are read only when it runs
-(``BuildTables``). The per-item stages run on the executor in resumable shards (measure: ``stages/measure/``,
-template write: ``stages/write/``, filter checks: ``stages/filter/``; see emotioncot/executors/shards.py); the LLM
-writer keeps each answer in a journal. A killed build resumes where it stopped.
+every skip from the stage metadata and reads no table; a stage that runs streams its parents' tables in record
+batches (``emotioncot.batches``, ``emotioncot.stream``). The per-item stages run on the executor in resumable shards
+(measure: ``stages/measure/``, template write: ``stages/write/``, filter checks: ``stages/filter/``; see
+emotioncot/executors/shards.py); the LLM writer keeps each answer in a journal. A killed build resumes where it
+stopped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import os
 import shutil
 import time
-from functools import cached_property
 from pathlib import Path
 
 from tqdm import tqdm
@@ -50,15 +50,11 @@ def _file_digest(path: Path) -> str:
 
 
 class BuildTables:
-    """The ingest table of a build folder, read when first asked for (an unchanged rerun asks for none), and the
-    records as one list, for the commands that work on a small table in memory (the build streams them)."""
+    """The records of a build folder as one list, for what works on a small table in memory (the dry run, the
+    LLM writer); the build streams them."""
 
     def __init__(self, ws: Workspace):
         self.ws = ws
-
-    @cached_property
-    def utterances(self) -> list[dict]:
-        return read_table(self.ws.stage_table("ingest"), Utterance)
 
     @property
     def records(self) -> list[dict]:
@@ -125,44 +121,62 @@ def run_measure(ws: Workspace, utterances, config: BuildConfig, progress: bool =
 
 def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: bool, executor=None,
                    retry_failed: bool = False):
+    """``utterances``: None (stream the ingest table of ``ws``), a list, or a function that returns one. Three
+    passes over them, holding about 30 bytes a clip: the keys' digests (what is done), the shards of the rest
+    planned lazily on the executor, then the table assembled in ingest order from the shards' index."""
     from emotioncot.executors.shards import ShardStore
 
     store = ShardStore(ws.root / "stages" / "measure")
     force = retry_failed and store.has_failures()
 
     def produce() -> StageResult:
-        from emotioncot.executors.shards import measure_shard
+        import numpy as np
 
-        rows = utterances() if callable(utterances) else utterances
-        keys = [measure_key(row, config) for row in rows]
-        retry = set()
+        from emotioncot.batches import TableWriter, iter_rows
+        from emotioncot.executors.shards import ShardTask, key64, measure_shard
+        from emotioncot.stream import batched, rows_of
+
+        if utterances is None:
+            source = lambda: rows_of(iter_rows(ws.stage_table("ingest"), Utterance))  # noqa: E731
+        else:
+            given = utterances() if callable(utterances) else utterances
+            source = lambda: iter(given)  # noqa: E731
+        store._remove_temporaries()
+        digests = np.fromiter((key64(measure_key(row, config)) for row in source()), dtype=np.uint64)
+        todo = ~store.index().contains(digests)
         if retry_failed:  # the clips whose own failure was recorded
-            retry = {e["key"] for e in store.iter_entries(set(keys)) if not e["ok"] or (e["result"] or {}).get("error")}
-        tasks = store.plan(rows, keys, config.executor.shard_size, config.measure, redo=retry)
-        run_info, per_worker = _run_shards(tasks, measure_shard, len(rows), config, config.measure.workers,
-                                           "measure", "clip", progress, executor)
-        results, errors = [], []
-        for row, entry in zip(rows, _entries_in_order(store, keys, rows)):
-            if entry["ok"] and not entry["result"].get("error"):
-                results.append(entry["result"])
-            else:
-                reason = entry.get("reason") or entry["result"]["error"]
-                errors.append({"id": row["id"], "path": row["audio_path"], "reason": reason})
-        write_table(ws.stage_table("measure"), results, Measurements)
-        return StageResult({"rows": len(results), "errors": len(errors), "run": run_info, "workers": per_worker}, errors)
+            failed = store.failed_keys()
+            todo |= np.isin(digests, np.fromiter((key64(k) for k in failed), dtype=np.uint64, count=len(failed)))
+        size = max(1, int(config.executor.shard_size))
+        todo_n = int(todo.sum())
+        start = store.next_number()
+
+        def tasks():
+            wanted = (row for row, go in zip(source(), todo.tolist()) if go)
+            for n, chunk in enumerate(batched(wanted, size)):
+                yield ShardTask(path=str(store.folder / f"shard-{start + n:05d}.parquet"), rows=chunk,
+                                keys=[measure_key(row, config) for row in chunk], config=config.measure)
+
+        run_info, per_worker = _run_shards(tasks(), measure_shard, len(digests), config, config.measure.workers,
+                                           "measure", "clip", progress, executor, todo=(-(-todo_n // size), todo_n))
+        index = store.index()
+        errors, rows_n = [], 0
+        with TableWriter(ws.stage_table("measure"), Measurements) as table:
+            for chunk in batched(source(), 2000):
+                results = []
+                for row, entry in zip(chunk, index.entries([measure_key(row, config) for row in chunk])):
+                    if entry is None:  # cannot happen unless a shard file was deleted while we ran
+                        raise BuildError(f"measure: no result for {row['id']} in {store.folder}; rerun the stage")
+                    if entry["ok"] and not entry["result"].get("error"):
+                        results.append(entry["result"])
+                    else:
+                        errors.append({"id": row["id"], "path": row["audio_path"],
+                                       "reason": entry.get("reason") or entry["result"]["error"]})
+                table.write(results)
+                rows_n += len(results)
+        return StageResult({"rows": rows_n, "errors": len(errors), "run": run_info, "workers": per_worker}, errors)
 
     return run_stage(ws, "measure", config, produce, force=force)
-
-
-def _entries_in_order(store, keys: list[str], rows: list[dict]) -> list[dict]:
-    by_key = {entry["key"]: entry for entry in store.iter_entries(set(keys))}
-    out = []
-    for row, key in zip(rows, keys):
-        entry = by_key.get(key)
-        if entry is None:  # cannot happen unless a shard file was deleted while we ran
-            raise BuildError(f"{Path(store.folder).name}: no result for {row['id']} in {store.folder}; rerun the stage")
-        out.append(entry)
-    return out
 
 
 def _run_shards(tasks, fn, total: int, config: BuildConfig, workers: int, stage: str, unit: str,
@@ -681,7 +695,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     counts: dict = {}
     runs["ingest"] = _ingest_stage(ws, sources, config, progress)
     counts["ingest"] = runs["ingest"].info["rows"]
-    runs["measure"] = _measure_stage(ws, lambda: tables.utterances, config, progress, None, retry_failed)
+    runs["measure"] = _measure_stage(ws, None, config, progress, None, retry_failed)
     counts["measure"] = runs["measure"].info["rows"]
     if dry_run:
         _calibrate_stage(ws, config)

@@ -204,3 +204,26 @@ def test_filter_stage_rejections_stream_to_disk(demo_build, tmp_path):
     assert sum(info["emotions"].values()) == info["rows"]
     errors = ws.stage_errors("filter")
     assert sorted(e["id"] for e in errors) == sorted(low) and all(e["reason"].startswith("rejected: ") for e in errors)
+
+
+def test_shard_index_finds_each_key_the_newest_shard_wins_and_missing_keys_are_none(tmp_path):
+    from emotioncot.executors.shards import ShardStore, key64, write_shard
+
+    store = ShardStore(tmp_path / "measure")
+
+    def entry(key: str, value: int, ok: bool = True) -> dict:
+        return {"id": f"id-{key}", "key": key, "ok": ok, "reason": None if ok else "broken",
+                "result": json.dumps({"v": value}) if ok else None, "worker": "w", "seconds": 0.0}
+
+    write_shard(store.folder / "shard-00000.parquet", [entry(f"k{i}", i) for i in range(50)] + [entry("bad", 0, ok=False)])
+    write_shard(store.folder / "shard-00001.parquet", [entry(f"k{i}", 1000 + i) for i in range(50, 80)])
+    write_shard(store.folder / "shard-00002.parquet", [entry("bad", 7)])  # a failure tried again: this one wins
+    index = store.index()
+    assert len(index) == 81 and store.next_number() == 3 and store.failed_keys() == {"bad"}
+    keys = ["k79", "missing", "bad", "k3", "k50"]
+    got = index.entries(keys)
+    assert [e and e["result"] for e in got] == [{"v": 1079}, None, {"v": 7}, {"v": 3}, {"v": 1050}]
+    assert [e and e["id"] for e in got] == ["id-k79", None, "id-bad", "id-k3", "id-k50"]
+    digests = np.array([key64(k) for k in keys], dtype=np.uint64)
+    assert index.contains(digests).tolist() == [True, False, True, True, True]
+    assert ShardStore(tmp_path / "empty").index().contains(digests).tolist() == [False] * 5

@@ -21,6 +21,7 @@ files, and a shard is what one worker writes atomically.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -119,10 +121,96 @@ class ShardStore:
             entry["result"] = json.loads(entry["result"]) if entry["result"] else None
             yield entry
 
+    def failed_keys(self) -> set[str]:
+        """The keys of the items whose own failure a shard records (what ``--retry-failed`` measures again)."""
+        failed: set[str] = set()
+        for path in self.shard_paths():
+            table = pq.read_table(path, columns=["key", "ok", "result"])
+            for key, ok, result in zip(*(table.column(c).to_pylist() for c in ("key", "ok", "result"))):
+                if not ok or (result and json.loads(result).get("error")):
+                    failed.add(key)
+        return failed
+
+    def next_number(self) -> int:
+        return max((int(SHARD_NAME.match(p.name).group(1)) for p in self.shard_paths()), default=-1) + 1
+
+    def index(self) -> "ShardIndex":
+        return ShardIndex(self)
+
     def _remove_temporaries(self) -> None:
         # Left by a worker killed mid-write; never mistaken for a shard (they do not match SHARD_NAME).
         for p in self.folder.glob(".shard-*.tmp"):
             p.unlink(missing_ok=True)
+
+
+def key64(key: str) -> int:
+    """A 64-bit digest of an item key: what the index holds (8 bytes a key, not a Python string of 60)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class ShardIndex:
+    """Where each key's entry is, for a stage of any length: sorted arrays of the keys' 64-bit digests and their
+    shard and row (about 16 bytes a key; the newest shard wins where several hold a key), built from the key
+    columns alone. ``entries`` reads the entries of keys in the caller's order, a few shards in memory at a
+    time (a first run writes its shards in that order, so the reads are nearly sequential)."""
+
+    CACHED_SHARDS = 32
+
+    def __init__(self, store: ShardStore):
+        self.paths = store.shard_paths()
+        digests, shards, rows = [], [], []
+        for n, path in enumerate(self.paths):
+            keys = pq.read_table(path, columns=["key"]).column("key").to_pylist()
+            digests.append(np.fromiter((key64(k) for k in keys), dtype=np.uint64, count=len(keys)))
+            shards.append(np.full(len(keys), n, dtype=np.int32))
+            rows.append(np.arange(len(keys), dtype=np.int32))
+        digest = np.concatenate(digests) if digests else np.empty(0, np.uint64)
+        shard = np.concatenate(shards) if shards else np.empty(0, np.int32)
+        row = np.concatenate(rows) if rows else np.empty(0, np.int32)
+        # The newest shard wins: sort by digest, then shard descending, and keep the first of each digest.
+        order = np.lexsort((-shard.astype(np.int64), digest))
+        digest, shard, row = digest[order], shard[order], row[order]
+        first = np.ones(len(digest), dtype=bool)
+        first[1:] = digest[1:] != digest[:-1]
+        self.digest, self.shard, self.row = digest[first], shard[first], row[first]
+        self._cache: dict[int, list[dict]] = {}
+
+    def __len__(self) -> int:
+        return len(self.digest)
+
+    def locate(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(shard, row) of each digest; shard -1 where no shard holds it."""
+        if not len(self.digest):
+            missing = np.full(len(digests), -1, dtype=np.int32)
+            return missing, missing.copy()
+        at = np.minimum(np.searchsorted(self.digest, digests), len(self.digest) - 1)
+        found = self.digest[at] == digests
+        return np.where(found, self.shard[at], -1), np.where(found, self.row[at], -1)
+
+    def contains(self, digests: np.ndarray) -> np.ndarray:
+        return self.locate(digests)[0] >= 0
+
+    def entries(self, keys: list[str]) -> list[dict | None]:
+        """The entry of each key (``result`` parsed), or None where no shard holds it."""
+        shards, rows = self.locate(np.fromiter((key64(k) for k in keys), dtype=np.uint64, count=len(keys)))
+        out: list[dict | None] = []
+        for key, n, r in zip(keys, shards.tolist(), rows.tolist()):
+            if n < 0:
+                out.append(None)
+                continue
+            entry = dict(self._shard(n)[r])
+            if entry["key"] != key:  # a 64-bit digest collision: never seen, but never trusted either
+                raise RuntimeError(f"{self.paths[n]}: row {r} holds {entry['key']}, not {key}")
+            entry["result"] = json.loads(entry["result"]) if entry["result"] else None
+            out.append(entry)
+        return out
+
+    def _shard(self, n: int) -> list[dict]:
+        if n not in self._cache:
+            if len(self._cache) >= self.CACHED_SHARDS:
+                self._cache.pop(next(iter(self._cache)))  # the oldest read
+            self._cache[n] = pq.read_table(self.paths[n]).to_pylist()
+        return self._cache[n]
 
 
 def write_shard(path: Path, entries: list[dict]) -> None:
