@@ -15,9 +15,8 @@ Prints
   (issue 33's target: 5x);
 * whole processes, start-up included: ``emotioncot analyze`` of 12 RAVDESS clips (full features, stress)
   against a fresh Python process running the two-pass pYIN baseline on them (issue 33's target: 50x). The
-  processes cache their bytecode (in a temporary ``PYTHONPYCACHEPREFIX``, one uncounted warm-up run each), as an
-  installed package does; ``emotioncot analyze`` is also timed compiling its modules in every process
-  (``PYTHONDONTWRITEBYTECODE=1``, which some shells set and which costs about 0.1 CPU-second per process);
+  processes cache their bytecode in a temporary ``PYTHONPYCACHEPREFIX`` (one uncounted warm-up run each), as an
+  installed package does, whatever ``PYTHONDONTWRITEBYTECODE`` the calling shell sets;
 * with ``--against DIR`` (another checkout of emotioncot, e.g. ``git worktree add /tmp/old HEAD~3``): that
   checkout's full feature set on the same files and its whole process, alternating with this checkout's in
   fresh processes of the same run, and the speed-up (before / after in one run);
@@ -112,15 +111,12 @@ def _children_cpu() -> float:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(root: Path, bytecode_cache: Path | None) -> dict:
-    """The environment of a child process running the emotioncot of ``root``; with ``bytecode_cache``, compiled
-    modules are kept in that folder (not beside the sources) and read back by the next process."""
+def _env(root: Path, bytecode_cache: Path) -> dict:
+    """The environment of a child process running the emotioncot of ``root``: compiled modules are kept in
+    ``bytecode_cache`` (not beside the sources) and read back by the next process."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     env["PYTHONPATH"] = str(root)
-    if bytecode_cache is None:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    else:
-        env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache)
+    env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache)
     return env
 
 
@@ -163,7 +159,6 @@ def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> Non
     with tempfile.TemporaryDirectory() as cache:
         commands = {
             "ours": (analyze, _env(ROOT, Path(cache) / "ours")),
-            "ours, no bytecode cache": (analyze, _env(ROOT, None)),
             "pyin": ([sys.executable, "-c", PYIN_PROCESS, str(Path(__file__).resolve().parent), *files],
                      _env(ROOT, Path(cache) / "pyin")),
         }
@@ -171,17 +166,14 @@ def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> Non
             commands["against"] = (analyze, _env(against, Path(cache) / "against"))
         cpu = _alternating(commands, runs)
     base = cpu["pyin"]
-    print(f"whole process, start-up included, {len(files)} RAVDESS files ({audio_s:.1f} s), median CPU of {runs} runs "
-          f"(bytecode cached unless said):")
-    rows = [("emotioncot analyze (full features, stress)", "ours"),
-            ("  the same compiling its modules every time", "ours, no bytecode cache")]
+    print(f"whole process, start-up included, {len(files)} RAVDESS files ({audio_s:.1f} s), median CPU of {runs} runs:")
+    rows = [("emotioncot analyze (full features, stress)", "ours")]
     if against is not None:
         rows.append((f"  the same, --against {against.name}", "against"))
     rows.append(("python + librosa two-pass pYIN, pitch only", "pyin"))
     for label, key in rows:
         print(f"  {label:44s}: {cpu[key]:6.2f} CPU s -> {audio_s / cpu[key]:7.1f}x real time per core")
-    print(f"  whole-process speed-up over the baseline: {base / cpu['ours']:.1f}x (target 50x); "
-          f"{base / cpu['ours, no bytecode cache']:.1f}x without bytecode cache"
+    print(f"  whole-process speed-up over the baseline: {base / cpu['ours']:.1f}x (target 50x)"
           + (f"; --against checkout {base / cpu['against']:.1f}x" if against is not None else ""))
 
 
