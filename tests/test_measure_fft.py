@@ -58,3 +58,18 @@ def test_measurement_does_not_import_scipy_fft():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "True", "False", "False"], out
+
+
+def test_scipy_fft_imported_after_the_loader_still_works():
+    # a pipeline worker may import scipy.fft (through another library) after measuring a clip: the compiled
+    # module then loads a second time under its own name, and both must still give the same numbers
+    code = (
+        "import numpy as np\n"
+        "from emotioncot.measure import fft\n"
+        "x = np.random.default_rng(3).standard_normal((4, 400)).astype(np.float32)\n"
+        "ours = fft.rfft(x, 512)\n"
+        "import scipy.fft\n"
+        "print(np.array_equal(ours, scipy.fft.rfft(x, 512, axis=-1)), np.array_equal(fft.rfft(x, 512), ours))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True"], out
