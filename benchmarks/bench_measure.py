@@ -14,7 +14,12 @@ Prints
 * openSMILE eGeMAPSv02 functionals on the same files in the same run (CPU time), and the ratio
   (issue 33's target: 5x);
 * whole processes, start-up included: ``emotioncot analyze`` of 12 RAVDESS clips (full features, stress)
-  against a fresh Python process running the two-pass pYIN baseline on them (issue 33's target: 50x);
+  against a fresh Python process running the two-pass pYIN baseline on them (issue 33's target: 50x). The
+  processes cache their bytecode in a temporary ``PYTHONPYCACHEPREFIX`` (one uncounted warm-up run each), as an
+  installed package does, whatever ``PYTHONDONTWRITEBYTECODE`` the calling shell sets;
+* with ``--against DIR`` (another checkout of emotioncot, e.g. ``git worktree add /tmp/old HEAD~3``): that
+  checkout's full feature set on the same files and its whole process, alternating with this checkout's in
+  fresh processes of the same run, and the speed-up (before / after in one run);
 * a 1 MB transcript on a 3 s clip: wall time and peak Python memory (it is set aside by
   ``measure.max_words_per_s``), against the same clip with its own transcript;
 * the median-F0 error on synthetic formant-filtered voices (80-400 Hz, clean and 10 dB SNR white noise)
@@ -103,22 +108,45 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _process_cpu(cmd: list[str], runs: int) -> float:
-    """Median CPU seconds (user + system) of ``cmd`` over ``runs`` fresh processes."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    spent = []
-    for _ in range(runs):
-        before = _children_cpu()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
-        spent.append(_children_cpu() - before)
-    return statistics.median(spent)
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def whole_process(data: Path, runs: int = 3) -> None:
+def _env(root: Path, bytecode_cache: Path) -> dict:
+    """The environment of a child process running the emotioncot of ``root``: compiled modules are kept in
+    ``bytecode_cache`` (not beside the sources) and read back by the next process."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env["PYTHONPATH"] = str(root)
+    env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache)
+    return env
+
+
+def _process_cpu(cmd: list[str], env: dict) -> float:
+    """CPU seconds (user + system) of one fresh process running ``cmd``, started in the checkout it runs
+    (``python -m`` and ``-c`` put the working directory before PYTHONPATH)."""
+    before = _children_cpu()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=env["PYTHONPATH"])
+    return _children_cpu() - before
+
+
+def _alternating(commands: dict[str, tuple[list[str], dict]], runs: int) -> dict[str, float]:
+    """Median CPU seconds of each command over ``runs`` rounds, the commands taking turns within a round (so a
+    change in the machine's load falls on all of them); one uncounted warm-up run each (bytecode caches)."""
+    spent: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(runs + 1):
+        for name, (cmd, env) in commands.items():
+            cpu = _process_cpu(cmd, env)
+            if round_:
+                spent[name].append(cpu)
+    return {name: statistics.median(v) for name, v in spent.items()}
+
+
+def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> None:
     """Whole processes started from the command line, start-up included: ``emotioncot analyze`` (full
     features, stress included) of a dozen RAVDESS clips (one sentence, so one ``--transcript`` serves them
     all) against a fresh Python process running the two-pass pYIN baseline on the same files (librosa's
     import and numba compilation included: every run of that pipeline pays them)."""
+    import tempfile
+
     files = sorted(str(p) for p in (data / "ravdess").glob("*.wav"))[:12]
     if not files:
         print("whole process: no RAVDESS recordings, skipped")
@@ -126,13 +154,75 @@ def whole_process(data: Path, runs: int = 3) -> None:
     import soundfile
 
     audio_s = sum(soundfile.info(f).duration for f in files)
-    ours = _process_cpu([sys.executable, "-m", "emotioncot", "analyze", "--workers", "1", "--transcript", RAVDESS_TEXT,
-                         "--language", "en", *files], runs)
-    base = _process_cpu([sys.executable, "-c", PYIN_PROCESS, str(Path(__file__).resolve().parent), *files], runs)
+    analyze = [sys.executable, "-m", "emotioncot", "analyze", "--workers", "1", "--transcript", RAVDESS_TEXT,
+               "--language", "en", *files]
+    with tempfile.TemporaryDirectory() as cache:
+        commands = {
+            "ours": (analyze, _env(ROOT, Path(cache) / "ours")),
+            "pyin": ([sys.executable, "-c", PYIN_PROCESS, str(Path(__file__).resolve().parent), *files],
+                     _env(ROOT, Path(cache) / "pyin")),
+        }
+        if against is not None:
+            commands["against"] = (analyze, _env(against, Path(cache) / "against"))
+        cpu = _alternating(commands, runs)
+    base = cpu["pyin"]
     print(f"whole process, start-up included, {len(files)} RAVDESS files ({audio_s:.1f} s), median CPU of {runs} runs:")
-    print(f"  emotioncot analyze (full features, stress) : {ours:6.2f} CPU s -> {audio_s / ours:7.1f}x real time per core")
-    print(f"  python + librosa two-pass pYIN, pitch only : {base:6.2f} CPU s -> {audio_s / base:7.2f}x real time per core")
-    print(f"  whole-process speed-up over the baseline: {base / ours:.1f}x (target 50x)")
+    rows = [("emotioncot analyze (full features, stress)", "ours")]
+    if against is not None:
+        rows.append((f"  the same, --against {against.name}", "against"))
+    rows.append(("python + librosa two-pass pYIN, pitch only", "pyin"))
+    for label, key in rows:
+        print(f"  {label:44s}: {cpu[key]:6.2f} CPU s -> {audio_s / cpu[key]:7.1f}x real time per core")
+    print(f"  whole-process speed-up over the baseline: {base / cpu['ours']:.1f}x (target 50x)"
+          + (f"; --against checkout {base / cpu['against']:.1f}x" if against is not None else ""))
+
+
+MEASURE_PROCESS = """
+import pickle, sys, time
+from emotioncot.measure import measure_signal
+with open(sys.argv[1], "rb") as fh:
+    items = pickle.load(fh)
+measure_signal(*items[0][:3], language=items[0][3])  # warm-up: imports, dictionary, eSpeak
+import importlib
+caches = []
+for module, name in (("emotioncot.measure.stress", "_reference"), ("emotioncot.measure.espeak_text", "reading"),
+                     ("emotioncot.measure.expected", "expected_speech_s")):
+    fn = getattr(importlib.import_module(module), name, None)
+    if hasattr(fn, "cache_clear"):
+        caches.append(fn)
+best = None
+for _ in range(int(sys.argv[2])):
+    for fn in caches:
+        fn.cache_clear()
+    t0 = time.process_time()
+    for y, sr, text, lang in items:
+        measure_signal(y, sr, text, language=lang)
+    cpu = time.process_time() - t0
+    best = cpu if best is None else min(best, cpu)
+print(best)
+"""
+
+
+def checkouts_side_by_side(items, total_s: float, against: Path, repeat: int) -> None:
+    """The full feature set (praat, stress) of this checkout and of ``against`` on the same files, each in fresh
+    processes taking turns (three each), best of ``repeat`` passes per process, median over processes."""
+    import pickle
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(tmp) / "items.pickle"
+        saved.write_bytes(pickle.dumps([(y, sr, text, lang) for _, y, sr, text, lang in items]))
+        cpu: dict[str, list[float]] = {"this": [], "against": []}
+        for _ in range(3):
+            for key, root in (("this", ROOT), ("against", against)):
+                out = subprocess.run([sys.executable, "-c", MEASURE_PROCESS, str(saved), str(repeat)], check=True,
+                                     capture_output=True, text=True, env=_env(root, Path(tmp) / key), cwd=root).stdout
+                cpu[key].append(float(out.split()[-1]))
+    this, other = statistics.median(cpu["this"]), statistics.median(cpu["against"])
+    print(f"same files, fresh processes taking turns (median of 3, each the best of {repeat} passes):")
+    print(f"  this checkout                            : {this:6.2f} CPU s -> {total_s / this:7.1f}x real time per core")
+    print(f"  --against {str(against)[:30]:30s} : {other:6.2f} CPU s -> {total_s / other:7.1f}x real time per core")
+    print(f"  speed-up of this checkout: {other / this:.2f}x")
 
 
 def synthetic_set() -> list[tuple[float, np.ndarray]]:
@@ -191,7 +281,9 @@ def main() -> None:
     ap.add_argument("--baseline-seconds", type=float, default=30.0, help="audio seconds to run the slow baseline on")
     ap.add_argument("--repeat", type=int, default=2, help="passes over the real recordings (best is reported)")
     ap.add_argument("--process-runs", type=int, default=3, help="fresh processes per side in the whole-process comparison")
+    ap.add_argument("--against", type=Path, help="another emotioncot checkout to time in the same run (before / after)")
     args = ap.parse_args()
+    args.data = args.data.resolve()  # child processes start in the checkout they time
 
     items = real_recordings(args.data)
     if not items:
@@ -219,6 +311,8 @@ def main() -> None:
             ours_rtf = rtf
 
     opensmile_vs_ours(items, total_s, ours_rtf, args.repeat)
+    if args.against is not None:
+        checkouts_side_by_side(items, total_s, args.against.resolve(), args.repeat)
     long_transcript(items)
 
     # baseline on a prefix of the same recordings (it is ~100x slower), pitch only
@@ -249,7 +343,7 @@ def main() -> None:
     print(f"  baseline two-pass librosa pYIN, pitch only: {base_rtf:7.2f}x real time per core ({base_cpu:.2f} CPU s)")
     print(f"  speed-up of the full feature set over the baseline's pitch alone: {ours_subset_rtf / base_rtf:.0f}x")
     del ours_rtf
-    whole_process(args.data, args.process_runs)
+    whole_process(args.data, args.process_runs, args.against.resolve() if args.against else None)
 
     # F0 accuracy on synthetic voices with known F0
     errs: dict[str, list[float]] = {"praat": [], "pyworld": [], "pyin-2pass": []}

@@ -15,11 +15,15 @@ Prints the median wall time over N runs (each a fresh process) of
 Target from issue 18: under 1.5 s wall on the project's 2-core machine. Wall times depend on how busy the
 machine is, so the script also prints CPU time (user + system) of the children, which load changes less.
 
-    PYTHONPATH=. python benchmarks/bench_startup.py [N] [CLIP]
+    PYTHONPATH=. python benchmarks/bench_startup.py [N] [CLIP] [--against OTHER_CHECKOUT]
+
+``--against`` times another checkout of emotioncot (e.g. ``git worktree add /tmp/old HEAD~3``) the same way,
+its processes taking turns with this checkout's, so before and after come from one run.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import statistics
@@ -57,16 +61,18 @@ print(first, time.process_time() - t0)
 FIRST_CLIP_LIMIT_S = 0.5
 
 
-def first_clip_extra(clip: str, transcript: str, language: str, n: int) -> tuple[float, float]:
-    """Median CPU seconds of the first measurement in a fresh process and of the same clip measured again."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    firsts, laters = [], []
+def first_clip_extra(clip: str, transcript: str, language: str, n: int, roots: list[Path]) -> dict[Path, tuple[float, float]]:
+    """Per checkout, median CPU seconds of the first measurement in a fresh process and of the same clip
+    measured again; the checkouts take turns. Each process starts in its checkout (``-c`` puts the working
+    directory before PYTHONPATH)."""
+    runs: dict[Path, list[tuple[float, float]]] = {root: [] for root in roots}
     for _ in range(n):
-        out = subprocess.run([sys.executable, "-c", FIRST_CLIP, clip, transcript, language, str(ROOT / "benchmarks")],
-                             check=True, capture_output=True, text=True, env=env).stdout.split()
-        firsts.append(float(out[0]))
-        laters.append(float(out[1]))
-    return statistics.median(firsts), statistics.median(laters)
+        for root in roots:
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            out = subprocess.run([sys.executable, "-c", FIRST_CLIP, clip, transcript, language, str(ROOT / "benchmarks")],
+                                 check=True, capture_output=True, text=True, env=env, cwd=root).stdout.split()
+            runs[root].append((float(out[0]), float(out[1])))
+    return {root: (statistics.median(f for f, _ in v), statistics.median(s for _, s in v)) for root, v in runs.items()}
 
 
 def _children_cpu() -> float:
@@ -74,21 +80,26 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def timed(cmd: list[str], n: int) -> tuple[float, float]:
-    """Median wall seconds and mean CPU seconds of ``cmd`` over ``n`` fresh processes."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def timed(cmd: list[str], n: int, root: Path = ROOT) -> tuple[float, float]:
+    """Median wall seconds and mean CPU seconds of ``cmd`` over ``n`` fresh processes of checkout ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
     walls = []
     cpu0 = _children_cpu()
     for _ in range(n):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=root)
         walls.append(time.perf_counter() - t0)
     return statistics.median(walls), (_children_cpu() - cpu0) / n
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    clip = sys.argv[2] if len(sys.argv) > 2 else str(DATA / "emodb" / "wav" / "03a01Fa.wav")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("n", nargs="?", type=int, default=5, help="fresh processes per figure")
+    ap.add_argument("clip", nargs="?", default=str(DATA / "emodb" / "wav" / "03a01Fa.wav"))
+    ap.add_argument("--against", type=Path, help="another emotioncot checkout, timed in the same run")
+    args = ap.parse_args()
+    n, clip = args.n, str(Path(args.clip).resolve())
+    against = args.against.resolve() if args.against else None
     if not Path(clip).is_file():
         print(f"{clip}: clip not found (set EMOTIONCOT_TEST_DATA)", file=sys.stderr)
         return 2
@@ -114,10 +125,17 @@ def main() -> int:
     print(f"measurement in a warm process:  {warm:.3f} s")
     print(f"ratio baseline / now: {before / now:.2f}x wall, {before_cpu / now_cpu:.2f}x CPU; "
           f"target {TARGET_S} s wall: {'met' if now < TARGET_S else 'missed'}")
-    english = str(DATA / "ravdess" / "01-01-01-01-01-01-01.wav")  # English: the CMU dictionary starts up too
-    first, later = first_clip_extra(english, "Kids are talking by the door", "en", n)
-    print(f"first clip in a fresh process (RAVDESS 01-01-01-01-01-01-01, with transcript): {first:.3f} s CPU, the same clip again {later:.3f} s; "
-          f"extra {first - later:.3f} s (limit {FIRST_CLIP_LIMIT_S} s: {'met' if first - later <= FIRST_CLIP_LIMIT_S else 'missed'})")
+    if against is not None:
+        other, other_cpu = timed([py, "-m", "emotioncot", "analyze", clip], n, against)
+        print(f"emotioncot analyze (--against {against.name}): {other:.2f} s ({other_cpu:.2f} s CPU)")
+    english = str(DATA.resolve() / "ravdess" / "01-01-01-01-01-01-01.wav")  # English: the CMU dictionary starts up too
+    roots = [ROOT] + ([against] if against is not None else [])
+    figures = first_clip_extra(english, "Kids are talking by the door", "en", n, roots)
+    for root, (first, later) in figures.items():
+        who = "" if root == ROOT else f" (--against {root.name})"
+        print(f"first clip in a fresh process{who} (RAVDESS 01-01-01-01-01-01-01, with transcript): {first:.3f} s CPU, "
+              f"the same clip again {later:.3f} s; extra {first - later:.3f} s "
+              f"(limit {FIRST_CLIP_LIMIT_S} s: {'met' if first - later <= FIRST_CLIP_LIMIT_S else 'missed'})")
     return 0
 
 

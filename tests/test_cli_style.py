@@ -110,11 +110,11 @@ def test_entry_point_imports_only_the_command_it_runs(test_data):
     code = (
         f"import sys; import emotioncot.cli as c; sys.argv = ['emotioncot', 'analyze', {str(clip)!r}]\n"
         "try:\n    c.main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('emotioncot.cli.') or m in ('pandas', 'datasets', 'scipy.signal', 'emotioncot.pipeline')))"
+        "print(sorted(m for m in sys.modules if m.startswith('emotioncot.cli.') or m in ('pandas', 'datasets', 'scipy.signal', 'scipy.fft', 'emotioncot.pipeline')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     measured, loaded = done.stdout.strip().splitlines()[-2:]
     assert '"f0_median_hz"' in measured
     assert "emotioncot.cli.analyze" in loaded
-    for heavy in ("emotioncot.cli.train", "emotioncot.cli.build", "'pandas'", "'datasets'", "scipy.signal", "emotioncot.pipeline"):
+    for heavy in ("emotioncot.cli.train", "emotioncot.cli.build", "'pandas'", "'datasets'", "scipy.signal", "scipy.fft", "emotioncot.pipeline"):
         assert heavy not in loaded, loaded

@@ -15,7 +15,8 @@ is 10 log10(r / (1 - r)) dB. tests/test_measure_references.py checks it against 
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
+
+from emotioncot.measure.fft import irfft, next_fast_len, rfft
 
 TIME_STEP_S = 0.01
 MIN_PITCH_HZ = 75.0
@@ -71,26 +72,38 @@ def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None)
     if live.size == 0:
         return out
     padded = np.pad(centred.astype(np.float32), half)  # float32: half the memory traffic, ample precision
-    frames = np.lib.stride_tricks.sliding_window_view(padded, nwin)[centres[live]]
-    frames = frames - frames.mean(axis=1, keepdims=True)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, nwin)[centres[live]]
     w = _gaussian_window(nwin).astype(np.float32)
     maxlag = int(np.floor(sr / MIN_PITCH_HZ))
-    nfft = scipy.fft.next_fast_len(nwin + maxlag + 2, real=True)
-    spec = scipy.fft.rfft(frames * w, nfft, axis=1)
-    ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : maxlag + 2]
-    wspec = scipy.fft.rfft(w, nfft)
-    wac = scipy.fft.irfft(wspec.real**2 + wspec.imag**2, nfft)[: maxlag + 2]
+    nfft = next_fast_len(nwin + maxlag + 2)
+    # each frame, its mean removed and windowed, written once into the zero-padded FFT input (the same
+    # float32 operations as before, without a temporary per step)
+    buf = np.zeros((live.size, nfft), dtype=np.float32)
+    frames = buf[:, :nwin]
+    np.subtract(windows, windows.mean(axis=1, keepdims=True), out=frames)
+    frames *= w
+    spec = rfft(buf)
+    del buf, windows
+    power = np.square(spec.real)
+    power += np.square(spec.imag)
+    del spec
+    ac = irfft(power, nfft)[:, : maxlag + 2]
+    wspec = rfft(w, nfft)
+    wac = irfft(wspec.real**2 + wspec.imag**2, nfft)[: maxlag + 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (ac.astype(np.float64) / ac[:, :1]) / (wac / wac[0])
     r = np.nan_to_num(r, nan=0.0, posinf=0.0, neginf=0.0)
     a, b, c = r[:, 1:-2], r[:, 2:-1], r[:, 3:]  # centre lags 2 .. maxlag
-    peak = (b > a) & (b >= c)
+    # parabolic interpolation at the local maxima only (a tenth of the lags): the same arithmetic per peak
+    rows, cols = np.nonzero((b > a) & (b >= c))
+    a, b, c = a[rows, cols], b[rows, cols], c[rows, cols]
     den = a - 2 * b + c
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = np.where(den != 0, 0.5 * (a - c) / den, 0.0)
         value = b - 0.25 * (a - c) * shift
         value = np.where(value > 1, 1 / value, value)  # Praat reflects r > 1
-    best = np.where(peak, value, -np.inf).max(axis=1)
+    best = np.full(live.size, -np.inf)
+    np.maximum.at(best, rows, value)
     voiced = best > unvoiced_strength[live]
     rr = np.clip(best, 1e-15, 1 - 1e-15)
     out[live[voiced]] = 10 * np.log10(rr[voiced] / (1 - rr[voiced]))

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy.fft import dct
 
 from emotioncot.measure import syllables
+from emotioncot.measure.fft import dct_ortho
 from emotioncot.measure.frames import Frames
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT
 
@@ -88,7 +88,7 @@ def cepstra(frames: Frames, a: int, b: int) -> np.ndarray:
         return np.zeros((0, 12))
     p = p[:n].reshape(-1, FEATURE_STEP, p.shape[1]).mean(axis=1)
     logmel = np.log(np.einsum("ij,kj->ik", p, _mel_matrix()) + 1e-10)  # einsum: no BLAS thread start-up
-    c = dct(logmel, type=2, axis=1, norm="ortho")[:, 1:13]
+    c = dct_ortho(logmel)[:, 1:13]
     return c - c.mean(axis=0)
 
 
