@@ -73,3 +73,23 @@ def test_scipy_fft_imported_after_the_loader_still_works():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "True"], out
+
+
+def test_a_module_that_answers_differently_is_not_used():
+    """A scipy release whose private module takes other arguments (or computes something else) must leave the
+    measurement on scipy.fft, not crash it or change its numbers."""
+    from emotioncot.measure import fft
+
+    lib = fft._pocketfft()
+    assert lib is not None and fft._answers_as_scipy_fft_calls_it(lib)
+
+    class Renamed:  # the same functions, an argument dropped
+        def r2c(self, x, axes, forward, inorm, out):
+            return lib.r2c(x, axes, forward, inorm, out, 1)
+
+    class Wrong:  # answers, but not the transform scipy.fft asks for
+        def r2c(self, x, axes, forward, inorm, out, workers):
+            return lib.r2c(x, axes, forward, 2, out, workers)
+
+    assert not fft._answers_as_scipy_fft_calls_it(Renamed())
+    assert not fft._answers_as_scipy_fft_calls_it(Wrong())
