@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _test_data() -> Path:
     return Path(os.environ.get("EMOTIONCOT_TEST_DATA", REPO.parent / "shared" / "data"))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The Ray tests run last: ``ray.shutdown()`` leaves about ten native threads (gRPC's) in the process, and
+    every later test that forks a process pool would fork them too (a fork copies whatever lock a thread held)."""
+    def uses_ray(item) -> bool:
+        return Path(str(item.fspath)).name == "test_executors_ray.py" or bool(re.search(r"(^|_)ray(_|$)", item.name))
+
+    items.sort(key=uses_ray)
 
 
 @pytest.fixture(scope="session")
