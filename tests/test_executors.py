@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -192,3 +194,37 @@ def test_retry_failed_measures_recorded_failures_again(utterances, serial_table,
     rows = run_measure(ws, clips, cfg, progress=False, retry_failed=True)
     assert rows == serial[:3] and ws.stage_errors("measure") == []
     assert ws.stage_info("measure")["run"]["items_run"] == 1  # only the failed clip was measured again
+
+
+def _slow_square(x: int) -> int:
+    time.sleep(0.1)
+    return x * x
+
+
+def _live_children() -> set[int]:
+    me, out = os.getpid(), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            out.add(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_outcomes_gives_every_result_and_a_consumer_that_stops_stops_the_pool():
+    from emotioncot.executors import outcomes
+
+    got = {item: outcome.value for item, outcome in outcomes(None, 2, _slow_square, range(12))}
+    assert got == {i: i * i for i in range(12)}
+    before = _live_children()
+    with pytest.raises(RuntimeError, match="consumer"):
+        for item, outcome in outcomes(None, 2, _slow_square, range(1000)):
+            assert outcome.ok
+            raise RuntimeError("the consumer stops")
+    deadline = time.monotonic() + 10
+    while _live_children() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _live_children() - before  # the pool's workers are gone, not left measuring 999 more items

@@ -20,4 +20,21 @@ def make_executor(config, workers: int) -> Executor:
     return LocalExecutor(workers, pin_cores=config.pin_cores)
 
 
-__all__ = ["Executor", "Outcome", "make_executor"]
+def outcomes(config, workers: int, fn, items):
+    """``(item, outcome)`` of ``fn`` over ``items`` as each finishes, on the executor ``config`` names (None: a local
+    pool) with ``workers`` processes; the executor is closed at the end and aborted (work in flight dropped) when
+    the consumer stops early: an exception, an interrupt."""
+    if config is None:
+        from emotioncot.config import ExecutorConfig
+
+        config = ExecutorConfig()
+    executor = make_executor(config, workers)
+    try:
+        yield from executor.imap_unordered(fn, items)
+    except BaseException:  # GeneratorExit too: the consumer's loop raised
+        executor.abort()
+        raise
+    executor.close()
+
+
+__all__ = ["Executor", "Outcome", "make_executor", "outcomes"]

@@ -186,7 +186,7 @@ def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, 
                   executor_config: ExecutorConfig | None = None) -> tuple[list[dict], list[dict]]:
     """Every source's items on the executor (the clips are written by the workers into ``out/work/clips``: on a
     Ray cluster that folder must be shared storage), journalled as each source finishes."""
-    from emotioncot.executors import make_executor
+    from emotioncot.executors import outcomes
 
     by_id = {r["id"]: r for r in records}
     clip_dir = out / "work" / "clips"
@@ -204,18 +204,12 @@ def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, 
         if todo:
             lost = []
             tasks = (SourceTask(sid, by_id[sid], plans[sid], config, str(clip_dir)) for sid in todo)
-            executor = make_executor(executor_config or ExecutorConfig(), max(1, min(config.workers, len(todo))))
-            try:
-                for task, outcome in executor.imap_unordered(generate_source_task, tasks):
-                    if outcome.ok:
-                        journal.append(keys[task.source_id], outcome.value)
-                    else:  # generate_source keeps a bad clip's reasons: this is a dead worker or a bug
-                        lost.append(f"{task.source_id}: {outcome.error}")
-                    bar.update()
-            except BaseException:
-                executor.abort()
-                raise
-            executor.close()
+            for task, outcome in outcomes(executor_config, max(1, min(config.workers, len(todo))), generate_source_task, tasks):
+                if outcome.ok:
+                    journal.append(keys[task.source_id], outcome.value)
+                else:  # generate_source keeps a bad clip's reasons: this is a dead worker or a bug
+                    lost.append(f"{task.source_id}: {outcome.error}")
+                bar.update()
             if lost:
                 raise BuildError(f"prosody tasks: {len(lost)} source(s) were lost (a worker died or failed); rerun to "
                                  "do just those: " + "; ".join(lost[:5]) + (" ..." if len(lost) > 5 else ""))

@@ -44,7 +44,7 @@ def with_word_times(records: list[dict], config: MeasureConfig | None = None, wo
                     progress: bool = False, executor_config: ExecutorConfig | None = None) -> list[dict]:
     """The records, those without word times given ``meta["words"]`` (or ``meta["words_error"]``: why not),
     aligned on ``executor_config``'s executor (default: a local pool of ``workers``)."""
-    from emotioncot.executors import make_executor
+    from emotioncot.executors import outcomes
 
     config = config or MeasureConfig()
     todo = [i for i, r in enumerate(records) if word_spans(r) is None and r.get("split")]
@@ -53,18 +53,13 @@ def with_word_times(records: list[dict], config: MeasureConfig | None = None, wo
     bar = tqdm(total=len(todo), desc="prosody: word times", unit="utt", disable=not progress)
     results: dict[int, tuple] = {}
     lost = []
-    executor = make_executor(executor_config or ExecutorConfig(), max(1, min(workers, len(todo))))
-    try:
-        for (i, _rec, _cfg), outcome in executor.imap_unordered(_align_at, ((i, records[i], config) for i in todo)):
-            if outcome.ok:
-                results[i] = outcome.value
-            else:  # aligned_words keeps a bad clip's reason: this is a dead worker or a bug
-                lost.append(f"{records[i]['id']}: {outcome.error}")
-            bar.update()
-    except BaseException:
-        executor.abort()
-        raise
-    executor.close()
+    jobs = ((i, records[i], config) for i in todo)
+    for (i, _rec, _cfg), outcome in outcomes(executor_config, max(1, min(workers, len(todo))), _align_at, jobs):
+        if outcome.ok:
+            results[i] = outcome.value
+        else:  # aligned_words keeps a bad clip's reason: this is a dead worker or a bug
+            lost.append(f"{records[i]['id']}: {outcome.error}")
+        bar.update()
     bar.close()
     if lost:
         raise BuildError(f"prosody word times: {len(lost)} record(s) were lost (a worker died or failed): "

@@ -14,7 +14,7 @@ from emotioncot.audio.io import AudioError
 from emotioncot.calibrate.crosstab import CUE_FIELDS
 from emotioncot.config import ExecutorConfig, FilterConfig, MeasureConfig, ReportConfig
 from emotioncot.errors import BuildError
-from emotioncot.executors import make_executor
+from emotioncot.executors import outcomes
 from emotioncot.export.writer import _swap_in as swap_in  # the export's folder swap: old copy out, new in
 from emotioncot.report import plots
 from emotioncot.report.audio import OPUS_RATE, clip_signal, write_opus
@@ -98,21 +98,14 @@ def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bo
                          names[sampled[i + 1]["id"]] if i + 1 < len(sampled) else None)
             yield PageTask(rec, names[rec["id"]], prev_next, measure, filt)
 
-    executor = make_executor(executor_config or ExecutorConfig(), max(1, min(workers, len(sampled))))
-    done = 0
-    try:
-        for task, outcome in executor.imap_unordered(render_record_page, tasks()):
-            if not outcome.ok:  # a bug or a lost worker, not a bad clip (render_record_page keeps those on the page)
-                raise BuildError(f"report: the page of {task.record['id']} could not be rendered: {outcome.error}")
-            for relative, content in outcome.value.items():
-                (work / relative).write_bytes(content)
-            done += 1
-            log(f"report: page {done}/{len(sampled)}")
-            bar.update()
-    except BaseException:
-        executor.abort()
-        raise
-    executor.close()
+    pages = outcomes(executor_config, max(1, min(workers, len(sampled))), render_record_page, tasks())
+    for done, (task, outcome) in enumerate(pages, 1):
+        if not outcome.ok:  # a bug or a lost worker, not a bad clip (render_record_page keeps those on the page)
+            raise BuildError(f"report: the page of {task.record['id']} could not be rendered: {outcome.error}")
+        for relative, content in outcome.value.items():
+            (work / relative).write_bytes(content)
+        log(f"report: page {done}/{len(sampled)}")
+        bar.update()
     bar.close()
     (work / "records.html").write_text(record_list(data, sampled, names), encoding="utf-8")
     (work / "index.html").write_text(overview(data, heatmaps, distributions, len(sampled)), encoding="utf-8")
