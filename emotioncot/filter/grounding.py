@@ -198,8 +198,14 @@ def _generic_from(tokens: list[str], skip_generic: bool) -> int:
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
-    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _level_claims(digits_as_nine(clause), skip_generic):
-        return ()  # the clause with other numbers makes no claim: neither does this one
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause):
+        # The clause with other numbers makes the same claims from the same words (no lexicon word holds a
+        # digit 1-9, so the evidence is digit-free); only the clause quoted beside them is this one's.
+        alike = _level_claims(digits_as_nine(clause), skip_generic)
+        if not alike:
+            return ()
+        context = _context(clause)
+        return tuple(Claim(c.aspect, c.allowed, c.evidence, context) for c in alike)
     tokens = _prepare(clause)
     if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
         return _level_claims(clause, True)  # no generic statement to skip: the reading the grounding check made
@@ -250,8 +256,12 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
-    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _intonation_claims(digits_as_nine(clause), skip_generic):
-        return ()  # as in _level_claims
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause):
+        alike = _intonation_claims(digits_as_nine(clause), skip_generic)
+        # as in _level_claims; the evidence is a window of the clause's tokens, the same words here where
+        # it holds no 9 (every digit 1-8 of the clause is a 9 there)
+        if not alike or not any("9" in evidence for _, _, evidence in alike):
+            return alike
     tokens = _prepare(clause)
     generic_from = _generic_from(tokens, skip_generic)
     context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
