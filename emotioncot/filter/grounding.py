@@ -492,6 +492,8 @@ def _intonation_agrees(shape: str, end_ref: bool, measured: str, strictness: str
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _sentence_claims(sentence: str, skip_generic: bool = True) -> tuple[tuple[Claim, ...], tuple[tuple[str, bool, str], ...]]:
     """The level and intonation claims of one sentence, clause by clause (sentences recur across records)."""
+    if STATEMENTS_DIGIT_BLIND and OTHER_DIGIT.search(sentence) and _sentence_claims(digits_as_nine(sentence), skip_generic) == ((), ()):
+        return (), ()  # its clauses are those of the sentence with other numbers (clauses() is digit-blind): none claims
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
     for clause in clauses(sentence):
