@@ -170,19 +170,28 @@ def test_the_numbers_a_clause_quotes_do_not_change_what_it_claims(monkeypatch):
     rnd = random.Random(11)
     texts = [" ".join(rnd.choice(words if rnd.random() < 0.7 else numbers) for _ in range(rnd.randint(1, 9)))
              + rnd.choice(["", ".", " at the end."]) for _ in range(3000)]
+    # sentences of several clauses, some with numbers and some without: a sentence's claims are read from its
+    # copy with 9s only where that gives this sentence's words
+    breaks = ["; ", ", but ", " (", ") ", " - ", ", which ", ": "]
+    texts += [rnd.choice(breaks).join(rnd.choice(texts[:3000]) for _ in range(rnd.randint(2, 4))) for _ in range(2000)]
 
     def read():
         for f in (grounding._level_claims, grounding._intonation_claims, grounding._prepare, grounding._sentence_claims,
                   numeric._statements):
             f.cache_clear()
         return [(grounding._level_claims(t), grounding._level_claims(t, False), grounding._intonation_claims(t),
-                 numeric._said(t)) for t in texts]
+                 grounding._sentence_claims(t), grounding._sentence_claims(t, False), numeric._said(t)) for t in texts]
 
     fast = read()
     monkeypatch.setattr(grounding, "_DIGIT_BLIND", False)
+    monkeypatch.setattr(grounding, "STATEMENTS_DIGIT_BLIND", False)
     monkeypatch.setattr(numeric, "STATEMENTS_DIGIT_BLIND", False)
     assert read() == fast
     assert sum(bool(re.search("[1-8]", t)) and any(r) for t, r in zip(texts, fast)) > 100  # claims with numbers came up
+    # sentences with numbers whose claims quote clauses without them, and ones whose claims quote a 9 there: both paths
+    nine = [grounding._sentence_claims(grounding.digits_as_nine(t))[0] for t in texts[3000:] if re.search("[1-8]", t)]
+    assert sum(bool(c) and not any("9" in x.context for x in c) for c in nine) > 100
+    assert sum(any("9" in x.context for x in c) for c in nine) > 100
 
 
 def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
@@ -210,12 +219,15 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
         for f in (argument._side, argument._mentioned, argument._emotions_named, argument._balance_reading,
                   argument._balance_of, argument._sided_clauses):
             f.cache_clear()
-        return [argument.argument_problems(r) for r in records]
+        # the clauses that take a side, as written (the explanations quote them), and the problems
+        sided = [argument._sided_clauses(s) for r in records for s in argument.sentences(r.get("cot_analysis") or "")]
+        return [argument.argument_problems(r) for r in records], sided
 
     fast = read()
     monkeypatch.setattr(argument, "_DIGIT_BLIND", False)
     assert read() == fast
-    assert any(any(re.search("[1-8]", m) for _, m in problems) for problems in fast)  # counts as written came up
+    assert any(any(re.search("[1-8]", m) for _, m in problems) for problems in fast[0])  # counts as written came up
+    assert any(re.search("[1-8]", c[0]) for sided in fast[1] for c in sided)  # sided clauses with numbers came up
 
 
 def test_a_rewriter_finds_every_key_a_text_holds():

@@ -120,8 +120,12 @@ def _numbers_alike(text: str) -> str:
 def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str, ...]], ...]:
     """(clause, the side it takes, the emotions it names, the cues it speaks of) of each clause of a sentence
     that takes a side, whatever the case."""
-    if _DIGIT_BLIND and OTHER_DIGIT.search(sentence) and not _sided_clauses(digits_as_nine(sentence)):
-        return ()  # its clauses, read with their numbers as 9s below, are those of this one: none takes a side
+    if _DIGIT_BLIND and OTHER_DIGIT.search(sentence):
+        # its clauses are those of the sentence with other numbers, and read with their numbers as 9s below:
+        # where none of the clauses that take a side holds a 9 there, they are this sentence's clauses too
+        alike = _sided_clauses(digits_as_nine(sentence))
+        if not any("9" in clause for clause, *_ in alike):
+            return alike
     out = []
     for clause in clauses(sentence):
         read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes

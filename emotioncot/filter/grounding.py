@@ -492,8 +492,13 @@ def _intonation_agrees(shape: str, end_ref: bool, measured: str, strictness: str
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _sentence_claims(sentence: str, skip_generic: bool = True) -> tuple[tuple[Claim, ...], tuple[tuple[str, bool, str], ...]]:
     """The level and intonation claims of one sentence, clause by clause (sentences recur across records)."""
-    if STATEMENTS_DIGIT_BLIND and OTHER_DIGIT.search(sentence) and _sentence_claims(digits_as_nine(sentence), skip_generic) == ((), ()):
-        return (), ()  # its clauses are those of the sentence with other numbers (clauses() is digit-blind): none claims
+    if STATEMENTS_DIGIT_BLIND and OTHER_DIGIT.search(sentence):
+        # Its clauses are those of the sentence with other numbers (clauses() is digit-blind), making the same
+        # claims; where no clause quoted beside a claim, and no evidence, holds a 9 there, they are this
+        # sentence's words too (every digit 1-8 here is a 9 there), and the reading is this one's.
+        level, contour = alike = _sentence_claims(digits_as_nine(sentence), skip_generic)
+        if not any("9" in c.context for c in level) and not any("9" in e for _, _, e in contour):
+            return alike
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
     for clause in clauses(sentence):
