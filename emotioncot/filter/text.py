@@ -137,7 +137,7 @@ def sentences(text: str) -> list[str]:
 
 @_PER_TEXT
 def _sentences(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in _SENTENCE_END.split(text) if p and p.strip())
+    return tuple(filter(None, map(str.strip, _SENTENCE_END.split(text))))  # the non-blank parts, stripped (in C)
 
 
 # Clause breaks: punctuation that separates statements, and conjunctions that start a new one. Every break
@@ -163,9 +163,11 @@ def clauses(sentence: str) -> list[str]:
 def _clauses(sentence: str) -> tuple[str, ...]:
     # a sentence that differs from another only by its numbers breaks at the same places: read those once
     breaks = _breaks(digits_as_nine(sentence) if _CLAUSE_BREAK_DIGIT_BLIND else sentence)
+    if not breaks:
+        return (sentence,) if sentence.strip() else ()
     starts = (0, *(end for _, end in breaks))
     ends = (*(start for start, _ in breaks), len(sentence))
-    return tuple(c for c in (sentence[a:b] for a, b in zip(starts, ends)) if c and c.strip())
+    return tuple([c for c in [sentence[a:b] for a, b in zip(starts, ends)] if c.strip()])
 
 
 @lru_cache(maxsize=1 << 14)
