@@ -298,3 +298,36 @@ def test_canonical_rows_keep_the_fields_and_order_of_the_comprehension():
                 io.canonical(row)
             continue
         assert list(io.canonical(row).items()) == expected, row
+
+
+def test_numbers_are_read_where_the_copy_with_nines_has_them():
+    from emotioncot.filter import numeric
+
+    assert numeric._SPANS_DIGIT_BLIND  # else the shortcut is off: nothing to test
+
+    def reference(sentence: str) -> tuple:  # _sentence_numbers as written before: both patterns on the sentence
+        found = []
+        for m in numeric._MEASURE.finditer(sentence):
+            value, tol = numeric._parse(m.group("num"))
+            found.append((numeric._unit_of(m.group("unit")), value, tol, m.group(0).strip()))
+        for m in numeric._PAUSE_WORDS.finditer(sentence):
+            if m.group("times"):
+                k = m.group("k")
+                n = numeric._TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else numeric._WORD_NUMBERS[k.lower()])
+            else:
+                n = numeric._WORD_NUMBERS[m.group("n").lower()]
+            found.append(("pauses", float(n), 0.5, m.group(0).strip()))
+        return tuple(found)
+
+    pieces = ["93", "4.6", "0.5", "-3", "−12", "2,5", "211", "7", "1", "Hz", "kHz", "dB", "dBFS", "dB FS", "semitones",
+              "st", "seconds", "s", "sec", "syllables per second", "syl/s", "per", "pauses", "pause", "long", "no", "two",
+              "Two", "once", "twice", "times", "3 times", "a single", "about", "(", ")", ",", ".", "the", "f0"]
+    rnd = random.Random(17)
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 10))) for _ in range(6000)]
+    texts += [re.sub("[1-9]", lambda m: rnd.choice("123456789"), t) for t in texts[:2000]]  # other numbers, same places
+    numeric._sentence_numbers.cache_clear()
+    numeric._number_spans.cache_clear()
+    for text in texts:
+        assert numeric._sentence_numbers(text) == reference(text), text
+    assert numeric._number_spans.cache_info().hits > 500  # numbers found once for sentences alike but for digits
+    assert sum(bool(reference(t)) for t in texts) > 2000  # most texts hold a number or a count of pauses
