@@ -331,3 +331,21 @@ def test_numbers_are_read_where_the_copy_with_nines_has_them():
         assert numeric._sentence_numbers(text) == reference(text), text
     assert numeric._number_spans.cache_info().hits > 500  # numbers found once for sentences alike but for digits
     assert sum(bool(reference(t)) for t in texts) > 2000  # most texts hold a number or a count of pauses
+
+
+def test_first_match_tries_branches_only_at_their_openings():
+    from emotioncot.filter import surface
+    from emotioncot.filter.prefilter import FirstMatch
+
+    # guards that the openings imply are left out: the markup searches keep none for bold text
+    searches = [m for m, _ in surface._MARKUP] + [FirstMatch(re.compile(r"\bab+c|x[yz]w|\bq", re.I))]
+    assert any(starts is not None and not guards for fm in searches for starts, guards in zip(fm.starts, fm.guards))
+    pieces = ["**", "__", "*", "_", "-", "•", "+", "#", "##", "1.", "12)", "Step", "step 3:", "STEP", "4", "bold", "x",
+              "ab", "ABBC", "xyw", "xzw", "Q", "q", "\n", " "]
+    rnd = random.Random(18)
+    for _ in range(6000):
+        text = "".join(rnd.choice(pieces) + rnd.choice([" ", "", "\n"]) for _ in range(rnd.randint(0, 10)))
+        for fm in searches:
+            assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
+            found, expected = fm.search(text), fm.pattern.search(text)
+            assert (found and found.span()) == (expected and expected.span()), text
