@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from difflib import SequenceMatcher
+from itertools import chain
 
 from emotioncot.filter.prefilter import FirstMatch
 from emotioncot.filter.text import THINK_ANSWER, answer_part, mask_quotes, normalize_tokens, think_part, word_count
@@ -68,12 +69,9 @@ def detect_language(text: str) -> str | None:
         tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
-    counts = Counter(filter(_LANGUAGES_OF.__contains__, tokens))  # the only words a score counts
-    totals = dict.fromkeys(_FUNCTION_WORD_SETS, 0)
-    for word, n in counts.items():
-        for lang in _LANGUAGES_OF[word]:
-            totals[lang] += n
-    scores = {lang: n / len(tokens) for lang, n in totals.items()}
+    # each function word counted once for every language it belongs to, in C: the only words a score counts
+    totals = Counter(chain.from_iterable(map(_LANGUAGES_OF.__getitem__, filter(_LANGUAGES_OF.__contains__, tokens))))
+    scores = {lang: totals[lang] / len(tokens) for lang in _FUNCTION_WORD_SETS}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 
