@@ -349,3 +349,26 @@ def test_first_match_tries_branches_only_at_their_openings():
             assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
             found, expected = fm.search(text), fm.pattern.search(text)
             assert (found and found.span()) == (expected and expected.span()), text
+
+
+def test_claims_read_from_the_level_and_contour_words_alone_are_the_plain_loops(monkeypatch):
+    from emotioncot.filter import grounding, lexicon as lx
+
+    assert grounding._BY_WORDS  # else the shortcut is off: nothing to test
+    words = sorted({*lx.SELF, *lx.AMBIGUOUS, *lx.ASPECT_NOUNS, *lx.NEGATORS, *lx.HEDGES, *lx.RISE, *lx.FALL, *lx.FLAT,
+                    *lx.EXPRESSIVE, *lx.CONTOUR_CONTEXT, *lx.END_WORDS, *lx.GENERIC_MARKERS, *lx.LINKING,
+                    *lx.DETERMINERS, "the", "and", "or", "nor", ",", "is", "voice", "pitch", "x", "QQ"})
+    rnd = random.Random(19)
+    texts = [" ".join(rnd.choice(words) for _ in range(rnd.randint(0, 12))) for _ in range(6000)]
+
+    def read():
+        for f in (grounding._level_claims, grounding._intonation_claims, grounding._sentence_claims):
+            f.cache_clear()
+        return [(grounding._level_claims(t), grounding._level_claims(t, False), grounding._intonation_claims(t),
+                 grounding._intonation_claims(t, False)) for t in texts]
+
+    fast = read()
+    monkeypatch.setattr(grounding, "_BY_WORDS", False)
+    assert read() == fast
+    assert sum(bool(r[0]) for r in fast) > 1000 and sum(bool(r[2]) for r in fast) > 300  # claims of both kinds came up
+    assert sum(r[0] != r[1] for r in fast) > 50  # and clauses whose generic part is read only without skipping it

@@ -191,9 +191,16 @@ def _coordinated(tokens: list[str], j: int) -> tuple[list[int], frozenset]:
 
 def _generic_from(tokens: list[str], skip_generic: bool) -> int:
     """Where a generic or hypothetical statement starts in a clause (its end when there is none)."""
-    if not skip_generic:
+    if not skip_generic or (_BY_WORDS and lx.GENERIC_MARKERS.isdisjoint(tokens)):  # most clauses: no marker, tested in C
         return len(tokens)
     return next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
+
+
+# The words the readers below act on: a clause holding none of them makes no claim of that kind, and the
+# token loops visit only the positions of those words (every other token is passed over there).
+_LEVEL_WORDS = frozenset(lx.SELF) | frozenset(lx.AMBIGUOUS)
+_CONTOUR_WORDS = lx.EXPRESSIVE | lx.FLAT | lx.RISE | lx.FALL
+_BY_WORDS = True  # off: every token visited (the plain loops, which the tests compare with)
 
 
 @lru_cache(maxsize=_CLAUSE_CACHE)
@@ -209,12 +216,18 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
     tokens = _prepare(clause)
     if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
         return _level_claims(clause, True)  # no generic statement to skip: the reading the grounding check made
+    if _BY_WORDS and _LEVEL_WORDS.isdisjoint(tokens):
+        return ()
     claims: list[Claim] = []
     negated_at: set[int] = set()
     generic_from = _generic_from(tokens, skip_generic)
-    for i, tok in enumerate(tokens):
+    positions = range(len(tokens))
+    if _BY_WORDS:
+        positions = compress(positions, map(_LEVEL_WORDS.__contains__, tokens))  # the level words, in order
+    for i in positions:
         if i >= generic_from:
             break
+        tok = tokens[i]
         if tok in lx.SELF:
             aspect, level, hedged = lx.SELF[tok]
             aspects = [aspect]
@@ -263,8 +276,10 @@ def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[st
         if not alike or not any("9" in evidence for _, _, evidence in alike):
             return alike
     tokens = _prepare(clause)
+    if _BY_WORDS and _CONTOUR_WORDS.isdisjoint(tokens):
+        return ()
     generic_from = _generic_from(tokens, skip_generic)
-    context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
+    context = not lx.CONTOUR_CONTEXT.isdisjoint(tokens)
     events: list[tuple[str, int]] = []
     for i, tok in enumerate(tokens[:generic_from]):
         kind = None
