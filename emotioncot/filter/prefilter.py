@@ -265,11 +265,6 @@ def _prefixes(items) -> frozenset | None:
     return found
 
 
-def _implied(keys: frozenset, starts: frozenset | None) -> bool:
-    """Whether every string of ``starts`` holds one of ``keys`` (a text holding an opening then holds a key)."""
-    return starts is not None and all(any(k in s for k in keys) for s in starts)
-
-
 def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozenset, pos: int) -> re.Match | None:
     """``pattern.search(text, pos)``, trying only the positions where ``probe`` (``text`` or its lower-cased
     ASCII copy, of the same length) has one of ``starts``: a match can begin nowhere else, and the first
@@ -302,12 +297,8 @@ class FirstMatch:
             raise ValueError(f"FirstMatch needs a pattern without groups, or with one top-level branch: {pattern.pattern!r}")
         # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
+        self.guards = [[guard_keys(s) for s in folded_requirements(b)] for b in self.branches]
         self.starts = [_starts(b) for b in self.branches]
-        # A set that every opening of the branch holds a string of says nothing the openings do not: the
-        # branch is tried only where an opening is found (_match_at_starts), and a text with none of those
-        # gives no match whether the set was tested or not. Such sets are left out of the guards.
-        self.guards = [[keys for keys in (guard_keys(s) for s in folded_requirements(b)) if not _implied(keys, starts)]
-                       for b, starts in zip(self.branches, self.starts)]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
         probe = self._probe(text)
