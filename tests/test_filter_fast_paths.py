@@ -392,3 +392,21 @@ def test_a_sentence_without_side_phrases_takes_no_side_in_any_clause(monkeypatch
     monkeypatch.setattr(argument, "_SENTENCE_GUARD", False)
     assert read() == fast
     assert sum(argument._no_side_phrase(t) for t in texts) > 300 and sum(map(bool, fast)) > 1000  # both came up
+
+
+def test_a_rewriter_gives_what_every_pattern_in_turn_gives():
+    from emotioncot.filter import grounding
+    from emotioncot.filter.prefilter import required_literals
+
+    for rewriter, repl in ((grounding._PHRASES, grounding._PHRASE_REPLACEMENTS), (grounding._AGE_PATTERNS, None)):
+        # the texts are made of what the patterns need ("in his", "forties", "this", ...) and words about them
+        pieces = sorted({w for p in rewriter.patterns for lit in (required_literals(p) or ()) for w in (lit, *lit.split())})
+        pieces += ["this", "there", "the", "pitch", "voice", "not", ",", "20s", "40s", "90s", "-", "x"]
+        rnd = random.Random(21)
+        for _ in range(3000):
+            text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8))).lower()
+            replace = repl.__getitem__ if repl else (lambda i: " ")
+            expected = text
+            for i, pattern in enumerate(rewriter.patterns):
+                expected = pattern.sub(replace(i), expected)
+            assert rewriter.rewrite(text, replace) == expected, text

@@ -130,7 +130,7 @@ def guard_keys(literals: frozenset | None) -> frozenset | None:
     while remaining:
         counts: dict[str, int] = {}
         for lit in sorted(remaining):
-            for part in {lit, *(w for w in _KEY_SPLIT.split(lit) if len(w) >= 3)}:
+            for part in _parts(lit):
                 counts[part] = counts.get(part, 0) + 1
         best = max(sorted(counts), key=lambda w: (counts[w], len(w)))
         keys.add(best)
@@ -138,7 +138,16 @@ def guard_keys(literals: frozenset | None) -> frozenset | None:
     return frozenset(keys)
 
 
-_KEY_SPLIT = re.compile(r"[\s-]+")
+_KEY_WORD = re.compile(r"[^\s-]+")
+
+
+def _parts(lit: str) -> set[str]:
+    """The strings a key for ``lit`` may be: itself, its words of three letters or more, and each two words
+    in a row as written ("in his" of "in his forties": as common as "his", and not inside "this")."""
+    spans = [m.span() for m in _KEY_WORD.finditer(lit)]
+    words = {lit[a:b] for a, b in spans if b - a >= 3}
+    pairs = {lit[a:d] for (a, _), (_, d) in zip(spans, spans[1:])}
+    return {lit, *words, *pairs}
 
 
 class Rewriter:
