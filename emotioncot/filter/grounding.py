@@ -424,7 +424,7 @@ def _gender_tokens(masked: str) -> list[str]:
     if not masked.isascii():
         return _GENDER_TOKEN.findall(masked.lower())
     runs = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii").split()
-    return [t for t in (r.lstrip("'-") for r in runs) if t]
+    return list(filter(None, [r.lstrip("'-") for r in runs]))
 
 
 def _gender_evidence(masked: str) -> dict[str, list[str]]:

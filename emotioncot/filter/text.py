@@ -182,6 +182,7 @@ def _breaks(sentence: str) -> tuple[tuple[int, int], ...]:
 OTHER_DIGIT = re.compile("[1-8]")
 
 
+@lru_cache(maxsize=1 << 12)  # one sentence is asked for by several readers (claims, sides, balance, numbers)
 def digits_as_nine(text: str) -> str:
     """``text`` with its digits 1-8 written as 9 (the text itself when it has none)."""
     return OTHER_DIGIT.sub("9", text)
