@@ -410,3 +410,24 @@ def test_a_rewriter_gives_what_every_pattern_in_turn_gives():
             for i, pattern in enumerate(rewriter.patterns):
                 expected = pattern.sub(replace(i), expected)
             assert rewriter.rewrite(text, replace) == expected, text
+
+
+def test_age_words_are_read_alike_whatever_the_numbers(monkeypatch):
+    from emotioncot.filter import grounding
+
+    assert grounding._AGE_DIGIT_BLIND  # else the shortcut is off: nothing to test
+    pieces = ["in his", "in her", "in their", "20s", "30s", "40s", "90s", "25s", "twenties", "young", "adult", "kid",
+              "old", "older", "speaker", "voice", "sounds", "a", "the", "this", "93", "4.6", "211 hz", "1", "8", ",", "x"]
+    rnd = random.Random(22)
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 9))) for _ in range(4000)]
+    texts += [re.sub("[1-9]", lambda m: rnd.choice("123456789"), t) for t in texts[:2000]]
+
+    def read():
+        grounding._sentence_age_claims.cache_clear()
+        return [(grounding._sentence_age_claims(t, True), grounding._sentence_age_claims(t, False)) for t in texts]
+
+    fast = read()
+    monkeypatch.setattr(grounding, "_AGE_DIGIT_BLIND", False)
+    assert read() == fast
+    with_digits = [r for t, r in zip(texts, fast) if re.search("[1-8]", t)]
+    assert sum(not any(r) for r in with_digits) > 300 and sum(bool(r[0]) for r in with_digits) > 300

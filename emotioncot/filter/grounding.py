@@ -465,6 +465,8 @@ def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
 def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str], ...]:
     """The age claims of one lower-cased sentence (``first``: the opening one, where any age word counts).
     Each pattern reads the text the earlier ones left, as ``re.sub`` would."""
+    if _AGE_DIGIT_BLIND and OTHER_DIGIT.search(text) and "0s" not in text and not _sentence_age_claims(digits_as_nine(text), first):
+        return ()  # the sentence with other numbers names no age: neither does this one
     out = []
 
     def taker(i: int):
@@ -481,6 +483,14 @@ def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str],
 
     _AGE_PATTERNS.rewrite(text, taker)
     return tuple(out)
+
+
+# The age patterns tell digits apart only by decades ("in his 20s"): with those taken out each is digit-blind,
+# and so are the words around a match. A sentence without "0s" (which no rewrite to " " can bring in) then
+# names an age where its copy with other digits 1-8 names one.
+_AGE_DIGIT_BLIND = (all(blind_to(re.compile(re.sub(r"[1-9]0s", "", p.pattern), p.flags), _SAME_DIGITS)
+                        for p in _AGE_PATTERNS.patterns)
+                    and blind_to(_AGE_WORD, _SAME_DIGITS) and not any(re.search("[1-9]", w) for w in lx.AGE_CONTEXT))
 
 
 # ---------------------------------------------------------------- the check
