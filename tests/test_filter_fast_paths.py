@@ -35,7 +35,7 @@ def _phrases(n: int, seed: int) -> list[str]:
 
 
 def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
-    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses, _sentences
+    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses, _may_quote, _sentences
 
     texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
     texts += _texts(" ,;:()\u2014\u2013-\tab1907", 10000, 20, 10)
@@ -46,6 +46,7 @@ def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
         assert _CLAUSE_BREAK.split(text) == OLD_CLAUSE_BREAK.split(text), text
         assert _clauses(text) == tuple(c for c in OLD_CLAUSE_BREAK.split(text) if c and c.strip()), text
         assert _sentences.__wrapped__(text) == tuple(p.strip() for p in OLD_SENTENCE_END.split(text) if p and p.strip()), text
+        assert _may_quote(text) == any(c in text for c in "“„\"‘«'"), text
 
 
 def test_ascii_shortcuts_give_the_unicode_words():

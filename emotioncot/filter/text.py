@@ -26,8 +26,11 @@ QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
 _QUOTE_OPENERS = "“„\"‘«'"  # every quoted span starts with one of these
 
 
+_QUOTE_OPENER = re.compile(f"[{re.escape(_QUOTE_OPENERS)}]")  # one scan for any of them
+
+
 def _may_quote(text: str) -> bool:
-    return any(c in text for c in _QUOTE_OPENERS)
+    return _QUOTE_OPENER.search(text) is not None
 
 # The checks of one record read the same text many times over (think part, masked quotes, sentences):
 # each is worked out once per text. Small: only the texts of the record at hand need to stay.
