@@ -27,7 +27,7 @@ from functools import lru_cache
 from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, weigh
 from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims
 from emotioncot.filter.label import PATTERNS, held_words, may_name
-from emotioncot.filter.prefilter import Guard, blind_to, folded_requirements
+from emotioncot.filter.prefilter import Guard, blind_to
 from emotioncot.filter.text import OTHER_DIGIT, clauses, digits_as_nine, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
@@ -126,8 +126,6 @@ def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str,
         alike = _sided_clauses(digits_as_nine(sentence))
         if not any("9" in clause for clause, *_ in alike):
             return alike
-    if _SENTENCE_GUARD and _no_side_phrase(sentence):
-        return ()
     out = []
     for clause in clauses(sentence):
         read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes
@@ -135,33 +133,6 @@ def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str,
         if side is not None:
             out.append((clause, side, _emotions_named(read), _mentioned(read)))
     return tuple(out)
-
-
-_SENTENCE_GUARD = True  # off: every clause read (the plain reading, which the tests compare with)
-
-
-def _least(strings: frozenset) -> tuple[str, ...]:
-    """The strings that hold no other one of the set (a text holds one of the set if and only if it holds one of these)."""
-    return tuple(sorted(s for s in strings if not any(o != s and o in s for o in strings)))
-
-
-# Per pattern, sets of strings every match holds one of each (lower-cased): the phrases themselves, more
-# selective than the guards' shortest keys ("speaks for", not "for"), to test once per sentence.
-_SIDE_NEEDS = [[_least(s) for s in folded_requirements(p)] for p in (_SUPPORT, _OPPOSE, _REFERENCE_AGAINST)]
-
-
-def _no_side_phrase(sentence: str) -> bool:
-    """Whether no clause of an ASCII sentence can take a side: the sentence lacks what every support and every
-    opposing phrase needs, and what a reference phrase needs (one would rewrite a clause). A clause, with its
-    digits as 9s or not, holds no string its sentence lacks (the patterns are digit-blind: their strings hold
-    no digit 1-9)."""
-    if not _DIGIT_BLIND or not sentence.isascii():
-        return False
-    holds = sentence.lower().__contains__
-    for needs in _SIDE_NEEDS:
-        if not needs or all(any(map(holds, strings)) for strings in needs):
-            return False  # this kind of phrase may stand in some clause (no needs known: it may stand anywhere)
-    return True
 
 
 def _side_problems(masked: str, case: Case, levels: dict[str, str]) -> list[str]:
