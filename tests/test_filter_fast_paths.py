@@ -35,7 +35,7 @@ def _phrases(n: int, seed: int) -> list[str]:
 
 
 def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
-    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses
+    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses, _may_quote, _sentences
 
     texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
     texts += _texts(" ,;:()\u2014\u2013-\tab1907", 10000, 20, 10)
@@ -45,6 +45,8 @@ def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
         assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
         assert _CLAUSE_BREAK.split(text) == OLD_CLAUSE_BREAK.split(text), text
         assert _clauses(text) == tuple(c for c in OLD_CLAUSE_BREAK.split(text) if c and c.strip()), text
+        assert _sentences.__wrapped__(text) == tuple(p.strip() for p in OLD_SENTENCE_END.split(text) if p and p.strip()), text
+        assert _may_quote(text) == any(c in text for c in "“„\"‘«'"), text
 
 
 def test_ascii_shortcuts_give_the_unicode_words():
@@ -170,19 +172,28 @@ def test_the_numbers_a_clause_quotes_do_not_change_what_it_claims(monkeypatch):
     rnd = random.Random(11)
     texts = [" ".join(rnd.choice(words if rnd.random() < 0.7 else numbers) for _ in range(rnd.randint(1, 9)))
              + rnd.choice(["", ".", " at the end."]) for _ in range(3000)]
+    # sentences of several clauses, some with numbers and some without: a sentence's claims are read from its
+    # copy with 9s only where that gives this sentence's words
+    breaks = ["; ", ", but ", " (", ") ", " - ", ", which ", ": "]
+    texts += [rnd.choice(breaks).join(rnd.choice(texts[:3000]) for _ in range(rnd.randint(2, 4))) for _ in range(2000)]
 
     def read():
         for f in (grounding._level_claims, grounding._intonation_claims, grounding._prepare, grounding._sentence_claims,
                   numeric._statements):
             f.cache_clear()
         return [(grounding._level_claims(t), grounding._level_claims(t, False), grounding._intonation_claims(t),
-                 numeric._said(t)) for t in texts]
+                 grounding._sentence_claims(t), grounding._sentence_claims(t, False), numeric._said(t)) for t in texts]
 
     fast = read()
     monkeypatch.setattr(grounding, "_DIGIT_BLIND", False)
+    monkeypatch.setattr(grounding, "STATEMENTS_DIGIT_BLIND", False)
     monkeypatch.setattr(numeric, "STATEMENTS_DIGIT_BLIND", False)
     assert read() == fast
     assert sum(bool(re.search("[1-8]", t)) and any(r) for t, r in zip(texts, fast)) > 100  # claims with numbers came up
+    # sentences with numbers whose claims quote clauses without them, and ones whose claims quote a 9 there: both paths
+    nine = [grounding._sentence_claims(grounding.digits_as_nine(t))[0] for t in texts[3000:] if re.search("[1-8]", t)]
+    assert sum(bool(c) and not any("9" in x.context for x in c) for c in nine) > 100
+    assert sum(any("9" in x.context for x in c) for c in nine) > 100
 
 
 def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
@@ -210,12 +221,15 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
         for f in (argument._side, argument._mentioned, argument._emotions_named, argument._balance_reading,
                   argument._balance_of, argument._sided_clauses):
             f.cache_clear()
-        return [argument.argument_problems(r) for r in records]
+        # the clauses that take a side, as written (the explanations quote them), and the problems
+        sided = [argument._sided_clauses(s) for r in records for s in argument.sentences(r.get("cot_analysis") or "")]
+        return [argument.argument_problems(r) for r in records], sided
 
     fast = read()
     monkeypatch.setattr(argument, "_DIGIT_BLIND", False)
     assert read() == fast
-    assert any(any(re.search("[1-8]", m) for _, m in problems) for problems in fast)  # counts as written came up
+    assert any(any(re.search("[1-8]", m) for _, m in problems) for problems in fast[0])  # counts as written came up
+    assert any(re.search("[1-8]", c[0]) for sided in fast[1] for c in sided)  # sided clauses with numbers came up
 
 
 def test_a_rewriter_finds_every_key_a_text_holds():
@@ -242,3 +256,157 @@ def test_branch_openings_find_every_match():
         text = "".join(rnd.choice(pieces) + rnd.choice([" ", " ", "", "\n"]) for _ in range(rnd.randint(0, 10)))
         for fm in searches:
             assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
+
+
+def test_canonical_rows_keep_the_fields_and_order_of_the_comprehension():
+    from emotioncot.filter import io
+    from emotioncot.taxonomy import PITCH_LEVELS, SPEED_LEVELS, normalize_emotion
+
+    def reference(row: dict) -> dict:  # canonical() as written before the rewrite
+        out = {k: v for k, v in row.items() if k not in io._ALIAS_KEYS}
+        for field, names in io.ALIASES.items():
+            value = next((row[n] for n in names if n in row and row[n] not in (None, "")), None)
+            if value is None:
+                continue
+            if field == "emotion":
+                value = normalize_emotion(str(value)) or str(value)
+            elif field == "gender":
+                value = io._GENDER_ALIASES.get(str(value).strip().lower(), str(value))
+            elif field == "age_level":
+                value = io._AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
+            elif field == "stressed_words":
+                value = io._stressed(value)
+            elif field == "intonation":
+                text = str(value).strip().lower()
+                value = io._INTONATION_ALIASES.get(text, text)
+            elif field in ("pitch_level", "energy_level"):
+                value = io._level(value, PITCH_LEVELS)
+            elif field == "speed_level":
+                value = io._level(value, SPEED_LEVELS)
+            out[field] = value
+        return out
+
+    keys = sorted(io._ALIAS_KEYS) + ["id", "caption", "writer", "f0_median_hz", "meta"]
+    values = [None, "", "Angry", "gt", "male", "F", "teen", "Middle-aged", "rise", "High", "low", "Kids, door",
+              '["a", "b"]', ["x"], [], 3.5, "neutral", "weird"]
+    rnd = random.Random(16)
+    for _ in range(3000):
+        row = {k: rnd.choice(values) for k in rnd.sample(keys, rnd.randint(0, len(keys)))}
+        try:
+            expected = list(reference(row).items())
+        except TypeError:  # a number for the stressed words: neither reading takes it
+            with pytest.raises(TypeError):
+                io.canonical(row)
+            continue
+        assert list(io.canonical(row).items()) == expected, row
+
+
+def test_numbers_are_read_where_the_copy_with_nines_has_them():
+    from emotioncot.filter import numeric
+
+    assert numeric._SPANS_DIGIT_BLIND  # else the shortcut is off: nothing to test
+
+    def reference(sentence: str) -> tuple:  # _sentence_numbers as written before: both patterns on the sentence
+        found = []
+        for m in numeric._MEASURE.finditer(sentence):
+            value, tol = numeric._parse(m.group("num"))
+            found.append((numeric._unit_of(m.group("unit")), value, tol, m.group(0).strip()))
+        for m in numeric._PAUSE_WORDS.finditer(sentence):
+            if m.group("times"):
+                k = m.group("k")
+                n = numeric._TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else numeric._WORD_NUMBERS[k.lower()])
+            else:
+                n = numeric._WORD_NUMBERS[m.group("n").lower()]
+            found.append(("pauses", float(n), 0.5, m.group(0).strip()))
+        return tuple(found)
+
+    pieces = ["93", "4.6", "0.5", "-3", "−12", "2,5", "211", "7", "1", "Hz", "kHz", "dB", "dBFS", "dB FS", "semitones",
+              "st", "seconds", "s", "sec", "syllables per second", "syl/s", "per", "pauses", "pause", "long", "no", "two",
+              "Two", "once", "twice", "times", "3 times", "a single", "about", "(", ")", ",", ".", "the", "f0"]
+    rnd = random.Random(17)
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 10))) for _ in range(6000)]
+    texts += [re.sub("[1-9]", lambda m: rnd.choice("123456789"), t) for t in texts[:2000]]  # other numbers, same places
+    numeric._sentence_numbers.cache_clear()
+    numeric._number_spans.cache_clear()
+    for text in texts:
+        assert numeric._sentence_numbers(text) == reference(text), text
+    assert numeric._number_spans.cache_info().hits > 500  # numbers found once for sentences alike but for digits
+    assert sum(bool(reference(t)) for t in texts) > 2000  # most texts hold a number or a count of pauses
+
+
+def test_first_match_finds_what_the_markup_patterns_find():
+    from emotioncot.filter import surface
+    from emotioncot.filter.prefilter import FirstMatch
+
+    searches = [m for m, _ in surface._MARKUP] + [FirstMatch(re.compile(r"\bab+c|x[yz]w|\bq", re.I))]
+    pieces = ["**", "__", "*", "_", "-", "•", "+", "#", "##", "1.", "12)", "Step", "step 3:", "STEP", "4", "bold", "x",
+              "ab", "ABBC", "xyw", "xzw", "Q", "q", "\n", " "]
+    rnd = random.Random(18)
+    for _ in range(6000):
+        text = "".join(rnd.choice(pieces) + rnd.choice([" ", "", "\n"]) for _ in range(rnd.randint(0, 10)))
+        for fm in searches:
+            assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
+            found, expected = fm.search(text), fm.pattern.search(text)
+            assert (found and found.span()) == (expected and expected.span()), text
+
+
+def test_claims_read_from_the_level_and_contour_words_alone_are_the_plain_loops(monkeypatch):
+    from emotioncot.filter import grounding, lexicon as lx
+
+    assert grounding._BY_WORDS  # else the shortcut is off: nothing to test
+    words = sorted({*lx.SELF, *lx.AMBIGUOUS, *lx.ASPECT_NOUNS, *lx.NEGATORS, *lx.HEDGES, *lx.RISE, *lx.FALL, *lx.FLAT,
+                    *lx.EXPRESSIVE, *lx.CONTOUR_CONTEXT, *lx.END_WORDS, *lx.GENERIC_MARKERS, *lx.LINKING,
+                    *lx.DETERMINERS, "the", "and", "or", "nor", ",", "is", "voice", "pitch", "x", "QQ"})
+    rnd = random.Random(19)
+    texts = [" ".join(rnd.choice(words) for _ in range(rnd.randint(0, 12))) for _ in range(6000)]
+
+    def read():
+        for f in (grounding._level_claims, grounding._intonation_claims, grounding._sentence_claims):
+            f.cache_clear()
+        return [(grounding._level_claims(t), grounding._level_claims(t, False), grounding._intonation_claims(t),
+                 grounding._intonation_claims(t, False)) for t in texts]
+
+    fast = read()
+    monkeypatch.setattr(grounding, "_BY_WORDS", False)
+    assert read() == fast
+    assert sum(bool(r[0]) for r in fast) > 1000 and sum(bool(r[2]) for r in fast) > 300  # claims of both kinds came up
+    assert sum(r[0] != r[1] for r in fast) > 50  # and clauses whose generic part is read only without skipping it
+
+
+def test_a_rewriter_gives_what_every_pattern_in_turn_gives():
+    from emotioncot.filter import grounding
+    from emotioncot.filter.prefilter import required_literals
+
+    for rewriter, repl in ((grounding._PHRASES, grounding._PHRASE_REPLACEMENTS), (grounding._AGE_PATTERNS, None)):
+        # the texts are made of what the patterns need ("in his", "forties", "this", ...) and words about them
+        pieces = sorted({w for p in rewriter.patterns for lit in (required_literals(p) or ()) for w in (lit, *lit.split())})
+        pieces += ["this", "there", "the", "pitch", "voice", "not", ",", "20s", "40s", "90s", "-", "x"]
+        rnd = random.Random(21)
+        for _ in range(3000):
+            text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8))).lower()
+            replace = repl.__getitem__ if repl else (lambda i: " ")
+            expected = text
+            for i, pattern in enumerate(rewriter.patterns):
+                expected = pattern.sub(replace(i), expected)
+            assert rewriter.rewrite(text, replace) == expected, text
+
+
+def test_age_words_are_read_alike_whatever_the_numbers(monkeypatch):
+    from emotioncot.filter import grounding
+
+    assert grounding._AGE_DIGIT_BLIND  # else the shortcut is off: nothing to test
+    pieces = ["in his", "in her", "in their", "20s", "30s", "40s", "90s", "25s", "twenties", "young", "adult", "kid",
+              "old", "older", "speaker", "voice", "sounds", "a", "the", "this", "93", "4.6", "211 hz", "1", "8", ",", "x"]
+    rnd = random.Random(22)
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 9))) for _ in range(4000)]
+    texts += [re.sub("[1-9]", lambda m: rnd.choice("123456789"), t) for t in texts[:2000]]
+
+    def read():
+        grounding._sentence_age_claims.cache_clear()
+        return [(grounding._sentence_age_claims(t, True), grounding._sentence_age_claims(t, False)) for t in texts]
+
+    fast = read()
+    monkeypatch.setattr(grounding, "_AGE_DIGIT_BLIND", False)
+    assert read() == fast
+    with_digits = [r for t, r in zip(texts, fast) if re.search("[1-8]", t)]
+    assert sum(not any(r) for r in with_digits) > 300 and sum(bool(r[0]) for r in with_digits) > 300

@@ -28,7 +28,7 @@ from emotioncot.calibrate.evidence import AGAINST, FOR, Case, measured_levels, w
 from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, _gender_evidence, _level_claims
 from emotioncot.filter.label import PATTERNS, held_words, may_name
 from emotioncot.filter.prefilter import Guard, blind_to
-from emotioncot.filter.text import clauses, digits_as_nine, mask_transcript_quotes, sentences, think_part
+from emotioncot.filter.text import OTHER_DIGIT, clauses, digits_as_nine, mask_transcript_quotes, sentences, think_part
 
 _SUPPORT = re.compile(r"\b(?:points?|pointing) (?:to|toward)|\bsuggest(?:s|ing)?\b|\bfits?\b|\bfitting\b|\badds? up to\b"
                       r"|\bsupport(?:s|ing)?\b|\bconsistent with\b|\btypical of\b|\bin keeping with\b|\bgoes with\b"
@@ -120,6 +120,12 @@ def _numbers_alike(text: str) -> str:
 def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str, ...]], ...]:
     """(clause, the side it takes, the emotions it names, the cues it speaks of) of each clause of a sentence
     that takes a side, whatever the case."""
+    if _DIGIT_BLIND and OTHER_DIGIT.search(sentence):
+        # its clauses are those of the sentence with other numbers, and read with their numbers as 9s below:
+        # where none of the clauses that take a side holds a 9 there, they are this sentence's clauses too
+        alike = _sided_clauses(digits_as_nine(sentence))
+        if not any("9" in clause for clause, *_ in alike):
+            return alike
     out = []
     for clause in clauses(sentence):
         read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes

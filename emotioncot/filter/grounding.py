@@ -191,24 +191,43 @@ def _coordinated(tokens: list[str], j: int) -> tuple[list[int], frozenset]:
 
 def _generic_from(tokens: list[str], skip_generic: bool) -> int:
     """Where a generic or hypothetical statement starts in a clause (its end when there is none)."""
-    if not skip_generic:
+    if not skip_generic or (_BY_WORDS and lx.GENERIC_MARKERS.isdisjoint(tokens)):  # most clauses: no marker, tested in C
         return len(tokens)
     return next((i for i, t in enumerate(tokens) if t in lx.GENERIC_MARKERS), len(tokens))
 
 
+# The words the readers below act on: a clause holding none of them makes no claim of that kind, and the
+# token loops visit only the positions of those words (every other token is passed over there).
+_LEVEL_WORDS = frozenset(lx.SELF) | frozenset(lx.AMBIGUOUS)
+_CONTOUR_WORDS = lx.EXPRESSIVE | lx.FLAT | lx.RISE | lx.FALL
+_BY_WORDS = True  # off: every token visited (the plain loops, which the tests compare with)
+
+
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
-    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _level_claims(digits_as_nine(clause), skip_generic):
-        return ()  # the clause with other numbers makes no claim: neither does this one
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause):
+        # The clause with other numbers makes the same claims from the same words (no lexicon word holds a
+        # digit 1-9, so the evidence is digit-free); only the clause quoted beside them is this one's.
+        alike = _level_claims(digits_as_nine(clause), skip_generic)
+        if not alike:
+            return ()
+        context = _context(clause)
+        return tuple(Claim(c.aspect, c.allowed, c.evidence, context) for c in alike)
     tokens = _prepare(clause)
     if not skip_generic and lx.GENERIC_MARKERS.isdisjoint(tokens):
         return _level_claims(clause, True)  # no generic statement to skip: the reading the grounding check made
+    if _BY_WORDS and _LEVEL_WORDS.isdisjoint(tokens):
+        return ()
     claims: list[Claim] = []
     negated_at: set[int] = set()
     generic_from = _generic_from(tokens, skip_generic)
-    for i, tok in enumerate(tokens):
+    positions = range(len(tokens))
+    if _BY_WORDS:
+        positions = compress(positions, map(_LEVEL_WORDS.__contains__, tokens))  # the level words, in order
+    for i in positions:
         if i >= generic_from:
             break
+        tok = tokens[i]
         if tok in lx.SELF:
             aspect, level, hedged = lx.SELF[tok]
             aspects = [aspect]
@@ -250,11 +269,17 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _intonation_claims(clause: str, skip_generic: bool = True) -> tuple[tuple[str, bool, str], ...]:
     """(contour claimed, whether the clause speaks of the end, evidence)."""
-    if _DIGIT_BLIND and OTHER_DIGIT.search(clause) and not _intonation_claims(digits_as_nine(clause), skip_generic):
-        return ()  # as in _level_claims
+    if _DIGIT_BLIND and OTHER_DIGIT.search(clause):
+        alike = _intonation_claims(digits_as_nine(clause), skip_generic)
+        # as in _level_claims; the evidence is a window of the clause's tokens, the same words here where
+        # it holds no 9 (every digit 1-8 of the clause is a 9 there)
+        if not alike or not any("9" in evidence for _, _, evidence in alike):
+            return alike
     tokens = _prepare(clause)
+    if _BY_WORDS and _CONTOUR_WORDS.isdisjoint(tokens):
+        return ()
     generic_from = _generic_from(tokens, skip_generic)
-    context = any(t in lx.CONTOUR_CONTEXT for t in tokens)
+    context = not lx.CONTOUR_CONTEXT.isdisjoint(tokens)
     events: list[tuple[str, int]] = []
     for i, tok in enumerate(tokens[:generic_from]):
         kind = None
@@ -399,7 +424,7 @@ def _gender_tokens(masked: str) -> list[str]:
     if not masked.isascii():
         return _GENDER_TOKEN.findall(masked.lower())
     runs = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii").split()
-    return [t for t in (r.lstrip("'-") for r in runs) if t]
+    return list(filter(None, [r.lstrip("'-") for r in runs]))
 
 
 def _gender_evidence(masked: str) -> dict[str, list[str]]:
@@ -440,6 +465,8 @@ def _age_claims(masked: str) -> list[tuple[frozenset, str]]:
 def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str], ...]:
     """The age claims of one lower-cased sentence (``first``: the opening one, where any age word counts).
     Each pattern reads the text the earlier ones left, as ``re.sub`` would."""
+    if _AGE_DIGIT_BLIND and OTHER_DIGIT.search(text) and "0s" not in text and not _sentence_age_claims(digits_as_nine(text), first):
+        return ()  # the sentence with other numbers names no age: neither does this one
     out = []
 
     def taker(i: int):
@@ -456,6 +483,14 @@ def _sentence_age_claims(text: str, first: bool) -> tuple[tuple[frozenset, str],
 
     _AGE_PATTERNS.rewrite(text, taker)
     return tuple(out)
+
+
+# The age patterns tell digits apart only by decades ("in his 20s"): with those taken out each is digit-blind,
+# and so are the words around a match. A sentence without "0s" (which no rewrite to " " can bring in) then
+# names an age where its copy with other digits 1-8 names one.
+_AGE_DIGIT_BLIND = (all(blind_to(re.compile(re.sub(r"[1-9]0s", "", p.pattern), p.flags), _SAME_DIGITS)
+                        for p in _AGE_PATTERNS.patterns)
+                    and blind_to(_AGE_WORD, _SAME_DIGITS) and not any(re.search("[1-9]", w) for w in lx.AGE_CONTEXT))
 
 
 # ---------------------------------------------------------------- the check
@@ -482,6 +517,13 @@ def _intonation_agrees(shape: str, end_ref: bool, measured: str, strictness: str
 @lru_cache(maxsize=_CLAUSE_CACHE)
 def _sentence_claims(sentence: str, skip_generic: bool = True) -> tuple[tuple[Claim, ...], tuple[tuple[str, bool, str], ...]]:
     """The level and intonation claims of one sentence, clause by clause (sentences recur across records)."""
+    if STATEMENTS_DIGIT_BLIND and OTHER_DIGIT.search(sentence):
+        # Its clauses are those of the sentence with other numbers (clauses() is digit-blind), making the same
+        # claims; where no clause quoted beside a claim, and no evidence, holds a 9 there, they are this
+        # sentence's words too (every digit 1-8 here is a 9 there), and the reading is this one's.
+        level, contour = alike = _sentence_claims(digits_as_nine(sentence), skip_generic)
+        if not any("9" in c.context for c in level) and not any("9" in e for _, _, e in contour):
+            return alike
     level_claims: list[Claim] = []
     intonation: list[tuple[str, bool, str]] = []
     for clause in clauses(sentence):

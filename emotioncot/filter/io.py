@@ -77,10 +77,15 @@ def _level(value, vocabulary) -> str | None:
 def canonical(row: dict) -> dict:
     """The row under canonical names with vocabulary values normalised; values that fit no vocabulary are
     kept as they are (the schema check names them)."""
-    out = {k: v for k, v in row.items() if k not in _ALIAS_KEYS}
+    out = dict(row)  # the other fields in the row's order; the canonical ones go after them, as below
+    for key in _ALIAS_KEYS.intersection(row):
+        del out[key]
     for field, names in ALIASES.items():
-        value = next((row[n] for n in names if n in row and row[n] not in (None, "")), None)
-        if value is None:
+        for name in names:  # the first present wins (a plain loop: no generator per field)
+            if name in row and row[name] not in (None, ""):
+                value = row[name]
+                break
+        else:
             continue
         if field == "emotion":
             value = normalize_emotion(str(value)) or str(value)

@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 
 from emotioncot.filter.grounding import STATEMENTS_DIGIT_BLIND, level_statements
-from emotioncot.filter.prefilter import FirstMatch
+from emotioncot.filter.prefilter import FirstMatch, blind_to
 from emotioncot.filter.text import digits_as_nine, mask_quotes, sentences, think_part
 from emotioncot.write.facts import LEVEL_FIELDS, QUANTITIES_BY_UNIT, UNIT_CUE, energy_basis_words, graded_fact
 
@@ -73,19 +73,47 @@ def quoted_numbers(text: str) -> list[tuple[str, float, float, str, str]]:
 @lru_cache(maxsize=1 << 14)  # sentences recur across records (the template's, a model's stock phrasing)
 def _sentence_numbers(sentence: str) -> tuple[tuple[str, float, float, str], ...]:
     """(unit key, value, tolerance, the words as written) of each number with a measured unit in a sentence."""
+    # where the numbers are does not depend on which digits they have: found once for "about 93 Hz" and
+    # "about 211 Hz" alike, then read from the sentence itself
+    spans = _number_spans(digits_as_nine(sentence) if _SPANS_DIGIT_BLIND else sentence)
+    found = []
+    for unit, num, whole, times, k, n in spans:
+        written = sentence[whole[0]:whole[1]].strip()
+        if num is not None:  # a number with its unit
+            value, tol = _parse(sentence[num[0]:num[1]])
+            found.append((unit, value, tol, written))
+            continue
+        if times is not None:
+            times, k = sentence[times[0]:times[1]], k and sentence[k[0]:k[1]]
+            count = _TIMES.get(times.lower()) if not k else (int(k) if k.isdigit() else _WORD_NUMBERS[k.lower()])
+        else:
+            count = _WORD_NUMBERS[sentence[n[0]:n[1]].lower()]
+        found.append(("pauses", float(count), 0.5, written))
+    return tuple(found)
+
+
+def _group(m: re.Match, name: str) -> tuple[int, int] | None:
+    return m.span(name) if m.group(name) else None
+
+
+@lru_cache(maxsize=1 << 14)
+def _number_spans(sentence: str) -> tuple:
+    """Where each number with a measured unit is in a sentence: (unit key, the number, the whole match, and
+    for a count of pauses the "times" / count / number-word groups), spans or None."""
     found = []
     for m in (_MEASURE.finditer(sentence) if _DIGIT.search(sentence) else ()):  # a measure needs a digit
-        unit = _unit_of(m.group("unit"))
-        value, tol = _parse(m.group("num"))
-        found.append((unit, value, tol, m.group(0).strip()))
+        found.append((_unit_of(m.group("unit")), m.span("num"), m.span(), None, None, None))
     for m in _PAUSE_SEARCH.finditer(sentence):
         if m.group("times"):
-            k = m.group("k")
-            n = _TIMES.get(m.group("times").lower()) if not k else (int(k) if k.isdigit() else _WORD_NUMBERS[k.lower()])
-        else:
-            n = _WORD_NUMBERS[m.group("n").lower()]
-        found.append(("pauses", float(n), 0.5, m.group(0).strip()))
+            found.append(("pauses", None, m.span(), m.span("times"), _group(m, "k"), None))
+        else:  # pauses counted in words
+            found.append(("pauses", None, m.span(), None, None, m.span("n")))
     return tuple(found)
+
+
+# Every pattern that finds a number or names its unit treats the digits 1-9 alike, so the numbers of a
+# sentence stand where those of its copy with 9s stand, under the same units.
+_SPANS_DIGIT_BLIND = all(blind_to(p, "123456789") for p in (_MEASURE, _PAUSE_WORDS, _DIGIT, *(u for u, _ in _UNIT_KEYS)))
 
 
 def _said(sentence: str) -> dict[str, list[frozenset]]:

@@ -130,7 +130,7 @@ def guard_keys(literals: frozenset | None) -> frozenset | None:
     while remaining:
         counts: dict[str, int] = {}
         for lit in sorted(remaining):
-            for part in {lit, *(w for w in _KEY_SPLIT.split(lit) if len(w) >= 3)}:
+            for part in _parts(lit):
                 counts[part] = counts.get(part, 0) + 1
         best = max(sorted(counts), key=lambda w: (counts[w], len(w)))
         keys.add(best)
@@ -138,7 +138,24 @@ def guard_keys(literals: frozenset | None) -> frozenset | None:
     return frozenset(keys)
 
 
-_KEY_SPLIT = re.compile(r"[\s-]+")
+_KEY_WORD = re.compile(r"[^\s-]+")
+
+
+def _parts(lit: str) -> set[str]:
+    """The strings a key for ``lit`` may be: itself, its words of three letters or more, and each two words
+    in a row as written ("in his" of "in his forties": as common as "his", and not inside "this")."""
+    spans = [m.span() for m in _KEY_WORD.finditer(lit)]
+    words = {lit[a:b] for a, b in spans if b - a >= 3}
+    pairs = {lit[a:d] for (a, _), (_, d) in zip(spans, spans[1:])}
+    return {lit, *words, *pairs}
+
+
+def _fewest_first(sets) -> list[frozenset]:
+    """Sets that must each have a string in the text, the smallest first: a text that fails one then fails
+    after the fewest substring tests (every set is tested when it has them all, in any order). A string that
+    holds another of its set is left out ("words" beside "word"): the text holds one of the set either way."""
+    least = [frozenset(k for k in keys if not any(o != k and o in k for o in keys)) for keys in sets]
+    return sorted(least, key=lambda keys: (len(keys), sorted(keys)))
 
 
 class Rewriter:
@@ -297,7 +314,7 @@ class FirstMatch:
             raise ValueError(f"FirstMatch needs a pattern without groups, or with one top-level branch: {pattern.pattern!r}")
         # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
-        self.guards = [[guard_keys(s) for s in folded_requirements(b)] for b in self.branches]
+        self.guards = [_fewest_first(guard_keys(s) for s in folded_requirements(b)) for b in self.branches]
         self.starts = [_starts(b) for b in self.branches]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
@@ -367,7 +384,7 @@ class Guard:
     def __init__(self, pattern: re.Pattern):
         self.pattern = pattern
         self.fold = bool(pattern.flags & re.IGNORECASE)
-        self.needs = [tuple(sorted(guard_keys(s))) for s in folded_requirements(pattern)]
+        self.needs = [tuple(sorted(keys)) for keys in _fewest_first(guard_keys(s) for s in folded_requirements(pattern))]
 
     def may_match(self, text: str, lowered: str | None = None) -> bool:
         """``lowered``: ``text.lower()`` where the caller has it already."""

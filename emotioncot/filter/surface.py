@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from difflib import SequenceMatcher
+from itertools import chain
 
 from emotioncot.filter.prefilter import FirstMatch
 from emotioncot.filter.text import THINK_ANSWER, answer_part, mask_quotes, normalize_tokens, think_part, word_count
@@ -68,12 +69,9 @@ def detect_language(text: str) -> str | None:
         tokens = [t.lower() for t in _LETTERS.findall(text)]
     if len(tokens) < 8:
         return None
-    counts = Counter(filter(_LANGUAGES_OF.__contains__, tokens))  # the only words a score counts
-    totals = dict.fromkeys(_FUNCTION_WORD_SETS, 0)
-    for word, n in counts.items():
-        for lang in _LANGUAGES_OF[word]:
-            totals[lang] += n
-    scores = {lang: n / len(tokens) for lang, n in totals.items()}
+    # each function word counted once for every language it belongs to, in C: the only words a score counts
+    totals = Counter(chain.from_iterable(map(_LANGUAGES_OF.__getitem__, filter(_LANGUAGES_OF.__contains__, tokens))))
+    scores = {lang: totals[lang] / len(tokens) for lang in _FUNCTION_WORD_SETS}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 0.08 else "unknown"
 
@@ -166,14 +164,19 @@ _SHINGLES: frozenset | None = None
 _PROMPT_WORDS: frozenset = frozenset()  # every word of those runs
 
 
+_RUN = b"\x01" * _SHINGLE  # seven prompt words in a row
+
+
 def _first_shingle(toks: list[str]) -> int | None:
     """Where the first 7-word run of ``toks`` that is a prompt shingle starts. Only runs of prompt words
-    are looked up: a window holding any other word is no shingle."""
-    run = 0
-    for i, tok in enumerate(toks):
-        run = run + 1 if tok in _PROMPT_WORDS else 0
-        if run >= _SHINGLE and tuple(toks[i - _SHINGLE + 1 : i + 1]) in _SHINGLES:
-            return i - _SHINGLE + 1
+    are looked up: a window holding any other word is no shingle. Which tokens are prompt words is one byte
+    each (tested in C), and the windows of seven of them are found by bytes.find, in order."""
+    held = bytes(map(_PROMPT_WORDS.__contains__, toks))
+    at = held.find(_RUN)
+    while at >= 0:
+        if tuple(toks[at : at + _SHINGLE]) in _SHINGLES:
+            return at
+        at = held.find(_RUN, at + 1)
     return None
 
 

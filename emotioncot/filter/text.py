@@ -26,8 +26,11 @@ QUOTE_MARK = "QQ"  # placeholder word that stands where a quoted span was
 _QUOTE_OPENERS = "“„\"‘«'"  # every quoted span starts with one of these
 
 
+_QUOTE_OPENER = re.compile(f"[{re.escape(_QUOTE_OPENERS)}]")  # one scan for any of them
+
+
 def _may_quote(text: str) -> bool:
-    return any(c in text for c in _QUOTE_OPENERS)
+    return _QUOTE_OPENER.search(text) is not None
 
 # The checks of one record read the same text many times over (think part, masked quotes, sentences):
 # each is worked out once per text. Small: only the texts of the record at hand need to stay.
@@ -137,7 +140,7 @@ def sentences(text: str) -> list[str]:
 
 @_PER_TEXT
 def _sentences(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in _SENTENCE_END.split(text) if p and p.strip())
+    return tuple(filter(None, map(str.strip, _SENTENCE_END.split(text))))  # the non-blank parts, stripped (in C)
 
 
 # Clause breaks: punctuation that separates statements, and conjunctions that start a new one. Every break
@@ -163,9 +166,11 @@ def clauses(sentence: str) -> list[str]:
 def _clauses(sentence: str) -> tuple[str, ...]:
     # a sentence that differs from another only by its numbers breaks at the same places: read those once
     breaks = _breaks(digits_as_nine(sentence) if _CLAUSE_BREAK_DIGIT_BLIND else sentence)
+    if not breaks:
+        return (sentence,) if sentence.strip() else ()
     starts = (0, *(end for _, end in breaks))
     ends = (*(start for start, _ in breaks), len(sentence))
-    return tuple(c for c in (sentence[a:b] for a, b in zip(starts, ends)) if c and c.strip())
+    return tuple([c for c in [sentence[a:b] for a, b in zip(starts, ends)] if c.strip()])
 
 
 @lru_cache(maxsize=1 << 14)
@@ -180,6 +185,7 @@ def _breaks(sentence: str) -> tuple[tuple[int, int], ...]:
 OTHER_DIGIT = re.compile("[1-8]")
 
 
+@lru_cache(maxsize=1 << 12)  # one sentence is asked for by several readers (claims, sides, balance, numbers)
 def digits_as_nine(text: str) -> str:
     """``text`` with its digits 1-8 written as 9 (the text itself when it has none)."""
     return OTHER_DIGIT.sub("9", text)
