@@ -122,8 +122,9 @@ def run_measure(ws: Workspace, utterances, config: BuildConfig, progress: bool =
 def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: bool, executor=None,
                    retry_failed: bool = False):
     """``utterances``: None (stream the ingest table of ``ws``), a list, or a function that returns one. Three
-    passes over them, holding about 30 bytes a clip: the keys' digests (what is done), the shards of the rest
-    planned lazily on the executor, then the table assembled in ingest order from the shards' index."""
+    passes over them, holding about 30 bytes a clip: the keys' digests (what is done; a key stats the clip's file,
+    once), the shards of the rest planned lazily on the executor, then the table assembled in ingest order from the
+    shards' index by those digests."""
     from emotioncot.executors.shards import ShardStore
 
     store = ShardStore(ws.root / "stages" / "measure")
@@ -160,11 +161,13 @@ def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: boo
         run_info, per_worker = _run_shards(tasks(), measure_shard, len(digests), config, config.measure.workers,
                                            "measure", "clip", progress, executor, todo=(-(-todo_n // size), todo_n))
         index = store.index()
-        errors, rows_n = [], 0
+        errors, rows_n, at = [], 0, 0
         with TableWriter(ws.stage_table("measure"), Measurements) as table:
             for chunk in batched(source(), 2000):
                 results = []
-                for row, entry in zip(chunk, index.entries([measure_key(row, config) for row in chunk])):
+                found = index.entries_at(digests[at:at + len(chunk)])  # the first pass's keys: no file stat again
+                at += len(chunk)
+                for row, entry in zip(chunk, found):
                     if entry is None:  # cannot happen unless a shard file was deleted while we ran
                         raise BuildError(f"measure: no result for {row['id']} in {store.folder}; rerun the stage")
                     if entry["ok"] and not entry["result"].get("error"):

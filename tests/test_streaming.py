@@ -226,4 +226,5 @@ def test_shard_index_finds_each_key_the_newest_shard_wins_and_missing_keys_are_n
     assert [e and e["id"] for e in got] == ["id-k79", None, "id-bad", "id-k3", "id-k50"]
     digests = np.array([key64(k) for k in keys], dtype=np.uint64)
     assert index.contains(digests).tolist() == [True, False, True, True, True]
+    assert index.entries_at(digests) == got
     assert ShardStore(tmp_path / "empty").index().contains(digests).tolist() == [False] * 5

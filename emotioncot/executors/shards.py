@@ -157,6 +157,7 @@ class ShardIndex:
     CACHED_SHARDS = 32
 
     def __init__(self, store: ShardStore):
+        self.folder = store.folder
         self.paths = store.shard_paths()
         digests, shards, rows = [], [], []
         for n, path in enumerate(self.paths):
@@ -192,15 +193,22 @@ class ShardIndex:
 
     def entries(self, keys: list[str]) -> list[dict | None]:
         """The entry of each key (``result`` parsed), or None where no shard holds it."""
-        shards, rows = self.locate(np.fromiter((key64(k) for k in keys), dtype=np.uint64, count=len(keys)))
+        found = self.entries_at(np.fromiter((key64(k) for k in keys), dtype=np.uint64, count=len(keys)))
+        for key, entry in zip(keys, found):
+            if entry is not None and entry["key"] != key:  # a 64-bit digest collision: never seen, never trusted
+                raise RuntimeError(f"{self.folder}: {entry['key']} stands where {key} was looked for")
+        return found
+
+    def entries_at(self, digests: np.ndarray) -> list[dict | None]:
+        """The entry of each key digest (``result`` parsed), or None where no shard holds it. For a caller that kept
+        the digests of its keys rather than the keys (a key of a clip stats its file: once is enough)."""
+        shards, rows = self.locate(digests)
         out: list[dict | None] = []
-        for key, n, r in zip(keys, shards.tolist(), rows.tolist()):
+        for n, r in zip(shards.tolist(), rows.tolist()):
             if n < 0:
                 out.append(None)
                 continue
             entry = dict(self._shard(n)[r])
-            if entry["key"] != key:  # a 64-bit digest collision: never seen, but never trusted either
-                raise RuntimeError(f"{self.paths[n]}: row {r} holds {entry['key']}, not {key}")
             entry["result"] = json.loads(entry["result"]) if entry["result"] else None
             out.append(entry)
         return out
