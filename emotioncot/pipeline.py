@@ -128,7 +128,7 @@ def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: boo
     from emotioncot.executors.shards import ShardStore
 
     store = ShardStore(ws.root / "stages" / "measure")
-    force = retry_failed and store.has_failures()
+    failed = store.failed_keys() if retry_failed else set()  # the clips whose own failure was recorded
 
     def produce() -> StageResult:
         import numpy as np
@@ -145,8 +145,7 @@ def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: boo
         store._remove_temporaries()
         digests = np.fromiter((key64(measure_key(row, config)) for row in source()), dtype=np.uint64)
         todo = ~store.index().contains(digests)
-        if retry_failed:  # the clips whose own failure was recorded
-            failed = store.failed_keys()
+        if failed:
             todo |= np.isin(digests, np.fromiter((key64(k) for k in failed), dtype=np.uint64, count=len(failed)))
         size = max(1, int(config.executor.shard_size))
         todo_n = int(todo.sum())
@@ -179,7 +178,7 @@ def _measure_stage(ws: Workspace, utterances, config: BuildConfig, progress: boo
                 rows_n += len(results)
         return StageResult({"rows": rows_n, "errors": len(errors), "run": run_info, "workers": per_worker}, errors)
 
-    return run_stage(ws, "measure", config, produce, force=force)
+    return run_stage(ws, "measure", config, produce, force=bool(failed))
 
 
 def _run_shards(tasks, fn, total: int, config: BuildConfig, workers: int, stage: str, unit: str,

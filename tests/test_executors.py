@@ -15,6 +15,7 @@ from emotioncot.executors.local import LocalExecutor
 from emotioncot.executors.shards import ShardStore
 from emotioncot.pipeline import BuildError, run_ingest, run_measure
 from emotioncot.workspace import Workspace
+from processes import children  # tests/ is on sys.path, as for llm_server
 
 
 @pytest.fixture(scope="module")
@@ -201,30 +202,18 @@ def _slow_square(x: int) -> int:
     return x * x
 
 
-def _live_children() -> set[int]:
-    me, out = os.getpid(), set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me and fields[0] != "Z":
-            out.add(int(stat.parent.name))
-    return out
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 def test_outcomes_gives_every_result_and_a_consumer_that_stops_stops_the_pool():
     from emotioncot.executors import outcomes
 
     got = {item: outcome.value for item, outcome in outcomes(None, 2, _slow_square, range(12))}
     assert got == {i: i * i for i in range(12)}
-    before = _live_children()
+    before = children(os.getpid())
     with pytest.raises(RuntimeError, match="consumer"):
         for item, outcome in outcomes(None, 2, _slow_square, range(1000)):
             assert outcome.ok
             raise RuntimeError("the consumer stops")
     deadline = time.monotonic() + 10
-    while _live_children() - before and time.monotonic() < deadline:
+    while children(os.getpid()) - before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _live_children() - before  # the pool's workers are gone, not left measuring 999 more items
+    assert not children(os.getpid()) - before  # the pool's workers are gone, not left measuring 999 more items

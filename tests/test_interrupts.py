@@ -26,6 +26,7 @@ from emotioncot.executors.shards import ShardStore
 from emotioncot.pipeline import run_ingest, run_measure
 from emotioncot.workspace import Workspace
 from measure_child import stage_config  # tests/ is on sys.path, as for llm_server
+from processes import alive, children
 
 CHILD = Path(__file__).with_name("measure_child.py")
 DEADLINE_S = 120  # far beyond any stage here (a few seconds): only a hang reaches it
@@ -53,7 +54,8 @@ def reference(clips, tmp_path_factory):
     """The uninterrupted table, and the raw shard entry of every clip by key."""
     ws = Workspace(tmp_path_factory.mktemp("reference"))
     rows = run_measure(ws, clips, _config(1), progress=False)
-    return rows, {e["key"]: e for e in ShardStore(ws.root / "stages" / "measure").iter_entries(_keys(clips))}
+    keys = list(_keys(clips))
+    return rows, dict(zip(keys, ShardStore(ws.root / "stages" / "measure").index().entries(keys)))
 
 
 def _keys(clips: list[dict]) -> set[str]:
@@ -115,31 +117,12 @@ class Child:
         pytest.fail(f"the measure child {what}:\n{self.details()}")
 
 
-def _children(pid: int) -> set[int]:
-    out = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.add(int(stat.parent.name))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _cached_entries(root: Path, keys: set[str]) -> dict[str, dict]:
     folder = root / "stages" / "measure"
     if not folder.exists():
         return {}
-    return {e["key"]: e for e in ShardStore(folder).iter_entries(keys)}
+    keys = list(keys)
+    return {k: e for k, e in zip(keys, ShardStore(folder).index().entries(keys)) if e is not None}
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
@@ -199,15 +182,15 @@ def test_sigkill_of_the_main_process_leaves_no_worker_alive(clips, tmp_path):
     deadline = time.monotonic() + 60
     workers: set[int] = set()
     while time.monotonic() < deadline and len(workers) < 2:
-        workers |= _children(child.pid)
+        workers |= children(child.pid)
         time.sleep(0.05)
     assert len(workers) >= 2, "the pool did not start"
     os.kill(child.pid, signal.SIGKILL)
     child.proc.wait(DEADLINE_S)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
         time.sleep(0.1)
-    assert not [w for w in workers if _alive(w)], "workers outlived their parent"
+    assert not [w for w in workers if alive(w)], "workers outlived their parent"
 
 
 @pytest.mark.parametrize("failure", [ImportError("cannot import name '_signal_api' (partially initialised)"),

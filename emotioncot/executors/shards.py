@@ -29,7 +29,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -66,12 +66,6 @@ class ShardStore:
     def shard_paths(self) -> list[Path]:
         return sorted(p for p in self.folder.iterdir() if SHARD_NAME.match(p.name))
 
-    def done_keys(self) -> set[str]:
-        keys: set[str] = set()
-        for path in self.shard_paths():
-            keys.update(pq.read_table(path, columns=["key"]).column("key").to_pylist())
-        return keys
-
     def keep_only(self, stage_key: str) -> None:
         """Start the folder afresh when the stage's key changed (stages whose item keys are the stage key and the
         id: their old shards can never be used again)."""
@@ -81,45 +75,6 @@ class ShardStore:
         for path in self.shard_paths():
             path.unlink()
         write_text_atomic(marker, stage_key + "\n")
-
-    def has_failures(self) -> bool:
-        """Whether any shard records an item's own failure (what ``--retry-failed`` measures again)."""
-        for path in self.shard_paths():
-            table = pq.read_table(path, columns=["ok", "result"])
-            for ok, result in zip(table.column("ok").to_pylist(), table.column("result").to_pylist()):
-                if not ok or (result and json.loads(result).get("error")):
-                    return True
-        return False
-
-    def plan(self, rows: list[dict], keys: list[str], shard_size: int, config,
-             redo: set[str] | None = None, item: Callable | None = None) -> list[ShardTask]:
-        """New shards for the rows whose keys no shard holds yet (or that are in ``redo``: recorded
-        failures to try again), numbered after the existing ones."""
-        self._remove_temporaries()
-        done = self.done_keys() - set(redo or ())
-        todo = [(row, key) for row, key in zip(rows, keys) if key not in done]
-        existing = [int(SHARD_NAME.match(p.name).group(1)) for p in self.shard_paths()]
-        start = max(existing, default=-1) + 1
-        size = max(1, int(shard_size))
-        tasks = []
-        for n, first in enumerate(range(0, len(todo), size)):
-            chunk = todo[first:first + size]
-            tasks.append(ShardTask(path=str(self.folder / f"shard-{start + n:05d}.parquet"),
-                                   rows=[r for r, _ in chunk], keys=[k for _, k in chunk], config=config,
-                                   item=item))
-        return tasks
-
-    def iter_entries(self, wanted: set[str]) -> Iterator[dict]:
-        """Each wanted key once; where several shards hold a key (a failure tried again with
-        ``--retry-failed``), the newest shard wins."""
-        latest: dict[str, dict] = {}
-        for path in self.shard_paths():
-            for entry in pq.read_table(path).to_pylist():
-                if entry["key"] in wanted:
-                    latest[entry["key"]] = entry
-        for entry in latest.values():
-            entry["result"] = json.loads(entry["result"]) if entry["result"] else None
-            yield entry
 
     def failed_keys(self) -> set[str]:
         """The keys of the items whose own failure a shard records (what ``--retry-failed`` measures again)."""
