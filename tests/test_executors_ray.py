@@ -235,6 +235,7 @@ def test_a_ray_build_of_the_demo_gives_the_local_builds_stage_tables(demo_build,
         assert pq.read_table(out / "stages" / f"{stage}.parquet").equals(
             pq.read_table(demo_build / "stages" / f"{stage}.parquet")), stage
     assert (out / "rejected.jsonl").read_bytes() == (demo_build / "rejected.jsonl").read_bytes()
+    assert Workspace(out).stage_info("report")["run"]["executor"] == "ray"
     assert _page_files(out / "report") == _page_files(demo_build / "report")
 
 
@@ -260,14 +261,16 @@ def test_prosody_tasks_on_ray_are_the_local_ones(demo_build, tmp_path):
 
     records = sorted(load_source_records(demo_build), key=lambda r: r["id"])[::36]
     for rec in records[:2]:  # these must be aligned as a real recording would be
-        rec["meta"] = {k: v for k, v in (rec.get("meta") or {}).items() if k != "words"}
+        rec["meta"] = {k: v for k, v in (rec.get("meta") or {}).items() if k not in ("words", "synthesis")}
     outcomes = {}
     for name in ("local", "ray"):
         out = tmp_path / name
         cfg = ProsodyConfig(per_utterance=2, workers=2, min_per_answer=1)
         summary = build_tasks(records, out, cfg, progress=False, executor_config=ExecutorConfig(name=name))
         clips = {p.name: p.read_bytes() for p in (out / "work" / "clips").glob("*.wav")}
-        outcomes[name] = ({k: v for k, v in summary.items() if k != "seconds"}, (out / "dropped.jsonl").read_text(), clips)
+        assert {step: run["executor"] for step, run in summary["run"].items()} == {"word_times": name, "generation": name}
+        outcomes[name] = ({k: v for k, v in summary.items() if k not in ("seconds", "run")},
+                          (out / "dropped.jsonl").read_text(), clips)
     assert outcomes["ray"] == outcomes["local"]
     summary, _, clips = outcomes["ray"]
     assert clips and summary["tasks"]

@@ -20,15 +20,17 @@ def make_executor(config, workers: int) -> Executor:
     return LocalExecutor(workers, pin_cores=config.pin_cores)
 
 
-def outcomes(config, workers: int, fn, items):
+def outcomes(config, workers: int, fn, items, run: dict | None = None):
     """``(item, outcome)`` of ``fn`` over ``items`` as each finishes, on the executor ``config`` names (None: a local
     pool) with ``workers`` processes; the executor is closed at the end and aborted (work in flight dropped) when
-    the consumer stops early: an exception, an interrupt."""
+    the consumer stops early: an exception, an interrupt. ``run`` gets the executor's description (what ran it)."""
     if config is None:
         from emotioncot.config import ExecutorConfig
 
         config = ExecutorConfig()
     executor = make_executor(config, workers)
+    if run is not None:
+        run.update(executor.describe())
     try:
         yield from executor.imap_unordered(fn, items)
     except BaseException:  # GeneratorExit too: the consumer's loop raised

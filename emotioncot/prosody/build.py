@@ -183,9 +183,10 @@ def generate_source_task(task: SourceTask) -> dict:
 
 
 def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, config: ProsodyConfig, progress: bool,
-                  executor_config: ExecutorConfig | None = None) -> tuple[list[dict], list[dict]]:
+                  executor_config: ExecutorConfig | None = None, run: dict | None = None) -> tuple[list[dict], list[dict]]:
     """Every source's items on the executor (the clips are written by the workers into ``out/work/clips``: on a
-    Ray cluster that folder must be shared storage), journalled as each source finishes."""
+    Ray cluster that folder must be shared storage), journalled as each source finishes; ``run`` gets what ran
+    them."""
     from emotioncot.executors import outcomes
 
     by_id = {r["id"]: r for r in records}
@@ -204,7 +205,8 @@ def _generate_all(records: list[dict], plans: dict[str, list[dict]], out: Path, 
         if todo:
             lost = []
             tasks = (SourceTask(sid, by_id[sid], plans[sid], config, str(clip_dir)) for sid in todo)
-            for task, outcome in outcomes(executor_config, max(1, min(config.workers, len(todo))), generate_source_task, tasks):
+            workers = max(1, min(config.workers, len(todo)))
+            for task, outcome in outcomes(executor_config, workers, generate_source_task, tasks, run):
                 if outcome.ok:
                     journal.append(keys[task.source_id], outcome.value)
                 else:  # generate_source keeps a bad clip's reasons: this is a dead worker or a bug
@@ -296,6 +298,7 @@ def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = N
     started = time.perf_counter()
     items: list[dict] = []
     drops: list[dict] = []
+    runs: dict[str, dict] = {}  # the executor of each step that ran on one (empty where nothing was left to do)
     if "attributes" in config.tasks:
         attr, skipped = attribute_items(records)
         for it in attr:
@@ -307,12 +310,13 @@ def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = N
     if "stress" in config.tasks:  # real recordings carry no word times: align them as the measure stage does
         from emotioncot.prosody.word_times import with_word_times
 
-        records = with_word_times(records, measure_config, config.workers, progress, executor_config)
+        records = with_word_times(records, measure_config, config.workers, progress, executor_config,
+                                  runs.setdefault("word_times", {}))
     plans, skipped = plan(records, config)
     drops += skipped
     t0 = time.perf_counter()
-    generated, gen_drops = (_generate_all(records, plans, out, config, progress, executor_config)
-                             if plans else ([], []))
+    generated, gen_drops = (_generate_all(records, plans, out, config, progress, executor_config,
+                                          runs.setdefault("generation", {})) if plans else ([], []))
     generation_s = time.perf_counter() - t0
     items += generated
     drops += gen_drops
@@ -335,6 +339,7 @@ def build_tasks(records: list[dict], out: Path, config: ProsodyConfig | None = N
         "drop_reasons": dict(Counter(_reason_class(d["reason"]) for d in drops).most_common()),
         "generated_audio_s": round(generated_audio_s, 2),
         "seconds": {"generation": round(generation_s, 2), "total": round(time.perf_counter() - started, 2)},
+        "run": runs,
     }
     write_json_atomic(out / "prosody_tasks.json", summary)
     from emotioncot.prosody.export import write_card

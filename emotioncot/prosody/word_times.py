@@ -41,9 +41,10 @@ def _align_at(job: tuple[int, dict, MeasureConfig]) -> tuple[list[list] | None, 
 
 
 def with_word_times(records: list[dict], config: MeasureConfig | None = None, workers: int = 1,
-                    progress: bool = False, executor_config: ExecutorConfig | None = None) -> list[dict]:
+                    progress: bool = False, executor_config: ExecutorConfig | None = None,
+                    run: dict | None = None) -> list[dict]:
     """The records, those without word times given ``meta["words"]`` (or ``meta["words_error"]``: why not),
-    aligned on ``executor_config``'s executor (default: a local pool of ``workers``)."""
+    aligned on ``executor_config``'s executor (default: a local pool of ``workers``; ``run`` gets which)."""
     from emotioncot.executors import outcomes
 
     config = config or MeasureConfig()
@@ -54,7 +55,7 @@ def with_word_times(records: list[dict], config: MeasureConfig | None = None, wo
     results: dict[int, tuple] = {}
     lost = []
     jobs = ((i, records[i], config) for i in todo)
-    for (i, _rec, _cfg), outcome in outcomes(executor_config, max(1, min(workers, len(todo))), _align_at, jobs):
+    for (i, _rec, _cfg), outcome in outcomes(executor_config, max(1, min(workers, len(todo))), _align_at, jobs, run):
         if outcome.ok:
             results[i] = outcome.value
         else:  # aligned_words keeps a bad clip's reason: this is a dead worker or a bug

@@ -44,7 +44,7 @@ def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig 
                  log: Callable[[str], None] = lambda m: None, data: ReportData | None = None,
                  progress: bool = False, executor_config: ExecutorConfig | None = None, workers: int = 1) -> dict:
     """Write the explorer report of the build folder ``build_dir`` into ``out`` (default ``build_dir/report``);
-    return what was written (pages, bytes, path). ``data`` replaces what is read from the folder; ``progress``
+    return what was written (pages, bytes, path, the executor of the pages). ``data`` replaces what is read from the folder; ``progress``
     shows a bar over the figures and record pages (a report of a real build takes many seconds). The record
     pages (audio, a contour tracked again, the page) are rendered on ``executor_config``'s executor with
     ``workers`` processes; the files come back to this process, so Ray workers need no view of ``out``."""
@@ -55,16 +55,18 @@ def write_report(build_dir: Path, out: Path | None = None, config: ReportConfig 
     out = Path(out) if out else Path(build_dir) / "report"
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    run: dict = {}
     try:
-        pages = _write(data, work, config, log, progress, executor_config, workers)
+        pages = _write(data, work, config, log, run, progress, executor_config, workers)
         swap_in(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"path": str(out), "pages": pages, "bytes": folder_bytes(out)}
+    return {"path": str(out), "pages": pages, "bytes": folder_bytes(out), "run": run}
 
 
-def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bool = False,
+def _write(data: ReportData, work: Path, config: ReportConfig, log, run: dict, progress: bool = False,
            executor_config: ExecutorConfig | None = None, workers: int = 1) -> int:
+    """Write the report into ``work``; the number of record pages. ``run`` gets what rendered them."""
     from tqdm import tqdm
 
     for sub in ("img", "audio", "records"):
@@ -98,7 +100,7 @@ def _write(data: ReportData, work: Path, config: ReportConfig, log, progress: bo
                          names[sampled[i + 1]["id"]] if i + 1 < len(sampled) else None)
             yield PageTask(rec, names[rec["id"]], prev_next, measure, filt)
 
-    pages = outcomes(executor_config, max(1, min(workers, len(sampled))), render_record_page, tasks())
+    pages = outcomes(executor_config, max(1, min(workers, len(sampled))), render_record_page, tasks(), run)
     for done, (task, outcome) in enumerate(pages, 1):
         if not outcome.ok:  # a bug or a lost worker, not a bad clip (render_record_page keeps those on the page)
             raise BuildError(f"report: the page of {task.record['id']} could not be rendered: {outcome.error}")
