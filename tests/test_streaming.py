@@ -15,6 +15,7 @@ from emotioncot.calibrate.levels import (ThresholdFit, apply_thresholds, fit_thr
                                          whispered)
 from emotioncot.calibrate.reliability import check, valid
 from emotioncot.config import CalibrateConfig
+from emotioncot.filter import duplicates
 from emotioncot.filter.duplicates import MAX_CANDIDATES, NearDuplicateIndex
 from emotioncot.schema import Levels, Record
 from emotioncot.tables import read_table
@@ -105,6 +106,46 @@ def test_near_duplicates_on_disk_decide_as_in_memory(demo_records, tmp_path):
     assert found_disk == found_memory
     repeats = [f for f in found_memory if f is not None]
     assert len(repeats) >= len(texts) // 11  # every exact copy at least
+
+
+def test_near_duplicates_on_disk_across_signature_blocks_decide_as_in_memory(demo_records, tmp_path, monkeypatch):
+    """The low bytes of the signatures held in many small blocks: the rows gathered from several blocks are the
+    representatives' own (a wrong row would screen out a repeat, or let a wrong one through)."""
+    monkeypatch.setattr(duplicates._ByteSignatures, "BLOCK", 8)
+    texts = _texts(demo_records)
+    memory, disk = NearDuplicateIndex(), NearDuplicateIndex(path=tmp_path / "nd.sqlite")
+    found_memory = [memory.check(f"t{i}", t) for i, t in enumerate(texts)]
+    found_disk = [disk.check(f"t{i}", t) for i, t in enumerate(texts)]
+    assert len(disk.store.low_bytes.blocks) > 10
+    disk.close()
+    assert found_disk == found_memory and sum(f is not None for f in found_memory) >= len(texts) // 11
+
+
+def test_the_low_byte_screen_keeps_every_signature_that_agrees_and_no_other(tmp_path):
+    """Signatures built to sit on either side of the floor, half of them with values whose low bytes agree with the
+    new text's while the full values differ: the store on disk, which screens by low bytes, gives exactly the
+    agreements the memory store computes from the full signatures."""
+    rng = np.random.default_rng(5)
+    width, floor = 64, 41.6
+    signature = rng.integers(0, 2**32, size=width, dtype=np.uint64).astype(np.uint32)
+    memory, disk = duplicates._MemoryStore(), duplicates._SqliteStore(tmp_path / "nd.sqlite")
+    keys = [11, 22, 33]
+    for n in range(100):  # fewer than MAX_SCAN and MAX_BUCKET: every one is a candidate
+        other = rng.integers(0, 2**32, size=width, dtype=np.uint64).astype(np.uint32)
+        same = rng.choice(width, size=int(rng.integers(30, 55)), replace=False)
+        other[same] = signature[same]
+        if n % 2:  # low bytes that agree everywhere else: the screen lets it through, the full values must not
+            rest = np.setdiff1d(np.arange(width), same)
+            other[rest] = (other[rest] & np.uint32(0xFFFFFF00)) | (signature[rest] & np.uint32(0xFF))
+            other[rest] ^= np.uint32(0x100)  # and never the full value
+        for store in (memory, disk):
+            store.add(f"r{n}", np.arange(3, dtype=np.uint64), other, keys)
+    agree_memory, sizes_memory = memory.candidates(keys, signature, floor)
+    agree_disk, sizes_disk = disk.candidates(keys, signature, floor)
+    disk.close()
+    assert sorted(agree_disk) == sorted(agree_memory)
+    assert sizes_disk == sizes_memory == {k: 100 for k in keys}
+    assert 10 < len(agree_memory) < 90  # both sides of the floor are represented
 
 
 def test_a_duplicate_is_found_among_more_similar_texts_than_are_compared():

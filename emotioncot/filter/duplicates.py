@@ -32,17 +32,21 @@ def _gram_hash(gram: str) -> int:
     return int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "little") & ((1 << 61) - 1)
 
 
+_SIGNATURE_DTYPE = np.uint32
+_NO_SIGNATURES = np.zeros((0, 0), dtype=_SIGNATURE_DTYPE)
+
+
 def _signature(values: set[int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The MinHash signature: per hash function, the least hash of the set's values. The functions are
     multiply-shift hashes, ``(a*x + b) mod 2**64`` keeping the high 32 bits (a odd): universal, and exact in uint64
     arithmetic, whose wrap-around is the ``mod 2**64``. (An affine map without that wrap, ``a*x + b`` on small
     numbers, is monotonic in x: every function would pick the same least value, a signature of one.)"""
     if not values:
-        return np.full(len(a), np.iinfo(np.uint64).max, dtype=np.uint64)
+        return np.full(len(a), np.iinfo(_SIGNATURE_DTYPE).max, dtype=_SIGNATURE_DTYPE)
     x = np.fromiter(values, dtype=np.uint64, count=len(values))
     with np.errstate(over="ignore"):
         h = (a[:, None] * x[None, :] + b[:, None]) >> np.uint64(32)
-    return h.min(axis=1)
+    return h.min(axis=1).astype(_SIGNATURE_DTYPE)  # high 32 bits: exact in 4 bytes a value
 
 
 def jaccard(a: set, b: set) -> float:
@@ -75,15 +79,23 @@ def _band_key(band: int, values: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(bytes([band]) + values, digest_size=8).digest(), "little", signed=True)
 
 
+def _agreement(signatures: np.ndarray, signature: np.ndarray) -> np.ndarray:
+    """How many of each row's MinHash values equal the signature's."""
+    return np.count_nonzero(signatures == signature, axis=1) if len(signatures) else np.zeros(0, dtype=np.intp)
+
+
 class _MemoryStore:
     """The representatives in memory (a table that fits in memory: ``filter_records``)."""
 
     def __init__(self):
         self.buckets: dict[int, list[int]] = defaultdict(list)
-        self.reps: list[tuple] = []
+        self.labels: list = []
+        self.held: list[np.ndarray] = []
+        self.signatures: list[np.ndarray] = []
 
-    def candidates(self, keys: list[int]) -> tuple[list[tuple], dict[int, int]]:
-        """((number, label, signature) of up to MAX_SCAN representatives sharing the most bands; bucket sizes)."""
+    def candidates(self, keys: list[int], signature: np.ndarray, floor: float) -> tuple[list[tuple], dict[int, int]]:
+        """((agreement, number, label) of each of the up to MAX_SCAN representatives sharing the most bands whose
+        signature agrees with ``signature`` on at least ``floor`` values; the sizes of the buckets)."""
         shared: Counter = Counter()
         sizes = {}
         for key in keys:
@@ -91,15 +103,18 @@ class _MemoryStore:
             if members:
                 shared.update(members)
                 sizes[key] = len(members)
-        scan = sorted(shared, key=lambda j: (-shared[j], j))[:MAX_SCAN] if len(shared) > MAX_SCAN else shared
-        return [(j, self.reps[j][0], self.reps[j][2]) for j in scan], sizes
+        scan = sorted(shared, key=lambda j: (-shared[j], j))[:MAX_SCAN] if len(shared) > MAX_SCAN else list(shared)
+        agree = _agreement(np.stack([self.signatures[j] for j in scan]), signature) if scan else []
+        return [(int(a), j, self.labels[j]) for a, j in zip(agree, scan) if a >= floor], sizes
 
     def shingles(self, reps: list[int]) -> dict[int, np.ndarray]:
-        return {j: self.reps[j][1] for j in reps}
+        return {j: self.held[j] for j in reps}
 
     def add(self, label, values: np.ndarray, signature: np.ndarray, keys: list[int]) -> None:
-        n = len(self.reps)
-        self.reps.append((label, values, signature))
+        n = len(self.labels)
+        self.labels.append(label)
+        self.held.append(values)
+        self.signatures.append(signature)
         for key in keys:
             self.buckets[key].append(n)
 
@@ -107,9 +122,48 @@ class _MemoryStore:
         pass
 
 
+class _ByteSignatures:
+    """The low byte of every representative's MinHash values, in memory (64 bytes a representative): where two full
+    values agree so do their low bytes, so a representative whose low bytes agree on fewer than the floor cannot agree
+    on more with its full signature, and is passed over without reading it. Texts that are not near duplicates agree
+    on few values, so few full signatures are ever read.
+
+    Held in blocks of a million rows: ``np.empty`` maps a block's memory without touching it, so the process holds
+    only the rows written, and a block never moves (no copy of the whole when it grows)."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, width: int):
+        self.blocks: list[np.ndarray] = []
+        self.width, self.n = width, 0
+
+    def add(self, signature: np.ndarray) -> None:
+        if self.n % self.BLOCK == 0:
+            self.blocks.append(np.empty((self.BLOCK, self.width), dtype=np.uint8))
+        self.blocks[-1][self.n % self.BLOCK] = signature.astype(np.uint8)  # the low byte of each value
+        self.n += 1
+
+    def at(self, reps: np.ndarray) -> np.ndarray:
+        if len(self.blocks) == 1:
+            return self.blocks[0][reps]
+        out = np.empty((len(reps), self.width), dtype=np.uint8)
+        block, row = np.divmod(reps, self.BLOCK)
+        for k in np.unique(block).tolist():
+            at = block == k
+            out[at] = self.blocks[k][row[at]]
+        return out
+
+
 class _SqliteStore:
-    """The representatives in an SQLite file (a build's stream): memory stays at SQLite's page cache whatever the
-    number of records; the file is scratch, rebuilt by each pass."""
+    """The representatives in an SQLite file (a build's stream): memory stays at SQLite's page cache and 64 bytes a
+    representative whatever the number of records; the file is scratch, rebuilt by each pass.
+
+    Laid out for the one query each text makes: the band buckets are a clustered index (``WITHOUT ROWID``: a
+    bucket's members are read from consecutive index pages, never from the table's rows); signatures are screened by
+    their low bytes in memory (``_ByteSignatures``) and only those that pass are read; shingles (about 1 KB a
+    representative) are read only for the few candidates whose full signatures agree."""
+
+    CACHE_MB = 16  # SQLite's page cache, the same at any table size
 
     def __init__(self, path: Path):
         import sqlite3
@@ -117,31 +171,46 @@ class _SqliteStore:
         Path(path).unlink(missing_ok=True)
         self.path = Path(path)
         self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE; "
-                              "CREATE TABLE reps (rep INTEGER PRIMARY KEY, label TEXT, shingles BLOB, signature BLOB);"
-                              "CREATE TABLE bands (key INTEGER, rep INTEGER); CREATE INDEX bands_key ON bands (key);"
-                              "BEGIN")
+        self.db.executescript(
+            f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY; "
+            f"PRAGMA cache_size=-{self.CACHE_MB * 1024};"
+            "CREATE TABLE bands (key INTEGER, rep INTEGER, PRIMARY KEY (key, rep)) WITHOUT ROWID;"
+            "CREATE TABLE reps (rep INTEGER PRIMARY KEY, label TEXT, signature BLOB, shingles BLOB);"
+            "BEGIN")
         self.n = 0
+        self.low_bytes: _ByteSignatures | None = None
 
-    def candidates(self, keys: list[int]) -> tuple[list[tuple], dict[int, int]]:
-        marks = ",".join("?" * len(keys))
-        sizes = dict(self.db.execute(f"SELECT key, COUNT(*) FROM bands WHERE key IN ({marks}) GROUP BY key", keys))
-        if not sizes:
+    def candidates(self, keys: list[int], signature: np.ndarray, floor: float) -> tuple[list[tuple], dict[int, int]]:
+        # One read of the buckets' members, counted here: a bucket holds at most MAX_BUCKET, so this is at most a
+        # thousand numbers, and grouping them in numpy costs less than SQLite's GROUP BY with its sort.
+        found = self.db.execute(f"SELECT group_concat(key), group_concat(rep) FROM bands WHERE key IN "
+                                f"({','.join('?' * len(keys))})", keys).fetchone()
+        if found[0] is None:
+            return [], {}
+        bucket_keys, bucket_sizes = np.unique(np.array(found[0].split(","), dtype=np.int64), return_counts=True)
+        sizes = dict(zip(bucket_keys.tolist(), bucket_sizes.tolist()))
+        reps, shared = np.unique(np.array(found[1].split(","), dtype=np.int64), return_counts=True)
+        scan = reps[np.lexsort((reps, -shared))[:MAX_SCAN]] if len(reps) > MAX_SCAN else reps
+        maybe = scan[_agreement(self.low_bytes.at(scan), signature.astype(np.uint8)) >= floor].tolist()
+        if not maybe:
             return [], sizes
-        rows = self.db.execute(
-            f"SELECT r.rep, r.label, r.signature FROM (SELECT rep, COUNT(*) AS shared FROM bands WHERE key "
-            f"IN ({marks}) GROUP BY rep ORDER BY shared DESC, rep LIMIT {MAX_SCAN}) AS t JOIN reps AS r "
-            "ON r.rep = t.rep", keys)
-        return [(j, label, np.frombuffer(sig, dtype=np.uint64)) for j, label, sig in rows], sizes
+        rows = self.db.execute(f"SELECT rep, label, signature FROM reps WHERE rep IN ({','.join('?' * len(maybe))})",
+                               maybe).fetchall()
+        agree = _agreement(np.frombuffer(b"".join(row[2] for row in rows), dtype=signature.dtype).reshape(len(rows), -1),
+                           signature)
+        return [(int(a), row[0], row[1]) for a, row in zip(agree, rows) if a >= floor], sizes
 
     def shingles(self, reps: list[int]) -> dict[int, np.ndarray]:
         rows = self.db.execute(f"SELECT rep, shingles FROM reps WHERE rep IN ({','.join('?' * len(reps))})", reps)
         return {j: np.frombuffer(values, dtype=np.uint64) for j, values in rows}
 
     def add(self, label, values: np.ndarray, signature: np.ndarray, keys: list[int]) -> None:
+        if self.low_bytes is None:
+            self.low_bytes = _ByteSignatures(len(signature))
         n = self.n
         self.n += 1
-        self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?)", (n, str(label), values.tobytes(), signature.tobytes()))
+        self.low_bytes.add(signature)
+        self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?)", (n, str(label), signature.tobytes(), values.tobytes()))
         self.db.executemany("INSERT INTO bands VALUES (?, ?)", [(key, n) for key in keys])
         if self.n % 20000 == 0:
             self.db.execute("COMMIT")
@@ -181,10 +250,9 @@ class NearDuplicateIndex:
         sig = _signature(s, self.a, self.b)
         keys = list(dict.fromkeys(_band_key(band, sig[band * self.rows : (band + 1) * self.rows].tobytes())
                                   for band in range(self.bands)))
-        candidates, sizes = self.store.candidates(keys)
         floor = (self.threshold - ESTIMATE_MARGIN) * len(sig)
-        agree = [(int(np.count_nonzero(other_sig == sig)), j, label) for j, label, other_sig in candidates]
-        likely = sorted((a for a in agree if a[0] >= floor), key=lambda a: (-a[0], a[1]))[:MAX_CANDIDATES]
+        agreeing, sizes = self.store.candidates(keys, sig, floor)
+        likely = sorted(agreeing, key=lambda a: (-a[0], a[1]))[:MAX_CANDIDATES]
         best = None
         if likely:
             held = self.store.shingles([j for _, j, _ in likely])
