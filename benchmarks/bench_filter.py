@@ -2,7 +2,8 @@
 ``git archive`` copy in a temporary folder) and after (this checkout), on the demo build's text, in one run.
 
 Each figure is one pass of the per-record checks (``checks.checked``: every check but the near-duplicate
-pass across records) over the demo's records in a fresh process, timed in CPU seconds of that process (so
+pass across records, the argument check weighing cues by the build's evidence table as the build's filter
+stage does) over the demo's records in a fresh process, timed in CPU seconds of that process (so
 "per core", and less skewed by other jobs on the machine), after a warm-up on the test suite's rationale
 files; the passes of before and after take turns. "cold" empties every cache of the filter's modules before
 each record, so no record profits from a sentence read for another: the figure for text that never
@@ -25,23 +26,25 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from filter_revisions import BASELINE, ROOT, build_records, checkout, run_worker  # noqa: E402
+from filter_revisions import BASELINE, ROOT, build_records, checkout, evidence_path, run_worker  # noqa: E402
 
 TARGET = 2000.0
 
 
-def _rates(runs: dict[str, tuple], records: Path, repeat: int) -> dict[str, float]:
+def _rates(runs: dict[str, tuple], records: Path, repeat: int) -> tuple[dict[str, float], dict[str, int]]:
     """Per name, the median records per CPU-second of ``repeat`` passes of ``runs[name]`` (root, extra
     arguments), each in a fresh process; the runs take turns, so that a change of load on the machine
-    falls on all of them alike."""
+    falls on all of them alike. Also per name, how many records the checks rejected."""
     found: dict[str, list[float]] = {}
+    rejected: dict[str, int] = {}
     for _ in range(repeat):
         for name, (root, *extra) in runs.items():
             rate = run_worker(root, "rate", records, *extra)
             found.setdefault(name, []).append(rate["per_core"])
+            rejected[name] = rate["rejected"]
             if rate.get("per_core_again"):
                 found.setdefault(f"{name}_again", []).append(rate["per_core_again"])
-    return {name: statistics.median(rates) for name, rates in found.items()}
+    return {name: statistics.median(rates) for name, rates in found.items()}, rejected
 
 
 def _template_rate(records: Path, repeat: int) -> float:
@@ -51,10 +54,11 @@ def _template_rate(records: Path, repeat: int) -> float:
     from emotioncot.write.template import write_template
 
     rows = json.loads(records.read_text(encoding="utf-8"))
+    evidence = json.loads(evidence_path(records).read_text(encoding="utf-8"))  # as the build's write stage weighs cues
     t0 = time.process_time()
     for _ in range(repeat):
         for row in rows:
-            write_template(row)
+            write_template(row, "aware", evidence)
     return repeat * len(rows) / (time.process_time() - t0)
 
 
@@ -75,12 +79,13 @@ def main() -> int:
         records = tmp / "records.json"
         n = build_records(build, records)
         before_root = checkout(args.rev, tmp / "before")
-        rates = _rates({"before": (before_root,), "after": (ROOT,), "before_cold": (before_root, "--cold"),
+        rates, rejected = _rates({"before": (before_root,), "after": (ROOT,), "before_cold": (before_root, "--cold"),
                         "cold": (ROOT, "--cold")}, records, args.repeat)
         before, after, before_cold, cold = rates["before"], rates["after"], rates["before_cold"], rates["cold"]
         template = _template_rate(records, args.repeat)
-    print(f"filter's per-record checks on the demo's text ({n} records, {build}), records per CPU-second, "
-          f"median of {args.repeat}:")
+    print(f"filter's per-record checks on the demo's text ({n} records, {build}, with its evidence table), "
+          f"records per CPU-second, median of {args.repeat}; records rejected: {rejected['before']} before, "
+          f"{rejected['after']} after:")
     print(f"  before ({args.rev}):              {before:8.0f}")
     print(f"  after (this checkout):         {after:8.0f}   {after / before:.1f}x")
     print(f"  before, cold caches:           {before_cold:8.0f}")

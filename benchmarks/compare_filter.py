@@ -1,7 +1,9 @@
 """The filter of this checkout against an earlier revision's (default 2844aa1, before the second speed-up of
 issue 32): the same kept ids, and the same rejected rows with the same reasons and explanations, on the
 records of build folders, on those records with levels their text contradicts and rationales repeated, and
-on the test suite's hand-written and real-model rationale files. Then the per-record checks alone
+on the test suite's hand-written and real-model rationale files. A build's tables are checked with its
+evidence table, as the build's filter stage checks them; the rationale files with none (the prior), as
+``emotioncot filter`` checks a file without ``--evidence-file``. Then the per-record checks alone
 (``checks.checked``) on the same tables: every row's problems in order and its inferred emotion, the rows
 the near-duplicate pass or an earlier problem would hide included. Prints one line per table; exit status 1
 on any difference.
@@ -19,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from filter_revisions import BASELINE, ROOT, build_records, checkout, run_worker  # noqa: E402
+from filter_revisions import BASELINE, ROOT, build_records, checkout, evidence_path, run_worker  # noqa: E402
 
 RATIONALES = ROOT / "tests" / "data" / "rationales"
 
@@ -61,8 +63,10 @@ def main() -> int:
             build_records(build, path)
             tables[str(build)] = path
             records = json.loads(path.read_text(encoding="utf-8"))
-            (tmp / f"build{n}-contradicted.json").write_text(json.dumps(contradicted(records), default=str))
-            tables[f"{build} (levels swapped, texts repeated)"] = tmp / f"build{n}-contradicted.json"
+            swapped = tmp / f"build{n}-contradicted.json"
+            swapped.write_text(json.dumps(contradicted(records), default=str))
+            evidence_path(swapped).write_text(evidence_path(path).read_text(encoding="utf-8"), encoding="utf-8")
+            tables[f"{build} (levels swapped, texts repeated)"] = swapped
         (tmp / "rationales.json").write_text(json.dumps(rationale_rows(), ensure_ascii=False))
         tables["tests/data/rationales/*.jsonl"] = tmp / "rationales.json"
         for name, path in tables.items():

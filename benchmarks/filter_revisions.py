@@ -30,7 +30,10 @@ def checkout(rev: str, folder: Path) -> Path:
 
 
 def run_worker(root: Path, mode: str, records: Path, *extra: str) -> dict:
-    """What ``filter_worker.py MODE RECORDS`` prints (one JSON object), run on the code under ``root``."""
+    """What ``filter_worker.py MODE RECORDS`` prints (one JSON object), run on the code under ``root``; with the
+    evidence table ``build_records`` wrote beside ``records``, where there is one (``evidence_path``)."""
+    if evidence_path(records).exists():
+        extra = (*extra, "--evidence", str(evidence_path(records)))
     # One hash seed for every worker: a check that iterates a set of strings orders its explanations by it
     # (argument.py's cues of a clause), so two revisions are compared under the same order.
     env = {**os.environ, "PYTHONPATH": str(root), "EMOTIONCOT_HOME": str(root), "PYTHONHASHSEED": "0"}
@@ -41,11 +44,22 @@ def run_worker(root: Path, mode: str, records: Path, *extra: str) -> dict:
     return json.loads(done.stdout)
 
 
+def evidence_path(records: Path) -> Path:
+    """Where ``build_records`` writes the evidence table of the build that ``records`` came from."""
+    return records.with_name(records.stem + ".evidence.json")
+
+
 def build_records(build: Path, out: Path) -> int:
-    """The joined records of a build folder (this checkout's ``load_records``) as a JSON list; their count."""
+    """The joined records of a build folder (this checkout's ``load_records``) as a JSON list; their count.
+    Beside them (``evidence_path``), the evidence table the build's filter stage weighs the argument check by
+    (``load_evidence(ws.thresholds_path)``, as ``pipeline`` does): without it the check falls back on the
+    literature prior and rejects records the build keeps, and a figure would time a filter no build runs."""
+    from emotioncot.calibrate.evidence import load_evidence
     from emotioncot.pipeline import load_records
     from emotioncot.workspace import Workspace
 
-    records = load_records(Workspace(build))
+    ws = Workspace(build)
+    records = load_records(ws)
     out.write_text(json.dumps(records, ensure_ascii=False, default=str), encoding="utf-8")
+    evidence_path(out).write_text(json.dumps(load_evidence(ws.thresholds_path)), encoding="utf-8")
     return len(records)

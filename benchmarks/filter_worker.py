@@ -4,6 +4,9 @@
     python filter_worker.py checks RECORDS.json       each row's per-record problems and inferred emotion, as JSON
     python filter_worker.py rate RECORDS.json [--cold] records per CPU-second of the per-record checks (one core)
 
+``--evidence EVIDENCE.json`` (any mode): the evidence table the argument check weighs cues by, as a build's
+filter stage passes it (without it, the literature prior).
+
 ``checks`` and ``rate`` run the per-record checks alone (``checks.checked``: every check but the
 near-duplicate pass across records), so that a difference or a figure is theirs; ``outcome`` is the whole
 filter. ``rate`` warms up on the test suite's rationale files (imports, compiled patterns, the prompt
@@ -30,18 +33,25 @@ def _caches() -> list:
     return list(found.values())
 
 
-def _per_record(config):
+def _per_record(config, evidence):
     """record -> (problems, inferred emotion): ``checked`` where the revision has it, else what it did then."""
     from emotioncot.filter import checks
 
     if hasattr(checks, "checked"):
         def run(record):
-            out, problems = checks.checked(record, config)
+            out, problems = checks.checked(record, config, evidence)
             return problems, out.get("inferred_emotion")
         return run
     from emotioncot.filter.io import canonical
 
-    return lambda record: checks.record_problems(canonical(record), config)
+    return lambda record: checks.record_problems(canonical(record), config, evidence)
+
+
+def _evidence() -> dict | None:
+    """The table after ``--evidence``, or None."""
+    if "--evidence" not in sys.argv:
+        return None
+    return json.loads(Path(sys.argv[sys.argv.index("--evidence") + 1]).read_text(encoding="utf-8"))
 
 
 def main() -> int:
@@ -51,11 +61,12 @@ def main() -> int:
     mode, path = sys.argv[1], Path(sys.argv[2])
     records = json.loads(path.read_text(encoding="utf-8"))
     config = FilterConfig()
+    evidence = _evidence()
     if mode == "outcome":
-        kept, rejected = filter_records(records, config)
+        kept, rejected = filter_records(records, config, evidence=evidence)
         print(json.dumps({"kept": [r.get("id") for r in kept], "rejected": rejected}, ensure_ascii=False, default=str))
         return 0
-    check = _per_record(config)
+    check = _per_record(config, evidence)
     if mode == "checks":
         rows = [[r.get("id"), *check(r)] for r in records]
         print(json.dumps({"rows": rows}, ensure_ascii=False, default=str))
@@ -85,7 +96,8 @@ def main() -> int:
             check(record)
         again = len(records) / (time.process_time() - t0)
     print(json.dumps({"records": len(records), "cpu_s": cpu, "wall_s": wall, "per_core": len(records) / cpu,
-                      "per_core_again": again, "caches": len(caches)}))
+                      "per_core_again": again, "caches": len(caches), "evidence": evidence is not None,
+                      "rejected": sum(bool(check(r)[0]) for r in records)}))
     return 0
 
 
