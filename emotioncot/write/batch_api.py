@@ -51,7 +51,7 @@ class BatchSender:
 
     # ------------------------------------------------------------ the sender protocol (write/llm.py)
 
-    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+    def send(self, todo: list[Job], journal: Journal, bar) -> tuple[dict[str, Answer], Usage]:
         jobs = {job.key: job for job in todo}
         answers = {key: Answer(ok=False) for key in jobs}
         usage, failures = Usage(), {}
@@ -94,6 +94,7 @@ class BatchSender:
                 failures[job.key] = give_up(answers[job.key])
         for answer in answers.values():
             usage.add(answer.prompt_tokens, answer.completion_tokens)  # every line's usage: what was paid
+        bar.update(len(todo))
         return failures, usage
 
     def info(self) -> dict:
