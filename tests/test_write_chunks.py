@@ -22,7 +22,7 @@ from emotioncot.filter.checks import filter_records
 from emotioncot.pipeline import load_records, run_write
 from emotioncot.workspace import Workspace
 from emotioncot.write import rounds
-from emotioncot.write.llm import write_with_llm
+from emotioncot.write.llm import WriteError, write_with_llm
 from emotioncot.write.template import write_template
 
 KEY_ENV = "EMOTIONCOT_TEST_CHUNK_KEY"
@@ -166,3 +166,23 @@ def test_batches_go_one_chunk_at_a_time_and_give_the_live_rows(records, tmp_path
     assert info["repair"] == live_info["repair"]
     # per chunk: one batch of first requests, and one of repairs where the chunk had any
     assert batches.submissions == 3 + len(chunks_repaired)
+
+
+def test_a_batch_of_an_earlier_run_cut_into_other_chunks_is_read_by_each_chunk_and_not_paid_again(records, tmp_path,
+                                                                                                 monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "sk-chunks")
+    recs = records[:6]
+    ws = Workspace(tmp_path / "ws")
+    with LLMServer() as upstream, BatchServer(upstream.base_url) as batches:
+        batches.hold.clear()  # the first run's one batch (all 6 records) does not end in time: it stays journaled
+        with pytest.raises(WriteError, match="have not ended"):
+            write_with_llm(recs, ws, config(batches.base_url, writer="openai-batch", max_retries=0,
+                                            batch_max_wait_s=1.0), progress=False)
+        assert batches.submissions == 1
+        batches.hold.set()
+        # the rerun cuts chunks of 2 records: each reads its own answers from that batch
+        rows, errors, info = write_with_llm(recs, ws, config(batches.base_url, writer="openai-batch", max_retries=0,
+                                                             batch_max_requests=4), progress=False)
+        assert batches.submissions == 1 and batches.lines_answered == 12
+    assert [row["id"] for row in rows] == [rec["id"] for rec in recs] and not errors
+    assert info["requests"]["failed"] == 0 and info["usage_this_run"]["requests"] == 12
