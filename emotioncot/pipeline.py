@@ -407,7 +407,7 @@ def _write_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
     key = stage_key(ws, STAGES["write"], config, extra)
 
     def produce() -> StageResult:
-        from emotioncot.batches import TableWriter, num_rows
+        from emotioncot.batches import TableWriter
         from emotioncot.stream import batched, iter_records, rows_of
 
         if records is None:
@@ -441,17 +441,20 @@ def _write_stage(ws: Workspace, records, config: BuildConfig, progress: bool):
             rows = table.rows
             info = {"writer": "template", "prompt_id": PROMPT_ID, "run": run_info["run"]}
         else:
-            rows_in = list(source())  # the LLM writer keeps its requests in memory (its answers live in the journal)
-            if config.executor.name == "ray":
-                texts, errors, info = _write_on_ray(rows_in, ws, config, progress)
-            else:
-                from emotioncot.write.llm import write_with_llm
+            # the LLM writer reads the records a chunk at a time and hands back each chunk's rows in record order
+            errors = []
+            with TableWriter(ws.stage_table("write"), GeneratedText) as table:
+                def sink(texts: list[dict], failed: list[dict]) -> None:
+                    table.write(texts)
+                    errors.extend(failed)
 
-                texts, errors, info = write_with_llm(rows_in, ws, config, progress)
-            order = {rec["id"]: n for n, rec in enumerate(rows_in)}
-            texts.sort(key=lambda t: order.get(t["id"], len(order)))  # the write table is in record order
-            write_table(ws.stage_table("write"), texts, GeneratedText)
-            rows = num_rows(ws.stage_table("write"))
+                if config.executor.name == "ray":
+                    info = _write_on_ray(source(), ws, config, progress, total, sink)
+                else:
+                    from emotioncot.write.llm import write_with_llm
+
+                    info = write_with_llm(source(), ws, config, progress, total=total, sink=sink)[2]
+            rows = table.rows
         # LLM text is not a function of the inputs: its digest enters the chain, so a rewritten text redoes the filter
         digest = None if config.write.writer == "template" else _file_digest(ws.stage_table("write"))
         return StageResult({"rows": rows, "errors": len(errors), **info, "writer_info": info}, errors, digest)
@@ -473,18 +476,18 @@ def _count_writable(ws: Workspace, config: BuildConfig) -> int:
     return sum(1 for utt, _ in pairs if _writable(utt, config))
 
 
-def _write_on_ray(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool):
+def _write_on_ray(records, ws: Workspace, config: BuildConfig, progress: bool, total: int | None, sink) -> dict:
     """The LLM writer with its requests bounded by one limit shared across the Ray cluster (a named actor),
-    so that other processes writing against the same endpoint, here or on other nodes, share the bound."""
+    so that other processes writing against the same endpoint, here or on other nodes, share the bound. Each
+    chunk's rows and errors go to ``sink`` as for a local run; returns the writer's info."""
     from emotioncot.executors.limiter import ClusterLimiter
     from emotioncot.executors.ray_executor import RayExecutor
     from emotioncot.write.llm import write_with_llm
 
     with RayExecutor(1, address=config.executor.ray_address, object_store_mb=config.executor.ray_object_store_mb):
         limiter = ClusterLimiter.for_config(config)
-        rows, errors, info = write_with_llm(records, ws, config, progress, limiter=limiter)
-        info = {**info, "cluster_limit": limiter.stats()}
-    return rows, errors, info
+        info = write_with_llm(records, ws, config, progress, limiter=limiter, total=total, sink=sink)[2]
+        return {**info, "cluster_limit": limiter.stats()}
 
 
 

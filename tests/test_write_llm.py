@@ -12,12 +12,14 @@ import time
 import traceback
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llm_server import Action, LLMServer  # noqa: E402
 
 from emotioncot.config import BuildConfig
+from emotioncot.pipeline import load_records
 from emotioncot.schema import GeneratedText
 from emotioncot.workspace import Workspace
 from emotioncot.write.client import Redactor, check_answer
@@ -26,6 +28,9 @@ from emotioncot.write.prompts import PromptError, load_prompt
 
 REPO = Path(__file__).resolve().parent.parent
 KEY_ENV = "EMOTIONCOT_TEST_LLM_KEY"
+# ``python -m emotioncot`` with the LLM writer's chunks made small (write/rounds.py)
+CHUNKS_OF_50 = ("import sys; import emotioncot.write.rounds as rounds; rounds.CHUNK_RECORDS = 50; "
+                "from emotioncot.cli import main; main()")
 
 
 @pytest.fixture(scope="module")
@@ -241,8 +246,9 @@ def test_kill_mid_run_then_resume_sends_only_missing_requests(demo_build, tmp_pa
     shutil.copytree(demo_build, ws)
     journal = ws / "journal" / "write.jsonl"
     assert not journal.exists()  # the template writer keeps its shards in stages/write/: only this test's answers count
-    # no repair rounds: repair requests are not what this test counts
-    cmd = [sys.executable, "-m", "emotioncot", "generate", str(ws), "--writer", "openai", "--model", "m",
+    # no repair rounds: repair requests are not what this test counts. Chunks of 50 records (100 requests): the
+    # kill falls in a later chunk than the first, and the resumed run goes through every chunk again
+    cmd = [sys.executable, "-c", CHUNKS_OF_50, "generate", str(ws), "--writer", "openai", "--model", "m",
            "--concurrency", "4", "--repair-rounds", "0", "-q"]
     with LLMServer(delay_s=0.03) as server:
         cmd += ["--base-url", server.base_url]
@@ -254,17 +260,21 @@ def test_kill_mid_run_then_resume_sends_only_missing_requests(demo_build, tmp_pa
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
         done_before = {json.loads(line)["key"] for line in journal.read_text().splitlines() if line.strip()}
-        assert 80 <= len(done_before) < 432
+        assert 100 <= len(done_before) < 432  # 120 requests came: the first chunk had ended
         time.sleep(0.2)
         before = len(server.log)
 
-        proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=120)
+        loud = [arg for arg in cmd if arg != "-q"]  # its stderr says how the writer runs
+        proc = subprocess.run(loud, env=_env(), capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr[-2000:]
         after = server.log[before:]
     sent_keys = [r.key for r in after]
     assert not set(sent_keys) & done_before  # nothing already answered is sent again
     assert len(sent_keys) == len(set(sent_keys)) == 432 - len(done_before)  # only the missing ones, once
     assert "216 written by openai, 0 failed" in proc.stdout
+    assert "216 records, 50 at a time" in proc.stderr
+    ids = [rec["id"] for rec in load_records(Workspace(ws), with_texts=False)]
+    assert pq.read_table(ws / "stages" / "write.parquet", columns=["id"]).column("id").to_pylist() == ids
 
 
 # ---------------------------------------------------------------- prompt files

@@ -51,17 +51,18 @@ class BatchSender:
 
     # ------------------------------------------------------------ the sender protocol (write/llm.py)
 
-    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+    def send(self, todo: list[Job], journal: Journal, bar) -> tuple[dict[str, Answer], Usage]:
         jobs = {job.key: job for job in todo}
         answers = {key: Answer(ok=False) for key in jobs}
         usage, failures = Usage(), {}
         pending = list(todo)
+        read: set[str] = set()  # the batches read in this call: a retry is sent anew, not read again
         with self.ws.journal(BATCH_JOURNAL) as batches:
             attempt, budget = -1, self.config.max_retries + 1
             while pending and attempt + 1 < budget:
                 attempt += 1
                 again, seen, refused = [], set(), False
-                for chunk, results, missing in self._attempt(pending, attempt, batches):
+                for chunk, results, missing in self._attempt(pending, attempt, batches, read):
                     for key in chunk["keys"]:
                         job = jobs.get(key)
                         if job is None or key in journal or key in failures or key in seen:
@@ -84,7 +85,11 @@ class BatchSender:
                             again.append(job)
                         else:
                             failures[key] = answer
-                    batches.append(chunk["key"], {**_fields(chunk), "state": "collected",
+                    read.add(chunk["key"])
+                    # An earlier run's batch may hold requests of other record chunks too (cut at another size
+                    # then): it stays open for them until a call that holds all its requests reads it.
+                    state = "collected" if jobs.keys() >= set(chunk["keys"]) else "ended"
+                    batches.append(chunk["key"], {**_fields(chunk), "state": state,
                                                   "status": self.ended.get(chunk["batch_id"])})
                 pending = again
                 if refused:
@@ -94,6 +99,7 @@ class BatchSender:
                 failures[job.key] = give_up(answers[job.key])
         for answer in answers.values():
             usage.add(answer.prompt_tokens, answer.completion_tokens)  # every line's usage: what was paid
+        bar.update(len(todo))
         return failures, usage
 
     def info(self) -> dict:
@@ -102,12 +108,13 @@ class BatchSender:
 
     # ------------------------------------------------------------ one attempt: submit or resume, poll, collect
 
-    def _attempt(self, pending: list[Job], attempt: int, batches: Journal):
+    def _attempt(self, pending: list[Job], attempt: int, batches: Journal, read: set[str]):
         """(chunk entry, results by custom_id, the reason for a request with no line) per batch of this
         attempt, once every batch has ended. Batches journaled by an earlier run that hold any of these
-        requests are polled again instead of sending those requests anew."""
+        requests, and were not ``read`` in this call, are polled again instead of sending those requests anew."""
         want = {job.key for job in pending}
-        chunks = [dict(e) for e in batches.values() if e.get("state") != "collected" and want & set(e["keys"])]
+        chunks = [dict(e) for e in batches.values()
+                  if e.get("state") != "collected" and e["key"] not in read and want & set(e["keys"])]
         covered = {key for chunk in chunks for key in chunk["keys"]}
         for chunk in chunks:
             chunk["from_earlier_run"] = True

@@ -129,7 +129,7 @@ def give_up(answer: Answer) -> Answer:
     return answer
 
 
-# ---------------------------------------------------------------- senders for write_rounds (write/llm.py)
+# ---------------------------------------------------------------- senders for write_rounds (write/rounds.py)
 
 
 class ResultsFileSender:
@@ -149,7 +149,7 @@ class ResultsFileSender:
             raise BatchFileError(f"{self.path}: cannot read the batch results file ({exc})") from None
         self.matched = 0
 
-    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+    def send(self, todo: list[Job], journal: Journal, bar) -> tuple[dict[str, Answer], Usage]:
         failures, usage = {}, Usage()
         for job in todo:
             line = self.results.get(job.key)
@@ -164,6 +164,7 @@ class ResultsFileSender:
                 journal.append(job.key, answer_entry(job, answer, self.config))
             else:
                 failures[job.key] = give_up(answer) if retry else answer
+        bar.update(len(todo))
         return failures, usage
 
     def info(self) -> dict:
@@ -181,8 +182,9 @@ class RequestFileSender:
         self.config = config
         self.lines: list[bytes] = []
 
-    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+    def send(self, todo: list[Job], journal: Journal, bar) -> tuple[dict[str, Answer], Usage]:
         self.lines += [encode(request_line(job, self.config)) for job in todo]
+        bar.update(len(todo))
         return {job.key: Answer(ok=False, reason="written to the batch request file, not answered yet")
                 for job in todo}, Usage()
 
@@ -204,7 +206,8 @@ def write_request_file(records: list[dict], ws, config, out: Path, progress: boo
     """``emotioncot generate DIR --batch-file OUT``: the requests the next run would send (the first answers
     still missing, and the next repair round of the records answered so far), as a batch request file;
     nothing is sent."""
-    from emotioncot.write.llm import WriteError, write_rounds
+    from emotioncot.write.llm import WriteError
+    from emotioncot.write.rounds import write_rounds
 
     if not config.write.model:
         raise WriteError("--batch-file needs --model (the model name goes into every request line)")

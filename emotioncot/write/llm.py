@@ -4,7 +4,8 @@ Two requests per record (caption, rationale), run concurrently under a bound. Ea
 the record id plus a hash of exactly what is sent (model, messages, max_tokens, temperature, seed, audio
 digest); its answer is appended to the ``write`` journal the moment it arrives. A rerun, or a resume
 after a kill, sends only the requests whose key has no answer yet. Failed requests are not journaled, so
-a rerun tries them again; the failure reason goes to the errors table.
+a rerun tries them again; the failure reason goes to the errors table. The stage runs a chunk of records at a
+time (write/rounds.py), so it never holds every record, request or row.
 
 The API key is read from the environment variable named in the config (never stored in the config) and
 is redacted from every reason and exception text this module produces.
@@ -18,13 +19,12 @@ import contextlib
 import io
 import os
 import random
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
+from typing import Callable, Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from tqdm import tqdm
@@ -36,7 +36,7 @@ from emotioncot.write.cost import Usage
 from emotioncot.write.outage import Outage
 from emotioncot.write.prompts import Prompt, default_prompt_path, estimate_tokens, load_prompt, prompt_values
 from emotioncot.calibrate.evidence import load_evidence
-from emotioncot.write.repair import rejected_for_repair, repair_message
+from emotioncot.write.repair import repair_message
 from emotioncot.write.structured import response_format
 
 TASKS = ("caption", "rationale")
@@ -209,7 +209,9 @@ def answer_entry(job: Job, answer: Answer, config: WriteConfig) -> dict:
 
 
 async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key: str, redact: Redactor,
-                    progress: bool, total: int, limiter=None) -> tuple[dict[str, Answer], Usage, dict]:
+                    bar: tqdm, state: "SendState", limiter=None) -> tuple[dict[str, Answer], Usage, dict]:
+    """Send ``jobs`` (one chunk's round), each request counted on ``bar``; ``state`` carries what the stage learnt
+    about the endpoint from one call to the next."""
     import openai
 
     base_url, basic = split_userinfo(config.base_url)
@@ -222,8 +224,7 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     sem = asyncio.Semaphore(max(1, config.concurrency))
     usage = Usage()
     failures: dict[str, Answer] = {}
-    streak = {"ok": 0, "unreachable": 0, "written": 0}
-    structured = {"on": config.structured != "off", "refused": False}
+    streak, structured = state.streak, state.structured
     gate = RateGate()  # a 429 pauses every worker, not only the one that got it
 
     async def probe() -> bool:
@@ -239,7 +240,6 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
                     public_url(config.base_url) or "api.openai.com")
     loop = asyncio.get_running_loop()
     journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-journal")
-    bar = tqdm(total=total, initial=total - len(jobs), desc="write", unit="req", disable=not progress)
     # ``last``: when any request last got an HTTP answer (or finished); the watchdog below stops the
     # stage after ``no_progress_s`` without one. Retries are counted on the bar as they happen.
     watch = {"last": time.monotonic(), "retries": 0, "stalled": False}
@@ -343,9 +343,8 @@ async def _send_all(jobs: list[Job], journal: Journal, config: WriteConfig, key:
     finally:
         dog.cancel()
         journal_thread.shutdown(wait=True)
-        bar.close()
         await client.close()
-    stats = {"pauses": outage.pauses, "paused_s": round(outage.paused_s, 1), "structured_refused": structured["refused"]}
+    stats = {"pauses": outage.pauses, "paused_s": round(outage.paused_s, 1)}
     return failures, usage, stats
 
 
@@ -374,6 +373,15 @@ def _run(coro):
 # ---------------------------------------------------------------- the stage
 
 
+@dataclass
+class SendState:
+    """What one chunk's sending tells the next: whether the endpoint ever answered (a later silence is an outage to
+    wait out, not a wrong URL) and whether it refused structured answers (the rest of the stage asks for plain text)."""
+
+    streak: dict = field(default_factory=lambda: {"ok": 0, "unreachable": 0, "written": 0})
+    structured: dict = field(default_factory=lambda: {"on": True, "refused": False})
+
+
 class LiveSender:
     """Sends each request to the chat-completions endpoint as it comes (``_send_all``)."""
 
@@ -384,24 +392,32 @@ class LiveSender:
     def __init__(self, wc: WriteConfig, secret: str, redact: Redactor, progress: bool, limiter=None):
         self.wc, self.secret, self.redact, self.progress, self.limiter = wc, secret, redact, progress, limiter
         self.stats = {"pauses": 0, "paused_s": 0.0, "structured_refused": False}
+        self.state = SendState()
+        self.state.structured["on"] = wc.structured != "off"
 
-    def send(self, todo: list[Job], journal: Journal, total: int) -> tuple[dict[str, Answer], Usage]:
+    def send(self, todo: list[Job], journal: Journal, bar: tqdm) -> tuple[dict[str, Answer], Usage]:
         try:
             failures, used, run_stats = _run(
-                _send_all(todo, journal, self.wc, self.secret, self.redact, self.progress, total, limiter=self.limiter))
+                _send_all(todo, journal, self.wc, self.secret, self.redact, bar, self.state, limiter=self.limiter))
         except FatalEndpointError as exc:
             raise WriteError(self.redact(str(exc))) from None
         self.stats["pauses"] += run_stats["pauses"]
         self.stats["paused_s"] += run_stats["paused_s"]
-        self.stats["structured_refused"] |= run_stats["structured_refused"]
+        self.stats["structured_refused"] = self.state.structured["refused"]
         return failures, used
 
     def info(self) -> dict:
         return {"outage": {"pauses": self.stats["pauses"], "paused_s": round(self.stats["paused_s"], 1)}}
 
 
-def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, progress: bool = True, limiter=None):
+def write_with_llm(records: Iterable[dict], ws: Workspace, config: BuildConfig, progress: bool = True, limiter=None,
+                   total: int | None = None, sink=None):
     """Rows for ``GeneratedText``, errors ``{id, path, reason}``, and info for build.json.
+
+    ``records``: any iterable, read a chunk at a time (write/rounds.py: each chunk is planned, sent, repaired and
+    assembled before the next is read). ``sink(rows, errors)``, if given, gets each chunk's rows and errors in
+    record order as the chunk finishes (the lists returned are then empty); ``total``: how many records there are,
+    for the progress bar.
 
     With ``write.repair_rounds`` > 0, the records the filter rejects for fixable reasons are sent back with
     the reasons (write/repair.py) and the new answers replace the old ones; build info keeps the keep rate
@@ -409,7 +425,9 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
 
     How requests travel: live (``--writer openai``), as OpenAI Batch API jobs (``--writer openai-batch``,
     write/batch_api.py) or answered by a results file made elsewhere (``write.batch_results``,
-    write/batch_file.py); the answers go through the same checks, journal and repair loop.
+    write/batch_file.py); the answers go through the same checks, journal and repair loop. The Batch API gets one
+    batch per chunk and attempt (more past the provider's per-file limits), a chunk's batches ending before the next
+    chunk is submitted; a chunk holds as many records as one request file takes (``rounds.chunk_records``).
 
     ``limiter`` (optional, live only): an object whose ``slot()`` is an async context manager held around each
     request, e.g. ``emotioncot.executors.limiter.ClusterLimiter`` for one bound across a Ray cluster."""
@@ -429,94 +447,9 @@ def write_with_llm(records: list[dict], ws: Workspace, config: BuildConfig, prog
             sender = BatchSender(ws, wc, secret, redact, progress)
         else:
             sender = LiveSender(wc, secret, redact, progress, limiter)
-    return write_rounds(records, ws, config, sender, progress)
+    from emotioncot.write.rounds import write_rounds
 
-
-def write_rounds(records: list[dict], ws: Workspace, config: BuildConfig, sender, progress: bool = True):
-    """The first answers, then the repair rounds, each round's requests handed to ``sender`` (whose
-    ``send(todo, journal, total)`` journals the good answers and returns the failures and the usage)."""
-    wc = config.write
-    prompts = load_prompts(wc)
-    evidence = load_evidence(ws.thresholds_path)  # the LLM weighs cues by the same table as the template
-    jobs, plan_errors = plan_jobs(records, wc, prompts, evidence)
-    with ws.journal("write") as journal:
-        usage_now = Usage()
-
-        def send(batch: list[Job], total: int) -> tuple[dict[str, Answer], int]:
-            todo = [job for job in batch if job.key not in journal]  # answered before: never paid twice
-            if not todo:
-                return {}, 0
-            failures, used = sender.send(todo, journal, total)
-            usage_now.add(used.prompt_tokens, used.completion_tokens, requests=used.requests)
-            return failures, len(todo)
-
-        answered_before = sum(job.key in journal for job in jobs)
-        if progress:
-            print(f"writer: openai ({sender.transport}), model {wc.model} at "
-                  f"{public_url(wc.base_url) or 'api.openai.com'}; {len(jobs) - answered_before} of {len(jobs)} "
-                  f"requests to send ({answered_before} answered before)", file=sys.stderr)
-        failures, sent = send(jobs, len(jobs))
-        chains = {(job.record["id"], job.task): [job] for job in jobs}
-        rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
-        repair = {"rounds": wc.repair_rounds, "records_sent_back": 0, "requests": 0}
-        if wc.repair_rounds:
-            kept_before, todo = rejected_for_repair(records, rows, config, evidence)
-            repair["kept_before_repair"] = kept_before
-            stalled = False
-            for round_ in range(1, wc.repair_rounds + 1):
-                # A request file or a results file answers one repair round at a time: a round with requests
-                # still unanswered is the last one this run can plan (the next file holds the next round).
-                # The first answers never hold it back, so one request that always fails blocks no repair.
-                if not todo or stalled:
-                    break
-                batch = []
-                for rid, tasks in todo.items():
-                    for task, reasons in tasks.items():
-                        chain = chains[(rid, task)]
-                        last = _last_answered(chain, journal)
-                        batch.append(repair_job(chain[0], journal.get(last.key)["text"], reasons, round_))
-                repair["records_sent_back"] += len(todo)
-                repair["requests"] += len(batch)
-                round_failures, _ = send(batch, len(batch))
-                stalled = sender.stops_rounds_when_unanswered and bool(round_failures)
-                failures.update(round_failures)
-                for job in batch:
-                    chains[(job.record["id"], job.task)].append(job)
-                rows, stored, errors = _assemble(records, chains, journal, failures, wc, plan_errors)
-                kept_now, todo = rejected_for_repair(records, rows, config, evidence)
-            repair["kept_after_repair"] = kept_now if repair["requests"] else kept_before
-            n = max(1, len(rows))
-            repair["keep_rate_before"] = round(repair["kept_before_repair"] / n, 4)
-            repair["keep_rate_after"] = round(repair["kept_after_repair"] / n, 4)
-    structured_refused = getattr(sender, "stats", {}).get("structured_refused", False)
-    price_in, price_out = (None if p is None else p * sender.price_factor
-                           for p in (wc.price_input_per_mtok, wc.price_output_per_mtok))
-    info = {
-        "writer": "openai",
-        "transport": sender.transport,
-        "model": wc.model,
-        "base_url": public_url(wc.base_url),
-        "label_mode": wc.label_mode,
-        "send_audio": wc.send_audio,
-        "structured": wc.structured if not structured_refused else "refused by the endpoint (plain text)",
-        "prompts": {task: {"id": p.id, "hash": p.hash, "path": p.path} for task, p in prompts.items()},
-        "prompt_id": _prompt_id(prompts),
-        "prompt_hash": _prompt_hash(prompts),
-        "requests": {"planned": len(jobs), "answered_before": answered_before,
-                     "to_send": len(jobs) - answered_before, "failed": len(failures),
-                     "http_requests_sent": usage_now.requests},
-        "repair": repair,
-        **sender.info(),
-        "usage_this_run": usage_now.as_dict(price_in, price_out),
-        "usage_of_kept_answers": stored.as_dict(price_in, price_out),  # requests = answers
-        "prices_per_mtok": {"input": price_in, "output": price_out},
-    }
-    return rows, errors, info
-
-
-def _last_answered(chain: list[Job], journal: Journal) -> Job:
-    """The newest job of a record's task whose answer is in the journal (a failed repair keeps the old one)."""
-    return next(job for job in reversed(chain) if job.key in journal)
+    return write_rounds(records, ws, config, sender, progress, total=total, sink=sink)
 
 
 def _prompt_id(prompts: dict[str, Prompt]) -> str:
@@ -527,79 +460,44 @@ def _prompt_hash(prompts: dict[str, Prompt]) -> str:
     return stable_hash(prompts["rationale"].hash, prompts["caption"].hash)
 
 
-def _assemble(records, chains, journal, failures, wc, plan_errors) -> tuple[list[dict], Usage, list[dict]]:
-    """One row per record whose caption and rationale are both answered: the newest answer of each (the
-    last repair that came back), with the tokens of every answer paid for it."""
-    prompts = {task: chain[0].prompt for (_, task), chain in chains.items()}
-    stored = Usage()
-    rows, errors = [], list(plan_errors)
-    for rec in records:
-        mine = {task: chains[(rec["id"], task)] for task in TASKS if (rec["id"], task) in chains}
-        if not mine:
-            continue
-        missing = [task for task, chain in mine.items() if chain[0].key not in journal]
-        if missing:
-            reasons = []
-            for task in missing:
-                answer = failures.get(mine[task][0].key)
-                reasons.append(f"{task}: {answer.reason if answer else 'not sent'}")
-            errors.append({"id": rec["id"], "path": rec.get("audio_path"), "reason": "; ".join(reasons)})
-            continue
-        entries = {task: journal.get(_last_answered(chain, journal).key) for task, chain in mine.items()}
-        paid = [journal.get(job.key) for chain in mine.values() for job in chain if job.key in journal]
-        p_tok = sum(e.get("prompt_tokens") or 0 for e in paid)
-        c_tok = sum(e.get("completion_tokens") or 0 for e in paid)
-        stored.add(p_tok, c_tok, requests=len(paid))
-        cap, rat = entries["caption"], entries["rationale"]
-        rows.append({
-            "id": rec["id"],
-            "caption": cap["text"],
-            "cot_analysis": rat["text"],
-            "writer": "openai",
-            "model": rat.get("model") or wc.model,
-            "prompt_id": _prompt_id(prompts),
-            "prompt_hash": _prompt_hash(prompts),
-            "label_mode": wc.label_mode,
-            "inferred_emotion": rat.get("inferred_emotion"),
-            "seed": wc.seed,
-            "prompt_tokens": p_tok,
-            "completion_tokens": c_tok,
-        })
-    return rows, stored, errors
-
-
 # ---------------------------------------------------------------- dry run
 
 
-def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | None = None,
+def dry_run(records: Iterable[dict], config: BuildConfig, n: int, ws: Workspace | None = None,
             echo: Callable[[str], None] = print) -> dict:
     """Print the first ``n`` records' filled prompts and the estimated tokens (and cost) of the whole
-    stage; send nothing."""
+    stage; send nothing. The records are planned a chunk at a time, as the stage plans them."""
+    from itertools import islice
+
+    from emotioncot.write.rounds import CHUNK_RECORDS
+
     wc = config.write
     prompts = load_prompts(wc)
-    jobs, errors = plan_jobs(records, wc, prompts, load_evidence(ws.thresholds_path) if ws is not None else None)
-    answered = set()
-    if ws is not None and (ws.root / "journal" / "write.jsonl").exists():
-        with ws.journal("write") as journal:
-            answered = {job.key for job in jobs if job.key in journal}
-    shown = 0
-    for job in jobs:
-        if shown >= 2 * n:
-            break
-        shown += 1
-        echo(f"===== {job.record['id']} / {job.task} (prompt {job.prompt.id}, {job.prompt.hash}) =====")
-        messages = job.messages
-        for m in messages:
-            echo(f"--- {m['role']} ---\n{m['content']}")
-        echo(f"--- estimated prompt tokens: {sum(estimate_tokens(m['content']) for m in messages)}; "
-             f"max_tokens {job.prompt.max_tokens}")
-    todo = [job for job in jobs if job.key not in answered]
-    est = Usage()
-    for job in todo:
-        est.add(sum(estimate_tokens(m["content"]) for m in job.messages), job.prompt.max_tokens, requests=1)
+    evidence = load_evidence(ws.thresholds_path) if ws is not None else None
+    journal = ws.journal("write") if ws is not None and (ws.root / "journal" / "write.jsonl").exists() else None
+    est, planned, failing, shown = Usage(), 0, 0, 0
+    source = iter(records)
+    try:
+        while chunk := list(islice(source, CHUNK_RECORDS)):
+            jobs, errors = plan_jobs(chunk, wc, prompts, evidence)
+            planned, failing = planned + len(jobs), failing + len(errors)
+            for job in jobs:
+                messages = job.messages
+                if shown < 2 * n:
+                    shown += 1
+                    echo(f"===== {job.record['id']} / {job.task} (prompt {job.prompt.id}, {job.prompt.hash}) =====")
+                    for m in messages:
+                        echo(f"--- {m['role']} ---\n{m['content']}")
+                    echo(f"--- estimated prompt tokens: {sum(estimate_tokens(m['content']) for m in messages)}; "
+                         f"max_tokens {job.prompt.max_tokens}")
+                if journal is None or job.key not in journal:
+                    est.add(sum(estimate_tokens(m["content"]) for m in messages), job.prompt.max_tokens, requests=1)
+    finally:
+        if journal is not None:
+            journal.close()
     summary = {
-        "requests": len(jobs), "answered_before": len(jobs) - len(todo), "to_send": len(todo),
-        "records_failing_before_sending": len(errors),
+        "requests": planned, "answered_before": planned - est.requests, "to_send": est.requests,
+        "records_failing_before_sending": failing,
         "estimated_prompt_tokens": est.prompt_tokens, "max_completion_tokens": est.completion_tokens,
     }
     cost = est.cost(wc.price_input_per_mtok, wc.price_output_per_mtok)
@@ -608,7 +506,7 @@ def dry_run(records: list[dict], config: BuildConfig, n: int, ws: Workspace | No
     if cost is not None:
         summary["max_cost"] = cost
     echo("===== dry run: nothing sent =====")
-    echo(f"{len(todo)} requests to send ({summary['answered_before']} answered before), about "
+    echo(f"{est.requests} requests to send ({summary['answered_before']} answered before), about "
          f"{est.prompt_tokens} prompt tokens (4 characters per token) and at most {est.completion_tokens} "
          f"completion tokens" + (f"; at most {cost:.4f} at the given prices" if cost is not None else ""))
     return summary

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from emotioncot.config import BuildConfig
-from emotioncot.filter.checks import FIXABLE, REASON_CODES, filter_records
+from emotioncot.config import BuildConfig, FilterConfig
+from emotioncot.filter.checks import FIXABLE, REASON_CODES, drop_near_duplicates, duplicate_index, filter_batch
 
 _PART = re.compile(r"; (?=(?:" + "|".join(sorted(REASON_CODES, key=len, reverse=True)) + r"): )")
 
@@ -37,16 +37,46 @@ def fixable_problems(rejected_row: dict, label_mode: str) -> dict[str, list[str]
     return out
 
 
-def rejected_for_repair(records: list[dict], rows: list[dict], config: BuildConfig,
-                        evidence: dict | None = None) -> tuple[int, dict[str, dict]]:
-    """(records the filter keeps, {record id: {task: [reasons]}} for those it rejects for fixable reasons)."""
+def filter_evidence(config: BuildConfig, evidence: dict | None) -> dict | None:
+    """The evidence table the filter weighs cues by: the build's, else the filter's own file (as ``filter_records``)."""
+    if evidence is None and config.filter.evidence_file:
+        from pathlib import Path
+
+        from emotioncot.calibrate.evidence import load_evidence
+
+        if not Path(config.filter.evidence_file).exists():
+            raise FileNotFoundError(f"{config.filter.evidence_file}: evidence file (thresholds.json) not found")
+        return load_evidence(config.filter.evidence_file)
+    return evidence
+
+
+def checked_for_repair(records: list[dict], rows: list[dict], config: BuildConfig,
+                       evidence: dict | None = None) -> tuple[list[dict], dict[str, dict]]:
+    """(rows the per-record checks keep, {record id: {task: [reasons]}} for those rejected for fixable reasons).
+    Only the per-record checks: the one check across records (near-duplicates) is never fixable, so any split of
+    the records into chunks sends back the same ones."""
     text = {row["id"]: row for row in rows}
     joined = [{**rec, **{k: v for k, v in text[rec["id"]].items() if k not in ("prompt_tokens", "completion_tokens")}}
               for rec in records if rec["id"] in text]
-    kept, rejected = filter_records(joined, config.filter, evidence=evidence)
+    kept, rejected = filter_batch(joined, config.filter, evidence)
     todo = {}
     for row in rejected:
         tasks = fixable_problems(row, config.write.label_mode)
         if tasks:
             todo[row["id"]] = tasks
-    return len(kept), todo
+    return kept, todo
+
+
+class KeptTally:
+    """How many rows the whole filter keeps, fed what the per-record checks kept, chunk by chunk in record order:
+    the near-duplicate pass keeps its state across chunks, so the count is one pass's over every chunk."""
+
+    def __init__(self, config: FilterConfig):
+        self.index = duplicate_index(config) if config.check_duplicates else None
+        self.kept = 0
+
+    def add(self, kept: list[dict]) -> None:
+        if self.index is not None:
+            kept = drop_near_duplicates(kept, self.index)[0]
+        self.kept += len(kept)
+
