@@ -12,6 +12,7 @@ import numpy as np
 from emotioncot.audio.io import read_record_audio
 from emotioncot.measure import energy, gender, harmonicity, intonation, nuclei, pitch, syllables, vad, voice_quality
 from emotioncot.measure.frames import analyse
+from emotioncot.measure.quantiles import median
 from emotioncot.measure.settings import MeasureSettings
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, prepare
 
@@ -86,7 +87,7 @@ def measure_signal(
     else:
         track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
         voiced_hz = track.f0[track.f0 > 0]
-        low_voice = len(voiced_hz) > 0 and np.median(voiced_hz) < 1.25 * config.f0_min_hz
+        low_voice = len(voiced_hz) > 0 and median(voiced_hz) < 1.25 * config.f0_min_hz
         sparse = len(voiced_hz) < 0.4 * max(rough.speech_s, 0.0) / HOP_S
         if (low_voice or sparse) and config.f0_min_low_voice_hz < config.f0_min_hz:
             # a voice near or under the fast floor (a sad or creaky male at 70 Hz) is cut off, or tracked
