@@ -140,3 +140,18 @@ def test_analyze_files_checks_the_executor_options():
     assert bad.exit_code == 2 and "--executor must be local or ray" in bad.output
     bad = CliRunner().invoke(app, ["analyze", "x.wav", "--executor", "local", "--ray-address", "auto"])
     assert bad.exit_code == 2 and "--ray-address needs --executor ray" in bad.output
+
+
+def test_plain_analyze_exits_quietly_when_the_reader_goes_away(tmp_path):
+    import subprocess
+    import sys
+
+    wav = tmp_path / "v.wav"
+    sf.write(wav, pad(voice(150, 0.6), 16000, 0.1, 0.1), 16000)
+    proc = subprocess.Popen([sys.executable, "-m", "emotioncot", "analyze", *[str(wav)] * 300, "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("{")
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -101,7 +101,8 @@ def plain_arguments(argv: list[str]) -> dict | None:
 
 def run_plain(argv: list[str]) -> None:
     """Measure a plain ``analyze FILE ...`` and exit as typer would (status 1 when any file failed, 1 with
-    "Aborted!" on Ctrl-C); return at once, having done nothing, when ``argv`` needs typer."""
+    "Aborted!" on Ctrl-C, 1 without a word when the output pipe closes); return at once, having done nothing,
+    when ``argv`` needs typer."""
     args = plain_arguments(argv)
     if args is None:
         return
@@ -116,6 +117,11 @@ def run_plain(argv: list[str]) -> None:
         failed = measure_files(args["files"], args["transcript"], args["language"], measure, None)
     except KeyboardInterrupt:
         print("\nAborted!", file=sys.stderr)
+        raise SystemExit(1) from None
+    except BrokenPipeError:  # the reader went away (`| head`): exit 1 quietly, as click does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
         raise SystemExit(1) from None
     raise SystemExit(1 if failed else 0)
 
