@@ -69,3 +69,89 @@ def test_analyze_compare_opensmile_prints_both(test_data):
     assert set(ref) >= {"f0_median_hz", "f0_range_st", "hnr_db", "alpha_ratio_db"}
     bad = CliRunner().invoke(app, ["analyze", str(wav), "--compare", "praat"])
     assert bad.exit_code != 0 and "opensmile" in bad.output
+
+
+def test_plain_measure_settings_are_the_configs_defaults():
+    # `analyze FILE` without --config measures with MeasureSettings (no pydantic): the same names, the same values
+    from dataclasses import asdict
+
+    from emotioncot.config import MeasureConfig
+    from emotioncot.measure.settings import MeasureSettings
+
+    assert asdict(MeasureSettings()) == MeasureConfig().model_dump()
+    assert list(asdict(MeasureSettings())) == list(MeasureConfig.model_fields)
+
+
+def test_plain_analyze_runs_without_typer_or_pydantic_and_prints_what_typer_prints(tmp_path):
+    import subprocess
+    import sys
+
+    wav = tmp_path / "v.wav"
+    sf.write(wav, pad(voice(150, 1.2), 16000, 0.2, 0.2), 16000)
+    silent = tmp_path / "s.wav"
+    sf.write(silent, np.zeros(16000), 16000)
+    code = (
+        "import sys; import emotioncot.cli as c; sys.argv = ['emotioncot', 'analyze'] + sys.argv[1:]\n"
+        "try:\n    c.main()\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+        "print(sorted(m for m in ('typer', 'pydantic', 'click') if m in sys.modules))"
+    )
+    argv = [str(wav), str(silent), "--transcript=one two", "--workers", "1", "-q"]
+    plain = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    *lines, status, loaded = plain.stdout.strip().splitlines()
+    assert loaded == "[]" and status == "exit 1"  # the silent file failed
+    typed = CliRunner().invoke(app, ["analyze", *argv])
+    assert typed.exit_code == 1
+    assert _lines("\n".join(lines)) == _lines(typed.stdout)
+    assert _lines(typed.stdout)[0]["stressed_words"] is not None
+    # a config file goes through typer and pydantic, and applies
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"measure": {"stress_method": "none"}}))
+    configured = subprocess.run([sys.executable, "-c", code, str(wav), "--config", str(cfg)], capture_output=True,
+                                text=True, check=True)
+    *lines, status, loaded = configured.stdout.strip().splitlines()
+    assert status == "exit 0" and "typer" in loaded and "pydantic" in loaded
+    (out,) = _lines("\n".join(lines))
+    assert out["null_reasons"]["stressed_words"] == "stress detection off"
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["--help"], ["a.wav", "--config", "c.json"], ["a.wav", "--workspace", "w"], ["a.wav", "--compare", "opensmile"],
+    ["a.wav", "--workers", "x"], ["a.wav", "--workers", "-1"], ["a.wav", "--workers"], ["a.wav", "--pitch-method", "crepe"],
+    ["a.wav", "--language", "en", "--language", "de"], ["a.wav", "--executor", "local"], ["a.wav", "--"], ["-"],
+    ["a.wav", "--quiet=1"], ["a.wav", "--transcript", "--language"], ["a.wav", "--version"],
+])
+def test_plain_analyze_leaves_everything_else_to_typer(argv):
+    from emotioncot.cli.analyze import plain_arguments
+
+    assert plain_arguments(argv) is None
+
+
+def test_plain_analyze_reads_the_plain_options():
+    from emotioncot.cli.analyze import plain_arguments
+
+    got = plain_arguments(["./a.wav", "--transcript", "Kids are -- talking", "b.wav", "--language=de", "-q",
+                           "--pitch-method", "pyworld", "--workers=3"])
+    assert got == {"files": ["a.wav", "b.wav"], "transcript": "Kids are -- talking", "language": "de",
+                   "pitch_method": "pyworld", "workers": 3}
+
+
+def test_analyze_files_checks_the_executor_options():
+    bad = CliRunner().invoke(app, ["analyze", "x.wav", "--executor", "cloud"])
+    assert bad.exit_code == 2 and "--executor must be local or ray" in bad.output
+    bad = CliRunner().invoke(app, ["analyze", "x.wav", "--executor", "local", "--ray-address", "auto"])
+    assert bad.exit_code == 2 and "--ray-address needs --executor ray" in bad.output
+
+
+def test_plain_analyze_exits_quietly_when_the_reader_goes_away(tmp_path):
+    import subprocess
+    import sys
+
+    wav = tmp_path / "v.wav"
+    sf.write(wav, pad(voice(150, 0.6), 16000, 0.1, 0.1), 16000)
+    proc = subprocess.Popen([sys.executable, "-m", "emotioncot", "analyze", *[str(wav)] * 300, "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("{")
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -48,3 +48,17 @@ def test_medfilt_equals_scipy():
         x = rng.normal(size=n)
         for k in (3, 5, 7):
             assert np.array_equal(medfilt(x, k), signal.medfilt(x, k))
+
+
+def test_medfilt_is_the_running_np_median_to_the_bit_nan_included():
+    rng = np.random.default_rng(2)
+    for n in (1, 2, 5, 60, 999):
+        x = np.round(rng.normal(size=n), 1)
+        x[::7] = -0.0
+        for k in (1, 3, 5):
+            padded = np.concatenate([np.zeros(k // 2), x, np.zeros(k // 2)])
+            want = np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)
+            got = medfilt(x, k)
+            assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
+    x = np.array([1.0, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0])
+    assert np.array_equal(medfilt(x, 3), np.array([1.0, np.nan, np.nan, np.nan, 5.0, 6.0, 6.0]), equal_nan=True)

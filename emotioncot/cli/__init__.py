@@ -1,27 +1,13 @@
 """The ``emotioncot`` command line: a thin layer over the stage functions. One module per command group.
 
-``emotioncot.cli.app`` is the Typer app with every command registered. The ``emotioncot`` entry point
-(``main``) registers only the module of the command it runs, so ``emotioncot analyze one.wav`` does not pay
-for importing every other command's dependencies (pandas, datasets, openai ...) before it starts.
+``emotioncot.cli.app`` is the Typer app with every command registered (``typer_app.py``). The ``emotioncot``
+entry point (``main``) registers only the module of the command it runs, so ``emotioncot analyze one.wav`` does
+not pay for importing every other command's dependencies (pandas, datasets, openai ...) before it starts; and a
+plain ``analyze FILE ...`` runs without importing typer at all (``analyze.run_plain``): typer and the pydantic
+adapters it builds for every option cost more CPU than measuring a short clip.
 """
 
 from __future__ import annotations
-
-import importlib
-
-import typer
-
-_app = typer.Typer(
-    name="emotioncot",
-    help=(
-        "Build speech-emotion reasoning datasets (EmotionCoT style) from emotional-speech corpora.\n\n"
-        "Stages: ingest -> analyze (measure) -> calibrate -> generate (write) -> filter -> export.\n"
-        "`emotioncot build` runs them all into one resumable build folder."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
 # Each module defines ``register(app)``; the commands each one registers, in the order help lists them.
 COMMAND_MODULES = {
@@ -30,56 +16,28 @@ COMMAND_MODULES = {
     "hub": ("push-to-hub",), "train": ("train", "evaluate"), "prosody": ("prosody-tasks",),
     "report": ("report",),
 }
-_registered: list[str] = []
-
-
-def register_commands(argv: list[str] | None = None) -> typer.Typer:
-    """Register the module of the command ``argv`` names, or every module (no argv, the top-level help,
-    --version, a name we do not know: click then lists or suggests from all of them)."""
-    wanted = None
-    if argv:
-        first = next((a for a in argv if not a.startswith("-")), None)
-        wanted = [m for m, commands in COMMAND_MODULES.items() if first in commands] or None
-    for name in wanted or COMMAND_MODULES:
-        if name not in _registered:
-            importlib.import_module(f"emotioncot.cli.{name}").register(_app)
-            _registered.append(name)
-    return _app
 
 
 def __getattr__(name: str):
     if name == "app":
+        from emotioncot.cli.typer_app import register_commands
+
         return register_commands()
+    if name in ("register_commands", "_app"):
+        from emotioncot.cli import typer_app
+
+        return getattr(typer_app, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@_app.callback(invoke_without_command=True)
-def _root(
-    ctx: typer.Context,
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    if version:
-        from emotioncot import __version__
-
-        typer.echo(f"emotioncot {__version__}")
-        raise typer.Exit()
-    if ctx.invoked_subcommand is None:  # only options were given (no_args_is_help covers no arguments at all)
-        typer.echo(ctx.get_help())
-        raise typer.Exit(2)
-
-
-_display_type = typer.core.TyperOption.display_type_rich
-
-
-def _flag_without_type(self, ctx):
-    # typer's help shows "<bool>" beside plain flags (--quiet, --help), which take no value: show nothing.
-    return None if self.is_flag and self.metavar is None else _display_type(self, ctx)
-
-
-typer.core.TyperOption.display_type_rich = _flag_without_type
 
 
 def main() -> None:
     import sys
 
-    register_commands(sys.argv[1:])(prog_name="emotioncot")
+    argv = sys.argv[1:]
+    if argv[:1] == ["analyze"]:
+        from emotioncot.cli.analyze import run_plain
+
+        run_plain(argv[1:])  # exits when it measured; returns when the arguments need typer (help, errors ...)
+    from emotioncot.cli.typer_app import register_commands
+
+    register_commands(argv)(prog_name="emotioncot")

@@ -1,14 +1,22 @@
-"""``emotioncot analyze``: measure audio files (JSON Lines out); the measure stage of a build folder."""
+"""``emotioncot analyze``: measure audio files (JSON Lines out); the measure stage of a build folder.
+
+A plain ``analyze FILE ...`` (files and only --transcript, --language, --pitch-method, --workers, --quiet, each
+once, with values typer would accept) is run by ``run_plain`` without importing typer or pydantic: their
+imports, the configuration models and the pydantic adapter typer builds for each option cost more CPU than
+measuring a short clip (issue 33). Anything else (--help, --config, --workspace, --compare, --executor, a
+value typer would reject) goes through typer, which parses, prints usage and reports errors; both paths then
+measure with ``measure_files``."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-import typer
+from emotioncot.cli.output import echo_json
 
-from emotioncot.cli.common import QUIET, echo_json, fail, load_config
-from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options
+if TYPE_CHECKING:
+    import typer
 
 
 def _analyze_one(args: tuple) -> dict:
@@ -34,7 +42,96 @@ def _analyze_one(args: tuple) -> dict:
     return out
 
 
+def measure_files(files: list[str], transcript: str | None, language: str | None, measure, compare: str | None) -> bool:
+    """Measure the files with the measure settings ``measure`` and print one JSON object each, in input order, as
+    each finishes; True when any of them failed."""
+    jobs = [(path, transcript, language, measure, compare) for path in files]
+    n_workers = max(1, min(measure.workers, len(jobs)))
+    failed = False
+    if n_workers == 1:
+        results = map(_analyze_one, jobs)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=n_workers)
+        results = pool.map(_analyze_one, jobs, chunksize=4)
+    for out in results:
+        failed |= out.get("error") is not None
+        echo_json(out)
+    if n_workers > 1:
+        pool.shutdown()
+    return failed
+
+
+# the options run_plain reads (their typer definitions are in register); flags take no value
+PLAIN_OPTIONS = {"--transcript": "transcript", "--language": "language", "--pitch-method": "pitch_method",
+                 "--workers": "workers"}
+PLAIN_FLAGS = ("--quiet", "-q")
+
+
+def plain_arguments(argv: list[str]) -> dict | None:
+    """The files and options of a plain ``analyze`` command line (``argv`` after the word analyze), or None when
+    anything in it is for typer to parse or refuse."""
+    files: list[str] = []
+    options: dict[str, str] = {}
+    rest = iter(argv)
+    for arg in rest:
+        if arg in PLAIN_FLAGS:
+            continue
+        name, eq, value = arg.partition("=")
+        if name in PLAIN_OPTIONS and (eq or name == arg):
+            if not eq:
+                value = next(rest, None)
+                if value is None or value.startswith("-"):
+                    return None
+            if PLAIN_OPTIONS[name] in options:  # given twice: typer's rule (the last one) is not repeated here
+                return None
+            options[PLAIN_OPTIONS[name]] = value
+        elif arg.startswith("-") or not arg:
+            return None
+        else:
+            files.append(str(Path(arg)))  # as typer hands a Path argument over
+    workers = options.get("workers")
+    if not files or options.get("pitch_method", "praat") not in ("praat", "pyworld") or (
+            workers is not None and not (workers.isascii() and workers.isdigit())):
+        return None
+    return {"files": files, "transcript": options.get("transcript"), "language": options.get("language"),
+            "pitch_method": options.get("pitch_method"), "workers": int(workers) if workers is not None else None}
+
+
+def run_plain(argv: list[str]) -> None:
+    """Measure a plain ``analyze FILE ...`` and exit as typer would (status 1 when any file failed, 1 with
+    "Aborted!" on Ctrl-C, 1 without a word when the output pipe closes); return at once, having done nothing,
+    when ``argv`` needs typer."""
+    args = plain_arguments(argv)
+    if args is None:
+        return
+    from emotioncot.measure.settings import MeasureSettings
+
+    measure = MeasureSettings()
+    if args["workers"]:
+        measure.workers = args["workers"]
+    if args["pitch_method"]:
+        measure.pitch_method = args["pitch_method"]
+    try:
+        failed = measure_files(args["files"], args["transcript"], args["language"], measure, None)
+    except KeyboardInterrupt:
+        print("\nAborted!", file=sys.stderr)
+        raise SystemExit(1) from None
+    except BrokenPipeError:  # the reader went away (`| head`): exit 1 quietly, as click does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        raise SystemExit(1) from None
+    raise SystemExit(1 if failed else 0)
+
+
 def register(app: typer.Typer) -> None:
+    import typer
+
+    from emotioncot.cli.common import QUIET, fail, load_config
+    from emotioncot.cli.executor_options import EXECUTOR, RAY_ADDRESS, apply_executor_options, check_executor_options
+
     @app.command()
     def analyze(
         files: List[Path] = typer.Argument(None, help="Audio files to measure (WAV, FLAC, OGG, MP3, M4A ...)."),
@@ -58,14 +155,24 @@ def register(app: typer.Typer) -> None:
         """Print one JSON object per file with the acoustic measurements (units in the key names: _hz, _st,
         _dbfs, _db, _s, _sps); a value that cannot be measured is null and its reason is in null_reasons.
         Exit status 1 when any file failed, after printing all of them. See docs/measurement.md."""
-        cfg = load_config(config)
+        # files with the defaults need no pydantic configuration (emotioncot/measure/settings.py)
+        cfg = load_config(config) if config is not None or workspace is not None else None
+        if cfg is None:
+            from emotioncot.measure.settings import MeasureSettings
+
+            measure = MeasureSettings()
+        else:
+            measure = cfg.measure
         if workers:
-            cfg.measure.workers = workers
+            measure.workers = workers
         if pitch_method:
             if pitch_method not in ("praat", "pyworld"):
                 fail(f"--pitch-method must be praat or pyworld, not {pitch_method!r}")
-            cfg.measure.pitch_method = pitch_method  # type: ignore[assignment]
-        apply_executor_options(cfg, executor, ray_address)
+            measure.pitch_method = pitch_method  # type: ignore[assignment]
+        if cfg is None:
+            check_executor_options(executor, ray_address)  # files are measured here, not by an executor
+        else:
+            apply_executor_options(cfg, executor, ray_address)
         if workspace is not None:
             from emotioncot.pipeline import BuildError, run_measure
             from emotioncot.schema import Utterance
@@ -94,20 +201,5 @@ def register(app: typer.Typer) -> None:
                 _smile("functionals")
             except OpenSmileMissing as exc:
                 fail(str(exc))
-        jobs = [(str(p), transcript, language, cfg.measure, compare) for p in files]
-        n_workers = max(1, min(cfg.measure.workers, len(jobs)))
-        failed = False
-        if n_workers == 1:
-            results = map(_analyze_one, jobs)
-        else:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(max_workers=n_workers)
-            results = pool.map(_analyze_one, jobs, chunksize=4)
-        for out in results:  # input order, printed as each finishes
-            failed |= out.get("error") is not None
-            echo_json(out)
-        if n_workers > 1:
-            pool.shutdown()
-        if failed:
+        if measure_files([str(p) for p in files], transcript, language, measure, compare):
             raise typer.Exit(1)

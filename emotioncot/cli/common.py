@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from emotioncot.config import BuildConfig
+from emotioncot.cli.output import echo_json  # noqa: F401 (the commands import it from here)
+
+if TYPE_CHECKING:  # imported where a config is loaded: `analyze FILE` runs without pydantic (measure/settings.py)
+    from emotioncot.config import BuildConfig
 
 
 # Options that mean the same thing in every command that has them.
@@ -73,6 +76,8 @@ def stopped(exc: KeyboardInterrupt, out: Path, command: str = "the same command"
 
 def load_config(path: Path | None) -> BuildConfig:
     """A BuildConfig from a JSON or YAML file (any subset of sections), or the defaults."""
+    from emotioncot.config import BuildConfig
+
     if path is None:
         return BuildConfig()
     if not path.exists():
@@ -88,10 +93,6 @@ def load_config(path: Path | None) -> BuildConfig:
         return BuildConfig.model_validate(data)
     except Exception as exc:
         fail(f"{path}: not a valid emotioncot config ({exc})")
-
-
-def echo_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
 def echo_stale(workspace: Path) -> None:

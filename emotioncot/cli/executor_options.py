@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from emotioncot.config import BuildConfig
+if TYPE_CHECKING:  # `analyze FILE` checks these options without building a config (measure/settings.py)
+    from emotioncot.config import BuildConfig
 
 EXECUTOR = typer.Option(
     None, "--executor",
@@ -21,16 +22,21 @@ RAY_ADDRESS = typer.Option(
 )
 
 
-def apply_executor_options(cfg: BuildConfig, executor: Optional[str], ray_address: Optional[str]) -> BuildConfig:
+def check_executor_options(executor: Optional[str], ray_address: Optional[str]) -> None:
+    """Exit with the usage error for a wrong combination (before anything runs)."""
     from emotioncot.cli.common import fail
 
+    if executor is not None and executor not in ("local", "ray"):
+        fail(f"--executor must be local or ray, not {executor!r}")
+    if ray_address and executor == "local":
+        fail("--ray-address needs --executor ray")
+
+
+def apply_executor_options(cfg: BuildConfig, executor: Optional[str], ray_address: Optional[str]) -> BuildConfig:
+    check_executor_options(executor, ray_address)
     if executor is not None:
-        if executor not in ("local", "ray"):
-            fail(f"--executor must be local or ray, not {executor!r}")
         cfg.executor.name = executor
     if ray_address:
-        if executor == "local":
-            fail("--ray-address needs --executor ray")
         cfg.executor.name = "ray"
         cfg.executor.ray_address = ray_address
     return cfg

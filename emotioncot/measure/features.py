@@ -5,13 +5,19 @@ them (VAD uses the voicing, voice quality the Praat pitch object, stress the STF
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from emotioncot.audio.io import read_record_audio
-from emotioncot.config import MeasureConfig
 from emotioncot.measure import energy, gender, harmonicity, intonation, nuclei, pitch, syllables, vad, voice_quality
 from emotioncot.measure.frames import analyse
+from emotioncot.measure.quantiles import median
+from emotioncot.measure.settings import MeasureSettings
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, prepare
+
+if TYPE_CHECKING:  # pydantic is not imported to measure (settings.py says why)
+    from emotioncot.config import MeasureConfig
 
 # every measurement a row can carry; a value left None gets a reason
 SPAN_MARGIN_S = 0.3
@@ -39,13 +45,13 @@ def measure_signal(
     y: np.ndarray,
     sr: int,
     transcript: str | None = None,
-    config: MeasureConfig | None = None,
+    config: MeasureConfig | MeasureSettings | None = None,
     language: str | None = None,
     details: dict | None = None,
 ) -> dict:
     """Measure an in-memory signal (any shape, any rate). ``details`` (a dict) receives the frame-level
     tracks and per-word stress scores for callers that want them."""
-    config = config or MeasureConfig()
+    config = config or MeasureSettings()
     x = prepare(np.asarray(y), int(sr))
     duration = len(x) / ANALYSIS_SR
     out: dict = {"duration_s": float(duration), "stressed_words": [], "error": None}
@@ -81,7 +87,7 @@ def measure_signal(
     else:
         track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
         voiced_hz = track.f0[track.f0 > 0]
-        low_voice = len(voiced_hz) > 0 and np.median(voiced_hz) < 1.25 * config.f0_min_hz
+        low_voice = len(voiced_hz) > 0 and median(voiced_hz) < 1.25 * config.f0_min_hz
         sparse = len(voiced_hz) < 0.4 * max(rough.speech_s, 0.0) / HOP_S
         if (low_voice or sparse) and config.f0_min_low_voice_hz < config.f0_min_hz:
             # a voice near or under the fast floor (a sad or creaky male at 70 Hz) is cut off, or tracked
@@ -211,13 +217,13 @@ def measure_signal(
     return _finish(out, reasons)
 
 
-def measure_utterance(row: dict, config: MeasureConfig | None = None) -> dict:
+def measure_utterance(row: dict, config: MeasureConfig | MeasureSettings | None = None) -> dict:
     """Measure one ingested utterance (a dict with at least id and audio_path). Raises ``AudioError``
     when the audio cannot be read; silence and too-short clips return nulls with reasons and ``error``."""
     y, sr = read_record_audio(row)
     result = measure_signal(y, sr, row.get("transcript"), config, language=row.get("language"))
     result["id"] = row["id"]
-    if row.get("gender") or not (config or MeasureConfig()).estimate_gender:  # metadata wins; an estimate only where the corpus is silent
+    if row.get("gender") or not (config or MeasureSettings()).estimate_gender:  # metadata wins; an estimate only where the corpus is silent
         result.pop("estimated_gender", None)
         result.pop("estimated_gender_confidence", None)
     return result

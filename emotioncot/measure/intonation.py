@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from emotioncot.measure.quantiles import median, percentile
 from emotioncot.measure.signal import HOP_S
 
 MIN_SPEECH_S = 0.5
@@ -49,7 +50,7 @@ def classify(f0: np.ndarray, speech: np.ndarray, speech_s: float) -> tuple[str, 
     idx = np.flatnonzero((f0 > 0) & speech)
     if len(idx) < MIN_VOICED_FRAMES:
         return "uncertain", 0.0, {"reason": f"{len(idx)} voiced frames (need {MIN_VOICED_FRAMES})"}
-    st = 12 * np.log2(f0[idx] / np.median(f0[idx]))
+    st = 12 * np.log2(f0[idx] / median(f0[idx]))
     if len(st) >= 5:  # 50 ms median smoothing against single-frame errors
         from emotioncot.measure.peaks import medfilt  # scipy.signal's, without its import cost
 
@@ -62,17 +63,17 @@ def classify(f0: np.ndarray, speech: np.ndarray, speech_s: float) -> tuple[str, 
     r1, r2 = float(np.std(res1)), float(np.std(res2))
     details = {"change_st": float(slope), "piece1_st": float(d1), "piece2_st": float(d2), "break": float(b),
                "residual_st": r2, "std_st": sd, "voiced_s": len(idx) * HOP_S}
-    move = float(np.percentile(st, 95) - np.percentile(st, 5))
+    move = float(percentile(st, 95) - percentile(st, 5))
     if move < 2.5 and abs(slope) < MOVE_ST:
         return "flat", float(np.clip(1 - move / 3.0, 0.3, 1.0)), details
     # a terminal rise (the boundary tone of a question) decides the class whatever came before it
     tail = st[int(0.7 * len(st)):]
     low = int(np.argmin(tail))
-    term_rise = float(np.median(st[-4:]) - tail[low])
+    term_rise = float(median(st[-4:]) - tail[low])
     details["terminal_rise_st"] = term_rise
     if term_rise >= 3.0 and low < len(tail) - 3:
         before = st[: int(0.7 * len(st)) + low + 1]
-        drop = float(np.median(before[: max(3, len(before) // 3)]) - tail[low])
+        drop = float(median(before[: max(3, len(before) // 3)]) - tail[low])
         label = "falling-rising" if drop >= MOVE_ST else "rising"
         conf = term_rise / (term_rise + 2 * r2 + 1e-9)
     elif abs(d1) >= MOVE_ST and abs(d2) >= MOVE_ST and np.sign(d1) != np.sign(d2) and r2 < 0.85 * r1:

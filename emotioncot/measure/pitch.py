@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emotioncot.measure.quantiles import median, percentile
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S
 
 OCTAVE_TOL_ST = 3.0
@@ -95,7 +96,7 @@ def correct_octaves(
     if len(segs) < 2:
         return f0, 0
     lengths = np.array([b - a for a, b in segs])
-    medians = np.array([np.median(st[a:b]) for a, b in segs])
+    medians = np.array([median(st[a:b]) for a, b in segs])
     conf = np.array([np.mean(strength[a:b]) for a, b in segs])
     min_len = max(1, int(round(min_excursion_s / HOP_S)))
     ctx = int(round(context_s / HOP_S))
@@ -154,10 +155,10 @@ def f0_statistics(f0: np.ndarray, min_voiced: int = 10, min_range_voiced: int = 
         reason = f"too little voicing ({len(v)} voiced frames, need {min_voiced})"
         return {k: None for k in keys}, {k: reason for k in keys}
     st = 12 * np.log2(v / 100.0)
-    out = {"f0_median_hz": float(np.median(v)), "f0_std_st": float(np.std(st))}
+    out = {"f0_median_hz": float(median(v)), "f0_std_st": float(np.std(st))}
     if len(v) < min_range_voiced:
         reason = f"too little voicing for a range ({len(v)} voiced frames, need {min_range_voiced})"
         return out, {k: reason for k in ("f0_p5_hz", "f0_p95_hz", "f0_range_st")}
-    p5, p95 = np.percentile(v, RANGE_PERCENTILES)
+    p5, p95 = (percentile(v, q) for q in RANGE_PERCENTILES)
     out.update(f0_p5_hz=float(p5), f0_p95_hz=float(p95), f0_range_st=float(12 * np.log2(p95 / p5)))
     return out, {}

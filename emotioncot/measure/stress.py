@@ -26,6 +26,7 @@ import numpy as np
 from emotioncot.measure import syllables
 from emotioncot.measure.fft import dct_ortho
 from emotioncot.measure.frames import Frames
+from emotioncot.measure.quantiles import median, percentile
 from emotioncot.measure.signal import ANALYSIS_SR, HOP_S, NFFT
 
 FEATURE_STEP = 3  # DTW on 30 ms frames: 9x fewer cells than 10 ms; word timing error stays ~20 ms
@@ -224,16 +225,17 @@ def dtw_prominence(frames: Frames, speech: np.ndarray, f0: np.ndarray, transcrip
     if len(measurable) < 2:
         return [], f"fewer than two words aligned to at least {MIN_WORD_S * 1000:.0f} ms", []
     voiced = f0 > 0
-    med = np.median(f0[voiced & speech]) if (voiced & speech).any() else None
-    lvl_ref = np.median(frames.level_db[speech])
+    med = median(f0[voiced & speech]) if (voiced & speech).any() else None
+    lvl_ref = median(frames.level_db[speech])
     f0_peak, lvl_peak, lengthen = [], [], []
     for t in measurable:
         a, b = int(t.start_s / HOP_S), max(int(t.start_s / HOP_S) + 1, int(t.end_s / HOP_S))
         v = f0[a:b][voiced[a:b]]
-        f0_peak.append(12 * np.log2(np.percentile(v, 90) / med) if (med and len(v) >= 3) else 0.0)
+        f0_peak.append(12 * np.log2(percentile(v, 90) / med) if (med and len(v) >= 3) else 0.0)
         lvl_peak.append(float(np.max(frames.level_db[a:b]) - lvl_ref))
         lengthen.append(float(np.log((t.end_s - t.start_s) / t.ref_dur_s)))  # type: ignore[attr-defined]
-    lengthen = np.array(lengthen) - np.median(lengthen)
+    lengthen = np.array(lengthen)
+    lengthen = lengthen - median(lengthen)
     score = _z(np.array(f0_peak)) + _z(np.array(lvl_peak)) + 0.5 * _z(lengthen)
     scored = {id(t): float(s) for t, s in zip(measurable, score)}
     details = [

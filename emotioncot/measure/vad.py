@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emotioncot.measure.frames import FLOOR_DB, Frames
+from emotioncot.measure.quantiles import median, percentile
 from emotioncot.measure.signal import HOP_S
 
 MIN_CONTRAST_DB = 6.0
@@ -47,7 +48,7 @@ def _noise_floor(level: np.ndarray) -> float:
     live = level[level > FLOOR_DB + 1]
     if live.size <= 0.9 * level.size:
         return FLOOR_DB  # a tenth or more of the clip is digital silence: that is the floor
-    return float(np.percentile(live, 10))
+    return float(percentile(live, 10))
 
 
 def detect_activity(frames: Frames, voiced: np.ndarray | None, min_pause_s: float = 0.2) -> Activity:
@@ -56,7 +57,7 @@ def detect_activity(frames: Frames, voiced: np.ndarray | None, min_pause_s: floa
     smooth = np.convolve(level, np.ones(3) / 3, mode="same") if n >= 3 else level
     noise = _noise_floor(smooth)
     # the level speech reaches: high percentile of frames, robust to a few clicks
-    peak = float(np.percentile(smooth, 95)) if n else FLOOR_DB
+    peak = float(percentile(smooth, 95)) if n else FLOOR_DB
     contrast = peak - noise
     if n == 0 or contrast < MIN_CONTRAST_DB:
         # no level contrast: either steady noise (nothing is speech) or a clip that is speech throughout
@@ -102,7 +103,7 @@ def _drop_quiet_unvoiced_edges(raw: np.ndarray, level: np.ndarray, voiced: np.nd
     segs = runs(raw)
     if len(segs) < 2 or not (voiced & raw).any():
         return raw
-    speech_level = float(np.percentile(level[raw & voiced], 95))
+    speech_level = float(percentile(level[raw & voiced], 95))
     gap = int(round(min_pause_s / HOP_S))
     out = raw.copy()
     for end in (0, -1):
@@ -126,7 +127,7 @@ def _snr(frames: Frames, mask: np.ndarray, noise_floor_db: float) -> float | Non
     nonspeech = ~mask
     live = level > FLOOR_DB + 1
     if (nonspeech & live).sum() >= 10:
-        noise_p = float(np.median(p[nonspeech & live]))
+        noise_p = float(median(p[nonspeech & live]))
     elif live.any():
         noise_p = 10 ** (noise_floor_db / 10)
     else:
