@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal, Optional, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from emotioncot.measure.settings import MeasureSettings
 from emotioncot.train.config import TrainConfig
 
 
@@ -38,24 +40,16 @@ class IngestConfig(_Section):
     speaker_model: Optional[str] = None
 
 
-class MeasureConfig(_Section):
-    pitch_method: Literal["praat", "pyworld"] = "praat"
-    f0_min_hz: float = 75.0  # Praat's default for speech; its window is 3 periods of the floor (lower costs time)
-    f0_min_low_voice_hz: float = 50.0  # floor of a second pass when the first finds a low voice (median < 1.25 x f0_min_hz)
-    f0_max_hz: float = 600.0
-    min_pause_s: float = 0.2
-    min_excursion_s: float = 0.1  # octave-off F0 stretches at least this long and confident are kept
-    min_voiced_frames: int = 10  # fewer voiced 10 ms frames: F0 statistics are null
-    min_range_voiced_frames: int = 40  # fewer: the p5-p95 range is null (each tail then rests on >= 2 frames)
-    relative_rate: bool = False  # also measure speed against eSpeak NG's reading of the same transcript
-    max_words_per_s: float = 8.0  # a transcript with more words per second of audio does not belong to it
-    min_duration_s: float = 0.25  # shorter clips are "too short"
-    silence_dbfs: float = -80.0  # a peak below this is silence
-    min_rate_speech_s: float = 0.3  # less speech: rates are null
-    stress_method: str = "dtw"  # a name in emotioncot.measure.stress.STRESS_BACKENDS, or "none"
-    stress_max_speech_s: float = 30.0  # longer speech is not aligned (DTW memory and time grow with its square)
-    estimate_gender: bool = True  # offer a gender from F0 where the source gives none (stated per speaker only)
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+def _model_of(cls: type, name: str) -> type[_Section]:
+    """A configuration section made from a dataclass's fields (their types, defaults and default factories), so
+    that settings needed without pydantic are declared once (``emotioncot.measure.settings``)."""
+    hints = get_type_hints(cls)
+    spec = {f.name: (hints[f.name], f.default if f.default is not MISSING else Field(default_factory=f.default_factory))
+            for f in fields(cls)}
+    return create_model(name, __base__=_Section, __module__=__name__, __doc__=cls.__doc__, **spec)
+
+
+MeasureConfig = _model_of(MeasureSettings, "MeasureConfig")
 
 
 class CalibrateConfig(_Section):

@@ -72,14 +72,21 @@ def test_analyze_compare_opensmile_prints_both(test_data):
 
 
 def test_plain_measure_settings_are_the_configs_defaults():
-    # `analyze FILE` without --config measures with MeasureSettings (no pydantic): the same names, the same values
+    # `analyze FILE` without --config measures with MeasureSettings (no pydantic); MeasureConfig is made from its
+    # fields: the same names, the same values, and the dataclass's types validated
     from dataclasses import asdict
 
-    from emotioncot.config import MeasureConfig
+    import pydantic
+
+    from emotioncot.config import BuildConfig, MeasureConfig
     from emotioncot.measure.settings import MeasureSettings
 
-    assert asdict(MeasureSettings()) == MeasureConfig().model_dump()
+    assert asdict(MeasureSettings()) == MeasureConfig().model_dump() == BuildConfig().measure.model_dump()
     assert list(asdict(MeasureSettings())) == list(MeasureConfig.model_fields)
+    assert MeasureConfig(f0_min_hz="60").f0_min_hz == 60.0
+    for bad in ({"pitch_method": "crepe"}, {"f0_min_hz": "low"}, {"no_such_setting": 1}):
+        with pytest.raises(pydantic.ValidationError):
+            MeasureConfig(**bad)
 
 
 def test_plain_analyze_runs_without_typer_or_pydantic_and_prints_what_typer_prints(tmp_path):
