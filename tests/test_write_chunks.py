@@ -73,6 +73,7 @@ def test_a_chunked_write_stage_gives_the_table_errors_and_counts_of_one_chunk(de
         with LLMServer(plan) as server:
             cfg.write.base_url = server.base_url
             _, info = run_write(Workspace(folder), None, cfg, progress=False)
+        assert not list((folder / "stages").rglob("*.sqlite"))  # the keep counts' near-duplicate indexes are scratch
         table = pq.read_table(Workspace(folder).stage_table("write")).to_pylist()
         return table, Workspace(folder).stage_errors("write"), info, [ids.index(r.record) for r in server.log], cfg
 

@@ -9,9 +9,11 @@ caption for caption problems, the rationale for the rest). Each repair request h
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from emotioncot.config import BuildConfig, FilterConfig
-from emotioncot.filter.checks import FIXABLE, REASON_CODES, drop_near_duplicates, duplicate_index, filter_batch
+from emotioncot.filter.checks import FIXABLE, REASON_CODES, drop_near_duplicates, filter_batch
+from emotioncot.filter.duplicates import NearDuplicateIndex
 
 _PART = re.compile(r"; (?=(?:" + "|".join(sorted(REASON_CODES, key=len, reverse=True)) + r"): )")
 
@@ -40,8 +42,6 @@ def fixable_problems(rejected_row: dict, label_mode: str) -> dict[str, list[str]
 def filter_evidence(config: BuildConfig, evidence: dict | None) -> dict | None:
     """The evidence table the filter weighs cues by: the build's, else the filter's own file (as ``filter_records``)."""
     if evidence is None and config.filter.evidence_file:
-        from pathlib import Path
-
         from emotioncot.calibrate.evidence import load_evidence
 
         if not Path(config.filter.evidence_file).exists():
@@ -71,9 +71,14 @@ class KeptTally:
     """How many rows the whole filter keeps, fed what the per-record checks kept, chunk by chunk in record order:
     the near-duplicate pass keeps its state across chunks, so the count is one pass's over every chunk."""
 
-    def __init__(self, config: FilterConfig):
-        self.index = duplicate_index(config) if config.check_duplicates else None
+    def __init__(self, config: FilterConfig, path: Path | None = None):
+        # ``path``: the pass's index on disk (scratch), so that a stage of any size holds no more than a chunk
+        self.index = NearDuplicateIndex.for_config(config, path) if config.check_duplicates else None
         self.kept = 0
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
 
     def add(self, kept: list[dict]) -> None:
         if self.index is not None:

@@ -65,6 +65,7 @@ def write_rounds(records: Iterable[dict], ws: Workspace, config: BuildConfig, se
               f"{'' if total is None else f'{total} records, '}{size} at a time "
               f"(requests answered before are not sent again)", file=sys.stderr)
     bar = tqdm(total=None if total is None else total * len(TASKS), desc="write", unit="req", disable=not progress)
+    stage = None
     try:
         with ws.journal("write") as journal:
             stage = _ChunkedWrite(ws, config, sender, journal, bar)
@@ -73,6 +74,8 @@ def write_rounds(records: Iterable[dict], ws: Workspace, config: BuildConfig, se
                 sink(*stage.chunk(chunk))
     finally:
         bar.close()
+        if stage is not None:
+            stage.close()
     info = stage.info()
     if progress:
         req = info["requests"]
@@ -94,7 +97,15 @@ class _ChunkedWrite:
         if self.wc.repair_rounds:
             self.filter_evidence = filter_evidence(config, self.evidence)
             # the near-duplicate pass reaches across chunks: fed in record order, the counts are one pass's
-            self.kept_before, self.kept_after = KeptTally(config.filter), KeptTally(config.filter)
+            scratch = ws.root / "stages" / "write"
+            scratch.mkdir(parents=True, exist_ok=True)
+            self.kept_before = KeptTally(config.filter, scratch / "repair_kept_before.sqlite")
+            self.kept_after = KeptTally(config.filter, scratch / "repair_kept_after.sqlite")
+
+    def close(self) -> None:
+        if self.wc.repair_rounds:
+            self.kept_before.close()
+            self.kept_after.close()
 
     def send(self, batch: list[Job]) -> dict[str, Answer]:
         todo = [job for job in batch if job.key not in self.journal]  # answered before: never paid twice
