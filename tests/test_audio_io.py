@@ -55,3 +55,18 @@ def test_empty_and_missing_files_name_the_file(tmp_path):
         read_audio(empty)
     with pytest.raises(AudioError, match=r"nope\.flac: file does not exist"):
         read_audio(tmp_path / "nope.flac")
+
+
+def test_the_mean_of_channels_is_numpys_to_the_bit():
+    from emotioncot.audio.io import mean_of_channels
+
+    rng = np.random.default_rng(3)
+    for channels in range(1, 10):
+        data = rng.standard_normal((20011, channels)).astype(np.float32)
+        data *= rng.choice([1e-30, 1.0, 1e30], size=data.shape).astype(np.float32)
+        data[::97] = -0.0  # numpy's sum starts from +0.0: a silent frame of -0.0 comes out +0.0
+        data[5, 0], data[7, -1], data[9, 0] = np.inf, np.nan, -np.inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            want, got = data.mean(axis=1), mean_of_channels(data)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        assert np.array_equal(np.ascontiguousarray(got).view(np.uint32), want.view(np.uint32)), channels

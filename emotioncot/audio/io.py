@@ -165,8 +165,22 @@ def read_audio(
     if channel is not None:
         data = pick_channel(data, channel, path)[:, 0]
     elif mono:
-        data = data.mean(axis=1)
+        data = mean_of_channels(data)
     return np.ascontiguousarray(data, dtype=np.float32), int(rate)
+
+
+def mean_of_channels(data: np.ndarray) -> np.ndarray:
+    """``data.mean(axis=1)`` of float32 (frames, channels), the same to the bit, without numpy's reduction over a
+    short strided axis (about 2.5 ms for a 4 s stereo file, some 5 % of measuring it from the command line). numpy
+    sums fewer than 8 values in order from +0.0 (so -0.0 + -0.0 gives +0.0) and divides by the count; so does this."""
+    n = data.shape[1]
+    if n >= 8 or data.dtype != np.float32:
+        return data.mean(axis=1)
+    total = np.float32(0) + data[:, 0]
+    for k in range(1, n):
+        total += data[:, k]
+    total /= np.float32(n)
+    return total
 
 
 def av_decode(source, label: str) -> tuple[np.ndarray, int]:
