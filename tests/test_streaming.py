@@ -109,21 +109,21 @@ def test_near_duplicates_on_disk_decide_as_in_memory(demo_records, tmp_path):
 
 
 def test_near_duplicates_on_disk_across_signature_blocks_decide_as_in_memory(demo_records, tmp_path, monkeypatch):
-    """The low bytes of the signatures held in many small blocks: the rows gathered from several blocks are the
+    """The low bits of the signatures held in many small blocks: the rows gathered from several blocks are the
     representatives' own (a wrong row would screen out a repeat, or let a wrong one through)."""
-    monkeypatch.setattr(duplicates._ByteSignatures, "BLOCK", 8)
+    monkeypatch.setattr(duplicates._SignatureNibbles, "BLOCK", 8)
     texts = _texts(demo_records)
     memory, disk = NearDuplicateIndex(), NearDuplicateIndex(path=tmp_path / "nd.sqlite")
     found_memory = [memory.check(f"t{i}", t) for i, t in enumerate(texts)]
     found_disk = [disk.check(f"t{i}", t) for i, t in enumerate(texts)]
-    assert len(disk.store.low_bytes.blocks) > 10
+    assert len(disk.store.low_bits.blocks) > 10
     disk.close()
     assert found_disk == found_memory and sum(f is not None for f in found_memory) >= len(texts) // 11
 
 
-def test_the_low_byte_screen_keeps_every_signature_that_agrees_and_no_other(tmp_path):
-    """Signatures built to sit on either side of the floor, half of them with values whose low bytes agree with the
-    new text's while the full values differ: the store on disk, which screens by low bytes, gives exactly the
+def test_the_low_bits_screen_keeps_every_signature_that_agrees_and_no_other(tmp_path):
+    """Signatures built to sit on either side of the floor, half of them with values whose low bits agree with the
+    new text's while the full values differ: the store on disk, which screens by low bits, gives exactly the
     agreements the memory store computes from the full signatures."""
     rng = np.random.default_rng(5)
     width, floor = 64, 41.6
@@ -134,7 +134,7 @@ def test_the_low_byte_screen_keeps_every_signature_that_agrees_and_no_other(tmp_
         other = rng.integers(0, 2**32, size=width, dtype=np.uint64).astype(np.uint32)
         same = rng.choice(width, size=int(rng.integers(30, 55)), replace=False)
         other[same] = signature[same]
-        if n % 2:  # low bytes that agree everywhere else: the screen lets it through, the full values must not
+        if n % 2:  # low bits that agree everywhere else: the screen lets it through, the full values must not
             rest = np.setdiff1d(np.arange(width), same)
             other[rest] = (other[rest] & np.uint32(0xFFFFFF00)) | (signature[rest] & np.uint32(0xFF))
             other[rest] ^= np.uint32(0x100)  # and never the full value
@@ -146,6 +146,21 @@ def test_the_low_byte_screen_keeps_every_signature_that_agrees_and_no_other(tmp_
     assert sorted(agree_disk) == sorted(agree_memory)
     assert sizes_disk == sizes_memory == {k: 100 for k in keys}
     assert 10 < len(agree_memory) < 90  # both sides of the floor are represented
+
+
+@pytest.mark.parametrize("width", [64, 63, 1])
+def test_the_low_bits_agreement_counts_the_values_whose_low_4_bits_agree(width):
+    rng = np.random.default_rng(width)
+    nibbles = duplicates._SignatureNibbles(width)
+    others = rng.integers(0, 2**32, size=(50, width), dtype=np.uint64).astype(np.uint32)
+    signature = rng.integers(0, 2**32, size=width, dtype=np.uint64).astype(np.uint32)
+    others[:, ::3] = signature[::3]  # some values equal
+    others[::2, 1::3] = (others[::2, 1::3] & ~np.uint32(0xF)) | (signature[1::3] & 0xF)  # some equal in the low bits
+    for other in others:
+        nibbles.add(other)
+    got = nibbles.agreement(np.arange(50), signature)
+    assert got.tolist() == [int(np.count_nonzero((o & 0xF) == (signature & 0xF))) for o in others]
+    assert all(got >= np.count_nonzero(others == signature, axis=1))
 
 
 def test_a_duplicate_is_found_among_more_similar_texts_than_are_compared():

@@ -122,11 +122,12 @@ class _MemoryStore:
         pass
 
 
-class _ByteSignatures:
-    """The low byte of every representative's MinHash values, in memory (64 bytes a representative): where two full
-    values agree so do their low bytes, so a representative whose low bytes agree on fewer than the floor cannot agree
-    on more with its full signature, and is passed over without reading it. Texts that are not near duplicates agree
-    on few values, so few full signatures are ever read.
+class _SignatureNibbles:
+    """The low 4 bits of every representative's MinHash values, in memory, two to a byte (32 bytes a representative):
+    where two full values agree so do their low bits, so a representative whose low bits agree on fewer values than
+    the floor cannot agree on more with its full signature, and is passed over without reading it. Texts that are
+    not near duplicates agree on few values (a disagreeing value passes for agreeing one time in 16), so few full
+    signatures are ever read.
 
     Held in blocks of a million rows: ``np.empty`` maps a block's memory without touching it, so the process holds
     only the rows written, and a block never moves (no copy of the whole when it grows)."""
@@ -135,13 +136,28 @@ class _ByteSignatures:
 
     def __init__(self, width: int):
         self.blocks: list[np.ndarray] = []
-        self.width, self.n = width, 0
+        self.width, self.n = -(-width // 2), 0
+
+    @staticmethod
+    def packed(signature: np.ndarray) -> np.ndarray:
+        low = (signature & 0xF).astype(np.uint8)
+        if len(low) % 2:
+            low = np.append(low, np.uint8(0))
+        return low[0::2] | (low[1::2] << 4)
 
     def add(self, signature: np.ndarray) -> None:
         if self.n % self.BLOCK == 0:
             self.blocks.append(np.empty((self.BLOCK, self.width), dtype=np.uint8))
-        self.blocks[-1][self.n % self.BLOCK] = signature.astype(np.uint8)  # the low byte of each value
+        self.blocks[-1][self.n % self.BLOCK] = self.packed(signature)
         self.n += 1
+
+    def agreement(self, reps: np.ndarray, signature: np.ndarray) -> np.ndarray:
+        """For each representative, on how many values its low bits agree with ``signature``'s (at least as many
+        as its full values agree on)."""
+        differ = self.at(reps) ^ self.packed(signature)
+        padding = 2 * self.width - len(signature)  # an odd width's last nibble is 0 on both sides: not a value
+        return (np.count_nonzero((differ & 0xF) == 0, axis=1) + np.count_nonzero(differ >> 4 == 0, axis=1)
+                - padding)
 
     def at(self, reps: np.ndarray) -> np.ndarray:
         if len(self.blocks) == 1:
@@ -155,12 +171,12 @@ class _ByteSignatures:
 
 
 class _SqliteStore:
-    """The representatives in an SQLite file (a build's stream): memory stays at SQLite's page cache and 64 bytes a
+    """The representatives in an SQLite file (a build's stream): memory stays at SQLite's page cache and 32 bytes a
     representative whatever the number of records; the file is scratch, rebuilt by each pass.
 
     Laid out for the one query each text makes: the band buckets are a clustered index (``WITHOUT ROWID``: a
     bucket's members are read from consecutive index pages, never from the table's rows); signatures are screened by
-    their low bytes in memory (``_ByteSignatures``) and only those that pass are read; shingles (about 1 KB a
+    the low bits of their values in memory (``_SignatureNibbles``) and only those that pass are read; shingles (about 1 KB a
     representative) are read only for the few candidates whose full signatures agree."""
 
     CACHE_MB = 16  # SQLite's page cache, the same at any table size
@@ -178,7 +194,7 @@ class _SqliteStore:
             "CREATE TABLE reps (rep INTEGER PRIMARY KEY, label TEXT, signature BLOB, shingles BLOB);"
             "BEGIN")
         self.n = 0
-        self.low_bytes: _ByteSignatures | None = None
+        self.low_bits: _SignatureNibbles | None = None
 
     def candidates(self, keys: list[int], signature: np.ndarray, floor: float) -> tuple[list[tuple], dict[int, int]]:
         # One read of the buckets' members, counted here: a bucket holds at most MAX_BUCKET, so this is at most a
@@ -191,7 +207,7 @@ class _SqliteStore:
         sizes = dict(zip(bucket_keys.tolist(), bucket_sizes.tolist()))
         reps, shared = np.unique(np.array(found[1].split(","), dtype=np.int64), return_counts=True)
         scan = reps[np.lexsort((reps, -shared))[:MAX_SCAN]] if len(reps) > MAX_SCAN else reps
-        maybe = scan[_agreement(self.low_bytes.at(scan), signature.astype(np.uint8)) >= floor].tolist()
+        maybe = scan[self.low_bits.agreement(scan, signature) >= floor].tolist()
         if not maybe:
             return [], sizes
         rows = self.db.execute(f"SELECT rep, label, signature FROM reps WHERE rep IN ({','.join('?' * len(maybe))})",
@@ -205,11 +221,11 @@ class _SqliteStore:
         return {j: np.frombuffer(values, dtype=np.uint64) for j, values in rows}
 
     def add(self, label, values: np.ndarray, signature: np.ndarray, keys: list[int]) -> None:
-        if self.low_bytes is None:
-            self.low_bytes = _ByteSignatures(len(signature))
+        if self.low_bits is None:
+            self.low_bits = _SignatureNibbles(len(signature))
         n = self.n
         self.n += 1
-        self.low_bytes.add(signature)
+        self.low_bits.add(signature)
         self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?)", (n, str(label), signature.tobytes(), values.tobytes()))
         self.db.executemany("INSERT INTO bands VALUES (?, ?)", [(key, n) for key in keys])
         if self.n % 20000 == 0:
