@@ -244,6 +244,21 @@ def test_a_rewriter_finds_every_key_a_text_holds():
             assert sorted(rewriter._held(text)) == sorted(k for k in rewriter.keys if k in text), text
 
 
+def test_a_rewriter_runs_the_patterns_every_key_test_would_run():
+    from emotioncot.filter import grounding
+
+    for rewriter in (grounding._PHRASES, grounding._AGE_PATTERNS):
+        spaced = [k for keys in rewriter._spaced_by_piece.values() for k in keys]
+        assert spaced and rewriter._solid  # keys with and without white space: both paths under test
+        pieces = list(rewriter.keys) + [k[:-1] for k in rewriter.keys] + [k[1:] for k in spaced]
+        pieces += ["s", "ing", " ", "  ", "\t", "\n", "\xa0", "-", "x", ","]
+        rnd = random.Random(16)
+        for _ in range(6000):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+            after = rnd.choice([-1, -1, 0, 3, 10])
+            assert rewriter._due(text, after) == rewriter._due_plain(text, after), text
+
+
 def test_branch_openings_find_every_match():
     from emotioncot.filter import grounding, numeric, surface
 

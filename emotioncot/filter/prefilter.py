@@ -13,6 +13,7 @@ cannot be worked out (or that ignores case) is always run.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable
 try:  # the regex parser: re._parser from Python 3.11, sre_parse before
     from re import _constants as C  # noqa: N812  (the parser's opcodes)
@@ -158,6 +159,10 @@ def _fewest_first(sets) -> list[frozenset]:
     return sorted(least, key=lambda keys: (len(keys), sorted(keys)))
 
 
+def _has_space(key: str) -> bool:
+    return len(key.split()) != 1 or key.split()[0] != key
+
+
 class Rewriter:
     """Patterns applied in turn, each to the text the earlier ones left (``pattern.sub``), where a pattern
     runs only if the text holds one of its guard keys. Which keys the text holds is found once, and again
@@ -179,6 +184,28 @@ class Rewriter:
                 holder = max((j for j in self.keys if j != k and j in k), key=lambda j: (len(j), j))
                 self.below[holder] = self.below.get(holder, ()) + (k,)
 
+        # A key without white space is in a text only inside one of its white-space-separated chunks, and the
+        # chunks of clauses are a small vocabulary: per chunk, the patterns its keys let run are kept
+        # (``_chunk_due``). A key with white space ("a bit") is looked for in the whole text, and only where a
+        # chunk holds its longest piece ("bit"), which it must.
+        self._spaced_by_piece: dict[str, tuple[str, ...]] = {}
+        for k in self.keys:
+            if _has_space(k):
+                piece = max(k.split(), key=lambda w: (len(w), w))
+                self._spaced_by_piece[piece] = self._spaced_by_piece.get(piece, ()) + (k,)
+        self._solid = tuple(k for k in self.keys if not _has_space(k))
+        self._chunk_due = lru_cache(maxsize=1 << 14)(self._chunk_reading)
+
+    def _chunk_reading(self, chunk: str) -> tuple[frozenset, tuple[str, ...]]:
+        """(the patterns whose keys without white space ``chunk`` holds, the keys with white space whose
+        longest piece it holds)."""
+        due = set()
+        for key in self._solid:
+            if key in chunk:
+                due.update(self.users[key])
+        spaced = tuple(k for piece, keys in self._spaced_by_piece.items() if piece in chunk for k in keys)
+        return frozenset(due), spaced
+
     def _held(self, text: str) -> list[str]:
         """The keys ``text`` holds."""
         held = list(filter(text.__contains__, self.top))  # filter over a bound method: no Python frame per key
@@ -189,6 +216,19 @@ class Rewriter:
 
     def _due(self, text: str, after: int) -> list[int]:
         """The patterns after number ``after`` that ``text`` holds a guard key of (or that have no guard), in order."""
+        due = set(self.unguarded)
+        maybe: set[str] = set()
+        for patterns, spaced in map(self._chunk_due, text.split()):
+            due.update(patterns)
+            if spaced:
+                maybe.update(spaced)
+        for key in maybe:
+            if key in text:
+                due.update(self.users[key])
+        return sorted(i for i in due if i > after)
+
+    def _due_plain(self, text: str, after: int) -> list[int]:
+        """``_due`` from every key tested on the whole text (the reference the tests compare with)."""
         due = set(self.unguarded)
         for key in self._held(text):
             due.update(self.users[key])
