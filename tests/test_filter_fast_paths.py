@@ -425,3 +425,79 @@ def test_age_words_are_read_alike_whatever_the_numbers(monkeypatch):
     assert read() == fast
     with_digits = [r for t, r in zip(texts, fast) if re.search("[1-8]", t)]
     assert sum(not any(r) for r in with_digits) > 300 and sum(bool(r[0]) for r in with_digits) > 300
+
+
+def _canonical_as_before(row: dict) -> dict:
+    """filter.io.canonical as it was before its vocabulary words were kept read (commit 796115a)."""
+    from emotioncot.filter import io
+    from emotioncot.taxonomy import PITCH_LEVELS, SPEED_LEVELS, normalize_emotion
+
+    out = dict(row)
+    for key in io._ALIAS_KEYS.intersection(row):
+        del out[key]
+    for field, names in io.ALIASES.items():
+        for name in names:
+            if name in row and row[name] not in (None, ""):
+                value = row[name]
+                break
+        else:
+            continue
+        if field == "emotion":
+            value = normalize_emotion(str(value)) or str(value)
+        elif field == "gender":
+            value = io._GENDER_ALIASES.get(str(value).strip().lower(), str(value))
+        elif field == "age_level":
+            value = io._AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
+        elif field == "stressed_words":
+            value = io._stressed(value)
+        elif field == "intonation":
+            text = str(value).strip().lower()
+            value = io._INTONATION_ALIASES.get(text, text)
+        elif field in ("pitch_level", "energy_level"):
+            value = io._level(value, PITCH_LEVELS)
+        elif field == "speed_level":
+            value = io._level(value, SPEED_LEVELS)
+        out[field] = value
+    return out
+
+
+def test_canonical_rows_are_those_of_the_plain_conversion():
+    from emotioncot.filter import io
+
+    values = ["Angry", " anger.", "ANGRY", "male", "M", " Female ", "woman", "teen", "Young-Adult", "middle_aged", "old",
+              "rise", "Fall-Rise", "too short", "LOW", "normal ", "Fast", "slow", "high", "xyz", "", None, 1, 2.5, True,
+              ["Kids", "door"], "Kids, door", '["Kids"]', "Kids are talking by the door."]
+    keys = [k for names in io.ALIASES.values() for k in names] + ["id", "corpus", "writer"]
+    rnd = random.Random(17)
+    rows = [{k: rnd.choice(values) for k in rnd.sample(keys, rnd.randint(0, len(keys)))} for _ in range(4000)]
+    def outcome(convert, row):
+        try:
+            out = convert(row)
+        except Exception as exc:  # a value neither reads (stressed_words = True): the same error
+            return type(exc)
+        return out, list(out), [type(v) for v in out.values()]  # the same values, field order and types
+
+    for row in rows + rows:  # the second time round, the words are read already
+        assert outcome(io.canonical, row) == outcome(_canonical_as_before, row), row
+    a, b = io.canonical({"stressed_words": "Kids, door"}), io.canonical({"stressed_words": "Kids, door"})
+    assert a["stressed_words"] is not b["stressed_words"]  # each row owns its list
+
+
+def test_kept_mentions_are_those_of_the_text_read_again():
+    from emotioncot.filter import label
+    from emotioncot.taxonomy import EMOTIONS
+
+    pieces = ["angry", "anger", "not", "angrily", "sad", "does not emerge", "rather than", "happy", "the", "clip", "“angry”",
+              "\"sad\"", "'happy'", "Kids", "are", "is", "absent", "fear", ".", ",", "QQ"]
+    transcripts = [None, "", "angry kids", "sad", "happy days are here"]
+    rnd = random.Random(18)
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12))) for _ in range(1500)]
+    checked = quoted = 0
+    for text in texts + texts:
+        for emotion in rnd.sample(EMOTIONS, 3):
+            transcript, skip = rnd.choice(transcripts), rnd.random() < 0.8
+            expected = label._naming(label._mask(text, transcript), emotion, skip)
+            assert label.mentions(text, emotion, skip, transcript) == expected, (text, emotion, transcript)
+            checked += bool(expected)
+            quoted += bool(expected) and label._may_quote(text)
+    assert checked > 500 and quoted > 50  # words found, in texts with quotes and without
