@@ -219,6 +219,7 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
     if _BY_WORDS and _LEVEL_WORDS.isdisjoint(tokens):
         return ()
     claims: list[Claim] = []
+    context = None
     negated_at: set[int] = set()
     generic_from = _generic_from(tokens, skip_generic)
     positions = range(len(tokens))
@@ -260,9 +261,11 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
         hedged = hedged or _hedged(tokens, i)
         allowed = _allowed(level, negated, hedged)
         evidence = f"not {tok}" if negated else tok  # the word that made the claim; the clause goes with it
+        if context is None:
+            context = _context(clause)  # one quote of the clause for all its claims
         for aspect in aspects:
             values = frozenset(_SPEED_NAMES[a] for a in allowed) if aspect == "speed" else allowed
-            claims.append(Claim(aspect, values, evidence, _context(clause)))
+            claims.append(Claim(aspect, values, evidence, context))
     return tuple(claims)
 
 
