@@ -426,8 +426,11 @@ def _gender_tokens(masked: str) -> list[str]:
     from their first letter on, split in one C pass."""
     if not masked.isascii():
         return _GENDER_TOKEN.findall(masked.lower())
-    runs = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii").split()
-    return list(filter(None, [r.lstrip("'-") for r in runs]))
+    blanked = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii")
+    runs = blanked.split()
+    if blanked[:1] in ("'", "-") or " '" in blanked or " -" in blanked:  # some run opens with them: strip them
+        return list(filter(None, [r.lstrip("'-") for r in runs]))
+    return runs  # the only white space left is " ": no run opens with an apostrophe or a hyphen
 
 
 def _gender_evidence(masked: str) -> dict[str, list[str]]:
