@@ -196,15 +196,15 @@ class Rewriter:
         self._solid = tuple(k for k in self.keys if not _has_space(k))
         self._chunk_due = lru_cache(maxsize=1 << 14)(self._chunk_reading)
 
-    def _chunk_reading(self, chunk: str) -> tuple[frozenset, tuple[str, ...]]:
-        """(the patterns whose keys without white space ``chunk`` holds, the keys with white space whose
-        longest piece it holds)."""
-        due = set()
+    def _chunk_reading(self, chunk: str) -> frozenset:
+        """The patterns (their numbers) whose keys without white space ``chunk`` holds, and the keys with white
+        space (strings) whose longest piece it holds: one set, so that a text's chunks are joined in one call."""
+        found: set = set()
         for key in self._solid:
             if key in chunk:
-                due.update(self.users[key])
-        spaced = tuple(k for piece, keys in self._spaced_by_piece.items() if piece in chunk for k in keys)
-        return frozenset(due), spaced
+                found.update(self.users[key])
+        found.update(k for piece, keys in self._spaced_by_piece.items() if piece in chunk for k in keys)
+        return frozenset(found)
 
     def _held(self, text: str) -> list[str]:
         """The keys ``text`` holds."""
@@ -217,14 +217,11 @@ class Rewriter:
     def _due(self, text: str, after: int) -> list[int]:
         """The patterns after number ``after`` that ``text`` holds a guard key of (or that have no guard), in order."""
         due = set(self.unguarded)
-        maybe: set[str] = set()
-        for patterns, spaced in map(self._chunk_due, text.split()):
-            due.update(patterns)
-            if spaced:
-                maybe.update(spaced)
-        for key in maybe:
-            if key in text:
-                due.update(self.users[key])
+        for found in set().union(*map(self._chunk_due, text.split())):
+            if found.__class__ is int:
+                due.add(found)
+            elif found in text:  # a key with white space, whose longest piece a chunk holds
+                due.update(self.users[found])
         return sorted(i for i in due if i > after)
 
     def _due_plain(self, text: str, after: int) -> list[int]:
