@@ -259,6 +259,27 @@ def test_a_rewriter_runs_the_patterns_every_key_test_would_run():
             assert rewriter._due(text, after) == rewriter._due_plain(text, after), text
 
 
+def test_branches_anchored_at_line_starts_find_every_match():
+    from emotioncot.filter import prefilter, surface
+
+    own = [re.compile(p, f) for p, f in ((r"^\s*-\s+\S|^x", re.M), (r"^\s*-\s+\S|^x", 0), (r"\A\s*x|y", re.M),
+                                         (r"^(?:a|-)\s*:", re.M | re.I), (r"^$", re.M))]
+    searches = [fm for fm, _ in surface._MARKUP] + [surface._PROMPT_SEARCH] + [prefilter.FirstMatch(p) for p in own]
+    anchored = [s for fm in searches for s in fm.starts if s is prefilter._LINE_START or s is prefilter._TEXT_START]
+    assert len(anchored) >= 8  # branches opening with "^" and "\A", with re.M and without: the paths under test
+    pieces = ["- ", "-", "* ", "1. ", "12) ", "# ", "## x", "**bold**", "step 2:", "Speaker:", "pitch: ", "x", "y", "a:",
+              "the", "voice", "\n", "\n", "\n\n", " ", "\t", "\r", "\u2028", ":"]
+    rnd = random.Random(19)
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 10)))
+        for fm in searches:
+            for pos in (0, 1, rnd.randint(0, len(text) + 1)):
+                m, plain = fm.search(text, pos), fm.pattern.search(text, pos)
+                assert (m and m.span()) == (plain and plain.span()), (fm.pattern.pattern, text, pos)
+            if not fm.pattern.search(""):  # finditer is for patterns that never match the empty string
+                assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
+
+
 def test_branch_openings_find_every_match():
     from emotioncot.filter import grounding, numeric, surface
 

@@ -352,7 +352,7 @@ class FirstMatch:
         # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
         self.guards = [_fewest_first(guard_keys(s) for s in folded_requirements(b)) for b in self.branches]
-        self.starts = [_starts(b) for b in self.branches]
+        self.starts = [_starts(b) or _anchor(b) for b in self.branches]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
         probe = self._probe(text)
@@ -405,11 +405,55 @@ class FirstMatch:
         return live
 
 
-def _branch_search(branch: re.Pattern, starts: frozenset | None, text: str, probe: str | None, pos: int) -> re.Match | None:
+def _branch_search(branch: re.Pattern, starts, text: str, probe: str | None, pos: int) -> re.Match | None:
     """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known."""
-    if starts is not None:
-        return _match_at_starts(branch, text, probe, starts, pos)
-    return branch.search(text, pos)
+    if starts is None:
+        return branch.search(text, pos)
+    if starts is _LINE_START:
+        return _match_at_line_starts(branch, text, pos)
+    if starts is _TEXT_START:
+        return branch.match(text) if pos == 0 else None
+    return _match_at_starts(branch, text, probe, starts, pos)
+
+
+# A branch that opens with "^" matches only where a line starts (re.M) or at the start of the text: those are
+# the positions to try, not every one (lists, headings and prompt headers are looked for this way).
+_LINE_START, _TEXT_START = object(), object()
+
+
+def _anchor(pattern: re.Pattern):
+    """``_LINE_START`` or ``_TEXT_START`` for a pattern whose first item is "^" or "\\A", else None."""
+    if not isinstance(pattern.pattern, str):
+        return None
+    items = sre_parse.parse(pattern.pattern, pattern.flags)
+    if not len(items):
+        return None
+    op, av = items[0]
+    if op is C.AT and av is C.AT_BEGINNING:
+        return _LINE_START if pattern.flags & re.MULTILINE else _TEXT_START
+    if op is C.AT and av is C.AT_BEGINNING_STRING:
+        return _TEXT_START
+    return None
+
+
+def _match_at_line_starts(pattern: re.Pattern, text: str, pos: int) -> re.Match | None:
+    """``pattern.search(text, pos)`` for a pattern that opens with "^" under re.M: tried at ``pos`` where a line
+    starts there, then after each newline ("^" matches nowhere else; Python's re.M takes only "\\n" as one)."""
+    if pos > len(text):
+        return pattern.search(text, pos)
+    if pos == 0 or text[pos - 1] == "\n":
+        at = pos
+    else:
+        at = text.find("\n", pos) + 1
+        if at == 0:
+            return None
+    while True:
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+        at = text.find("\n", at) + 1
+        if at == 0:
+            return None
 
 
 class Guard:
