@@ -522,3 +522,41 @@ def test_kept_mentions_are_those_of_the_text_read_again():
             checked += bool(expected)
             quoted += bool(expected) and label._may_quote(text)
     assert checked > 500 and quoted > 50  # words found, in texts with quotes and without
+
+
+def _mask_transcript_quotes_as_before(text: str, transcript: str | None) -> str:
+    """text.mask_transcript_quotes as it was before a quote's verdict was kept (commit 796115a)."""
+    from emotioncot.filter.text import _QUOTED, _may_quote, mask_quotes, normalize_tokens
+
+    if not _may_quote(text):
+        return text
+    said = set(normalize_tokens(transcript or ""))
+    if not said:
+        return mask_quotes(text)
+
+    def mark(m):
+        inner = m.group(0)[1:-1]
+        toks = normalize_tokens(inner)
+        if toks and sum(t in said for t in toks) >= 0.75 * len(toks):
+            return mask_quotes(m.group(0))
+        return f" {inner} "
+
+    return _QUOTED.sub(mark, text)
+
+
+def test_transcript_quotes_are_masked_as_before():
+    from emotioncot.filter import text as tx
+
+    transcripts = [None, "", "...", "Kids are talking by the door.", "I hate him!", "Kids", "the door", "Café, naïve?"]
+    rnd = random.Random(20)
+    texts = _phrases(6000, 21) + [" ".join(rnd.choice(['"Kids are talking by the door."', "“I hate him!”", "'Kids'", "‘the door’",
+                                                       "«door»", '"low"', "says", "Kids", "the", ".", "QQ", "'s"])
+                                           for _ in range(rnd.randint(0, 8))) for _ in range(6000)]
+    masked = kept = 0
+    for text in texts + texts:  # the second time round, the quotes' verdicts are kept
+        transcript = rnd.choice(transcripts)
+        expected = _mask_transcript_quotes_as_before(text, transcript)
+        assert tx.mask_transcript_quotes.__wrapped__(text, transcript) == expected, (text, transcript)
+        masked += "QQ" in expected and "QQ" not in text
+        kept += expected != text and "QQ" not in expected
+    assert masked > 500 and kept > 500  # quotes of the transcription masked, other quotes kept as words

@@ -78,18 +78,29 @@ def mask_transcript_quotes(text: str, transcript: str | None) -> str:
     ``the gold emotion label "angry"`` makes a claim. Without a transcription every span is masked."""
     if not _may_quote(text):
         return text
-    said = set(normalize_tokens(transcript or ""))
-    if not said:
+    if not _normal_tokens(transcript or ""):
         return mask_quotes(text)
 
     def mark(m: re.Match) -> str:
-        inner = m.group(0)[1:-1]
-        toks = normalize_tokens(inner)
-        if toks and sum(t in said for t in toks) >= 0.75 * len(toks):
-            return mask_quotes(m.group(0))
-        return f" {inner} "
+        return _quote_mark(m.group(0), transcript)
 
     return _QUOTED.sub(mark, text)
+
+
+@lru_cache(maxsize=1 << 12)  # a quote recurs with its transcription (the transcription itself, a stressed word)
+def _quote_mark(quote: str, transcript: str) -> str:
+    """What ``mask_transcript_quotes`` puts for one quoted span (quote marks included): the placeholder where it
+    quotes the transcription, else its words without the marks."""
+    inner = quote[1:-1]
+    toks = _normal_tokens(inner)
+    if toks and sum(t in _transcript_words(transcript) for t in toks) >= 0.75 * len(toks):
+        return mask_quotes(quote)
+    return f" {inner} "
+
+
+@lru_cache(maxsize=256)
+def _transcript_words(transcript: str) -> frozenset:
+    return frozenset(_normal_tokens(transcript))
 
 
 def words(text: str) -> list[str]:
