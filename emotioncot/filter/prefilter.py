@@ -353,7 +353,6 @@ class FirstMatch:
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
         self.guards = [_fewest_first(guard_keys(s) for s in folded_requirements(b)) for b in self.branches]
         self.starts = [_starts(b) or _anchor(b) for b in self.branches]
-        self.keys = tuple(sorted({k for needs in self.guards for keys in needs for k in keys}))
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
         probe = self._probe(text)
@@ -395,11 +394,11 @@ class FirstMatch:
         """The branches (with the strings their matches begin with) whose keys the text holds."""
         if probe is None:
             return [(branch, None) for branch in self.branches]
-        held = set(filter(probe.__contains__, self.keys))  # each key of every branch looked for once, in C
+        holds = probe.__contains__
         live = []
         for branch, needs, starts in zip(self.branches, self.guards, self.starts):
             for keys in needs:  # a plain loop: no generator per branch
-                if held.isdisjoint(keys):
+                if not any(map(holds, keys)):
                     break
             else:
                 live.append((branch, starts))
