@@ -13,6 +13,7 @@ cannot be worked out (or that ignores case) is always run.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Callable
 try:  # the regex parser: re._parser from Python 3.11, sre_parse before
@@ -323,13 +324,23 @@ def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozens
     """``pattern.search(text, pos)``, trying only the positions where ``probe`` (``text`` or its lower-cased
     ASCII copy, of the same length) has one of ``starts``: a match can begin nowhere else, and the first
     position that matches is the one ``search`` finds."""
+    return _match_at(pattern, text, _start_positions(probe, starts, pos), pos)
+
+
+def _start_positions(probe: str, starts: frozenset, pos: int) -> list[int]:
+    """Every position from ``pos`` on where ``probe`` holds one of ``starts``, in order."""
     positions = set()
     for start in starts:
         at = probe.find(start, pos)
         while at >= 0:
             positions.add(at)
             at = probe.find(start, at + 1)
-    for at in sorted(positions):
+    return sorted(positions)
+
+
+def _match_at(pattern: re.Pattern, text: str, positions: list[int], pos: int) -> re.Match | None:
+    """The first match of ``pattern`` at one of ``positions`` (in order) from ``pos`` on."""
+    for at in positions[bisect_left(positions, pos):]:
         m = pattern.match(text, at)
         if m is not None:
             return m
@@ -369,14 +380,16 @@ class FirstMatch:
         same one while it starts at or after that position."""
         probe = self._probe(text)
         live = self._live(probe)  # which branches the text may hold does not change from one match to the next
-        ahead = [_branch_search(branch, starts, text, probe, 0) for branch, starts in live]
+        # where a branch's matches may begin is found once for the whole text, and read on from each position
+        at = [_start_positions(probe, starts, 0) if isinstance(starts, frozenset) else None for _, starts in live]
+        ahead = [_branch_search(branch, starts, text, probe, 0, at[i]) for i, (branch, starts) in enumerate(live)]
         pos = 0
         while True:
             best = None
             for i, (branch, starts) in enumerate(live):
                 m = ahead[i]
                 if m is not None and m.start() < pos:
-                    m = ahead[i] = _branch_search(branch, starts, text, probe, pos)
+                    m = ahead[i] = _branch_search(branch, starts, text, probe, pos, at[i])
                 if m is not None and (best is None or m.start() < best.start()):
                     best = m
             if best is None:
@@ -405,8 +418,12 @@ class FirstMatch:
         return live
 
 
-def _branch_search(branch: re.Pattern, starts, text: str, probe: str | None, pos: int) -> re.Match | None:
-    """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known."""
+def _branch_search(branch: re.Pattern, starts, text: str, probe: str | None, pos: int,
+                   positions: list[int] | None = None) -> re.Match | None:
+    """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known
+    (``positions``: those of ``starts`` in the whole text, where the caller has them)."""
+    if positions is not None:
+        return _match_at(branch, text, positions, pos)
     if starts is None:
         return branch.search(text, pos)
     if starts is _LINE_START:
