@@ -232,6 +232,38 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
     assert any(re.search("[1-8]", c[0]) for sided in fast[1] for c in sided)  # sided clauses with numbers came up
 
 
+def test_arguments_read_without_the_sides_of_clauses_of_no_cue(monkeypatch):
+    import json
+    from pathlib import Path
+
+    from emotioncot.filter import argument
+    from emotioncot.filter.io import canonical
+
+    def every_sided_clause(sentence):  # _sided_clauses as it was (796115a): every clause that takes a side
+        out = []
+        for clause in argument.clauses(sentence):
+            side = argument._side(clause)
+            if side is not None:
+                out.append((clause, side, argument._emotions_named(clause), argument._mentioned(clause)))
+        return tuple(out)
+
+    rows = [json.loads(line) for path in sorted((Path(__file__).parent / "data" / "rationales").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    extra = ["The high pitch fits anger, but the slow pace argues against it.", "This suggests sadness.",
+             "The exclamatory form supports it.", "The melody is not what anger brings.", "Nothing argues for fear.",
+             "The loud voice is typical of happiness, while the contour is at odds with it.", "It fits, clearly."]
+    rnd = random.Random(23)
+    records = []
+    for row in rows:
+        record = canonical(row)
+        records.append(record)
+        records.append({**record, "cot_analysis": " ".join(rnd.sample(extra, 4))})
+    fast = [argument.argument_problems(r) for r in records]
+    monkeypatch.setattr(argument, "_sided_clauses", every_sided_clause)
+    assert [argument.argument_problems(r) for r in records] == fast
+    assert sum("counts the" in m for problems in fast for _, m in problems) > 20  # sides against the table came up
+
+
 def test_a_rewriter_finds_every_key_a_text_holds():
     from emotioncot.filter import grounding
 
