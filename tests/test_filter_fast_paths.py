@@ -35,11 +35,14 @@ def _phrases(n: int, seed: int) -> list[str]:
 
 
 def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
-    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses, _may_quote, _sentences
+    from emotioncot.filter.text import (_BREAK_WORDS, _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _breaks, _clauses, _may_quote,
+                                        _sentences)
 
     texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
     texts += _texts(" ,;:()\u2014\u2013-\tab1907", 10000, 20, 10)
     texts += [" ".join(random.Random(i).choices(["but", "So", "yet", "which", ",", "-", "x", "\u2014", "("], k=8)) for i in range(5000)]
+    texts += ["".join(random.Random(i).choices(["But", "so", "whose", "sounds", "also", "x", " ", " ", "\t", "\n", ",", ";", "-"], k=9))
+              for i in range(5000)]
     for text in texts:
         assert [m.span() for m in _QUOTED.finditer(text)] == [m.span() for m in OLD_QUOTED.finditer(text)], text
         assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
@@ -47,6 +50,9 @@ def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
         assert _clauses(text) == tuple(c for c in OLD_CLAUSE_BREAK.split(text) if c and c.strip()), text
         assert _sentences.__wrapped__(text) == tuple(p.strip() for p in OLD_SENTENCE_END.split(text) if p and p.strip()), text
         assert _may_quote(text) == any(c in text for c in "“„\"‘«'"), text
+        assert _breaks.__wrapped__(text) == tuple(m.span() for m in _CLAUSE_BREAK.finditer(text)), text
+    # the words the shortcut looks for are the pattern's own
+    assert _BREAK_WORDS == set(re.search(r"\(\?:(but\|[^)]*)\)", _CLAUSE_BREAK.pattern).group(1).split("|"))
 
 
 def test_ascii_shortcuts_give_the_unicode_words():

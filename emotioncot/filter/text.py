@@ -187,7 +187,16 @@ def _clauses(sentence: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1 << 14)
 def _breaks(sentence: str) -> tuple[tuple[int, int], ...]:
     """Where the clause breaks of a sentence are (the matches ``_CLAUSE_BREAK.split`` splits at)."""
+    if sentence.isascii() and not any(map(sentence.__contains__, _BREAK_MARKS)) \
+            and _BREAK_WORDS.isdisjoint(sentence.lower().split()):
+        return ()  # no mark a break holds, and no conjunction standing between spaces: nothing to break at
     return tuple(m.span() for m in _CLAUSE_BREAK.finditer(sentence))
+
+
+# Every break holds one of these marks or, between white space, one of these words (in any case; on ASCII
+# text, where ignoring case folds ASCII letters only, the lower-cased word).
+_BREAK_MARKS = ";:()-\u2014\u2013"
+_BREAK_WORDS = frozenset({"but", "while", "whereas", "although", "though", "yet", "which", "whose", "so"})
 
 
 # Digits 1-8 written as 9: a text that differs from another only by its numbers ("about 93 Hz", "about 211
