@@ -214,7 +214,8 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     extra = ["Two cues speak for it and 3 against, at 182 Hz.", "The 4.2 syllables per second pace suggests anger.",
              "So 1 cue for it and two against; the 7 dB rise is against it.", "The pitch (211 Hz) fits sadness clearly.",
-             "Cues against outnumber those for it by 2 to 1.", "The 3 semitone range is no sign either way."]
+             "Cues against outnumber those for it by 2 to 1.", "The 3 semitone range is no sign either way.",
+             "The high 182 Hz pitch suggests anger.", "The slow pace of 3.1 syllables per second argues against joy."]
     rnd = random.Random(12)
     records = []
     for row in rows:
