@@ -35,11 +35,14 @@ def _phrases(n: int, seed: int) -> list[str]:
 
 
 def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
-    from emotioncot.filter.text import _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _clauses, _may_quote, _sentences
+    from emotioncot.filter.text import (_BREAK_WORDS, _CLAUSE_BREAK, _QUOTED, _SENTENCE_END, _breaks, _clauses, _may_quote,
+                                        _sentences)
 
     texts = _texts("ab'’\"“”‘«»„ \n.!?QA(", 20000, 30, 1) + _phrases(20000, 2)
     texts += _texts(" ,;:()\u2014\u2013-\tab1907", 10000, 20, 10)
     texts += [" ".join(random.Random(i).choices(["but", "So", "yet", "which", ",", "-", "x", "\u2014", "("], k=8)) for i in range(5000)]
+    texts += ["".join(random.Random(i).choices(["But", "so", "whose", "sounds", "also", "x", " ", " ", "\t", "\n", ",", ";", "-"], k=9))
+              for i in range(5000)]
     for text in texts:
         assert [m.span() for m in _QUOTED.finditer(text)] == [m.span() for m in OLD_QUOTED.finditer(text)], text
         assert _SENTENCE_END.split(text) == OLD_SENTENCE_END.split(text), text
@@ -47,6 +50,9 @@ def test_quote_sentence_and_clause_patterns_match_where_the_originals_did():
         assert _clauses(text) == tuple(c for c in OLD_CLAUSE_BREAK.split(text) if c and c.strip()), text
         assert _sentences.__wrapped__(text) == tuple(p.strip() for p in OLD_SENTENCE_END.split(text) if p and p.strip()), text
         assert _may_quote(text) == any(c in text for c in "“„\"‘«'"), text
+        assert _breaks.__wrapped__(text) == tuple(m.span() for m in _CLAUSE_BREAK.finditer(text)), text
+    # the words the shortcut looks for are the pattern's own
+    assert _BREAK_WORDS == set(re.search(r"\(\?:(but\|[^)]*)\)", _CLAUSE_BREAK.pattern).group(1).split("|"))
 
 
 def test_ascii_shortcuts_give_the_unicode_words():
@@ -208,7 +214,8 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     extra = ["Two cues speak for it and 3 against, at 182 Hz.", "The 4.2 syllables per second pace suggests anger.",
              "So 1 cue for it and two against; the 7 dB rise is against it.", "The pitch (211 Hz) fits sadness clearly.",
-             "Cues against outnumber those for it by 2 to 1.", "The 3 semitone range is no sign either way."]
+             "Cues against outnumber those for it by 2 to 1.", "The 3 semitone range is no sign either way.",
+             "The high 182 Hz pitch suggests anger.", "The slow pace of 3.1 syllables per second argues against joy."]
     rnd = random.Random(12)
     records = []
     for row in rows:
@@ -232,6 +239,38 @@ def test_the_argument_reads_the_same_whatever_the_numbers(monkeypatch):
     assert any(re.search("[1-8]", c[0]) for sided in fast[1] for c in sided)  # sided clauses with numbers came up
 
 
+def test_arguments_read_without_the_sides_of_clauses_of_no_cue(monkeypatch):
+    import json
+    from pathlib import Path
+
+    from emotioncot.filter import argument
+    from emotioncot.filter.io import canonical
+
+    def every_sided_clause(sentence):  # _sided_clauses as it was (796115a): every clause that takes a side
+        out = []
+        for clause in argument.clauses(sentence):
+            side = argument._side(clause)
+            if side is not None:
+                out.append((clause, side, argument._emotions_named(clause), argument._mentioned(clause)))
+        return tuple(out)
+
+    rows = [json.loads(line) for path in sorted((Path(__file__).parent / "data" / "rationales").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    extra = ["The high pitch fits anger, but the slow pace argues against it.", "This suggests sadness.",
+             "The exclamatory form supports it.", "The melody is not what anger brings.", "Nothing argues for fear.",
+             "The loud voice is typical of happiness, while the contour is at odds with it.", "It fits, clearly."]
+    rnd = random.Random(23)
+    records = []
+    for row in rows:
+        record = canonical(row)
+        records.append(record)
+        records.append({**record, "cot_analysis": " ".join(rnd.sample(extra, 4))})
+    fast = [argument.argument_problems(r) for r in records]
+    monkeypatch.setattr(argument, "_sided_clauses", every_sided_clause)
+    assert [argument.argument_problems(r) for r in records] == fast
+    assert sum("counts the" in m for problems in fast for _, m in problems) > 20  # sides against the table came up
+
+
 def test_a_rewriter_finds_every_key_a_text_holds():
     from emotioncot.filter import grounding
 
@@ -242,6 +281,42 @@ def test_a_rewriter_finds_every_key_a_text_holds():
         for _ in range(3000):
             text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
             assert sorted(rewriter._held(text)) == sorted(k for k in rewriter.keys if k in text), text
+
+
+def test_a_rewriter_runs_the_patterns_every_key_test_would_run():
+    from emotioncot.filter import grounding
+
+    for rewriter in (grounding._PHRASES, grounding._AGE_PATTERNS):
+        spaced = [k for keys in rewriter._spaced_by_piece.values() for k in keys]
+        assert spaced and rewriter._solid  # keys with and without white space: both paths under test
+        pieces = list(rewriter.keys) + [k[:-1] for k in rewriter.keys] + [k[1:] for k in spaced]
+        pieces += ["s", "ing", " ", "  ", "\t", "\n", "\xa0", "-", "x", ","]
+        rnd = random.Random(16)
+        for _ in range(6000):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+            after = rnd.choice([-1, -1, 0, 3, 10])
+            assert rewriter._due(text, after) == rewriter._due_plain(text, after), text
+
+
+def test_branches_anchored_at_line_starts_find_every_match():
+    from emotioncot.filter import prefilter, surface
+
+    own = [re.compile(p, f) for p, f in ((r"^\s*-\s+\S|^x", re.M), (r"^\s*-\s+\S|^x", 0), (r"\A\s*x|y", re.M),
+                                         (r"^(?:a|-)\s*:", re.M | re.I), (r"^$", re.M))]
+    searches = [fm for fm, _ in surface._MARKUP] + [surface._PROMPT_SEARCH] + [prefilter.FirstMatch(p) for p in own]
+    anchored = [s for fm in searches for s in fm.starts if s is prefilter._LINE_START or s is prefilter._TEXT_START]
+    assert len(anchored) >= 8  # branches opening with "^" and "\A", with re.M and without: the paths under test
+    pieces = ["- ", "-", "* ", "1. ", "12) ", "# ", "## x", "**bold**", "step 2:", "Speaker:", "pitch: ", "x", "y", "a:",
+              "the", "voice", "\n", "\n", "\n\n", " ", "\t", "\r", "\u2028", ":"]
+    rnd = random.Random(19)
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 10)))
+        for fm in searches:
+            for pos in (0, 1, rnd.randint(0, len(text) + 1)):
+                m, plain = fm.search(text, pos), fm.pattern.search(text, pos)
+                assert (m and m.span()) == (plain and plain.span()), (fm.pattern.pattern, text, pos)
+            if not fm.pattern.search(""):  # finditer is for patterns that never match the empty string
+                assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
 
 
 def test_branch_openings_find_every_match():
@@ -410,3 +485,117 @@ def test_age_words_are_read_alike_whatever_the_numbers(monkeypatch):
     assert read() == fast
     with_digits = [r for t, r in zip(texts, fast) if re.search("[1-8]", t)]
     assert sum(not any(r) for r in with_digits) > 300 and sum(bool(r[0]) for r in with_digits) > 300
+
+
+def _canonical_as_before(row: dict) -> dict:
+    """filter.io.canonical as it was before its vocabulary words were kept read (commit 796115a)."""
+    from emotioncot.filter import io
+    from emotioncot.taxonomy import PITCH_LEVELS, SPEED_LEVELS, normalize_emotion
+
+    out = dict(row)
+    for key in io._ALIAS_KEYS.intersection(row):
+        del out[key]
+    for field, names in io.ALIASES.items():
+        for name in names:
+            if name in row and row[name] not in (None, ""):
+                value = row[name]
+                break
+        else:
+            continue
+        if field == "emotion":
+            value = normalize_emotion(str(value)) or str(value)
+        elif field == "gender":
+            value = io._GENDER_ALIASES.get(str(value).strip().lower(), str(value))
+        elif field == "age_level":
+            value = io._AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
+        elif field == "stressed_words":
+            value = io._stressed(value)
+        elif field == "intonation":
+            text = str(value).strip().lower()
+            value = io._INTONATION_ALIASES.get(text, text)
+        elif field in ("pitch_level", "energy_level"):
+            value = io._level(value, PITCH_LEVELS)
+        elif field == "speed_level":
+            value = io._level(value, SPEED_LEVELS)
+        out[field] = value
+    return out
+
+
+def test_canonical_rows_are_those_of_the_plain_conversion():
+    from emotioncot.filter import io
+
+    values = ["Angry", " anger.", "ANGRY", "male", "M", " Female ", "woman", "teen", "Young-Adult", "middle_aged", "old",
+              "rise", "Fall-Rise", "too short", "LOW", "normal ", "Fast", "slow", "high", "xyz", "", None, 1, 2.5, True,
+              ["Kids", "door"], "Kids, door", '["Kids"]', "Kids are talking by the door."]
+    keys = [k for names in io.ALIASES.values() for k in names] + ["id", "corpus", "writer"]
+    rnd = random.Random(17)
+    rows = [{k: rnd.choice(values) for k in rnd.sample(keys, rnd.randint(0, len(keys)))} for _ in range(4000)]
+    def outcome(convert, row):
+        try:
+            out = convert(row)
+        except Exception as exc:  # a value neither reads (stressed_words = True): the same error
+            return type(exc)
+        return out, list(out), [type(v) for v in out.values()]  # the same values, field order and types
+
+    for row in rows + rows:  # the second time round, the words are read already
+        assert outcome(io.canonical, row) == outcome(_canonical_as_before, row), row
+    a, b = io.canonical({"stressed_words": "Kids, door"}), io.canonical({"stressed_words": "Kids, door"})
+    assert a["stressed_words"] is not b["stressed_words"]  # each row owns its list
+
+
+def test_kept_mentions_are_those_of_the_text_read_again():
+    from emotioncot.filter import label
+    from emotioncot.taxonomy import EMOTIONS
+
+    pieces = ["angry", "anger", "not", "angrily", "sad", "does not emerge", "rather than", "happy", "the", "clip", "“angry”",
+              "\"sad\"", "'happy'", "Kids", "are", "is", "absent", "fear", ".", ",", "QQ"]
+    transcripts = [None, "", "angry kids", "sad", "happy days are here"]
+    rnd = random.Random(18)
+    texts = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12))) for _ in range(1500)]
+    checked = quoted = 0
+    for text in texts + texts:
+        for emotion in rnd.sample(EMOTIONS, 3):
+            transcript, skip = rnd.choice(transcripts), rnd.random() < 0.8
+            expected = label._naming(label._mask(text, transcript), emotion, skip)
+            assert label.mentions(text, emotion, skip, transcript) == expected, (text, emotion, transcript)
+            checked += bool(expected)
+            quoted += bool(expected) and label._may_quote(text)
+    assert checked > 500 and quoted > 50  # words found, in texts with quotes and without
+
+
+def _mask_transcript_quotes_as_before(text: str, transcript: str | None) -> str:
+    """text.mask_transcript_quotes as it was before a quote's verdict was kept (commit 796115a)."""
+    from emotioncot.filter.text import _QUOTED, _may_quote, mask_quotes, normalize_tokens
+
+    if not _may_quote(text):
+        return text
+    said = set(normalize_tokens(transcript or ""))
+    if not said:
+        return mask_quotes(text)
+
+    def mark(m):
+        inner = m.group(0)[1:-1]
+        toks = normalize_tokens(inner)
+        if toks and sum(t in said for t in toks) >= 0.75 * len(toks):
+            return mask_quotes(m.group(0))
+        return f" {inner} "
+
+    return _QUOTED.sub(mark, text)
+
+
+def test_transcript_quotes_are_masked_as_before():
+    from emotioncot.filter import text as tx
+
+    transcripts = [None, "", "...", "Kids are talking by the door.", "I hate him!", "Kids", "the door", "Café, naïve?"]
+    rnd = random.Random(20)
+    texts = _phrases(6000, 21) + [" ".join(rnd.choice(['"Kids are talking by the door."', "“I hate him!”", "'Kids'", "‘the door’",
+                                                       "«door»", '"low"', "says", "Kids", "the", ".", "QQ", "'s"])
+                                           for _ in range(rnd.randint(0, 8))) for _ in range(6000)]
+    masked = kept = 0
+    for text in texts + texts:  # the second time round, the quotes' verdicts are kept
+        transcript = rnd.choice(transcripts)
+        expected = _mask_transcript_quotes_as_before(text, transcript)
+        assert tx.mask_transcript_quotes.__wrapped__(text, transcript) == expected, (text, transcript)
+        masked += "QQ" in expected and "QQ" not in text
+        kept += expected != text and "QQ" not in expected
+    assert masked > 500 and kept > 500  # quotes of the transcription masked, other quotes kept as words

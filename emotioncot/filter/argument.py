@@ -119,7 +119,8 @@ def _numbers_alike(text: str) -> str:
 @lru_cache(maxsize=1 << 14)  # sentences recur across records
 def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str, ...]], ...]:
     """(clause, the side it takes, the emotions it names, the cues it speaks of) of each clause of a sentence
-    that takes a side, whatever the case."""
+    that speaks of a cue and takes a side, whatever the case. A clause of no cue counts nothing for or against
+    (``_side_problems`` reads the cues of each), so its side is not read."""
     if _DIGIT_BLIND and OTHER_DIGIT.search(sentence):
         # its clauses are those of the sentence with other numbers, and read with their numbers as 9s below:
         # where none of the clauses that take a side holds a 9 there, they are this sentence's clauses too
@@ -129,9 +130,10 @@ def _sided_clauses(sentence: str) -> tuple[tuple[str, str, frozenset, tuple[str,
     out = []
     for clause in clauses(sentence):
         read = _numbers_alike(clause)  # what a clause argues does not depend on the numbers it quotes
-        side = _side(read)
+        cues = _mentioned(read)
+        side = _side(read) if cues else None
         if side is not None:
-            out.append((clause, side, _emotions_named(read), _mentioned(read)))
+            out.append((clause, side, _emotions_named(read), cues))
     return tuple(out)
 
 

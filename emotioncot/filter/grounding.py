@@ -219,6 +219,7 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
     if _BY_WORDS and _LEVEL_WORDS.isdisjoint(tokens):
         return ()
     claims: list[Claim] = []
+    context = None
     negated_at: set[int] = set()
     generic_from = _generic_from(tokens, skip_generic)
     positions = range(len(tokens))
@@ -260,9 +261,11 @@ def _level_claims(clause: str, skip_generic: bool = True) -> tuple[Claim, ...]:
         hedged = hedged or _hedged(tokens, i)
         allowed = _allowed(level, negated, hedged)
         evidence = f"not {tok}" if negated else tok  # the word that made the claim; the clause goes with it
+        if context is None:
+            context = _context(clause)  # one quote of the clause for all its claims
         for aspect in aspects:
             values = frozenset(_SPEED_NAMES[a] for a in allowed) if aspect == "speed" else allowed
-            claims.append(Claim(aspect, values, evidence, _context(clause)))
+            claims.append(Claim(aspect, values, evidence, context))
     return tuple(claims)
 
 
@@ -423,8 +426,11 @@ def _gender_tokens(masked: str) -> list[str]:
     from their first letter on, split in one C pass."""
     if not masked.isascii():
         return _GENDER_TOKEN.findall(masked.lower())
-    runs = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii").split()
-    return list(filter(None, [r.lstrip("'-") for r in runs]))
+    blanked = masked.encode("ascii").translate(_GENDER_TOKEN_BYTES).decode("ascii")
+    runs = blanked.split()
+    if blanked[:1] in ("'", "-") or " '" in blanked or " -" in blanked:  # some run opens with them: strip them
+        return list(filter(None, [r.lstrip("'-") for r in runs]))
+    return runs  # the only white space left is " ": no run opens with an apostrophe or a hyphen
 
 
 def _gender_evidence(masked: str) -> dict[str, list[str]]:

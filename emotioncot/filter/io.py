@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -87,23 +88,42 @@ def canonical(row: dict) -> dict:
                 break
         else:
             continue
-        if field == "emotion":
-            value = normalize_emotion(str(value)) or str(value)
-        elif field == "gender":
-            value = _GENDER_ALIASES.get(str(value).strip().lower(), str(value))
-        elif field == "age_level":
-            value = _AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
-        elif field == "stressed_words":
-            value = _stressed(value)
-        elif field == "intonation":
-            text = str(value).strip().lower()
-            value = _INTONATION_ALIASES.get(text, text)
-        elif field in ("pitch_level", "energy_level"):
-            value = _level(value, PITCH_LEVELS)
-        elif field == "speed_level":
-            value = _level(value, SPEED_LEVELS)
-        out[field] = value
+        if type(value) is str and field in _PLAIN_FIELDS:
+            out[field] = _canonical_word(field, value)
+        else:
+            out[field] = _canonical_value(field, value)
     return out
+
+
+def _canonical_value(field: str, value):
+    """A field's value under canonical names (``value`` neither None nor "")."""
+    if field == "emotion":
+        return normalize_emotion(str(value)) or str(value)
+    if field == "gender":
+        return _GENDER_ALIASES.get(str(value).strip().lower(), str(value))
+    if field == "age_level":
+        return _AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
+    if field == "stressed_words":
+        return _stressed(value)
+    if field == "intonation":
+        text = str(value).strip().lower()
+        return _INTONATION_ALIASES.get(text, text)
+    if field in ("pitch_level", "energy_level"):
+        return _level(value, PITCH_LEVELS)
+    if field == "speed_level":
+        return _level(value, SPEED_LEVELS)
+    return value
+
+
+# Fields whose canonical value, for a string, is a string worked out from it alone: a few vocabulary words
+# recur in every row, so each is read once (not the free texts, and not stressed_words, whose list each row
+# must own).
+_PLAIN_FIELDS = frozenset({"emotion", "gender", "age_level", "intonation", "pitch_level", "energy_level", "speed_level"})
+
+
+@lru_cache(maxsize=1 << 12)
+def _canonical_word(field: str, value: str) -> str:
+    return _canonical_value(field, value)
 
 
 VOCABULARIES = {

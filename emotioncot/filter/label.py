@@ -9,8 +9,9 @@ read from the rationale), ``label_disagreement`` (blind: the inferred emotion is
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from emotioncot.filter.text import answer_part, mask_quotes, mask_transcript_quotes, sentences, think_part
+from emotioncot.filter.text import _may_quote, answer_part, mask_quotes, mask_transcript_quotes, sentences, think_part
 from emotioncot.taxonomy import EMOTION_ALIASES, EMOTIONS, normalize_emotion
 
 # Inflections the alias list does not carry ("angrily", "frustration"); the taxonomy's list stays the source.
@@ -74,7 +75,18 @@ def _mask(text: str, transcript: str | None) -> str:
 def mentions(text: str, emotion: str, skip_negated: bool = True, transcript: str | None = None) -> list[str]:
     """Words naming ``emotion`` in ``text``, leaving out negated ones ("not angry", "anger does not
     emerge"). Quoted text is excluded; with ``transcript``, only quotes of the transcription are."""
-    text = _mask(text, transcript)
+    if not _may_quote(text):  # nothing to mask, whatever the transcription: the reading of this text is kept
+        return list(_unquoted_mentions(text, emotion, skip_negated))
+    return _naming(_mask(text, transcript), emotion, skip_negated)
+
+
+@lru_cache(maxsize=1 << 12)  # the opening and closing sentences recur across records (the label check's texts)
+def _unquoted_mentions(text: str, emotion: str, skip_negated: bool) -> tuple[str, ...]:
+    return tuple(_naming(text, emotion, skip_negated))
+
+
+def _naming(text: str, emotion: str, skip_negated: bool) -> list[str]:
+    """``mentions`` of a text whose quotes are masked already."""
     if not may_name(emotion, held_words(text)):
         return []
     return [m.group(0) for m in PATTERNS[emotion].finditer(text) if not (skip_negated and _denied(text, m))]

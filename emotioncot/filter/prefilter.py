@@ -13,6 +13,8 @@ cannot be worked out (or that ignores case) is always run.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from functools import lru_cache
 from typing import Callable
 try:  # the regex parser: re._parser from Python 3.11, sre_parse before
     from re import _constants as C  # noqa: N812  (the parser's opcodes)
@@ -158,6 +160,10 @@ def _fewest_first(sets) -> list[frozenset]:
     return sorted(least, key=lambda keys: (len(keys), sorted(keys)))
 
 
+def _has_space(key: str) -> bool:
+    return len(key.split()) != 1 or key.split()[0] != key
+
+
 class Rewriter:
     """Patterns applied in turn, each to the text the earlier ones left (``pattern.sub``), where a pattern
     runs only if the text holds one of its guard keys. Which keys the text holds is found once, and again
@@ -179,6 +185,29 @@ class Rewriter:
                 holder = max((j for j in self.keys if j != k and j in k), key=lambda j: (len(j), j))
                 self.below[holder] = self.below.get(holder, ()) + (k,)
 
+        # A key without white space is in a text only inside one of its white-space-separated chunks, and the
+        # chunks of clauses are a small vocabulary: per chunk, the patterns its keys let run are kept
+        # (``_chunk_due``). A key with white space ("a bit") is looked for in the whole text, and only where a
+        # chunk holds its longest piece ("bit"), which it must.
+        self._spaced_by_piece: dict[str, tuple[str, ...]] = {}
+        for k in self.keys:
+            if _has_space(k):
+                piece = max(k.split(), key=lambda w: (len(w), w))
+                self._spaced_by_piece[piece] = self._spaced_by_piece.get(piece, ()) + (k,)
+        self._solid = tuple(k for k in self.keys if not _has_space(k))
+        self._pieces = tuple(self._spaced_by_piece)
+        self._chunk_due = lru_cache(maxsize=1 << 14)(self._chunk_reading)
+
+    def _chunk_reading(self, chunk: str) -> frozenset:
+        """The patterns (their numbers) whose keys without white space ``chunk`` holds, and the keys with white
+        space (strings) whose longest piece it holds: one set, so that a text's chunks are joined in one call."""
+        found: set = set()
+        for key in filter(chunk.__contains__, self._solid):  # the keys tested in C; few are held
+            found.update(self.users[key])
+        for piece in filter(chunk.__contains__, self._pieces):
+            found.update(self._spaced_by_piece[piece])
+        return frozenset(found)
+
     def _held(self, text: str) -> list[str]:
         """The keys ``text`` holds."""
         held = list(filter(text.__contains__, self.top))  # filter over a bound method: no Python frame per key
@@ -189,6 +218,16 @@ class Rewriter:
 
     def _due(self, text: str, after: int) -> list[int]:
         """The patterns after number ``after`` that ``text`` holds a guard key of (or that have no guard), in order."""
+        due = set(self.unguarded)
+        for found in set().union(*map(self._chunk_due, text.split())):
+            if found.__class__ is int:
+                due.add(found)
+            elif found in text:  # a key with white space, whose longest piece a chunk holds
+                due.update(self.users[found])
+        return sorted(i for i in due if i > after)
+
+    def _due_plain(self, text: str, after: int) -> list[int]:
+        """``_due`` from every key tested on the whole text (the reference the tests compare with)."""
         due = set(self.unguarded)
         for key in self._held(text):
             due.update(self.users[key])
@@ -286,13 +325,23 @@ def _match_at_starts(pattern: re.Pattern, text: str, probe: str, starts: frozens
     """``pattern.search(text, pos)``, trying only the positions where ``probe`` (``text`` or its lower-cased
     ASCII copy, of the same length) has one of ``starts``: a match can begin nowhere else, and the first
     position that matches is the one ``search`` finds."""
+    return _match_at(pattern, text, _start_positions(probe, starts, pos), pos)
+
+
+def _start_positions(probe: str, starts: frozenset, pos: int) -> list[int]:
+    """Every position from ``pos`` on where ``probe`` holds one of ``starts``, in order."""
     positions = set()
     for start in starts:
         at = probe.find(start, pos)
         while at >= 0:
             positions.add(at)
             at = probe.find(start, at + 1)
-    for at in sorted(positions):
+    return sorted(positions)
+
+
+def _match_at(pattern: re.Pattern, text: str, positions: list[int], pos: int) -> re.Match | None:
+    """The first match of ``pattern`` at one of ``positions`` (in order) from ``pos`` on."""
+    for at in positions[bisect_left(positions, pos):]:
         m = pattern.match(text, at)
         if m is not None:
             return m
@@ -315,7 +364,7 @@ class FirstMatch:
         # per branch, every set of strings it needs (all must be present): "speaker" and ":" for
         # "^\\s*speaker\\s*:", where "speaker" alone is in most rationales
         self.guards = [_fewest_first(guard_keys(s) for s in folded_requirements(b)) for b in self.branches]
-        self.starts = [_starts(b) for b in self.branches]
+        self.starts = [_starts(b) or _anchor(b) for b in self.branches]
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
         probe = self._probe(text)
@@ -332,14 +381,16 @@ class FirstMatch:
         same one while it starts at or after that position."""
         probe = self._probe(text)
         live = self._live(probe)  # which branches the text may hold does not change from one match to the next
-        ahead = [_branch_search(branch, starts, text, probe, 0) for branch, starts in live]
+        # where a branch's matches may begin is found once for the whole text, and read on from each position
+        at = [_start_positions(probe, starts, 0) if isinstance(starts, frozenset) else None for _, starts in live]
+        ahead = [_branch_search(branch, starts, text, probe, 0, at[i]) for i, (branch, starts) in enumerate(live)]
         pos = 0
         while True:
             best = None
             for i, (branch, starts) in enumerate(live):
                 m = ahead[i]
                 if m is not None and m.start() < pos:
-                    m = ahead[i] = _branch_search(branch, starts, text, probe, pos)
+                    m = ahead[i] = _branch_search(branch, starts, text, probe, pos, at[i])
                 if m is not None and (best is None or m.start() < best.start()):
                     best = m
             if best is None:
@@ -368,11 +419,59 @@ class FirstMatch:
         return live
 
 
-def _branch_search(branch: re.Pattern, starts: frozenset | None, text: str, probe: str | None, pos: int) -> re.Match | None:
-    """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known."""
-    if starts is not None:
-        return _match_at_starts(branch, text, probe, starts, pos)
-    return branch.search(text, pos)
+def _branch_search(branch: re.Pattern, starts, text: str, probe: str | None, pos: int,
+                   positions: list[int] | None = None) -> re.Match | None:
+    """``branch.search(text, pos)``, trying only the positions where a match may begin when those are known
+    (``positions``: those of ``starts`` in the whole text, where the caller has them)."""
+    if positions is not None:
+        return _match_at(branch, text, positions, pos)
+    if starts is None:
+        return branch.search(text, pos)
+    if starts is _LINE_START:
+        return _match_at_line_starts(branch, text, pos)
+    if starts is _TEXT_START:
+        return branch.match(text) if pos == 0 else None
+    return _match_at_starts(branch, text, probe, starts, pos)
+
+
+# A branch that opens with "^" matches only where a line starts (re.M) or at the start of the text: those are
+# the positions to try, not every one (lists, headings and prompt headers are looked for this way).
+_LINE_START, _TEXT_START = object(), object()
+
+
+def _anchor(pattern: re.Pattern):
+    """``_LINE_START`` or ``_TEXT_START`` for a pattern whose first item is "^" or "\\A", else None."""
+    if not isinstance(pattern.pattern, str):
+        return None
+    items = sre_parse.parse(pattern.pattern, pattern.flags)
+    if not len(items):
+        return None
+    op, av = items[0]
+    if op is C.AT and av is C.AT_BEGINNING:
+        return _LINE_START if pattern.flags & re.MULTILINE else _TEXT_START
+    if op is C.AT and av is C.AT_BEGINNING_STRING:
+        return _TEXT_START
+    return None
+
+
+def _match_at_line_starts(pattern: re.Pattern, text: str, pos: int) -> re.Match | None:
+    """``pattern.search(text, pos)`` for a pattern that opens with "^" under re.M: tried at ``pos`` where a line
+    starts there, then after each newline ("^" matches nowhere else; Python's re.M takes only "\\n" as one)."""
+    if pos > len(text):
+        return pattern.search(text, pos)
+    if pos == 0 or text[pos - 1] == "\n":
+        at = pos
+    else:
+        at = text.find("\n", pos) + 1
+        if at == 0:
+            return None
+    while True:
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+        at = text.find("\n", at) + 1
+        if at == 0:
+            return None
 
 
 class Guard:

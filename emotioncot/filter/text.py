@@ -78,18 +78,29 @@ def mask_transcript_quotes(text: str, transcript: str | None) -> str:
     ``the gold emotion label "angry"`` makes a claim. Without a transcription every span is masked."""
     if not _may_quote(text):
         return text
-    said = set(normalize_tokens(transcript or ""))
-    if not said:
+    if not _normal_tokens(transcript or ""):
         return mask_quotes(text)
 
     def mark(m: re.Match) -> str:
-        inner = m.group(0)[1:-1]
-        toks = normalize_tokens(inner)
-        if toks and sum(t in said for t in toks) >= 0.75 * len(toks):
-            return mask_quotes(m.group(0))
-        return f" {inner} "
+        return _quote_mark(m.group(0), transcript)
 
     return _QUOTED.sub(mark, text)
+
+
+@lru_cache(maxsize=1 << 12)  # a quote recurs with its transcription (the transcription itself, a stressed word)
+def _quote_mark(quote: str, transcript: str) -> str:
+    """What ``mask_transcript_quotes`` puts for one quoted span (quote marks included): the placeholder where it
+    quotes the transcription, else its words without the marks."""
+    inner = quote[1:-1]
+    toks = _normal_tokens(inner)
+    if toks and sum(t in _transcript_words(transcript) for t in toks) >= 0.75 * len(toks):
+        return mask_quotes(quote)
+    return f" {inner} "
+
+
+@lru_cache(maxsize=256)
+def _transcript_words(transcript: str) -> frozenset:
+    return frozenset(_normal_tokens(transcript))
 
 
 def words(text: str) -> list[str]:
@@ -176,7 +187,16 @@ def _clauses(sentence: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1 << 14)
 def _breaks(sentence: str) -> tuple[tuple[int, int], ...]:
     """Where the clause breaks of a sentence are (the matches ``_CLAUSE_BREAK.split`` splits at)."""
+    if sentence.isascii() and not any(map(sentence.__contains__, _BREAK_MARKS)) \
+            and _BREAK_WORDS.isdisjoint(sentence.lower().split()):
+        return ()  # no mark a break holds, and no conjunction standing between spaces: nothing to break at
     return tuple(m.span() for m in _CLAUSE_BREAK.finditer(sentence))
+
+
+# Every break holds one of these marks or, between white space, one of these words (in any case; on ASCII
+# text, where ignoring case folds ASCII letters only, the lower-cased word).
+_BREAK_MARKS = ";:()-\u2014\u2013"
+_BREAK_WORDS = frozenset({"but", "while", "whereas", "although", "though", "yet", "which", "whose", "so"})
 
 
 # Digits 1-8 written as 9: a text that differs from another only by its numbers ("about 93 Hz", "about 211
