@@ -333,9 +333,31 @@ def test_branch_openings_find_every_match():
             assert [m.span() for m in fm.finditer(text)] == [m.span() for m in fm.pattern.finditer(text)], text
 
 
-def test_canonical_rows_keep_the_fields_and_order_of_the_comprehension():
+def _value_as_before(field: str, value):
+    """A field's value as filter.io.canonical converted it before its rewrites (commit 796115a)."""
     from emotioncot.filter import io
     from emotioncot.taxonomy import PITCH_LEVELS, SPEED_LEVELS, normalize_emotion
+
+    if field == "emotion":
+        value = normalize_emotion(str(value)) or str(value)
+    elif field == "gender":
+        value = io._GENDER_ALIASES.get(str(value).strip().lower(), str(value))
+    elif field == "age_level":
+        value = io._AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
+    elif field == "stressed_words":
+        value = io._stressed(value)
+    elif field == "intonation":
+        text = str(value).strip().lower()
+        value = io._INTONATION_ALIASES.get(text, text)
+    elif field in ("pitch_level", "energy_level"):
+        value = io._level(value, PITCH_LEVELS)
+    elif field == "speed_level":
+        value = io._level(value, SPEED_LEVELS)
+    return value
+
+
+def test_canonical_rows_keep_the_fields_and_order_of_the_comprehension():
+    from emotioncot.filter import io
 
     def reference(row: dict) -> dict:  # canonical() as written before the rewrite
         out = {k: v for k, v in row.items() if k not in io._ALIAS_KEYS}
@@ -343,22 +365,7 @@ def test_canonical_rows_keep_the_fields_and_order_of_the_comprehension():
             value = next((row[n] for n in names if n in row and row[n] not in (None, "")), None)
             if value is None:
                 continue
-            if field == "emotion":
-                value = normalize_emotion(str(value)) or str(value)
-            elif field == "gender":
-                value = io._GENDER_ALIASES.get(str(value).strip().lower(), str(value))
-            elif field == "age_level":
-                value = io._AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
-            elif field == "stressed_words":
-                value = io._stressed(value)
-            elif field == "intonation":
-                text = str(value).strip().lower()
-                value = io._INTONATION_ALIASES.get(text, text)
-            elif field in ("pitch_level", "energy_level"):
-                value = io._level(value, PITCH_LEVELS)
-            elif field == "speed_level":
-                value = io._level(value, SPEED_LEVELS)
-            out[field] = value
+            out[field] = _value_as_before(field, value)
         return out
 
     keys = sorted(io._ALIAS_KEYS) + ["id", "caption", "writer", "f0_median_hz", "meta"]
@@ -490,7 +497,6 @@ def test_age_words_are_read_alike_whatever_the_numbers(monkeypatch):
 def _canonical_as_before(row: dict) -> dict:
     """filter.io.canonical as it was before its vocabulary words were kept read (commit 796115a)."""
     from emotioncot.filter import io
-    from emotioncot.taxonomy import PITCH_LEVELS, SPEED_LEVELS, normalize_emotion
 
     out = dict(row)
     for key in io._ALIAS_KEYS.intersection(row):
@@ -502,22 +508,7 @@ def _canonical_as_before(row: dict) -> dict:
                 break
         else:
             continue
-        if field == "emotion":
-            value = normalize_emotion(str(value)) or str(value)
-        elif field == "gender":
-            value = io._GENDER_ALIASES.get(str(value).strip().lower(), str(value))
-        elif field == "age_level":
-            value = io._AGE_ALIASES.get(str(value).strip().lower().replace("-", " ").replace("_", " "), str(value))
-        elif field == "stressed_words":
-            value = io._stressed(value)
-        elif field == "intonation":
-            text = str(value).strip().lower()
-            value = io._INTONATION_ALIASES.get(text, text)
-        elif field in ("pitch_level", "energy_level"):
-            value = io._level(value, PITCH_LEVELS)
-        elif field == "speed_level":
-            value = io._level(value, SPEED_LEVELS)
-        out[field] = value
+        out[field] = _value_as_before(field, value)
     return out
 
 
