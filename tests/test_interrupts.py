@@ -71,11 +71,16 @@ class Child:
         self.root = root
         self.stderr_path = Path(f"{root}.stderr")
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # inherited across the spawn
+        # An ignored SIGINT is inherited across exec as well (a suite started in the background by a shell
+        # without job control, or under nohup, has it): the child would drop the signal. A handler is reset to
+        # the default by exec, so the child starts as it would from a terminal.
+        before = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             with self.stderr_path.open("wb") as stderr:
                 self.proc = subprocess.Popen([sys.executable, str(CHILD), str(root), str(clips_json), str(workers)],
                                              stdout=subprocess.PIPE, stderr=stderr, process_group=0)
         finally:
+            signal.signal(signal.SIGINT, before)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         self.pid = self.proc.pid
 
