@@ -24,6 +24,7 @@ ratio is what compiling alone buys. It needs Cython importable (``pip install cy
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import statistics
@@ -112,6 +113,9 @@ def main() -> int:
     parser.add_argument("--compiled", action="store_true",
                         help="compare with this checkout's filter compiled by Cython instead of with --rev")
     args = parser.parse_args()
+    if args.compiled and importlib.util.find_spec("Cython") is None:
+        print("--compiled needs Cython (pip install cython) and a C compiler")
+        return 2
     with tempfile.TemporaryDirectory(prefix="bench-filter-") as tmp:
         tmp = Path(tmp)
         build = args.build
