@@ -12,15 +12,23 @@ sentence has been read once already: the figure for text that recurs. Issue 32 a
 records/s per core. Last, the template writer's records per CPU-second on the same records (this
 checkout, in this process).
 
-    PYTHONPATH=. python benchmarks/bench_filter.py [--build DEMO_BUILD] [--rev REV] [--repeat N]
+    PYTHONPATH=. python benchmarks/bench_filter.py [--build DEMO_BUILD] [--rev REV] [--repeat N] [--compiled]
 
 Without --build the demo is built into a temporary folder first (about a minute).
+
+``--compiled`` compares this checkout with a copy of it whose ``emotioncot/filter`` modules are compiled by Cython
+(pure-Python mode, the same source), instead of with --rev: both give the same rows (checked first), so the
+ratio is what compiling alone buys. It needs Cython importable (``pip install cython``) and a C compiler.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -47,6 +55,41 @@ def _rates(runs: dict[str, tuple], records: Path, repeat: int) -> tuple[dict[str
     return {name: statistics.median(rates) for name, rates in found.items()}, rejected
 
 
+def compiled_copy(folder: Path) -> Path:
+    """This checkout's package, prompts and manifests under ``folder`` (returned), with every module of
+    ``emotioncot/filter`` compiled in place by Cython."""
+    for part in ("emotioncot", "prompts", "manifests"):
+        shutil.copytree(ROOT / part, folder / part, ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c"))
+    filter_dir = folder / "emotioncot" / "filter"
+    modules = sorted(p.name for p in filter_dir.glob("*.py") if p.name != "__init__.py")
+    # annotation_typing off: Cython would otherwise enforce annotations such as list[str] as exact types at
+    # run time, and the readers pass tuples where their annotations say list (harmless in Python)
+    subprocess.run([sys.executable, "-m", "Cython.Build.Cythonize", "-i", "-3", "-q", "-X", "annotation_typing=False",
+                    "-j", str(os.cpu_count() or 1), *modules], cwd=filter_dir, check=True, capture_output=True)
+    missing = [m for m in modules if not list(filter_dir.glob(m.removesuffix(".py") + ".*.so"))]
+    if missing:
+        raise RuntimeError(f"Cython built no extension for {missing}")
+    return folder
+
+
+def _compiled(records: Path, tmp: Path, repeat: int) -> int:
+    """``--compiled``: this checkout against its Cython-compiled copy, the same rows first."""
+    compiled = compiled_copy(tmp / "compiled")
+    pure_rows, compiled_rows = (run_worker(root, "checks", records)["rows"] for root in (ROOT, compiled))
+    if pure_rows != compiled_rows:
+        print(f"compiled copy gives {sum(a != b for a, b in zip(pure_rows, compiled_rows))} different rows")
+        return 1
+    rates, _ = _rates({"pure": (ROOT,), "compiled": (compiled,), "pure_cold": (ROOT, "--cold"),
+                       "compiled_cold": (compiled, "--cold")}, records, repeat)
+    print(f"filter's per-record checks on the demo's text ({len(pure_rows)} records, the same rows and problems both "
+          f"ways), records per CPU-second, median of {repeat}:")
+    for name, label in (("", ""), ("_cold", ", cold caches"), ("_again", ", the same text again")):
+        pure, comp = rates[f"pure{name}"], rates[f"compiled{name}"]
+        print(f"  {'pure Python' + label + ':':42s}{pure:8.0f}")
+        print(f"  {'compiled (Cython)' + label + ':':42s}{comp:8.0f}   {comp / pure:.2f}x")
+    return 0
+
+
 def _template_rate(records: Path, repeat: int) -> float:
     import json
     import time
@@ -67,7 +110,12 @@ def main() -> int:
     parser.add_argument("--build", type=Path, help="a finished demo build (default: build one)")
     parser.add_argument("--rev", default=BASELINE, help=f"the revision to compare with (default {BASELINE})")
     parser.add_argument("--repeat", type=int, default=5, help="fresh-process passes per figure (median)")
+    parser.add_argument("--compiled", action="store_true",
+                        help="compare with this checkout's filter compiled by Cython instead of with --rev")
     args = parser.parse_args()
+    if args.compiled and importlib.util.find_spec("Cython") is None:
+        print("--compiled needs Cython (pip install cython) and a C compiler")
+        return 2
     with tempfile.TemporaryDirectory(prefix="bench-filter-") as tmp:
         tmp = Path(tmp)
         build = args.build
@@ -78,6 +126,8 @@ def main() -> int:
             run_build(["demo"], build, progress=False, log=lambda m: None)
         records = tmp / "records.json"
         n = build_records(build, records)
+        if args.compiled:
+            return _compiled(records, tmp, args.repeat)
         before_root = checkout(args.rev, tmp / "before")
         rates, rejected = _rates({"before": (before_root,), "after": (ROOT,), "before_cold": (before_root, "--cold"),
                         "cold": (ROOT, "--cold")}, records, args.repeat)
