@@ -79,11 +79,17 @@ def measure_signal(
         b = min(len(x), int((rough.offset_s + SPAN_MARGIN_S) * ANALYSIS_SR))
     offset_s = a / ANALYSIS_SR
     span = x[a:b]
+    engine = config.praat_pitch_engine
+    sound = None
+    if engine == "parselmouth":
+        import parselmouth
+
+        sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
     praat_track = None
     if config.pitch_method == "pyworld":
         track = pitch.track_pyworld(span, min(config.f0_min_hz, config.f0_min_low_voice_hz), config.f0_max_hz)
     else:
-        track = praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz)
+        track = praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz, engine, sound)
         voiced_hz = track.f0[track.f0 > 0]
         low_voice = len(voiced_hz) > 0 and median(voiced_hz) < 1.25 * config.f0_min_hz
         sparse = len(voiced_hz) < 0.4 * max(rough.speech_s, 0.0) / HOP_S
@@ -91,7 +97,7 @@ def measure_signal(
             # a voice near or under the fast floor (a sad or creaky male at 70 Hz) is cut off, or tracked
             # on a harmonic where only a few periods pass; a lower floor measures it. When the trigger is
             # sparse voicing (which a whisper also has) the pass that finds more voicing wins.
-            low = pitch.track_praat(span, config.f0_min_low_voice_hz, config.f0_max_hz)
+            low = pitch.track_praat(span, config.f0_min_low_voice_hz, config.f0_max_hz, engine, sound)
             if low_voice or (low.f0 > 0).sum() > 1.2 * len(voiced_hz):
                 track = praat_track = low
     out["f0_method"] = track.method
@@ -137,9 +143,10 @@ def measure_signal(
     if out["f0_median_hz"] is not None:
         import parselmouth
 
+        if sound is None:
+            sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
         if praat_track is None:
-            praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz)
-        sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
+            praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz, engine, sound)
         jit, shim, why_vq = voice_quality.jitter_shimmer(sound, pitch.praat_pitch(praat_track))
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:

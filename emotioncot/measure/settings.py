@@ -14,6 +14,10 @@ from typing import Literal
 @dataclass
 class MeasureSettings:
     pitch_method: Literal["praat", "pyworld"] = "praat"
+    # how "praat" runs: Praat itself (parselmouth), or its algorithm on the frame matrix (pitch_ac.py: about 3x less
+    # CPU per audio-second, the same frames within 0.002 semitone; but importing numba costs about 0.5 CPU-s once
+    # per process, so it pays for builds and batches, not for measuring one short file)
+    praat_pitch_engine: Literal["parselmouth", "frames"] = "parselmouth"
     f0_min_hz: float = 75.0  # Praat's default for speech; its window is 3 periods of the floor (lower costs time)
     f0_min_low_voice_hz: float = 50.0  # floor of a second pass when the first finds a low voice (median < 1.25 x f0_min_hz)
     f0_max_hz: float = 600.0
