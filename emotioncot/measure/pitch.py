@@ -41,7 +41,9 @@ def track_praat(y: np.ndarray, f0_min: float, f0_max: float, engine: str = "pars
     """Praat's "To Pitch (ac)" (time step 10 ms, standard settings) on ``y`` at the analysis rate, run by Praat
     itself (``engine="parselmouth"``; ``sound``: the parselmouth Sound of ``y`` when the caller has one) or by
     the frame-matrix re-implementation (``"frames"``, ``pitch_ac.py``)."""
-    if engine == "frames":
+    from emotioncot.measure.pitch_ac import supports
+
+    if engine == "frames" and supports(ANALYSIS_SR, f0_min, f0_max):  # otherwise Praat itself
         from emotioncot.measure.pitch_ac import to_pitch_ac
 
         p = to_pitch_ac(y, ANALYSIS_SR, time_step=HOP_S, pitch_floor=f0_min, pitch_ceiling=f0_max)

@@ -52,6 +52,18 @@ def _live_intensity() -> float:
     return (2.0 - (1.0 + 2 * VOICED_UNVOICED_COST - VOICING_THRESHOLD)) * SILENCE_THRESHOLD / (1.0 + VOICING_THRESHOLD) + 1e-12
 
 
+def supports(sr: int, pitch_floor: float, pitch_ceiling: float) -> bool:
+    """Whether these settings stay where the port follows Praat: a ceiling under 0.3 sr (above it Praat refines
+    with 700-deep sinc interpolation, not ported) and a window long enough that the 70-deep interpolation
+    around the longest candidate lag never reaches its end (Praat would cut the depth there; not ported): at
+    16 kHz a floor up to about 109 Hz."""
+    dx = 1.0 / sr
+    nsamp_window = (int(np.floor(PERIODS_PER_WINDOW / pitch_floor / dx)) // 2 - 1) * 2
+    max_lag = min(int(np.floor(nsamp_window / PERIODS_PER_WINDOW)) + 2, nsamp_window)
+    brent_ixmax = int(np.floor(nsamp_window * 0.5))
+    return pitch_ceiling < 0.3 * sr and brent_ixmax - (max_lag + 1) >= SINC_DEPTH and nsamp_window >= 4
+
+
 def frame_times(n_samples: int, sr: int, time_step: float, window_s: float) -> tuple[int, float]:
     """Praat's Sampled_shortTermAnalysis: as many frames as fit, centred in the sound."""
     dx = 1.0 / sr
@@ -66,9 +78,13 @@ def frame_times(n_samples: int, sr: int, time_step: float, window_s: float) -> t
 
 def to_pitch_ac(x: np.ndarray, sr: int, time_step: float = 0.01, pitch_floor: float = 75.0,
                 pitch_ceiling: float = 600.0, exact: bool = False) -> PitchAC:
-    """``exact``: refine candidates with Praat's own Brent search (slower; for the comparison tests)."""
+    """``exact``: refine candidates with Praat's own Brent search (slower; for the comparison tests). Settings
+    outside ``supports`` raise ValueError."""
     from emotioncot.measure import pitch_kernels as kern
 
+    if not supports(sr, pitch_floor, pitch_ceiling):
+        raise ValueError(f"pitch floor {pitch_floor} Hz / ceiling {pitch_ceiling} Hz at {sr} Hz: outside what the "
+                         "frame-matrix port of Praat covers (pitch_ac.supports)")
     x = np.asarray(x, dtype=np.float64)
     dx = 1.0 / sr
     max_candidates = max(MAX_CANDIDATES, int(np.floor(pitch_ceiling / pitch_floor)))
