@@ -39,7 +39,7 @@ from bench_measure import clear_caches, real_recordings  # noqa: E402
 from emotioncot.audio.io import read_audio  # noqa: E402
 from emotioncot.config import MeasureConfig  # noqa: E402
 from emotioncot.measure import energy, espeak_text, features, gender, harmonicity, intonation, nuclei  # noqa: E402
-from emotioncot.measure import pitch, stress, syllables, vad, voice_quality  # noqa: E402
+from emotioncot.measure import periods, pitch, stress, syllables, vad, voice_quality  # noqa: E402
 
 # (module, attribute, label): the steps measure_signal runs, by the names it calls them under
 STEPS = [
@@ -48,6 +48,7 @@ STEPS = [
     (vad, "detect_activity", "voice activity (x2)"),
     (pitch, "track_praat", "Praat pitch (1-2 passes)"),
     (pitch, "praat_pitch", "jitter + shimmer (Praat point process)"),
+    (periods, "pulses", "jitter + shimmer (Praat point process)"),
     (pitch, "track_pyworld", "WORLD pitch"),
     (pitch, "on_frame_grid", "pitch: grid, octaves, statistics"),
     (pitch, "correct_octaves", "pitch: grid, octaves, statistics"),
@@ -58,6 +59,7 @@ STEPS = [
     (energy, "peak_dbfs", "level, alpha ratio, peak"),
     (intonation, "classify", "intonation"),
     (voice_quality, "jitter_shimmer", "jitter + shimmer (Praat point process)"),
+    (voice_quality, "jitter_shimmer_from_pulses", "jitter + shimmer (Praat point process)"),
     (harmonicity, "mean_hnr_db", "harmonicity (HNR)"),
     (syllables, "transcript_syllables", "syllables (transcript / nuclei)"),
     (syllables, "words", "syllables (transcript / nuclei)"),

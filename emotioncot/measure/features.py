@@ -147,7 +147,13 @@ def measure_signal(
             sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
         if praat_track is None:
             praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz, engine, sound)
-        jit, shim, why_vq = voice_quality.jitter_shimmer(sound, pitch.praat_pitch(praat_track))
+        if praat_track.praat_pitch is not None:
+            jit, shim, why_vq = voice_quality.jitter_shimmer(sound, praat_track.praat_pitch)
+        else:  # the frame-matrix engine: its port of Praat's point process (periods.py)
+            from emotioncot.measure.periods import pulses
+
+            times = pulses(span, ANALYSIS_SR, praat_track.f0, float(praat_track.times[0]), HOP_S) if len(praat_track.f0) else []
+            jit, shim, why_vq = voice_quality.jitter_shimmer_from_pulses(sound, times)
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
