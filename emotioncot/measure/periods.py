@@ -163,7 +163,6 @@ def _max_correlation(z, s_x1, s_dx, t1, window_length, tmin2, tmax2):
             n1_hi = hi
         n2a = n2b = n2c = n2d = 0.0
         pa = pb = pc = pd = 0.0
-        local_peak = 0.0
         k = lo
         while k + 3 < hi:
             a0 = z[ileft1 + k - 1]
@@ -182,14 +181,12 @@ def _max_correlation(z, s_x1, s_dx, t1, window_length, tmin2, tmax2):
             pb += a1 * b1
             pc += a2 * b2
             pd += a3 * b3
-            local_peak = max(local_peak, abs(b0), abs(b1), abs(b2), abs(b3))
             k += 4
         while k < hi:
             a0 = z[ileft1 + k - 1]
             b0 = z[ileft2 + k - 1]
             n2a += b0 * b0
             pa += a0 * b0
-            local_peak = max(local_peak, abs(b0))
             k += 1
         norm2 = (n2a + n2b) + (n2c + n2d)
         product = (pa + pb) + (pc + pd)
@@ -201,7 +198,10 @@ def _max_correlation(z, s_x1, s_dx, t1, window_length, tmin2, tmax2):
             maximum = r2
             r3_best = r3
             ir = float(ileft2 - 1)
-            peak = local_peak
+            # Praat's peak: of this lag's window (one lag past the best), taken only when it is kept
+            peak = 0.0
+            for k in range(lo, hi):
+                peak = max(peak, abs(z[ileft2 + k - 1]))
     tout = t1
     if maximum > -1.0:
         d2r = 2 * maximum - r1_best - r3_best
