@@ -263,16 +263,27 @@ def frame_candidates(r, sr, pitch_floor, ceiling, max_lag, brent_ixmax, voicing_
     freq[0] = 0.0
     strength[0] = 0.0
     n = 1
-    for i in range(2, min(max_lag, brent_ixmax)):
+    top = min(max_lag, brent_ixmax)
+    maxima = 0
+    for i in range(2, top):
+        if r[i] > 0.5 * voicing_threshold and r[i] > r[i - 1] and r[i] >= r[i + 1]:
+            maxima += 1
+    # the first strengths (30-deep sinc at the parabola's vertex) only choose which maxima keep a place when
+    # there are more than places; otherwise every maximum keeps one, the refinement replaces the strength of
+    # those a voice can use, and the others are unvoiced for the path finder whatever their strength
+    crowded = maxima > max_candidates - 1
+    for i in range(2, top):
         if r[i] > 0.5 * voicing_threshold and r[i] > r[i - 1] and r[i] >= r[i + 1]:
             place = -1
             dr = 0.5 * (r[i + 1] - r[i - 1])
             d2r = 2.0 * r[i] - r[i - 1] - r[i + 1]
             f = fs / (i + dr / d2r)
             x = (fs / f - offset) + offset  # Praat's abscissa, rounded as Praat rounds it
-            s = sinc_interpolate(r, x, 30)
-            if s > 1.0:
-                s = 1.0 / s
+            s = 0.0
+            if crowded:
+                s = sinc_interpolate(r, x, 30)
+                if s > 1.0:
+                    s = 1.0 / s
             if n < max_candidates:
                 place = n
                 n += 1
