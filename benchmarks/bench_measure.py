@@ -12,9 +12,11 @@ Prints
 * the same for the baseline (two pYIN passes: C2-C7 (65-2093 Hz), then the first pass's median / 2 to x 2,
   pitch only) on the first ``--baseline-seconds`` of those recordings, and the ratio;
 * openSMILE eGeMAPSv02 functionals on the same files in the same run (CPU time), and the ratio
-  (issue 33's target: 5x);
+  (issue 33's target: 5x), for Praat's pitch run by parselmouth (the default) and by the frame-matrix
+  re-implementation (``measure.praat_pitch_engine: frames``; numba's start-up is taken before timing);
 * whole processes, start-up included: ``emotioncot analyze`` of 12 RAVDESS clips (full features, stress)
-  against a fresh Python process running the two-pass pYIN baseline on them (issue 33's target: 50x). The
+  against a fresh Python process running the two-pass pYIN baseline on them (issue 33's target: 50x), and the
+  same command with the frames engine (numba's import and the loading of its cached code included). The
   processes cache their bytecode in a temporary ``PYTHONPYCACHEPREFIX`` (one uncounted warm-up run each), as an
   installed package does, whatever ``PYTHONDONTWRITEBYTECODE`` the calling shell sets;
 * with ``--against DIR`` (another checkout of emotioncot, e.g. ``git worktree add /tmp/old HEAD~3``): that
@@ -91,6 +93,17 @@ def pyin_two_pass(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 RAVDESS_TEXT = "Kids are talking by the door"
+# `emotioncot analyze` as the plain command line runs it, with the frame-matrix Praat pitch engine
+ANALYZE_FRAMES = """
+import sys
+import emotioncot.cli.analyze as analyze
+plain = analyze.measure_files
+def with_frames(files, transcript, language, measure, *rest):
+    measure.praat_pitch_engine = "frames"
+    return plain(files, transcript, language, measure, *rest)
+analyze.measure_files = with_frames
+analyze.run_plain(sys.argv[1:])
+"""
 PYIN_PROCESS = """
 import sys
 import librosa
@@ -159,6 +172,7 @@ def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> Non
     with tempfile.TemporaryDirectory() as cache:
         commands = {
             "ours": (analyze, _env(ROOT, Path(cache) / "ours")),
+            "frames": ([sys.executable, "-c", ANALYZE_FRAMES, *analyze[4:]], _env(ROOT, Path(cache) / "frames")),
             "pyin": ([sys.executable, "-c", PYIN_PROCESS, str(Path(__file__).resolve().parent), *files],
                      _env(ROOT, Path(cache) / "pyin")),
         }
@@ -167,13 +181,15 @@ def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> Non
         cpu = _alternating(commands, runs)
     base = cpu["pyin"]
     print(f"whole process, start-up included, {len(files)} RAVDESS files ({audio_s:.1f} s), median CPU of {runs} runs:")
-    rows = [("emotioncot analyze (full features, stress)", "ours")]
+    rows = [("emotioncot analyze (full features, stress)", "ours"),
+            ("  the same, praat_pitch_engine frames", "frames")]
     if against is not None:
         rows.append((f"  the same, --against {against.name}", "against"))
     rows.append(("python + librosa two-pass pYIN, pitch only", "pyin"))
     for label, key in rows:
         print(f"  {label:44s}: {cpu[key]:6.2f} CPU s -> {audio_s / cpu[key]:7.1f}x real time per core")
-    print(f"  whole-process speed-up over the baseline: {base / cpu['ours']:.1f}x (target 50x)"
+    print(f"  whole-process speed-up over the baseline: {base / cpu['ours']:.1f}x (target 50x); "
+          f"with the frames engine {base / cpu['frames']:.1f}x"
           + (f"; --against checkout {base / cpu['against']:.1f}x" if against is not None else ""))
 
 
@@ -234,7 +250,7 @@ def synthetic_set() -> list[tuple[float, np.ndarray]]:
     return out
 
 
-def opensmile_vs_ours(items, total_s: float, ours_rtf: float, repeat: int) -> None:
+def opensmile_vs_ours(items, total_s: float, ours_rtf: dict[str, float], repeat: int) -> None:
     """openSMILE eGeMAPSv02 functionals (the cross-check backend) on the same files, same input samples."""
     try:
         import opensmile
@@ -252,7 +268,10 @@ def opensmile_vs_ours(items, total_s: float, ours_rtf: float, repeat: int) -> No
         best = cpu if best is None else min(best, cpu)
     rtf = total_s / best
     print(f"openSMILE eGeMAPSv02 functionals        : {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
-    print(f"  emotioncot (praat, with stress alignment) is {ours_rtf / rtf:.2f}x openSMILE's speed per CPU-second (target 5x)")
+    for label, ours in ours_rtf.items():
+        if label.startswith("praat"):
+            print(f"  emotioncot ({label}, with stress alignment) is {ours / rtf:.2f}x openSMILE's speed per CPU-second "
+                  "(target 5x)")
 
 
 def long_transcript(items) -> None:
@@ -295,8 +314,10 @@ def main() -> None:
     measure_signal(items[0][1], items[0][2], items[0][3], language=items[0][4])
     import librosa  # noqa: F401
 
-    for method in ("praat", "pyworld"):
-        cfg = MeasureConfig(pitch_method=method)
+    measure_signal(items[0][1], items[0][2], items[0][3], MeasureConfig(praat_pitch_engine="frames"), language=items[0][4])
+    rtfs = {}
+    for method, engine in (("praat", "parselmouth"), ("praat", "frames"), ("pyworld", "parselmouth")):
+        cfg = MeasureConfig(pitch_method=method, praat_pitch_engine=engine)
         best = None
         for _ in range(args.repeat):
             clear_caches()
@@ -306,11 +327,12 @@ def main() -> None:
             cpu = time.process_time() - t0
             best = cpu if best is None else min(best, cpu)
         rtf = total_s / best
-        print(f"emotioncot full feature set ({method:7s}): {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
-        if method == "praat":
-            ours_rtf = rtf
+        label = method if method == "pyworld" else f"praat, {engine}"
+        print(f"emotioncot full feature set ({label:19s}): {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
+        rtfs[label] = rtf
+    ours_rtf = rtfs["praat, parselmouth"]
 
-    opensmile_vs_ours(items, total_s, ours_rtf, args.repeat)
+    opensmile_vs_ours(items, total_s, rtfs, args.repeat)
     if args.against is not None:
         checkouts_side_by_side(items, total_s, args.against.resolve(), args.repeat)
     long_transcript(items)

@@ -1,7 +1,7 @@
 """Measurement outputs before and after a change: every field of every clip of the demo corpus (216 clips)
 and of the real recordings in ../shared/data (66 files), full features (stress and relative rate included).
 
-    python CHECKOUT/benchmarks/compare_measure.py dump OUT.json [--data ../shared/data]
+    python CHECKOUT/benchmarks/compare_measure.py dump OUT.json [--data ../shared/data] [--praat-pitch-engine frames]
     python benchmarks/compare_measure.py diff BEFORE.json AFTER.json
 
 ``dump`` measures with the ``emotioncot`` of the checkout the script lies in (copy this script,
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def dump(out: Path, data: Path) -> None:
+def dump(out: Path, data: Path, engine: str | None = None) -> None:
     from bench_measure import real_recordings
     from profile_measure import demo_items
 
@@ -32,7 +32,7 @@ def dump(out: Path, data: Path) -> None:
     real = real_recordings(data)
     if not real:
         sys.exit(f"{data}: no real recordings there (give --data)")
-    cfg = MeasureConfig(relative_rate=True)
+    cfg = MeasureConfig(relative_rate=True, **({"praat_pitch_engine": engine} if engine else {}))
     rows = {}
     for source, items in (("demo", demo_items()), ("real", real)):
         for name, y, sr, text, lang in items:
@@ -81,13 +81,14 @@ def main() -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("dump")
     d.add_argument("out", type=Path)
+    d.add_argument("--praat-pitch-engine", default=None, help="parselmouth or frames (a checkout that has the setting)")
     d.add_argument("--data", type=Path, default=Path(os.environ.get("EMOTIONCOT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")))
     c = sub.add_parser("diff")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     args = ap.parse_args()
     if args.cmd == "dump":
-        dump(args.out, args.data)
+        dump(args.out, args.data, args.praat_pitch_engine)
         return 0
     return diff(args.before, args.after)
 

@@ -39,7 +39,7 @@ from bench_measure import clear_caches, real_recordings  # noqa: E402
 from emotioncot.audio.io import read_audio  # noqa: E402
 from emotioncot.config import MeasureConfig  # noqa: E402
 from emotioncot.measure import energy, espeak_text, features, gender, harmonicity, intonation, nuclei  # noqa: E402
-from emotioncot.measure import pitch, stress, syllables, vad, voice_quality  # noqa: E402
+from emotioncot.measure import periods, pitch, stress, syllables, vad, voice_quality  # noqa: E402
 
 # (module, attribute, label): the steps measure_signal runs, by the names it calls them under
 STEPS = [
@@ -47,6 +47,8 @@ STEPS = [
     (features, "analyse", "STFT frames"),
     (vad, "detect_activity", "voice activity (x2)"),
     (pitch, "track_praat", "Praat pitch (1-2 passes)"),
+    (pitch, "praat_pitch", "jitter + shimmer (Praat point process)"),
+    (periods, "pulses", "jitter + shimmer (Praat point process)"),
     (pitch, "track_pyworld", "WORLD pitch"),
     (pitch, "on_frame_grid", "pitch: grid, octaves, statistics"),
     (pitch, "correct_octaves", "pitch: grid, octaves, statistics"),
@@ -57,6 +59,7 @@ STEPS = [
     (energy, "peak_dbfs", "level, alpha ratio, peak"),
     (intonation, "classify", "intonation"),
     (voice_quality, "jitter_shimmer", "jitter + shimmer (Praat point process)"),
+    (voice_quality, "jitter_shimmer_from_pulses", "jitter + shimmer (Praat point process)"),
     (harmonicity, "mean_hnr_db", "harmonicity (HNR)"),
     (syllables, "transcript_syllables", "syllables (transcript / nuclei)"),
     (syllables, "words", "syllables (transcript / nuclei)"),
@@ -191,6 +194,7 @@ def main() -> None:
     ap.add_argument("--demo", action="store_true", help="profile the demo corpus instead of the real recordings")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--pitch-method", default="praat", choices=("praat", "pyworld"))
+    ap.add_argument("--praat-pitch-engine", default="parselmouth", choices=("parselmouth", "frames"))
     ap.add_argument("--praat-variants", action="store_true", help="time cheaper Praat pitch variants instead (see above)")
     args = ap.parse_args()
 
@@ -199,7 +203,7 @@ def main() -> None:
         praat_variants(items, args.repeat)
         return
     audio_s = sum(len(y) / sr for _, y, sr, _, _ in items)
-    cfg = MeasureConfig(pitch_method=args.pitch_method)
+    cfg = MeasureConfig(pitch_method=args.pitch_method, praat_pitch_engine=args.praat_pitch_engine)
     features.measure_signal(items[0][1], items[0][2], items[0][3], cfg, language=items[0][4])  # warm-up
     timer = ExclusiveTimer()
     install(timer)
@@ -213,7 +217,8 @@ def main() -> None:
             best[label] = min(best.get(label, s), s)
     total = sum(best.values())
     where = "demo corpus" if args.demo else str(args.data)
-    print(f"{len(items)} files, {audio_s:.1f} s of audio ({where}), pitch {args.pitch_method}, stress dtw; "
+    print(f"{len(items)} files, {audio_s:.1f} s of audio ({where}), pitch {args.pitch_method} "
+          f"({args.praat_pitch_engine}), stress dtw; "
           f"best of {args.repeat} passes per step")
     print(f"{'step':42s} {'CPU s':>7s} {'share':>7s} {'ms per audio s':>15s}")
     for label, s in sorted(best.items(), key=lambda kv: -kv[1]):

@@ -1,10 +1,11 @@
 """One utterance in, every measurement out: the orchestration of the feature modules.
 
 Order matters for speed: one resample to 16 kHz, one STFT, one Praat pitch pass; every feature reuses
-them (VAD uses the voicing, voice quality the Praat pitch object, stress the STFT)."""
+them (VAD uses the voicing, voice quality the pitch track, stress the STFT)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,8 +72,6 @@ def measure_signal(
 
     # pitch before the final VAD (its voicing helps keep quiet vowels), but only over the span where an
     # energy-only VAD finds speech, plus a margin: leading and trailing silence costs Praat time, not accuracy
-    import parselmouth
-
     rough = vad.detect_activity(frames, None, config.min_pause_s)
     a, b = 0, len(x)
     if rough.onset_s is not None:
@@ -80,12 +79,17 @@ def measure_signal(
         b = min(len(x), int((rough.offset_s + SPAN_MARGIN_S) * ANALYSIS_SR))
     offset_s = a / ANALYSIS_SR
     span = x[a:b]
-    sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
+    engine = config.praat_pitch_engine
+    sound = None
+    if engine == "parselmouth":
+        import parselmouth
+
+        sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
     praat_track = None
     if config.pitch_method == "pyworld":
         track = pitch.track_pyworld(span, min(config.f0_min_hz, config.f0_min_low_voice_hz), config.f0_max_hz)
     else:
-        track = praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
+        track = praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz, engine, sound)
         voiced_hz = track.f0[track.f0 > 0]
         low_voice = len(voiced_hz) > 0 and median(voiced_hz) < 1.25 * config.f0_min_hz
         sparse = len(voiced_hz) < 0.4 * max(rough.speech_s, 0.0) / HOP_S
@@ -93,12 +97,12 @@ def measure_signal(
             # a voice near or under the fast floor (a sad or creaky male at 70 Hz) is cut off, or tracked
             # on a harmonic where only a few periods pass; a lower floor measures it. When the trigger is
             # sparse voicing (which a whisper also has) the pass that finds more voicing wins.
-            low = pitch.track_praat(sound, config.f0_min_low_voice_hz, config.f0_max_hz)
+            low = pitch.track_praat(span, config.f0_min_low_voice_hz, config.f0_max_hz, engine, sound)
             if low_voice or (low.f0 > 0).sum() > 1.2 * len(voiced_hz):
                 track = praat_track = low
-    track.times = track.times + offset_s
     out["f0_method"] = track.method
-    f0_raw, strength = pitch.on_frame_grid(track, frames.n)
+    # the track's times are on the span (as the Praat Pitch for the point process needs them); the grid is the clip's
+    f0_raw, strength = pitch.on_frame_grid(replace(track, times=track.times + offset_s), frames.n)
 
     act = vad.detect_activity(frames, f0_raw > 0, config.min_pause_s)
     if act.speech_s <= 0:
@@ -136,11 +140,20 @@ def measure_signal(
         reasons["intonation_detail"] = contour["reason"]
 
     # voice quality
-    if praat_track is None:
-        praat_track = pitch.track_praat(sound, config.f0_min_hz, config.f0_max_hz)
-        praat_track.times = praat_track.times + offset_s
     if out["f0_median_hz"] is not None:
-        jit, shim, why_vq = voice_quality.jitter_shimmer(sound, praat_track.praat_pitch)
+        import parselmouth
+
+        if sound is None:
+            sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
+        if praat_track is None:
+            praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz, engine, sound)
+        if praat_track.praat_pitch is not None:
+            jit, shim, why_vq = voice_quality.jitter_shimmer(sound, praat_track.praat_pitch)
+        else:  # the frame-matrix engine: its port of Praat's point process (periods.py)
+            from emotioncot.measure.periods import pulses
+
+            times = pulses(span, ANALYSIS_SR, praat_track.f0, float(praat_track.times[0]), HOP_S) if len(praat_track.f0) else []
+            jit, shim, why_vq = voice_quality.jitter_shimmer_from_pulses(sound, times)
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq

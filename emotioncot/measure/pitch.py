@@ -1,5 +1,6 @@
-"""F0 tracking (Praat autocorrelation via parselmouth by default, WORLD DIO+StoneMask as an alternative)
-and octave-error correction that keeps real excursions.
+"""F0 tracking (Praat's autocorrelation method by default, through parselmouth or re-implemented on the
+frame matrix in ``pitch_ac.py``; WORLD DIO+StoneMask as an alternative) and octave-error correction that keeps
+real excursions.
 
 Octave correction: the reference pipeline folds every frame more than 9 semitones from the median, which
 halves the real octave leaps of angry or surprised speech. Here a stretch of F0 is moved by an octave
@@ -28,17 +29,50 @@ class PitchTrack:
     f0: np.ndarray  # Hz, 0 where unvoiced
     strength: np.ndarray  # periodicity 0..1 (Praat's autocorrelation peak); 1 for voiced WORLD frames
     method: str
-    praat_pitch: object | None = None  # the parselmouth Pitch, reused by voice quality
+    duration_s: float = 0.0  # of the sound it was tracked on (the Praat Pitch's time domain)
+    praat_pitch: object | None = None  # Praat's own Pitch object where Praat tracked it
 
     @property
     def voiced(self) -> np.ndarray:
         return self.f0 > 0
 
 
-def track_praat(sound, f0_min: float, f0_max: float) -> PitchTrack:
+def track_praat(y: np.ndarray, f0_min: float, f0_max: float, engine: str = "parselmouth", sound=None) -> PitchTrack:
+    """Praat's "To Pitch (ac)" (time step 10 ms, standard settings) on ``y`` at the analysis rate, run by Praat
+    itself (``engine="parselmouth"``; ``sound``: the parselmouth Sound of ``y`` when the caller has one) or by
+    the frame-matrix re-implementation (``"frames"``, ``pitch_ac.py``)."""
+    from emotioncot.measure.pitch_ac import supports
+
+    if engine == "frames" and supports(ANALYSIS_SR, f0_min, f0_max):  # otherwise Praat itself
+        from emotioncot.measure.pitch_ac import to_pitch_ac
+
+        p = to_pitch_ac(y, ANALYSIS_SR, time_step=HOP_S, pitch_floor=f0_min, pitch_ceiling=f0_max)
+        return PitchTrack(p.times, p.frequency, p.strength, "praat", len(y) / ANALYSIS_SR)
+    if sound is None:
+        import parselmouth
+
+        sound = parselmouth.Sound(y, sampling_frequency=ANALYSIS_SR)
     pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=f0_min, pitch_ceiling=f0_max)
     arr = pitch.selected_array
-    return PitchTrack(np.asarray(pitch.xs()), arr["frequency"].astype(np.float64), arr["strength"].astype(np.float64), "praat", pitch)
+    return PitchTrack(np.asarray(pitch.xs()), arr["frequency"].astype(np.float64), arr["strength"].astype(np.float64),
+                      "praat", sound.duration, pitch)
+
+
+def praat_pitch(track: PitchTrack):
+    """The Praat Pitch object of a track (times on the sound it was tracked on), for Praat's point process:
+    Praat's own where Praat tracked it; otherwise one made by "Matrix: To Pitch" from the frames. Praat's
+    "To PointProcess (cc)" reads only each frame's frequency from the Pitch (voiced where above 0 and under
+    the ceiling), which that sets; jitter and shimmer from it equal those from Praat's own Pitch on all 66
+    real files (tests/test_measure_pitch_ac.py)."""
+    if track.praat_pitch is not None:
+        return track.praat_pitch
+    from parselmouth.praat import call
+
+    n = len(track.f0)
+    step = float(track.times[1] - track.times[0]) if n > 1 else HOP_S
+    matrix = call("Create Matrix", "f0", 0.0, track.duration_s, n, step, float(track.times[0]), 1, 1, 1, 1, 1, "0")
+    matrix.values = track.f0[None, :]
+    return call(matrix, "To Pitch")
 
 
 def track_pyworld(y: np.ndarray, f0_min: float, f0_max: float) -> PitchTrack:
