@@ -158,7 +158,8 @@ def measure_signal(
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
-        out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()))
+        out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()),
+                                                        numba=engine == "frames")
         if out["hnr_db"] is None:
             reasons["hnr_db"] = f"no periodic frames in Praat's harmonicity ({n_hnr})"
     else:
