@@ -14,6 +14,8 @@ is 10 log10(r / (1 - r)) dB. tests/test_measure_references.py checks it against 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from emotioncot.measure.fft import irfft, next_fast_len, rfft
@@ -30,6 +32,18 @@ def _gaussian_window(n: int) -> np.ndarray:
     t = (np.arange(n) - (n - 1) / 2) / n
     edge = np.exp(-12.0)
     return (np.exp(-48.0 * t**2) - edge) / (1 - edge)
+
+
+@lru_cache(maxsize=4)
+def _window_and_its_autocorrelation(nwin: int, nfft: int, maxlag: int) -> tuple[np.ndarray, np.ndarray]:
+    """The float32 Gaussian window and its autocorrelation up to ``maxlag + 1``, the same for every clip at one
+    rate (kept: an exp over the window and two FFTs per clip otherwise). Read-only: they are shared."""
+    w = _gaussian_window(nwin).astype(np.float32)
+    wspec = rfft(w, nfft)
+    wac = irfft(wspec.real**2 + wspec.imag**2, nfft)[: maxlag + 2].copy()
+    w.flags.writeable = False
+    wac.flags.writeable = False
+    return w, wac
 
 
 def _local_peaks(magnitude: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
@@ -74,11 +88,9 @@ def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None,
     if live.size == 0:
         return out
     padded = np.pad(centred.astype(np.float32), half)  # float32: half the memory traffic, ample precision
-    w = _gaussian_window(nwin).astype(np.float32)
     maxlag = int(np.floor(sr / MIN_PITCH_HZ))
     nfft = next_fast_len(nwin + maxlag + 2)
-    wspec = rfft(w, nfft)
-    wac = irfft(wspec.real**2 + wspec.imag**2, nfft)[: maxlag + 2]
+    w, wac = _window_and_its_autocorrelation(nwin, nfft, maxlag)
     if numba:
         best = _best_by_kernels(padded, centres[live], nwin, w, nfft, wac, maxlag)
     else:
