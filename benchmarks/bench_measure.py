@@ -195,10 +195,12 @@ def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> Non
 
 MEASURE_PROCESS = """
 import pickle, sys, time
+from emotioncot.config import MeasureConfig
 from emotioncot.measure import measure_signal
 with open(sys.argv[1], "rb") as fh:
     items = pickle.load(fh)
-measure_signal(*items[0][:3], language=items[0][3])  # warm-up: imports, dictionary, eSpeak
+config = MeasureConfig(praat_pitch_engine=sys.argv[3])
+measure_signal(*items[0][:3], config, language=items[0][3])  # warm-up: imports, dictionary, eSpeak
 import importlib
 caches = []
 for module, name in (("emotioncot.measure.stress", "_reference"), ("emotioncot.measure.espeak_text", "reading"),
@@ -212,7 +214,7 @@ for _ in range(int(sys.argv[2])):
         fn.cache_clear()
     t0 = time.process_time()
     for y, sr, text, lang in items:
-        measure_signal(y, sr, text, language=lang)
+        measure_signal(y, sr, text, config, language=lang)
     cpu = time.process_time() - t0
     best = cpu if best is None else min(best, cpu)
 print(best)
@@ -220,25 +222,31 @@ print(best)
 
 
 def checkouts_side_by_side(items, total_s: float, against: Path, repeat: int) -> None:
-    """The full feature set (praat, stress) of this checkout and of ``against`` on the same files, each in fresh
-    processes taking turns (three each), best of ``repeat`` passes per process, median over processes."""
+    """The full feature set (praat, stress) of this checkout and of ``against`` on the same files, with each Praat
+    engine, each in fresh processes taking turns (three each), best of ``repeat`` passes per process, median
+    over processes."""
     import pickle
     import tempfile
 
+    engines = ("parselmouth", "frames")
     with tempfile.TemporaryDirectory() as tmp:
         saved = Path(tmp) / "items.pickle"
         saved.write_bytes(pickle.dumps([(y, sr, text, lang) for _, y, sr, text, lang in items]))
-        cpu: dict[str, list[float]] = {"this": [], "against": []}
+        cpu: dict[tuple[str, str], list[float]] = {(k, e): [] for k in ("this", "against") for e in engines}
         for _ in range(3):
-            for key, root in (("this", ROOT), ("against", against)):
-                out = subprocess.run([sys.executable, "-c", MEASURE_PROCESS, str(saved), str(repeat)], check=True,
-                                     capture_output=True, text=True, env=_env(root, Path(tmp) / key), cwd=root).stdout
-                cpu[key].append(float(out.split()[-1]))
-    this, other = statistics.median(cpu["this"]), statistics.median(cpu["against"])
+            for engine in engines:
+                for key, root in (("this", ROOT), ("against", against)):
+                    out = subprocess.run([sys.executable, "-c", MEASURE_PROCESS, str(saved), str(repeat), engine],
+                                         check=True, capture_output=True, text=True, env=_env(root, Path(tmp) / key),
+                                         cwd=root).stdout
+                    cpu[key, engine].append(float(out.split()[-1]))
     print(f"same files, fresh processes taking turns (median of 3, each the best of {repeat} passes):")
-    print(f"  this checkout                            : {this:6.2f} CPU s -> {total_s / this:7.1f}x real time per core")
-    print(f"  --against {str(against)[:30]:30s} : {other:6.2f} CPU s -> {total_s / other:7.1f}x real time per core")
-    print(f"  speed-up of this checkout: {other / this:.2f}x")
+    for engine in engines:
+        this, other = statistics.median(cpu["this", engine]), statistics.median(cpu["against", engine])
+        print(f"  praat_pitch_engine {engine}:")
+        print(f"    this checkout                          : {this:6.2f} CPU s -> {total_s / this:7.1f}x real time per core")
+        print(f"    --against {str(against)[:28]:28s} : {other:6.2f} CPU s -> {total_s / other:7.1f}x real time per core")
+        print(f"    speed-up of this checkout: {other / this:.2f}x")
 
 
 def synthetic_set() -> list[tuple[float, np.ndarray]]:

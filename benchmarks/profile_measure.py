@@ -39,7 +39,7 @@ from bench_measure import clear_caches, real_recordings  # noqa: E402
 from emotioncot.audio.io import read_audio  # noqa: E402
 from emotioncot.config import MeasureConfig  # noqa: E402
 from emotioncot.measure import energy, espeak_text, features, gender, harmonicity, intonation, nuclei  # noqa: E402
-from emotioncot.measure import periods, pitch, stress, syllables, vad, voice_quality  # noqa: E402
+from emotioncot.measure import periods, perturbation, pitch, stress, syllables, vad, voice_quality  # noqa: E402
 
 # (module, attribute, label): the steps measure_signal runs, by the names it calls them under
 STEPS = [
@@ -60,6 +60,7 @@ STEPS = [
     (intonation, "classify", "intonation"),
     (voice_quality, "jitter_shimmer", "jitter + shimmer (Praat point process)"),
     (voice_quality, "jitter_shimmer_from_pulses", "jitter + shimmer (Praat point process)"),
+    (perturbation, "jitter_shimmer", "jitter + shimmer (Praat point process)"),
     (harmonicity, "mean_hnr_db", "harmonicity (HNR)"),
     (syllables, "transcript_syllables", "syllables (transcript / nuclei)"),
     (syllables, "words", "syllables (transcript / nuclei)"),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from emotioncot.audio.io import read_audio
-from emotioncot.measure import pitch
+from emotioncot.measure import perturbation, pitch
 from emotioncot.measure.periods import pulses
 from emotioncot.measure.signal import prepare
 from emotioncot.measure.synthetic import add_white_noise, pad, voice
@@ -46,11 +46,16 @@ def _compare(signals) -> tuple[int, int]:
             n_pulses += len(ours)
             expected = jitter_shimmer(sound, pitch.praat_pitch(track))
             got = jitter_shimmer_from_pulses(sound, ours)
+            ported = perturbation.jitter_shimmer(x, SR, ours)
             if expected[0] is None:
                 assert got[0] is None and got[1] is None
+                assert ported == expected
             else:
                 assert got[0] == pytest.approx(expected[0], rel=1e-9, abs=0)
                 assert got[1] == pytest.approx(expected[1], rel=1e-9, abs=0)
+                assert ported[0] == pytest.approx(expected[0], rel=1e-9, abs=0)
+                assert ported[1] == pytest.approx(expected[1], rel=1e-9, abs=0)
+                assert ported[2] is None
                 n_measured += 1
     return n_pulses, n_measured
 
@@ -79,4 +84,39 @@ def test_too_few_pulses_give_the_reason_not_a_value():
 
     sound = parselmouth.Sound(np.zeros(SR), sampling_frequency=SR)
     assert jitter_shimmer_from_pulses(sound, np.arange(5) * 0.01) == (None, None, "fewer than 10 glottal periods")
+    assert perturbation.jitter_shimmer(np.zeros(SR), SR, np.arange(5) * 0.01) == (None, None, "fewer than 10 glottal periods")
     assert len(pulses(np.zeros(SR), SR, np.zeros(98), 0.015, 0.01)) == 0
+
+
+def test_ported_jitter_and_shimmer_as_praats_on_irregular_pulses():
+    """Pulse trains that exercise every period test (intervals outside 0.1-20 ms, neighbours more than 1.3x apart,
+    amplitudes more than 1.6x apart, a pulse near the sound's edges) against Praat's own queries."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    rng = np.random.default_rng(7)
+    n_checked = 0
+    for trial in range(40):
+        x = rng.standard_normal(SR) * rng.uniform(0.01, 1.0, SR)
+        periods = rng.uniform(0.002, 0.012, 120)
+        periods[rng.random(120) < 0.1] *= rng.uniform(1.5, 4.0)  # breaks and outliers
+        periods[rng.random(120) < 0.03] = rng.uniform(1e-5, 1e-4)  # under the period floor
+        times = np.cumsum(periods) + rng.uniform(0.0, 0.002)
+        times = times[times < 1.0 - 1e-4]
+        sound = parselmouth.Sound(x, sampling_frequency=SR)
+        points = call("Create empty PointProcess", "p", 0.0, 1.0)
+        for t in times:
+            call(points, "Add point", float(t))
+        jitter = call(points, "Get jitter (local)", 0, 0, 0.0001, 0.02, 1.3)
+        shimmer = call([sound, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6)
+        dx = 1.0 / SR
+        t = np.asarray(times, dtype=np.float64)
+        ours_j = perturbation.jitter_local(t, 0.0001, 0.02, 1.3)
+        ours_s = perturbation.shimmer_local(x, 0.5 * dx, dx, t, 0.0001, 0.02, 1.3, 1.6)
+        for theirs, ours in ((jitter, ours_j), (shimmer, ours_s)):
+            if theirs is None or not np.isfinite(theirs):
+                assert not np.isfinite(ours)
+            else:
+                assert ours == pytest.approx(theirs, rel=1e-9, abs=0)
+                n_checked += 1
+    assert n_checked >= 60

@@ -141,23 +141,25 @@ def measure_signal(
 
     # voice quality
     if out["f0_median_hz"] is not None:
-        import parselmouth
-
-        if sound is None:
-            sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
         if praat_track is None:
             praat_track = pitch.track_praat(span, config.f0_min_hz, config.f0_max_hz, engine, sound)
         if praat_track.praat_pitch is not None:
+            if sound is None:
+                import parselmouth
+
+                sound = parselmouth.Sound(span, sampling_frequency=ANALYSIS_SR)
             jit, shim, why_vq = voice_quality.jitter_shimmer(sound, praat_track.praat_pitch)
-        else:  # the frame-matrix engine: its port of Praat's point process (periods.py)
+        else:  # the frame-matrix engine: its ports of Praat's point process, jitter and shimmer (no parselmouth)
             from emotioncot.measure.periods import pulses
+            from emotioncot.measure.perturbation import jitter_shimmer
 
             times = pulses(span, ANALYSIS_SR, praat_track.f0, float(praat_track.times[0]), HOP_S) if len(praat_track.f0) else []
-            jit, shim, why_vq = voice_quality.jitter_shimmer_from_pulses(sound, times)
+            jit, shim, why_vq = jitter_shimmer(span, ANALYSIS_SR, times)
         out["jitter_local"], out["shimmer_local"] = jit, shim
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
-        out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()))
+        out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()),
+                                                        numba=engine == "frames")
         if out["hnr_db"] is None:
             reasons["hnr_db"] = f"no periodic frames in Praat's harmonicity ({n_hnr})"
     else:

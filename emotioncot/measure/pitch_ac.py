@@ -31,6 +31,7 @@ OCTAVE_COST = 0.01
 OCTAVE_JUMP_COST = 0.35
 VOICED_UNVOICED_COST = 0.14
 SINC_DEPTH = 70  # the refinement interpolates 70 lags to each side
+CHUNK_FRAMES = 64
 
 
 @dataclass
@@ -117,14 +118,17 @@ def to_pitch_ac(x: np.ndarray, sr: int, time_step: float = 0.01, pitch_floor: fl
         live, buf = kern.frame_matrix(x, left, nsamp_period, halfnsamp_window, halfnsamp_period, window,
                                       global_peak, _live_intensity(), nfft, intensity)
         if live.size:
-            spec = rfft(buf)
-            del buf
-            kern.power_in_place(spec)
-            ac = irfft(spec, nfft)
             wspec = rfft(window, nfft)
             wac = irfft(wspec.real**2 + wspec.imag**2, nfft)[: brent_ixmax + 1]
-            kern.all_candidates(ac, live, wac / wac[0], float(sr), pitch_floor, ceiling, max_lag, brent_ixmax,
-                                VOICING_THRESHOLD, OCTAVE_COST, max_candidates, freq, strength, counts, exact)
+            window_r = wac / wac[0]
+            # CHUNK_FRAMES frames at a time: each chunk's spectra and autocorrelations stay in the processor's
+            # cache from the FFTs to the candidate search (the FFTs treat every frame alike: the same values)
+            for i in range(0, live.size, CHUNK_FRAMES):
+                spec = rfft(buf[i : i + CHUNK_FRAMES])
+                kern.power_in_place(spec)
+                kern.all_candidates(irfft(spec, nfft), live[i : i + CHUNK_FRAMES], window_r, float(sr), pitch_floor,
+                                    ceiling, max_lag, brent_ixmax, VOICING_THRESHOLD, OCTAVE_COST, max_candidates,
+                                    freq, strength, counts, exact)
     chosen = kern.path_finder(freq, strength, counts, intensity, SILENCE_THRESHOLD, VOICING_THRESHOLD, OCTAVE_COST,
                               OCTAVE_JUMP_COST, VOICED_UNVOICED_COST, ceiling, time_step)
     rows = np.arange(n_frames)

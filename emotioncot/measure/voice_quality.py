@@ -2,8 +2,9 @@
 
 Jitter (local) and shimmer (local) use Praat's standard settings (period 0.1-20 ms, max period factor
 1.3, max amplitude factor 1.6) on a cross-correlation point process built from the pitch track already
-computed: by Praat ("To PointProcess (cc)") from its Pitch, or, with the frame-matrix pitch engine, by the
-port in ``periods.py`` from the track's frames, handed to Praat as a PointProcess of those times."""
+computed: by Praat ("To PointProcess (cc)") from its Pitch. The frame-matrix pitch engine does not come here:
+it finds the pulses with the port in ``periods.py`` and measures them with the port in ``perturbation.py``;
+``jitter_shimmer_from_pulses`` (those pulses handed to Praat) is what the tests hold that port against."""
 
 from __future__ import annotations
 
