@@ -229,10 +229,19 @@ def _add_point(points, n, t):
 
 
 @njit(cache=True)
+def _with_room(points, n):
+    """``points`` with room for two more after ``points[:n]`` (doubled when full)."""
+    if n + 2 < points.shape[0]:
+        return points
+    grown = np.empty(2 * points.shape[0])
+    grown[:n] = points[:n]
+    return grown
+
+
+@njit(cache=True)
 def point_process_cc(z, s_xmin, s_xmax, s_x1, s_dx, f0, p_xmin, p_xmax, p_x1, p_dx, ceiling):
     """Sound_Pitch_to_PointProcess_cc: the sorted pulse times."""
-    cap = 64
-    points = np.empty(cap)
+    points = np.empty(64)
     n = 0
     t = p_xmin
     added_right = -1e308
@@ -248,11 +257,7 @@ def point_process_cc(z, s_xmin, s_xmax, s_x1, s_dx, f0, p_xmin, p_xmax, p_x1, p_
         if math.isnan(f0middle):
             break  # Praat stops with a fatal error here; it cannot happen for a voiced interval
         tmax = _find_extremum(z, s_x1, s_dx, tmiddle - 0.5 / f0middle, tmiddle + 0.5 / f0middle)
-        if n + 2 >= cap:
-            cap *= 2
-            grown = np.empty(cap)
-            grown[:n] = points[:n]
-            points = grown
+        points = _with_room(points, n)
         n = _add_point(points, n, tmax)
         tsave = tmax
         while True:
@@ -263,11 +268,7 @@ def point_process_cc(z, s_xmin, s_xmax, s_x1, s_dx, f0, p_xmin, p_xmax, p_x1, p_
                                                        tmax - 0.8 / f0_here)
             if correlation == -1.0:
                 tmax -= 1.0 / f0_here
-            if n + 2 >= cap:
-                cap *= 2
-                grown = np.empty(cap)
-                grown[:n] = points[:n]
-                points = grown
+            points = _with_room(points, n)
             if tmax < tleft:
                 if correlation > 0.7 and peak > 0.023333 * global_peak and tmax - added_right > 0.8 / f0_here:
                     n = _add_point(points, n, tmax)
@@ -284,11 +285,7 @@ def point_process_cc(z, s_xmin, s_xmax, s_x1, s_dx, f0, p_xmin, p_xmax, p_x1, p_
                                                        tmax + 1.25 / f0_here)
             if correlation == -1.0:
                 tmax += 1.0 / f0_here
-            if n + 2 >= cap:
-                cap *= 2
-                grown = np.empty(cap)
-                grown[:n] = points[:n]
-                points = grown
+            points = _with_room(points, n)
             if tmax > tright:
                 if correlation > 0.7 and peak > 0.023333 * global_peak:
                     n = _add_point(points, n, tmax)
