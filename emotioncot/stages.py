@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from emotioncot import __version__
+from emotioncot.memory import release_freed_memory
 from emotioncot.workspace import Workspace, stable_hash
 
 
@@ -96,6 +97,7 @@ def run_stage(ws: Workspace, name: str, config, produce: Callable[[], StageResul
         return StageRun(name, key, True, ws.stage_info(name))
     started = time.perf_counter()
     result = produce()
+    release_freed_memory()  # the next stage's peak does not stack on this one's leftovers
     if result.errors is not None:
         ws.set_stage_errors(name, result.errors)
     output_key = key if result.output_digest is None else stable_hash(key, result.output_digest)
