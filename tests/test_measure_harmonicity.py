@@ -1,4 +1,4 @@
-"""Harmonicity's numba loops (emotioncot/measure/harmonicity_kernels.py, the frames engine's) against its numpy
+"""Harmonicity's compiled loops (emotioncot/measure/_harmonicity_kernels.pyx, the frames engine's) against its numpy
 steps (the default engine's, which tests/test_measure_references.py holds against Praat): the same per-frame
 values to the bit on every real recording, on synthetic voices and on the edge cases."""
 
