@@ -29,7 +29,8 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	else echo "chromium/chromedriver missing and no apt-get: the report's browser tests will be skipped"; fi
 
-$(VENV)/.installed: pyproject.toml
+# setup.py and the .pyx files: `make test` rebuilds the compiled measurement kernels after they change
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard emotioncot/measure/*.pyx)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test,train,speakers]"

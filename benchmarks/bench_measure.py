@@ -12,16 +12,17 @@ Prints
 * the same for the baseline (two pYIN passes: C2-C7 (65-2093 Hz), then the first pass's median / 2 to x 2,
   pitch only) on the first ``--baseline-seconds`` of those recordings, and the ratio;
 * openSMILE eGeMAPSv02 functionals on the same files in the same run (CPU time), and the ratio
-  (issue 33's target: 5x), for Praat's pitch run by parselmouth (the default) and by the frame-matrix
-  re-implementation (``measure.praat_pitch_engine: frames``; numba's start-up is taken before timing);
+  (issue 33's target: 5x), for Praat's pitch run by the compiled frame-matrix re-implementation
+  (``measure.praat_pitch_engine: frames``, the default) and by parselmouth (Praat itself);
 * whole processes, start-up included: ``emotioncot analyze`` of 12 RAVDESS clips (full features, stress)
   against a fresh Python process running the two-pass pYIN baseline on them (issue 33's target: 50x), and the
-  same command with the frames engine (numba's import and the loading of its cached code included). The
+  same command with the other engine (parselmouth). The
   processes cache their bytecode in a temporary ``PYTHONPYCACHEPREFIX`` (one uncounted warm-up run each), as an
   installed package does, whatever ``PYTHONDONTWRITEBYTECODE`` the calling shell sets;
 * with ``--against DIR`` (another checkout of emotioncot, e.g. ``git worktree add /tmp/old HEAD~3``): that
-  checkout's full feature set on the same files and its whole process, alternating with this checkout's in
-  fresh processes of the same run, and the speed-up (before / after in one run);
+  checkout's full feature set on the same files and its whole process (its default engine and the frames
+  engine, whatever that checkout compiles it with), alternating with this checkout's in fresh processes of the
+  same run, and the speed-up (before / after in one run);
 * a 1 MB transcript on a 3 s clip: wall time and peak Python memory (it is set aside by
   ``measure.max_words_per_s``), against the same clip with its own transcript;
 * the median-F0 error on synthetic formant-filtered voices (80-400 Hz, clean and 10 dB SNR white noise)
@@ -93,15 +94,16 @@ def pyin_two_pass(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 RAVDESS_TEXT = "Kids are talking by the door"
-# `emotioncot analyze` as the plain command line runs it, with the frame-matrix Praat pitch engine
-ANALYZE_FRAMES = """
+# `emotioncot analyze` as the plain command line runs it, with the Praat pitch engine argv[1]
+ANALYZE_ENGINE = """
 import sys
 import emotioncot.cli.analyze as analyze
 plain = analyze.measure_files
-def with_frames(files, transcript, language, measure, *rest):
-    measure.praat_pitch_engine = "frames"
+def with_engine(files, transcript, language, measure, *rest):
+    measure.praat_pitch_engine = ENGINE
     return plain(files, transcript, language, measure, *rest)
-analyze.measure_files = with_frames
+ENGINE = sys.argv.pop(1)
+analyze.measure_files = with_engine
 analyze.run_plain(sys.argv[1:])
 """
 PYIN_PROCESS = """
@@ -172,25 +174,30 @@ def whole_process(data: Path, runs: int = 3, against: Path | None = None) -> Non
     with tempfile.TemporaryDirectory() as cache:
         commands = {
             "ours": (analyze, _env(ROOT, Path(cache) / "ours")),
-            "frames": ([sys.executable, "-c", ANALYZE_FRAMES, *analyze[4:]], _env(ROOT, Path(cache) / "frames")),
+            "parselmouth": ([sys.executable, "-c", ANALYZE_ENGINE, "parselmouth", *analyze[4:]],
+                            _env(ROOT, Path(cache) / "parselmouth")),
             "pyin": ([sys.executable, "-c", PYIN_PROCESS, str(Path(__file__).resolve().parent), *files],
                      _env(ROOT, Path(cache) / "pyin")),
         }
         if against is not None:
             commands["against"] = (analyze, _env(against, Path(cache) / "against"))
+            commands["against-frames"] = ([sys.executable, "-c", ANALYZE_ENGINE, "frames", *analyze[4:]],
+                                          _env(against, Path(cache) / "against-frames"))
         cpu = _alternating(commands, runs)
     base = cpu["pyin"]
     print(f"whole process, start-up included, {len(files)} RAVDESS files ({audio_s:.1f} s), median CPU of {runs} runs:")
     rows = [("emotioncot analyze (full features, stress)", "ours"),
-            ("  the same, praat_pitch_engine frames", "frames")]
+            ("  the same, praat_pitch_engine parselmouth", "parselmouth")]
     if against is not None:
         rows.append((f"  the same, --against {against.name}", "against"))
+        rows.append((f"  the same, --against {against.name}, frames", "against-frames"))
     rows.append(("python + librosa two-pass pYIN, pitch only", "pyin"))
     for label, key in rows:
         print(f"  {label:44s}: {cpu[key]:6.2f} CPU s -> {audio_s / cpu[key]:7.1f}x real time per core")
     print(f"  whole-process speed-up over the baseline: {base / cpu['ours']:.1f}x (target 50x); "
-          f"with the frames engine {base / cpu['frames']:.1f}x"
-          + (f"; --against checkout {base / cpu['against']:.1f}x" if against is not None else ""))
+          f"with parselmouth {base / cpu['parselmouth']:.1f}x"
+          + (f"; --against checkout {base / cpu['against']:.1f}x, its frames engine {base / cpu['against-frames']:.1f}x"
+             if against is not None else ""))
 
 
 MEASURE_PROCESS = """
@@ -322,9 +329,9 @@ def main() -> None:
     measure_signal(items[0][1], items[0][2], items[0][3], language=items[0][4])
     import librosa  # noqa: F401
 
-    measure_signal(items[0][1], items[0][2], items[0][3], MeasureConfig(praat_pitch_engine="frames"), language=items[0][4])
+    measure_signal(items[0][1], items[0][2], items[0][3], MeasureConfig(praat_pitch_engine="parselmouth"), language=items[0][4])
     rtfs = {}
-    for method, engine in (("praat", "parselmouth"), ("praat", "frames"), ("pyworld", "parselmouth")):
+    for method, engine in (("praat", "frames"), ("praat", "parselmouth"), ("pyworld", "frames")):
         cfg = MeasureConfig(pitch_method=method, praat_pitch_engine=engine)
         best = None
         for _ in range(args.repeat):
@@ -338,7 +345,7 @@ def main() -> None:
         label = method if method == "pyworld" else f"praat, {engine}"
         print(f"emotioncot full feature set ({label:19s}): {best:6.2f} CPU s -> {rtf:7.1f}x real time per core")
         rtfs[label] = rtf
-    ours_rtf = rtfs["praat, parselmouth"]
+    ours_rtf = rtfs["praat, frames"]
 
     opensmile_vs_ours(items, total_s, rtfs, args.repeat)
     if args.against is not None:

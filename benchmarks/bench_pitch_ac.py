@@ -6,8 +6,8 @@
 Prints, in one run on the same spans: CPU-seconds per audio-second of each (best of ``--repeat`` passes,
 taking turns; parselmouth's includes making the Praat Sound, as the measurement does), the ratio, the
 re-implementation's cost by part, and how the two tracks agree frame by frame (voicing, and F0 in
-semitones where both are voiced). Then the cost of the first track in a fresh process (numba imported and
-its cached machine code loaded), against the same process's second track.
+semitones where both are voiced). Then the cost of the first track in a fresh process (the compiled kernels
+imported and checked against their sources), against the same process's second track.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def main() -> None:
 
     spans = praat_spans(real_recordings(args.data))
     audio_s = sum(len(s) for s in spans) / SR
-    ours(spans[:1], args.floor)  # numba's cached code loaded before timing
+    ours(spans[:1], args.floor)  # the compiled kernels imported before timing
     parselmouth_tracks(spans[:1], args.floor)
     cpu = {"parselmouth": [], "ours": []}
     for _ in range(args.repeat):
@@ -157,8 +157,8 @@ def main() -> None:
         print(f"  {label:34s} {s:6.3f} CPU s {1000 * s / audio_s:6.3f} ms per audio s")
     print("agreement:", agreement(spans, args.floor))
     first, second = fresh_process(spans[0])
-    print(f"fresh process, span of {len(spans[0]) / SR:.2f} s: first track {first:.3f} CPU s (numba imported, cached code "
-          f"loaded), second {second:.4f} s: extra {first - second:.3f} s")
+    print(f"fresh process, span of {len(spans[0]) / SR:.2f} s: first track {first:.3f} CPU s (compiled kernels imported, "
+          f"checked), second {second:.4f} s: extra {first - second:.3f} s")
 
 
 if __name__ == "__main__":

@@ -44,13 +44,13 @@ EAGER = (
 
 FIRST_CLIP = """
 import sys, time
-if sys.argv[5] in ("config", "frames"):
+if sys.argv[5] != "plain":
     from emotioncot.config import MeasureConfig as Settings  # a pipeline worker holds its configuration
 else:
     from emotioncot.measure.settings import MeasureSettings as Settings  # what a plain `analyze FILE` holds
 from emotioncot.measure import measure_utterance
 row = {"id": sys.argv[1], "audio_path": sys.argv[1], "transcript": sys.argv[2], "language": sys.argv[3]}
-config = Settings(praat_pitch_engine="frames") if sys.argv[5] == "frames" else Settings()
+config = Settings(praat_pitch_engine=sys.argv[5][7:]) if sys.argv[5].startswith("engine=") else Settings()
 t0 = time.process_time()
 measure_utterance(row, config)
 first = time.process_time() - t0
@@ -69,8 +69,8 @@ def first_clip_extra(clip: str, transcript: str, language: str, n: int, roots: l
     """Per checkout, median CPU seconds of the first measurement in a fresh process and of the same clip
     measured again; the checkouts take turns. Each process starts in its checkout (``-c`` puts the working
     directory before PYTHONPATH). ``settings``: "config" (the pydantic MeasureConfig, imported before the clock),
-    "plain" (emotioncot.measure.settings, as ``analyze FILE`` runs since issue 33's third round) or "frames" (the
-    MeasureConfig with ``praat_pitch_engine: frames``: numba's import and cached code load on the first clip)."""
+    "plain" (emotioncot.measure.settings, as ``analyze FILE`` runs since issue 33's third round) or "engine=NAME"
+    (the MeasureConfig with ``praat_pitch_engine: NAME``)."""
     runs: dict[Path, list[tuple[float, float]]] = {root: [] for root in roots}
     for _ in range(n):
         for root in roots:
@@ -147,9 +147,12 @@ def main() -> int:
         first, later = first_clip_extra(english, "Kids are talking by the door", "en", n, [ROOT], "plain")[ROOT]
         print(f"the same with the plain settings `analyze FILE` uses (no pydantic imported): {first:.3f} s CPU, "
               f"again {later:.3f} s; extra {first - later:.3f} s")
-    if (ROOT / "emotioncot" / "measure" / "pitch_ac.py").exists():
-        first, later = first_clip_extra(english, "Kids are talking by the door", "en", n, [ROOT], "frames")[ROOT]
-        print(f"the same with praat_pitch_engine frames (numba): {first:.3f} s CPU, again {later:.3f} s; extra "
+    # the engine each checkout does not run by default (here parselmouth; in a checkout from before issue 33's sixth
+    # round, the frames engine on numba)
+    for root, engine in [(ROOT, "parselmouth")] + ([(against, "frames")] if against is not None else []):
+        first, later = first_clip_extra(english, "Kids are talking by the door", "en", n, [root], f"engine={engine}")[root]
+        who = "" if root == ROOT else f" (--against {root.name})"
+        print(f"the same with praat_pitch_engine {engine}{who}: {first:.3f} s CPU, again {later:.3f} s; extra "
               f"{first - later:.3f} s (limit {FIRST_CLIP_LIMIT_S} s: {'met' if first - later <= FIRST_CLIP_LIMIT_S else 'missed'})")
     return 0
 

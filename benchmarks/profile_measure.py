@@ -195,7 +195,7 @@ def main() -> None:
     ap.add_argument("--demo", action="store_true", help="profile the demo corpus instead of the real recordings")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--pitch-method", default="praat", choices=("praat", "pyworld"))
-    ap.add_argument("--praat-pitch-engine", default="parselmouth", choices=("parselmouth", "frames"))
+    ap.add_argument("--praat-pitch-engine", default="frames", choices=("parselmouth", "frames"))
     ap.add_argument("--praat-variants", action="store_true", help="time cheaper Praat pitch variants instead (see above)")
     args = ap.parse_args()
 

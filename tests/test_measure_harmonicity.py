@@ -1,4 +1,4 @@
-"""Harmonicity's numba loops (emotioncot/measure/harmonicity_kernels.py, the frames engine's) against its numpy
+"""Harmonicity's compiled loops (emotioncot/measure/_harmonicity_kernels.pyx, the frames engine's) against its numpy
 steps (the default engine's, which tests/test_measure_references.py holds against Praat): the same per-frame
 values to the bit on every real recording, on synthetic voices and on the edge cases."""
 
@@ -17,9 +17,9 @@ SR = 16000
 
 def _assert_same(x: np.ndarray, global_peak: float | None = None) -> int:
     expected = harmonicity.harmonicity_frames(x, SR, global_peak)
-    got = harmonicity.harmonicity_frames(x, SR, global_peak, numba=True)
+    got = harmonicity.harmonicity_frames(x, SR, global_peak, compiled=True)
     np.testing.assert_array_equal(got, expected)
-    assert harmonicity.mean_hnr_db(x, SR, global_peak, numba=True) == harmonicity.mean_hnr_db(x, SR, global_peak)
+    assert harmonicity.mean_hnr_db(x, SR, global_peak, compiled=True) == harmonicity.mean_hnr_db(x, SR, global_peak)
     return int((expected > harmonicity.SILENT_DB).sum())
 
 
@@ -42,8 +42,8 @@ def test_kernels_equal_numpy_on_synthetic_voices_and_edges():
         clean = pad(voice(f0, 1.0), SR, 0.3, 0.3)
         n_voiced += _assert_same(clean) + _assert_same(add_white_noise(clean, 5.0, seed=f0))
     assert n_voiced >= 400
-    assert len(harmonicity.harmonicity_frames(np.zeros(SR // 20), SR, numba=True)) == 0  # shorter than a window
-    silent = harmonicity.harmonicity_frames(np.zeros(SR), SR, numba=True)
+    assert len(harmonicity.harmonicity_frames(np.zeros(SR // 20), SR, compiled=True)) == 0  # shorter than a window
+    silent = harmonicity.harmonicity_frames(np.zeros(SR), SR, compiled=True)
     assert len(silent) > 0 and (silent == harmonicity.SILENT_DB).all()
     rng = np.random.default_rng(3)
     _assert_same(rng.standard_normal(SR) * 1e-3)  # noise: frames live by the silence test, few or none voiced

@@ -159,7 +159,7 @@ def measure_signal(
         if why_vq:
             reasons["jitter_local"] = reasons["shimmer_local"] = why_vq
         out["hnr_db"], n_hnr = harmonicity.mean_hnr_db(span, ANALYSIS_SR, global_peak=float(np.abs(x).max()),
-                                                        numba=engine == "frames")
+                                                        compiled=engine == "frames")
         if out["hnr_db"] is None:
             reasons["hnr_db"] = f"no periodic frames in Praat's harmonicity ({n_hnr})"
     else:

@@ -62,11 +62,11 @@ def _local_peaks(magnitude: np.ndarray, centres: np.ndarray, half: int) -> np.nd
     return out
 
 
-def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None, numba: bool = False) -> np.ndarray:
+def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None, compiled: bool = False) -> np.ndarray:
     """Per-frame harmonicity in dB (``SILENT_DB`` for silent frames), frames centred as Praat centres them.
     ``global_peak`` is the peak of the whole recording when ``x`` is a cut from it (the silence decision is
-    relative to it). ``numba``: the array steps in ``harmonicity_kernels`` (the same values to the bit; for the
-    frame-matrix pitch engine, which has numba loaded), else in numpy."""
+    relative to it). ``compiled``: the array steps in ``harmonicity_kernels`` (the same values to the bit; for the
+    frame-matrix pitch engine), else in numpy."""
     win_s = 2 * PERIODS_PER_WINDOW / MIN_PITCH_HZ  # Gaussian windows are twice as long (Praat)
     nwin = int(round(win_s * sr)) | 1
     half = nwin // 2
@@ -91,7 +91,7 @@ def harmonicity_frames(x: np.ndarray, sr: int, global_peak: float | None = None,
     maxlag = int(np.floor(sr / MIN_PITCH_HZ))
     nfft = next_fast_len(nwin + maxlag + 2)
     w, wac = _window_and_its_autocorrelation(nwin, nfft, maxlag)
-    if numba:
+    if compiled:
         best = _best_by_kernels(padded, centres[live], nwin, w, nfft, wac, maxlag)
     else:
         best = _best_by_numpy(padded, centres[live], nwin, w, nfft, wac, maxlag)
@@ -134,7 +134,7 @@ def _best_by_numpy(padded, starts, nwin, w, nfft, wac, maxlag) -> np.ndarray:
 
 
 def _best_by_kernels(padded, starts, nwin, w, nfft, wac, maxlag) -> np.ndarray:
-    """``_best_by_numpy`` with its array steps in numba loops (the same values to the bit)."""
+    """``_best_by_numpy`` with its array steps in compiled loops (the same values to the bit)."""
     from emotioncot.measure import harmonicity_kernels as k
 
     window_ac = (wac / wac[0]).astype(np.float64)
@@ -148,9 +148,9 @@ def _best_by_kernels(padded, starts, nwin, w, nfft, wac, maxlag) -> np.ndarray:
 
 
 def mean_hnr_db(x: np.ndarray, sr: int, global_peak: float | None = None,
-                numba: bool = False) -> tuple[float | None, int]:
+                compiled: bool = False) -> tuple[float | None, int]:
     """Praat's "Get mean" of the harmonicity (silent frames left out) and the number of frames it rests on."""
-    h = harmonicity_frames(x, sr, global_peak, numba)
+    h = harmonicity_frames(x, sr, global_peak, compiled)
     live = h[h > SILENT_DB]
     if live.size == 0:
         return None, 0

@@ -14,13 +14,12 @@ from typing import Literal
 @dataclass
 class MeasureSettings:
     pitch_method: Literal["praat", "pyworld"] = "praat"
-    # how "praat" runs: Praat itself (parselmouth), or Praat's algorithms ported with numba: the pitch on the frame
-    # matrix (pitch_ac.py: about 3x less CPU, the same frames within 0.002 semitone), the point process for
-    # jitter / shimmer (periods.py: 2x less, the same pulses), jitter and shimmer themselves (perturbation.py:
-    # within 2e-15 of Praat's) and harmonicity's array steps (harmonicity_kernels.py: the same values to the bit).
-    # Importing numba and loading its compiled code costs 0.5-0.9 CPU-s once per process (several seconds the very
-    # first time, to compile): it pays for builds and batches, not for measuring one short file
-    praat_pitch_engine: Literal["parselmouth", "frames"] = "parselmouth"
+    # how "praat" runs: Praat's algorithms ported and compiled (Cython, emotioncot/measure/_*.pyx): the pitch on the
+    # frame matrix (pitch_ac.py: about 3x less CPU, the same frames within 0.002 semitone), the point process for
+    # jitter / shimmer (periods.py: 2x less, the same pulses), jitter and shimmer themselves (perturbation.py: within
+    # 2e-15 of Praat's) and harmonicity's array steps (harmonicity_kernels.py: the same values to the bit); or Praat
+    # itself through parselmouth, which imports in about 0.25 s and measures at about half the speed
+    praat_pitch_engine: Literal["parselmouth", "frames"] = "frames"
     f0_min_hz: float = 75.0  # Praat's default for speech; its window is 3 periods of the floor (lower costs time)
     f0_min_low_voice_hz: float = 50.0  # floor of a second pass when the first finds a low voice (median < 1.25 x f0_min_hz)
     f0_max_hz: float = 600.0
