@@ -128,7 +128,7 @@ def main() -> int:
     for record in records:
         checks.checked(record, config, evidence)
     gc.enable()
-    print(f"\nreaders in a first pass (with the timer's own cost): new texts read, µs each, µs a record; reused")
+    print("\nreaders in a first pass (with the timer's own cost): new texts read, µs each, µs a record; reused")
     for key, (misses, own, hits) in sorted(table.items(), key=lambda kv: -kv[1][1]):
         if misses:
             print(f"  {key:38s}{misses:6d}{own / misses * 1e6:8.1f}{own / n * 1e6:8.1f}{hits:8d}")
