@@ -141,7 +141,8 @@ class BatchSender:
         chunks = self._submit(pending, attempt, batches, read)
         while chunks:
             ended = self._poll([chunk["batch_id"] for chunk in chunks])
-            refused = [chunk for chunk in chunks if chunk.get("ahead") and _refused_at_validation(ended[chunk["batch_id"]])]
+            refused = [chunk for chunk in chunks
+                       if chunk.get("ahead") and _refused_at_validation(ended[chunk["batch_id"]])]
             for chunk in chunks:
                 if chunk not in refused:
                     batch = ended[chunk["batch_id"]]
@@ -194,7 +195,7 @@ class BatchSender:
     def _create(self, chunk: dict, batches: Journal) -> None:
         """The batch on an uploaded file: one made before a kill is found by its input file, else a new one."""
         found = None
-        if chunk.pop("look_up", False):  # killed (or refused) between the upload and the batch's id reaching the journal
+        if chunk.pop("look_up", False):  # killed (or refused) between the upload and the batch id reaching the journal
             found = self._call("list batches", lambda: next(  # every page, newest first
                 (b for b in self.client.batches.list(limit=100) if b.input_file_id == chunk["file_id"]), None))
         batch = found or self._call(
