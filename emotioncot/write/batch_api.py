@@ -146,11 +146,11 @@ class BatchSender:
             for chunk in chunks:
                 if chunk not in refused:
                     batch = ended[chunk["batch_id"]]
-                    yield chunk, self._results(batch), self._missing_reason(batch)
+                    yield chunk, self._results(batch), self.redact(self._missing_reason(batch))
             for chunk in refused:
                 read.add(chunk["key"])
                 batches.append(chunk["key"], {**_fields(chunk), "state": "collected", "status": "failed"})
-                self._refused_ahead(self._missing_reason(ended[chunk["batch_id"]]))
+                self._refused_ahead(self.redact(self._missing_reason(ended[chunk["batch_id"]])))
             keys = {key for chunk in refused for key in chunk["keys"]}
             chunks = self._submit([job for job in pending if job.key in keys], attempt, batches, read) if keys else []
 
