@@ -114,6 +114,11 @@ class WriteConfig(_Section):
     batch_completion_window: str = "24h"
     batch_max_requests: int = Field(default=50_000, ge=1)  # the OpenAI Batch API's limits per input file
     batch_max_bytes: int = Field(default=200_000_000, ge=1024)
+    # openai-batch: the first-round batches of up to this many chunks (of batch_max_requests // 2 records each) are
+    # in flight at once: the next chunks' go while one is polled. A few, not all: providers cap the tokens a
+    # model may have enqueued (OpenAI's batch queue limit, by usage tier); a refused one goes in its chunk's turn.
+    # 1: each chunk's batches end before the next chunk is submitted.
+    batch_chunks_in_flight: int = Field(default=4, ge=1)
     # batch answers cost this fraction of the live prices (--price-*-per-mtok); OpenAI's batch price is half
     batch_price_factor: float = Field(default=0.5, ge=0)
 

@@ -14,10 +14,16 @@ What a test can steer, per submission (counted from 1 in ``server.submissions``)
   can be killed after paying for a batch and before learning its id);
 - ``fate(n) -> Fate``: ``complete`` (default), ``expire`` after ``answer_first`` lines (the rest never
   answered), ``fail`` (a validation failure: no line answered, ``errors`` filled), ``error_ids`` (these
-  custom_ids get a 500 line in the error file).
+  custom_ids get a 500 line in the error file), ``until_submissions`` (the batch stays ``in_progress`` until the
+  server has seen that many creations, or ``until_timeout_s`` has passed: a writer that waits for this batch before
+  creating the next one fails a test instead of hanging it);
+- ``refuse_create(n) -> bool``, per ``POST /v1/batches`` call (counted from 1 in ``server.create_calls``): True
+  answers 429 with an "enqueued token limit" message that echoes the caller's ``Authorization`` header, and creates
+  nothing (a provider's full queue; and a check that no secret reaches a message).
 
 ``server.submissions`` counts ``POST /v1/batches`` (what a provider would bill), ``server.uploads`` the
-files, ``server.headers`` every request's headers (to check that no secret travels where it should not).
+files, ``server.headers`` every request's headers (to check that no secret travels where it should not), and
+``server.events`` ``("created", batch_id)`` and ``("ended", batch_id)`` in the order they happened.
 """
 
 from __future__ import annotations
@@ -39,11 +45,13 @@ class Fate:
     kind: str = "complete"  # complete | expire | fail
     answer_first: int = 0  # for expire: how many lines are answered before the window closes
     error_ids: set = field(default_factory=set)  # custom_ids answered with a 500 line in the error file
+    until_submissions: int = 0  # in_progress until this many batches were created (or until_timeout_s passed)
+    until_timeout_s: float = 10.0
 
 
 class BatchServer:
     def __init__(self, upstream: str, fate: Callable[[int], Fate] = lambda n: Fate(), api_key: str | None = None,
-                 extra_body: dict | None = None):
+                 extra_body: dict | None = None, refuse_create: Callable[[int], bool] = lambda n: False):
         self.upstream = upstream.rstrip("/")
         # fields added to every body sent upstream, batch lines and live requests alike (e.g. llama.cpp's
         # ``cache_prompt: false``, so that an answer does not depend on what the server's slots held before)
@@ -58,6 +66,9 @@ class BatchServer:
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
         self.submissions = 0
+        self.refuse_create = refuse_create
+        self.create_calls = 0
+        self.events: list[tuple[str, str]] = []
         self.uploads = 0
         self.lines_answered = 0
         self.headers: list[dict] = []
@@ -123,6 +134,13 @@ class BatchServer:
             h.wfile.write(data)
             return None
         if method == "POST" and parts == ["batches"]:
+            with self._lock:
+                self.create_calls += 1
+                refuse = self.refuse_create(self.create_calls)
+            if refuse:
+                return self._json(h, 429, {"error": {"code": "token_limit_exceeded", "type": "invalid_request_error",
+                                                     "message": "Enqueued token limit reached for test-model (sent "
+                                                                f"with {h.headers.get('authorization')})"}})
             created = self._create(json.loads(body))
             self.answer_create.wait()  # the batch exists; its id has not reached the client yet
             return self._json(h, 200, created)
@@ -167,6 +185,7 @@ class BatchServer:
             self.submissions += 1
             n = self.submissions
             batch_id = f"batch_{n}"
+            self.events.append(("created", batch_id))
             lines = [json.loads(x) for x in self.files[req["input_file_id"]]["data"].decode().splitlines() if x]
             self.batches[batch_id] = {
                 "id": batch_id, "object": "batch", "endpoint": req["endpoint"], "errors": None,
@@ -187,9 +206,14 @@ class BatchServer:
         if fate.kind == "fail":
             self._set(batch_id, status="failed", errors={"object": "list", "data": [
                 {"code": "invalid_request", "message": "the model is not available for batch", "line": 1}]})
+            with self._lock:
+                self.events.append(("ended", batch_id))
             return
         self._set(batch_id, status="in_progress")
         self.hold.wait()
+        deadline = time.monotonic() + fate.until_timeout_s
+        while self.submissions < fate.until_submissions and time.monotonic() < deadline and not self._stop.is_set():
+            time.sleep(0.01)
         outputs, errors = [], []
         for i, line in enumerate(lines):
             if self._stop.is_set() or (fate.kind == "expire" and i >= fate.answer_first):
@@ -212,7 +236,9 @@ class BatchServer:
             if rows:
                 data = "".join(json.dumps(r) + "\n" for r in rows)
                 done[name] = self._store(f"file-{batch_id}-{name[:-8]}", data, f"{name}.jsonl", "batch_output")["id"]
-        self._set(batch_id, status=final, **done)
+        with self._lock:
+            self.batches[batch_id].update(status=final, **done)
+            self.events.append(("ended", batch_id))
 
     def _answer(self, body: dict) -> tuple[int, dict]:
         return answer_body(self.upstream, {**body, **self.extra_body})

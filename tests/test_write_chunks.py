@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from batch_server import BatchServer  # noqa: E402
+from batch_server import BatchServer, Fate  # noqa: E402
 from llm_server import Action, LLMServer, _answer_text, _task_of  # noqa: E402
 
 from emotioncot.calibrate.evidence import load_evidence
@@ -22,7 +22,7 @@ from emotioncot.filter.checks import filter_records
 from emotioncot.pipeline import load_records, run_write
 from emotioncot.workspace import Workspace
 from emotioncot.write import rounds
-from emotioncot.write.llm import WriteError, write_with_llm
+from emotioncot.write.llm import WriteError, load_prompts, plan_jobs, write_with_llm
 from emotioncot.write.template import write_template
 
 KEY_ENV = "EMOTIONCOT_TEST_CHUNK_KEY"
@@ -187,3 +187,130 @@ def test_a_batch_of_an_earlier_run_cut_into_other_chunks_is_read_by_each_chunk_a
         assert batches.submissions == 1 and batches.lines_answered == 12
     assert [row["id"] for row in rows] == [rec["id"] for rec in recs] and not errors
     assert info["requests"]["failed"] == 0 and info["usage_this_run"]["requests"] == 12
+
+
+
+# ---------------------------------------------------------------- the Batch API, chunks in flight side by side
+
+
+SECRET = "sk-chunks-ahead-5ecret-0123456789"
+
+
+def _batch_config(base_url: str, in_flight: int, **write) -> BuildConfig:
+    """Chunks of 4 records (request files of 8 requests), one repair round, no retries."""
+    return config(base_url, writer="openai-batch", repair_rounds=1, batch_max_requests=8, max_retries=0,
+                  batch_chunks_in_flight=in_flight, **write)
+
+
+def _batch_run(recs, folder: Path, upstream: LLMServer, in_flight: int, write: dict | None = None, **server):
+    """The server (to read what it saw) and what a Batch API write of ``recs`` returned."""
+    with BatchServer(upstream.base_url, api_key=SECRET, **server) as batches:
+        out = write_with_llm(recs, Workspace(folder), _batch_config(batches.base_url, in_flight, **(write or {})),
+                             progress=False)
+    return batches, out
+
+
+def _lines(batches: BatchServer, batch_id: str) -> list[dict]:
+    data = batches.files[batches.batches[batch_id]["input_file_id"]]["data"]
+    return [json.loads(x) for x in data.decode().splitlines() if x]
+
+
+def _first_round(line: dict) -> bool:
+    return len(line["body"]["messages"]) == 2  # a repair carries the rejected answer and the reasons too
+
+
+def _sent(batches: BatchServer) -> list[str]:
+    """The custom_id of every line of every batch the server created: a request paid for, once per appearance."""
+    return [line["custom_id"] for batch_id in batches.batches for line in _lines(batches, batch_id)]
+
+
+def _first_keys(recs) -> list[list[str]]:
+    """The first-round request keys of each chunk of 4 records."""
+    cfg = _batch_config("", 4).write
+    jobs, _ = plan_jobs(recs, cfg, load_prompts(cfg))
+    return [[job.key for job in jobs if job.record["id"] in {rec["id"] for rec in recs[i:i + 4]}]
+            for i in range(0, len(recs), 4)]
+
+
+def test_the_next_chunks_batches_are_submitted_while_the_first_chunks_batch_runs(records, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    recs = records[:10]
+    # the first batch stays in progress until the other two chunks' batches are created: a writer that waits for
+    # it before submitting the next chunk sees it end only after the timeout, and fails below instead of hanging
+    fate = lambda n: Fate(until_submissions=3, until_timeout_s=10.0) if n == 1 else Fate()  # noqa: E731
+    with LLMServer(answer=answer) as upstream:
+        batches, (rows, errors, info) = _batch_run(recs, tmp_path, upstream, 4, fate=fate)
+    events = batches.events
+    assert events.index(("created", "batch_2")) < events.index(("ended", "batch_1")), events
+    assert events.index(("created", "batch_3")) < events.index(("ended", "batch_1")), events
+    # batches 1-3 are the three chunks' first requests (4, 4 and 2 records), in record order
+    assert [[line["custom_id"] for line in _lines(batches, f"batch_{n}")] for n in (1, 2, 3)] == _first_keys(recs)
+    assert len(rows) == 10 and not errors
+    assert info["batches"]["resumed"] == [] and info["batches"]["ahead_refused"] == 0
+
+
+def test_chunks_in_flight_give_the_rows_errors_and_counts_of_one_chunk_at_a_time(records, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    recs = records[:10]
+    with LLMServer(answer=answer) as upstream:
+        one, (rows1, errors1, info1) = _batch_run(recs, tmp_path / "one", upstream, 1)
+        many, (rows4, errors4, info4) = _batch_run(recs, tmp_path / "four", upstream, 4)
+    assert info1["repair"]["records_sent_back"] > 0  # the repair loop had work, in more than one chunk
+    # in turn, chunk 1's repairs come before chunk 2's first requests; in flight, every first request comes first
+    assert [all(map(_first_round, _lines(one, f"batch_{n}"))) for n in (1, 2)] == [True, False]
+    assert all(all(map(_first_round, _lines(many, f"batch_{n}"))) for n in (1, 2, 3))
+    assert rows4 == rows1 and errors4 == errors1 == []
+    for part in ("requests", "repair", "usage_this_run", "usage_of_kept_answers"):
+        assert info4[part] == info1[part], part
+    # the same requests, each paid once
+    assert sorted(_sent(many)) == sorted(_sent(one)) and len(set(_sent(many))) == len(_sent(many))
+    assert many.lines_answered == one.lines_answered and many.submissions == one.submissions
+
+
+def test_a_build_stopped_after_the_look_ahead_pays_no_request_twice_on_the_rerun(records, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    recs = records[:10]
+    ws = Workspace(tmp_path / "ws")
+    with LLMServer(answer=answer) as upstream, BatchServer(upstream.base_url, api_key=SECRET) as batches:
+        batches.hold.clear()  # no batch ends: the first run stops while polling chunk 1, every chunk submitted
+        with pytest.raises(WriteError, match="have not ended"):
+            write_with_llm(recs, ws, _batch_config(batches.base_url, 4, batch_max_wait_s=1.0), progress=False)
+        assert batches.submissions == 3 and batches.uploads == 3
+        batches.hold.set()
+        rows, errors, info = write_with_llm(recs, ws, _batch_config(batches.base_url, 4), progress=False)
+        sent = _sent(batches)
+    assert len(rows) == 10 and not errors
+    # the rerun polled the three batches of the first run and sent only repairs
+    assert info["batches"]["resumed"] == ["batch_1", "batch_2", "batch_3"]
+    assert not any(map(_first_round, (line for n in range(4, batches.submissions + 1)
+                                      for line in _lines(batches, f"batch_{n}"))))
+    assert len(set(sent)) == len(sent) and batches.lines_answered == len(sent)
+    assert info["requests"]["failed"] == 0 and info["requests"]["answered_before"] == 0
+
+
+def test_a_refused_look_ahead_waits_for_its_chunks_turn_and_the_stage_goes_on(records, tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    recs = records[:10]
+    with LLMServer(answer=answer) as upstream:
+        _, (rows1, errors1, info1) = _batch_run(recs, tmp_path / "one", upstream, 1)
+        capfd.readouterr()
+        # the second creation (chunk 2, ahead) is refused: a full queue; chunk 3 then waits too
+        refused, (rows, errors, info) = _batch_run(recs, tmp_path / "refused", upstream, 4,
+                                                   refuse_create=lambda n: n == 2)
+        said = capfd.readouterr().err
+        # a look-ahead batch that fails validation with nothing answered (OpenAI's enqueued-token limit) is
+        # not an attempt: with no retries, its requests are sent again in the chunk's turn, with attempt 0's seed
+        failed, (rows_f, errors_f, info_f) = _batch_run(recs, tmp_path / "failed", upstream, 4,
+                                                        fate=lambda n: Fate("fail") if n == 2 else Fate())
+    assert rows == rows_f == rows1 and errors == errors_f == errors1 == []
+    for part in ("requests", "repair"):
+        assert info[part] == info1[part] == info_f[part], part
+    assert said.count("refused a batch submitted ahead") == 1 and "token limit" in said
+    assert SECRET not in said and "Bearer ***" in said
+    assert refused.create_calls == refused.submissions + 1 and info["batches"]["ahead_refused"] == 1
+    assert refused.uploads == refused.submissions  # the refused chunk's file was uploaded once, used in its turn
+    assert len(set(_sent(refused))) == len(_sent(refused))
+    assert info_f["batches"]["ended"]["batch_2"] == "failed" and info_f["batches"]["ahead_refused"] == 1
+    again = [line for n in range(3, failed.submissions + 1) for line in _lines(failed, f"batch_{n}")
+             if line["custom_id"] in {x["custom_id"] for x in _lines(failed, "batch_2")}]
+    assert len(again) == len(_lines(failed, "batch_2")) and {x["body"]["seed"] for x in again} == {0}

@@ -8,6 +8,12 @@ request is never paid for twice. Answers come back through the same checks and t
 as live answers; a request that may be retried (a 5xx, a bad answer, a batch that expired or failed before
 answering it) goes into the next attempt's batch, up to ``max_retries``, and a repair round is the next
 batch. Usage is what the result lines report, priced at ``batch_price_factor`` times the live prices.
+
+Read ahead (``submit_ahead``, called by write/rounds.py for the chunks after the one being written): a chunk's
+first-round batches are submitted and journaled before its turn, and its turn finds them in the journal and polls
+them, as a resumed run does. A provider that refuses such a submission (an error at upload or creation, or a batch
+that fails validation with nothing answered, as a full queue does) costs the chunk nothing: its requests go when its
+turn comes, as attempt 0, exactly what they would have been without the look-ahead.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from emotioncot.write.llm import Job, WriteError, answer_entry, public_url, spli
 
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
 BATCH_JOURNAL = "write-batches"
+RESUME_HINT = "; batches already submitted are in the journal: rerun to resume"
 
 
 class BatchSender:
@@ -46,6 +53,8 @@ class BatchSender:
         self.submitted: list[str] = []  # batch ids created by this run
         self.resumed: list[str] = []  # batch ids of an earlier run polled again
         self.ended: dict[str, str] = {}  # batch id -> final status
+        self.known: set[str] = set()  # journal keys of the batches this run submitted or counted as resumed
+        self.ahead_refused = 0  # look-ahead submissions the provider refused (sent in their chunk's turn instead)
         self.structured = config.structured != "off"  # off for the rest of the stage once the endpoint refuses it
         self.stats = {"structured_refused": False}
 
@@ -102,24 +111,66 @@ class BatchSender:
         bar.update(len(todo))
         return failures, usage
 
+    def submit_ahead(self, todo: list[Job], ahead: bool = True) -> bool:
+        """The first-round batches of ``todo`` (a chunk's requests not answered yet) submitted and journaled now;
+        the chunk's turn polls them. ``ahead``: a chunk after the one being written; False for that one (its batches
+        go first, and a refusal is the error it would be in its turn). A refused look-ahead returns False (said
+        once on stderr): what was not submitted goes in the chunk's turn, so a refusal never fails the stage."""
+        try:
+            with self.ws.journal(BATCH_JOURNAL) as batches:
+                self._submit(todo, 0, batches, set(), ahead=ahead)
+        except WriteError as exc:
+            if not ahead:
+                raise
+            self._refused_ahead(str(exc).removesuffix(RESUME_HINT))
+            return False
+        return True
+
     def info(self) -> dict:
         return {"batches": {"submitted": self.submitted, "resumed": self.resumed, "ended": self.ended,
-                            "price_factor": self.price_factor}}
+                            "price_factor": self.price_factor, "ahead_refused": self.ahead_refused}}
 
     # ------------------------------------------------------------ one attempt: submit or resume, poll, collect
 
     def _attempt(self, pending: list[Job], attempt: int, batches: Journal, read: set[str]):
         """(chunk entry, results by custom_id, the reason for a request with no line) per batch of this
-        attempt, once every batch has ended. Batches journaled by an earlier run that hold any of these
-        requests, and were not ``read`` in this call, are polled again instead of sending those requests anew."""
+        attempt, once every batch has ended. Batches journaled by an earlier run (or submitted ahead by this one)
+        that hold any of these requests, and were not ``read`` in this call, are polled again instead of sending
+        those requests anew. A look-ahead batch that failed with nothing answered (refused at validation, e.g. a
+        full queue) is not an attempt: its requests are submitted again now, with this attempt's lines."""
+        chunks = self._submit(pending, attempt, batches, read)
+        while chunks:
+            ended = self._poll([chunk["batch_id"] for chunk in chunks])
+            refused = [chunk for chunk in chunks
+                       if chunk.get("ahead") and _refused_at_validation(ended[chunk["batch_id"]])]
+            for chunk in chunks:
+                if chunk not in refused:
+                    batch = ended[chunk["batch_id"]]
+                    yield chunk, self._results(batch), self.redact(self._missing_reason(batch))
+            for chunk in refused:
+                read.add(chunk["key"])
+                batches.append(chunk["key"], {**_fields(chunk), "state": "collected", "status": "failed"})
+                self._refused_ahead(self.redact(self._missing_reason(ended[chunk["batch_id"]])))
+            keys = {key for chunk in refused for key in chunk["keys"]}
+            chunks = self._submit([job for job in pending if job.key in keys], attempt, batches, read) if keys else []
+
+    def _submit(self, pending: list[Job], attempt: int, batches: Journal, read: set[str],
+                ahead: bool = False) -> list[dict]:
+        """The batches that answer ``pending`` in this attempt, each with its batch id: those journaled (by an
+        earlier run, or ahead by this one) and not ``read`` in this call, and new ones for the requests no such
+        batch holds. ``ahead``: submitted before the chunk's turn (marked so in the journal)."""
         want = {job.key for job in pending}
         chunks = [dict(e) for e in batches.values()
                   if e.get("state") != "collected" and e["key"] not in read and want & set(e["keys"])]
         covered = {key for chunk in chunks for key in chunk["keys"]}
         for chunk in chunks:
-            chunk["from_earlier_run"] = True
-            if chunk.get("batch_id"):
-                self.resumed.append(chunk["batch_id"])
+            # A journaled file with no batch id may have its batch all the same (a kill, or a creation call that
+            # failed after the server made it): it is looked for by its file before one is created.
+            chunk["look_up"] = True
+            if chunk["key"] not in self.known:  # journaled by an earlier run: counted once, however often read
+                self.known.add(chunk["key"])
+                if chunk.get("batch_id"):
+                    self.resumed.append(chunk["batch_id"])
         fresh = [job for job in pending if job.key not in covered]
         lines = [encode(request_line(job, self.config, attempt, self.structured)) for job in fresh]
         start = 0
@@ -127,24 +178,24 @@ class BatchSender:
             keys = [job.key for job in fresh[start:start + len(group)]]
             start += len(group)
             chunk = {"key": stable_hash("batch", keys, attempt, time.time()), "keys": keys, "attempt": attempt}
+            if ahead:
+                chunk["ahead"] = True
             file = self._call("upload a batch request file", self.client.files.create,
                               file=(f"emotioncot-{chunk['key']}.jsonl", b"".join(group)), purpose="batch")
             chunk.update(file_id=file.id, state="uploaded")
             batches.append(chunk["key"], _fields(chunk))
+            self.known.add(chunk["key"])
             chunks.append(chunk)
         for chunk in chunks:
             if not chunk.get("batch_id"):
                 self._create(chunk, batches)
-            chunk.pop("from_earlier_run", None)
-        ended = self._poll([chunk["batch_id"] for chunk in chunks])
-        for chunk in chunks:
-            batch = ended[chunk["batch_id"]]
-            yield chunk, self._results(batch), self._missing_reason(batch)
+            chunk.pop("look_up", None)
+        return chunks
 
     def _create(self, chunk: dict, batches: Journal) -> None:
         """The batch on an uploaded file: one made before a kill is found by its input file, else a new one."""
         found = None
-        if chunk.pop("from_earlier_run", False):  # killed between the upload and the batch's id reaching the journal
+        if chunk.pop("look_up", False):  # killed (or refused) between the upload and the batch id reaching the journal
             found = self._call("list batches", lambda: next(  # every page, newest first
                 (b for b in self.client.batches.list(limit=100) if b.input_file_id == chunk["file_id"]), None))
         batch = found or self._call(
@@ -213,8 +264,16 @@ class BatchSender:
         try:
             return fn(*args, **kwargs)
         except openai.APIError as exc:
-            raise WriteError(self.redact(f"could not {what} at {self.where}: {type(exc).__name__}: {exc}; "
-                                         f"batches already submitted are in the journal: rerun to resume")) from None
+            raise WriteError(self.redact(f"could not {what} at {self.where}: {type(exc).__name__}: {exc}")
+                             + RESUME_HINT) from None
+
+    def _refused_ahead(self, why: str) -> None:
+        """Said once a stage (a provider's queue limit would say it for every chunk); ``why`` is redacted."""
+        self.ahead_refused += 1
+        if self.ahead_refused == 1:
+            print(f"writer: the provider refused a batch submitted ahead of its chunk's turn ({why}); such requests "
+                  f"are submitted when their chunk's turn comes (lower write.batch_chunks_in_flight to stop trying "
+                  f"ahead)", file=sys.stderr, flush=True)
 
     def _say(self, text: str) -> None:
         if self.progress:
@@ -224,6 +283,12 @@ class BatchSender:
 def _refused_format(line: dict | None, answer: Answer) -> bool:
     status = ((line or {}).get("response") or {}).get("status_code")
     return status == 400 and about_format(answer.reason or "")
+
+
+def _refused_at_validation(batch) -> bool:
+    """A batch that failed with no request answered: the provider refused it whole (a full queue, a limit)."""
+    counts = batch.request_counts
+    return batch.status == "failed" and not (counts and (counts.completed or counts.failed))
 
 
 def _fields(chunk: dict) -> dict:

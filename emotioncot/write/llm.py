@@ -426,8 +426,9 @@ def write_with_llm(records: Iterable[dict], ws: Workspace, config: BuildConfig, 
     How requests travel: live (``--writer openai``), as OpenAI Batch API jobs (``--writer openai-batch``,
     write/batch_api.py) or answered by a results file made elsewhere (``write.batch_results``,
     write/batch_file.py); the answers go through the same checks, journal and repair loop. The Batch API gets one
-    batch per chunk and attempt (more past the provider's per-file limits), a chunk's batches ending before the next
-    chunk is submitted; a chunk holds as many records as one request file takes (``rounds.chunk_records``).
+    batch per chunk and attempt (more past the provider's per-file limits), the first-round batches of up to
+    ``write.batch_chunks_in_flight`` chunks running at once; a chunk holds as many records as one request file takes
+    (``rounds.chunk_records``).
 
     ``limiter`` (optional, live only): an object whose ``slot()`` is an async context manager held around each
     request, e.g. ``emotioncot.executors.limiter.ClusterLimiter`` for one bound across a Ray cluster."""

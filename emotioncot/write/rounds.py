@@ -1,20 +1,27 @@
 """The LLM write stage, chunk by chunk: plan, send, repair and assemble a bounded run of records at a time.
 
-The records come as any iterable and are read one chunk ahead at most: a chunk is planned, its requests handed to
-the sender (live, batch API, results or request file), its repair rounds run, and its rows and errors handed on in
-record order before the next chunk is read. What the stage holds is one chunk's records and jobs, the journal's keys
-and offsets, and the near-duplicate state of the repair loop's keep counts, whatever the number of records.
+The records come as any iterable and are read a chunk at a time: a chunk is planned, its requests handed to the
+sender (live, batch API, results or request file), its repair rounds run, and its rows and errors handed on in
+record order before the next chunk is written. What the stage holds is one chunk's records and jobs (up to
+``write.batch_chunks_in_flight`` chunks with the Batch API, see below), the journal's keys and offsets, and the
+near-duplicate state of the repair loop's keep counts, whatever the number of records.
 
 Every request's key depends on its record alone, so a chunk's requests, answers and repairs are the ones an
 unchunked run makes for the same records; the counts (requests, usage, keep rates) are summed over the chunks. Two
 things are per chunk: a sender that stops the repair rounds when a round goes unanswered (a results or request file)
 stops them for that chunk's records only, and the Batch API gets one batch (or more, at the provider's per-file
-limits) per chunk and attempt, each chunk's batches ending before the next chunk is submitted.
+limits) per chunk and attempt.
+
+The Batch API reads ahead: up to ``write.batch_chunks_in_flight`` chunks are held, and the first-round requests of
+each are submitted (and journaled) as soon as it is read, so a provider runs them side by side; a chunk's turn finds
+its batches in the journal and polls them, as a resumed run does. Chunks are still finished, repaired and handed on
+in order, so the rows, errors and counts are those of one chunk at a time.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import deque
 from itertools import islice
 from typing import Callable, Iterable
 
@@ -35,8 +42,8 @@ Sink = Callable[[list[dict], list[dict]], None]
 
 
 def chunk_records(wc: WriteConfig) -> int:
-    """Records per chunk. A Batch API chunk waits for its batches to end before the next is submitted, so it is
-    as large as one request file may be (the provider's limit): fewer, fuller batches."""
+    """Records per chunk. A Batch API chunk is as large as one request file may be (the provider's limit): fewer,
+    fuller batches, ``write.batch_chunks_in_flight`` of them submitted at once."""
     if wc.writer == "openai-batch" and not wc.batch_results:
         return max(1, wc.batch_max_requests // len(TASKS))
     return CHUNK_RECORDS
@@ -62,16 +69,16 @@ def write_rounds(records: Iterable[dict], ws: Workspace, config: BuildConfig, se
     if progress:
         print(f"writer: openai ({sender.transport}), model {wc.model} at "
               f"{public_url(wc.base_url) or 'api.openai.com'}; "
-              f"{'' if total is None else f'{total} records, '}{size} at a time "
+              f"{'' if total is None else f'{total} records, '}{size} at a time"
+              f"{'' if _in_flight(wc, sender) == 1 else f', {_in_flight(wc, sender)} chunks in flight'} "
               f"(requests answered before are not sent again)", file=sys.stderr)
     bar = tqdm(total=None if total is None else total * len(TASKS), desc="write", unit="req", disable=not progress)
     stage = None
     try:
         with ws.journal("write") as journal:
             stage = _ChunkedWrite(ws, config, sender, journal, bar)
-            source = iter(records)
-            while chunk := list(islice(source, size)):  # islice takes no record past the chunk
-                sink(*stage.chunk(chunk))
+            for chunk, planned in _read_ahead(records, size, stage, _in_flight(wc, sender)):
+                sink(*stage.chunk(chunk, planned))
     finally:
         bar.close()
         if stage is not None:
@@ -82,6 +89,33 @@ def write_rounds(records: Iterable[dict], ws: Workspace, config: BuildConfig, se
         print(f"writer: {req['to_send']} of {req['planned']} requests sent ({req['answered_before']} answered "
               f"before), {req['failed']} failed", file=sys.stderr)
     return rows_out, errors_out, info
+
+
+def _in_flight(wc: WriteConfig, sender) -> int:
+    """Chunks held at once: more than one only for a sender that runs submitted requests on its own (batches)."""
+    return wc.batch_chunks_in_flight if hasattr(sender, "submit_ahead") else 1
+
+
+def _read_ahead(records: Iterable[dict], size: int, stage: "_ChunkedWrite", in_flight: int):
+    """Each chunk with its plan, in order. Up to ``in_flight`` chunks are read and planned before the first is
+    written, and the first-round requests of each are submitted, in order; a refused look-ahead submission stops
+    the rest of that round (tried again when the next chunk is read, and in the chunk's turn at the latest)."""
+    source = iter(records)
+    held: deque = deque()  # [records, plan, submitted ahead]
+    while True:
+        while len(held) < in_flight and (chunk := list(islice(source, size))):  # islice takes no record past it
+            held.append([chunk, stage.plan(chunk), False])
+        if in_flight > 1:
+            # the chunk about to be written first (a provider runs its queue in order), then the ones after it
+            for n, entry in enumerate(held):
+                if not entry[2]:
+                    if not stage.submit_ahead(entry[1][0], ahead=n > 0):
+                        break
+                    entry[2] = True
+        if not held:
+            return
+        chunk, planned, _ = held.popleft()
+        yield chunk, planned
 
 
 class _ChunkedWrite:
@@ -116,10 +150,19 @@ class _ChunkedWrite:
         self.usage_now.add(used.prompt_tokens, used.completion_tokens, requests=used.requests)
         return failures
 
-    def chunk(self, records: list[dict]) -> tuple[list[dict], list[dict]]:
-        """One chunk's rows and errors, in record order."""
+    def plan(self, records: list[dict]) -> tuple[list[Job], list[dict]]:
+        """A chunk's first-round jobs, and the errors of its records that fail before any request."""
+        return plan_jobs(records, self.wc, self.prompts, self.evidence)
+
+    def submit_ahead(self, jobs: list[Job], ahead: bool) -> bool:
+        """A chunk's first-round requests not answered yet, submitted before its turn; False when refused."""
+        todo = [job for job in jobs if job.key not in self.journal]
+        return not todo or self.sender.submit_ahead(todo, ahead)
+
+    def chunk(self, records: list[dict], planned: tuple[list[Job], list[dict]]) -> tuple[list[dict], list[dict]]:
+        """One chunk's rows and errors, in record order (``planned``: what ``plan`` gave for it)."""
         wc, journal = self.wc, self.journal
-        jobs, plan_errors = plan_jobs(records, wc, self.prompts, self.evidence)
+        jobs, plan_errors = planned
         if plan_errors and self.bar.total is not None:
             self.bar.total -= len(TASKS) * len(plan_errors)  # records that fail before any request
         self.planned += len(jobs)
