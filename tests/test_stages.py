@@ -126,3 +126,17 @@ def test_a_stage_killed_after_some_shards_resumes_without_redoing_them(demo_corp
     info = json.loads((out / "stages" / f"{stage}.meta.json").read_text())
     assert info["run"]["items_run"] == lost_items
     assert pq.read_table(out / "stages" / f"{stage}.parquet").equals(table)
+
+
+def test_a_setting_that_changes_no_output_leaves_the_stage_key_alone():
+    # how many Batch API chunks wait at the provider at once changes no row: a build with another value is current,
+    # while a setting that does change the text (the model) makes the write stage stale
+    from emotioncot.config import BuildConfig
+    from emotioncot.stages import STAGES, section_settings
+
+    write = STAGES["write"]
+    base = BuildConfig()
+    more_in_flight = base.model_copy(update={"write": base.write.model_copy(update={"batch_chunks_in_flight": 9})})
+    other_model = base.model_copy(update={"write": base.write.model_copy(update={"model": "another-model"})})
+    assert section_settings(write, more_in_flight) == section_settings(write, base)
+    assert section_settings(write, other_model) != section_settings(write, base)
