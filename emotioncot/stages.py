@@ -39,7 +39,8 @@ STAGE_LIST = (
     Stage("measure", ("ingest",), "measure"),
     Stage("calibrate", ("ingest", "measure"), "calibrate", outputs=("stages/calibrate.parquet", "thresholds.json"),
           ignored=frozenset({"report"})),
-    Stage("write", ("calibrate",), "write", ignored=frozenset({"batch_chunks_in_flight"})),  # how many wait, not what is written
+    # batch_chunks_in_flight: how many Batch API chunks wait at once, not what is written
+    Stage("write", ("calibrate",), "write", ignored=frozenset({"batch_chunks_in_flight"})),
     Stage("filter", ("calibrate", "write"), "filter", outputs=("stages/filter.parquet", "rejected.jsonl"),
           ignored=frozenset()),
     Stage("export", ("filter",), "export",
