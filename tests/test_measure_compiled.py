@@ -64,3 +64,30 @@ def test_the_default_measurement_runs_the_compiled_kernels_without_numba_or_praa
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ("True True ['emotioncot.measure._harmonicity_kernels', 'emotioncot.measure._periods', "
                    "'emotioncot.measure._perturbation', 'emotioncot.measure._pitch_kernels']"), out
+
+
+def test_the_sdist_carries_the_kernels_sources_and_not_their_generated_c(tmp_path):
+    # a wheel built from the sdist compiles the .pyx and embeds their digests (setup.py): without them it cannot
+    # be built (setuptools, left alone, ships the C that cythonize made instead)
+    import shutil
+    import subprocess
+    import sys
+    import tarfile
+    from pathlib import Path
+
+    pytest.importorskip("Cython")  # a build requirement; the test extra installs it
+    root = Path(__file__).resolve().parents[1]
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("setup.py", "pyproject.toml", "MANIFEST.in", "README.md", "LICENSE"):
+        if (root / name).exists():
+            shutil.copy(root / name, project / name)
+    shutil.copytree(root / "emotioncot", project / "emotioncot",
+                    ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path / "dist")], cwd=project,
+                   check=True, capture_output=True)
+    (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        measure = {Path(n).name for n in archive.getnames() if "/emotioncot/measure/" in n}
+    assert {f"{name}.pyx" for name in KERNELS} <= measure, sorted(measure)
+    assert not {n for n in measure if n.endswith(".c")}, sorted(measure)
