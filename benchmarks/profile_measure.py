@@ -59,7 +59,6 @@ STEPS = [
     (energy, "peak_dbfs", "level, alpha ratio, peak"),
     (intonation, "classify", "intonation"),
     (voice_quality, "jitter_shimmer", "jitter + shimmer (Praat point process)"),
-    (voice_quality, "jitter_shimmer_from_pulses", "jitter + shimmer (Praat point process)"),
     (perturbation, "jitter_shimmer", "jitter + shimmer (Praat point process)"),
     (harmonicity, "mean_hnr_db", "harmonicity (HNR)"),
     (syllables, "transcript_syllables", "syllables (transcript / nuclei)"),
@@ -195,7 +194,8 @@ def main() -> None:
     ap.add_argument("--demo", action="store_true", help="profile the demo corpus instead of the real recordings")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--pitch-method", default="praat", choices=("praat", "pyworld"))
-    ap.add_argument("--praat-pitch-engine", default="frames", choices=("parselmouth", "frames"))
+    ap.add_argument("--praat-pitch-engine", default=MeasureConfig().praat_pitch_engine,
+                    choices=("parselmouth", "frames"))
     ap.add_argument("--praat-variants", action="store_true", help="time cheaper Praat pitch variants instead (see above)")
     args = ap.parse_args()
 

@@ -15,7 +15,8 @@ from emotioncot.measure import perturbation, pitch
 from emotioncot.measure.periods import pulses
 from emotioncot.measure.signal import prepare
 from emotioncot.measure.synthetic import add_white_noise, pad, voice
-from emotioncot.measure.voice_quality import jitter_shimmer, jitter_shimmer_from_pulses
+from emotioncot.measure import voice_quality
+from emotioncot.measure.voice_quality import jitter_shimmer
 
 SR = 16000
 
@@ -27,6 +28,22 @@ def _praat_pulses(sound, praat_pitch) -> np.ndarray:
     if call(points, "Get number of points") == 0:
         return np.zeros(0)
     return call(points, "To Matrix").values[0]
+
+
+def jitter_shimmer_from_pulses(sound, times: np.ndarray) -> tuple[float | None, float | None, str | None]:
+    """Praat's jitter and shimmer from pulse times found outside Praat: "Matrix: To PointProcess" adds them as
+    "To PointProcess (cc)" does, then Praat measures them as ``voice_quality.jitter_shimmer`` does."""
+    from parselmouth.praat import call
+
+    if len(times) < voice_quality.MIN_PULSES:
+        return None, None, voice_quality.TOO_FEW_PERIODS
+    try:
+        matrix = call("Create Matrix", "pulses", 0.0, float(len(times)), len(times), 1.0, 0.5, 1, 1, 1, 1, 1, "0")
+        matrix.values = np.asarray(times, dtype=np.float64)[None, :]
+        points = call(matrix, "To PointProcess")
+    except Exception as exc:
+        return None, None, f"Praat could not measure periods ({exc})"
+    return voice_quality._from_points(sound, points)
 
 
 def _compare(signals) -> tuple[int, int]:

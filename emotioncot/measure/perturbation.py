@@ -13,30 +13,25 @@ from __future__ import annotations
 import numpy as np
 
 from emotioncot.measure.compiled import load
+from emotioncot.measure.voice_quality import (MAX_AMPLITUDE_FACTOR, MAX_PERIOD_FACTOR, MIN_PULSES, PERIOD_CEILING_S,
+                                              PERIOD_FLOOR_S, TOO_FEW_PERIODS, UNDEFINED)
 
 _kernels = load("_perturbation")
 jitter_local = _kernels.jitter_local
 shimmer_local = _kernels.shimmer_local
-
-PERIOD_FLOOR_S = 0.0001
-PERIOD_CEILING_S = 0.02
-MAX_PERIOD_FACTOR = 1.3
-MAX_AMPLITUDE_FACTOR = 1.6
-MIN_PULSES = 11  # the caller's floor: jitter and shimmer over fewer than 10 periods are not reported
 
 
 def jitter_shimmer(span: np.ndarray, sr: int, times: np.ndarray) -> tuple[float | None, float | None, str | None]:
     """Jitter (local) and shimmer (local) with Praat's standard settings from pulse times on ``span`` (as
     ``periods.pulses`` gives them: first sample at half a sample), with the reasons ``voice_quality`` gives."""
     if len(times) < MIN_PULSES:
-        return None, None, "fewer than 10 glottal periods"
+        return None, None, TOO_FEW_PERIODS
     t = np.ascontiguousarray(times, dtype=np.float64)
     z = np.ascontiguousarray(span, dtype=np.float64)
     dx = 1.0 / sr
     jitter = jitter_local(t, PERIOD_FLOOR_S, PERIOD_CEILING_S, MAX_PERIOD_FACTOR)
     shimmer = shimmer_local(z, 0.5 * dx, dx, t, PERIOD_FLOOR_S, PERIOD_CEILING_S, MAX_PERIOD_FACTOR,
                             MAX_AMPLITUDE_FACTOR)
-    if not (np.isfinite(jitter) and np.isfinite(shimmer)):
-        # the wording of voice_quality's Praat path: the port answers undefined exactly where Praat does
-        return None, None, "Praat returned undefined jitter / shimmer"
+    if not (np.isfinite(jitter) and np.isfinite(shimmer)):  # the port answers undefined exactly where Praat does
+        return None, None, UNDEFINED
     return float(jitter), float(shimmer), None
