@@ -189,7 +189,6 @@ def test_a_batch_of_an_earlier_run_cut_into_other_chunks_is_read_by_each_chunk_a
     assert info["requests"]["failed"] == 0 and info["usage_this_run"]["requests"] == 12
 
 
-
 # ---------------------------------------------------------------- the Batch API, chunks in flight side by side
 
 
