@@ -2,7 +2,8 @@
 
     python filter_worker.py outcome RECORDS.json      kept ids and rejected rows, as JSON
     python filter_worker.py checks RECORDS.json       each row's per-record problems and inferred emotion, as JSON
-    python filter_worker.py rate RECORDS.json [--cold] records per CPU-second of the per-record checks (one core)
+    python filter_worker.py rate RECORDS.json [--cold] [--grounding]
+                                                      records per CPU-second of the per-record checks (one core)
 
 ``--evidence EVIDENCE.json`` (any mode): the evidence table the argument check weighs cues by, as a build's
 filter stage passes it (without it, the literature prior).
@@ -42,9 +43,27 @@ def _per_record(config, evidence):
             out, problems = checks.checked(record, config, evidence)
             return problems, out.get("inferred_emotion")
         return run
+    import inspect
+
     from emotioncot.filter.io import canonical
 
+    if len(inspect.signature(checks.record_problems).parameters) == 2:  # before the evidence table (the issue's filing)
+        return lambda record: checks.record_problems(canonical(record), config)
     return lambda record: checks.record_problems(canonical(record), config, evidence)
+
+
+def _grounding_reader(config):
+    """record -> (problems, None): the grounding reader on a canonical row's rationale and caption."""
+    from emotioncot.filter.grounding import grounding_problems
+
+    options = (tuple(config.grounding_aspects), config.grounding_strictness, config.grounding_skip_generic)
+
+    def run(row):
+        problems = grounding_problems(row, *options)
+        if row.get("caption"):
+            problems = problems + grounding_problems({**row, "cot_analysis": row["caption"]}, *options)
+        return problems, None
+    return run
 
 
 def _evidence() -> dict | None:
@@ -71,6 +90,11 @@ def main() -> int:
         rows = [[r.get("id"), *check(r)] for r in records]
         print(json.dumps({"rows": rows}, ensure_ascii=False, default=str))
         return 0
+    if "--grounding" in sys.argv:
+        from emotioncot.filter.io import canonical
+
+        records = [canonical(r) for r in records]
+        check = _grounding_reader(config)
     warm = [json.loads(line) for line in WARMUP.read_text(encoding="utf-8").splitlines() if line.strip()]
     filter_records(warm, config)
     caches = _caches() if "--cold" in sys.argv else []
