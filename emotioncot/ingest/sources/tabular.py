@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from emotioncot.ingest.sources._common import option_label_map, unified_emotion
-from emotioncot.taxonomy import EMOTIONS
+from emotioncot.taxonomy import EMOTIONS, age_level_from_years
 from emotioncot.workspace import stable_hash
 
 ALIASES = {
@@ -148,6 +148,10 @@ def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outs
             "meta": {k: v for k, v in row.items() if k not in KNOWN},
         }
     )
+    if out.get("age") is not None and not out.get("age_level"):
+        # An age in years says the age group too, as it does for every corpus reader and hf: sources;
+        # without it the writer and the card would treat a stated age as unknown.
+        out["age_level"] = age_level_from_years(out["age"])
     if out.get("gender"):
         out["gender"] = str(out["gender"]).strip().capitalize()
         out["gender"] = {"M": "Male", "F": "Female"}.get(out["gender"], out["gender"])
