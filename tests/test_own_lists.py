@@ -57,3 +57,68 @@ def test_an_age_in_years_gives_the_age_group_marked_as_stated(folder, test_data)
     assert by_name["03a02Fc.wav"]["age_level"] == "Middle-aged"
     # no age given: none stated
     assert (by_name["03a04Fd.wav"]["age_level"], by_name["03a04Fd.wav"]["age_source"]) == (None, None)
+
+
+RAVDESS_LABELS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
+                  "07": "disgust", "08": "surprised"}
+
+
+def _label_rows(test_data: Path) -> list[dict]:
+    """RAVDESS actor 01 labelled as the corpus names its classes, spelled as people type them."""
+    rows = []
+    for wav in sorted((test_data / "ravdess").glob("*.wav")):
+        label = RAVDESS_LABELS[wav.name.split("-")[2]]
+        spelled = {"angry": "Angry ", "sad": "SAD", "calm": "Calm "}.get(label, label)
+        rows.append({"audio_path": f"clips/ravdess/{wav.name}", "transcription": "Kids are talking by the door.",
+                     "emotion": spelled, "speaker": "01"})
+    rows.append({"audio_path": "clips/emodb/wav/03a01Nc.wav", "transcription": "Der Lappen liegt auf dem Eisschrank.",
+                 "emotion": "frustrated", "speaker": "03"})
+    rows.append({"audio_path": "clips/emodb/wav/03a04Lc.wav",
+                 "transcription": "Heute abend könnte ich es ihm sagen.", "emotion": "Boredom", "speaker": "03"})
+    return rows
+
+
+def _classes(rows: list[dict]) -> dict[str, set]:
+    out: dict[str, set] = {}
+    for r in rows:
+        out.setdefault(r["native_label"], set()).add(r["emotion"])
+    return out
+
+
+def test_labels_the_corpora_keep_apart_are_not_merged_into_a_class(folder, test_data):
+    """RAVDESS `calm` and IEMOCAP `fru` have no class in the corpus manifests; the same words in a user's list
+    must not become neutral and angry behind the user's back (they did, through the answer-reading aliases)."""
+    listing = _write_csv(folder / "labels.csv", _label_rows(test_data))
+    got, errors = ingest_sources([f"csv:{listing}"], _no_clustering(), progress=False)
+    assert errors == []
+    classes = _classes(got)
+    assert classes["Calm "] == {None} and classes["frustrated"] == {None} and classes["Boredom"] == {None}
+    # the corpus's own class names, in any case and with stray spaces, are mapped
+    assert classes["Angry "] == {"angry"} and classes["SAD"] == {"sad"} and classes["fearful"] == {"fear"}
+    assert classes["surprised"] == {"surprise"} and classes["disgust"] == {"contempt or disgust"}
+    # the same clips read through the corpus reader: calm has no class there either
+    from emotioncot.ingest.sources.ravdess import read
+
+    corpus_rows = [r for r in read(test_data / "ravdess", {}) if "error" not in r]
+    assert {r["emotion"] for r in corpus_rows if r["native_label"] == "calm"} == {None}
+    # merged on purpose, the label map matches it however it is spelled in the list
+    mapped, _ = ingest_sources([f"csv:{listing}?labels=calm:neutral,frustrated:"], _no_clustering(), progress=False)
+    assert _classes(mapped)["Calm "] == {"neutral"} and _classes(mapped)["frustrated"] == {None}
+    # the summary says how to give such a label a class
+    from emotioncot.ingest.core import format_summary
+
+    assert "?labels=NATIVE:CLASS" in format_summary(got, errors)
+
+
+def test_an_hf_dataset_maps_labels_as_a_list_does(test_data, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    rows = _label_rows(test_data)
+    ds = datasets.Dataset.from_dict({
+        "audio": [str((test_data / r["audio_path"].removeprefix("clips/")).resolve()) for r in rows],
+        "emotion": [r["emotion"] for r in rows], "text": [r["transcription"] for r in rows],
+        "speaker": [r["speaker"] for r in rows]})
+    ds.save_to_disk(str(tmp_path / "mine"))
+    got, errors = ingest_sources([f"hf:{tmp_path / 'mine'}"], _no_clustering(), progress=False)
+    assert errors == [] and len(got) == len(rows)
+    classes = _classes(got)
+    assert classes["Calm "] == {None} and classes["frustrated"] == {None} and classes["Angry "] == {"angry"}

@@ -243,6 +243,9 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
         lines.append("kept without a 9-class emotion (native label kept):")
         for (c, status, native), n in sorted(s["without_class"].items()):
             lines.append(f"  {c:14s} {status:22s} {native!r:20s} {n}")
+        if any(status == "unknown label" for _, status, _ in s["without_class"]):
+            lines.append("  (a label of a list or hf: source gets a class with ?labels=NATIVE:CLASS on the source, "
+                         "e.g. jsonl:clips.jsonl?labels=calm:neutral; empty CLASS: excluded; docs/corpora.md)")
     from emotioncot.ingest.speakers import clustering_summary, describe
 
     lines += [f"speakers: {line}" for line in describe(clustering_summary(rows))]

@@ -124,12 +124,24 @@ def option_label_map(options: dict) -> dict[str, str | None]:
     return out
 
 
+# Labels the taxonomy's aliases read as a class in a model's answer, but that corpora annotate as a state of its own
+# and their manifests leave without a class (RAVDESS and Expresso `calm`, IEMOCAP `fru`): a list or hf: dataset
+# labelled so is not quietly merged into neutral or angry. ``?labels=calm:neutral`` merges it on purpose.
+STATES_OF_THEIR_OWN = frozenset({"calm", "frustrated", "frustration"})
+
+
 def unified_emotion(native: str | None, label_map: dict[str, str | None]) -> str | None:
-    """A native label through an explicit map first, then the taxonomy's aliases."""
+    """A native label through an explicit map first, then the taxonomy's aliases (except ``STATES_OF_THEIR_OWN``)."""
     from emotioncot.taxonomy import normalize_emotion
 
     if native is None:
         return None
     if native in label_map:
         return label_map[native]
+    key = " ".join(str(native).lower().split())  # "Calm " is the calm of ?labels=calm:neutral
+    folded = {" ".join(k.lower().split()): v for k, v in label_map.items()}
+    if key in folded:
+        return folded[key]
+    if key in STATES_OF_THEIR_OWN:
+        return None
     return normalize_emotion(native)

@@ -9,7 +9,7 @@ decodes audio only through torchcodec, which emotioncot does not use): a path th
 referenced as it is; embedded bytes are written once to the cache (``$EMOTIONCOT_CACHE/hf/<dataset>/``).
 Dataset splits (``train``, ``validation``/``valid``/``dev``, ``test``) are kept as official splits unless
 ``?splits=reassign``; ``?split=train`` reads one split only. Native labels are mapped with
-``?labels=ang:angry,hap:happy,xxx:`` (empty target: excluded), then ``taxonomy.normalize_emotion``; a
+``?labels=ang:angry,hap:happy,xxx:`` (empty target: excluded), then ``_common.unified_emotion``; a
 label with no target is kept with ``emotion`` null.
 """
 

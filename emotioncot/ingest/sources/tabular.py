@@ -3,7 +3,8 @@
 must stay in its folder (``?allow_outside=1`` lifts that). A malformed row (not an object, a wrong type,
 not UTF-8, more fields than the header) is an error naming the file and line; the other rows go on.
 Options: ``?corpus=NAME`` (default: the file's stem), ``?labels=ang:angry,xxx:`` (native label -> class;
-empty target: excluded); other labels go through ``taxonomy.normalize_emotion``."""
+empty target: excluded); other labels go through ``_common.unified_emotion`` (the taxonomy's aliases, except
+the states corpora keep apart, such as calm)."""
 
 from __future__ import annotations
 
