@@ -122,3 +122,35 @@ def test_an_hf_dataset_maps_labels_as_a_list_does(test_data, tmp_path):
     assert errors == [] and len(got) == len(rows)
     classes = _classes(got)
     assert classes["Calm "] == {None} and classes["frustrated"] == {None} and classes["Angry "] == {"angry"}
+
+
+def test_every_bad_row_is_named_by_list_file_and_line_and_the_rest_go_on(folder, test_data):
+    """A missing file, an unreadable one and a repeated clip are found after the list is read (in the audio
+    headers, in the id check); their errors name the list line all the same, and the duplicate names the line it
+    repeats. Every error counts under the list's corpus, not under "csv"."""
+    text = _emodb_sentences(test_data)
+    (folder / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt not a real header")
+    good = [{"audio_path": f"clips/emodb/wav/{name}", "transcription": text[name[2:5]], "emotion": "neutral",
+             "speaker": "03", "age": "31"} for name in ("03a01Nc.wav", "03a02Nc.wav", "03a04Nc.wav")]
+    bad = [{**good[0], "audio_path": "clips/emodb/wav/03x99Nz.wav"},  # line 5: no such file
+           {**good[0], "audio_path": "corrupt.wav"},  # line 6
+           {**good[1], "age": "thirty"},  # line 7
+           dict(good[2])]  # line 8: line 4 again
+    listing = _write_csv(folder / "mine.csv", good + bad)
+    with listing.open("a") as fh:
+        fh.write("clips/emodb/wav/03a05Nc.wav,too,many,fields,for,the,header\n")  # line 9
+    got, errors = ingest_sources([f"csv:{listing}?corpus=mine"], _no_clustering(), progress=False)
+    assert sorted(Path(r["audio_path"]).name for r in got) == ["03a01Nc.wav", "03a02Nc.wav", "03a04Nc.wav"]
+    by_line = {}
+    for e in errors:
+        assert e["reason"].startswith(f"{listing}:"), e
+        by_line[int(e["reason"][len(str(listing)) + 1:].split(":")[0])] = e
+    assert sorted(by_line) == [5, 6, 7, 8, 9]
+    assert "03x99Nz.wav" in by_line[5]["reason"] and "does not exist" in by_line[5]["reason"]
+    assert "corrupt.wav" in by_line[6]["reason"] and "not a readable audio file" in by_line[6]["reason"]
+    assert "age is 'thirty', expected a number" in by_line[7]["reason"]
+    assert f"the same clip as {listing}:4" in by_line[8]["reason"]
+    assert "7 fields, the header has 5" in by_line[9]["reason"]
+    assert {e["corpus"] for e in errors} == {"mine"}
+    # each kept row says which list line it came from
+    assert sorted(r["meta"]["list_row"] for r in got) == [f"{listing}:{n}" for n in (2, 3, 4)]

@@ -90,6 +90,21 @@ def _with_header(row: dict) -> dict:
     return row
 
 
+def _at_row(row: dict, reason: str) -> str:
+    """The reason led by the list row the item came from (``FILE:LINE``), where it came from a list."""
+    where = (row.get("meta") or {}).get("list_row")
+    return f"{where}: {reason}" if where else reason
+
+
+def _duplicate(row: dict, first: dict) -> str:
+    """Why a row with an id already taken is left out, naming both rows (list line, else the audio file)."""
+    same_clip = (row["audio_path"], row.get("start_s"), row.get("end_s")) == \
+        (first["audio_path"], first.get("start_s"), first.get("end_s"))
+    earlier = (first.get("meta") or {}).get("list_row") or first["audio_path"]
+    what = f"the same clip as {earlier}" if same_clip else f"id {row['id']!r} is already used by {earlier}"
+    return _at_row(row, f"{what}; this row is left out (duplicate id {row['id']})")
+
+
 def read_headers(rows: list[dict], workers: int, progress: bool | None = None) -> tuple[list[dict], list[dict]]:
     """Duration, rate and channels of every row's audio from file headers only, many files at a time
     (header reads wait on the disk, not the CPU, so threads overlap them). Unreadable files -> errors."""
@@ -98,7 +113,7 @@ def read_headers(rows: list[dict], workers: int, progress: bool | None = None) -
         try:
             return _with_header(row), None
         except AudioError as exc:
-            return None, {"id": row["id"], "path": row["audio_path"], "reason": str(exc), "corpus": row["corpus"]}
+            return None, {"id": row["id"], "path": row["audio_path"], "reason": _at_row(row, str(exc)), "corpus": row["corpus"]}
 
     kept, errors = [], []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -121,7 +136,8 @@ def read_source(spec: str, progress: bool | None = False) -> tuple[list[dict], l
     items = tqdm(reader(source.path, options), desc=f"ingest: {corpus}", unit="item", disable=True if progress is False else None)
     for item in items:
         if "error" in item:
-            errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"], "corpus": corpus})
+            errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"],
+                           "corpus": item.get("corpus") or corpus})  # a list's corpus is its file's stem, not "csv"
             continue
         try:
             rows.append(Utterance.model_validate(item).model_dump())
@@ -143,13 +159,14 @@ def ingest_sources(
         errors.extend(source_errors)
     kept, header_errors = read_headers(rows, max(4, config.workers * 4), progress)
     errors.extend(header_errors)
-    seen = set()
+    seen: dict[str, dict] = {}
     unique = []
     for row in kept:
         if row["id"] in seen:
-            errors.append({"id": row["id"], "path": row["audio_path"], "reason": "duplicate id", "corpus": row["corpus"]})
+            errors.append({"id": row["id"], "path": row["audio_path"], "reason": _duplicate(row, seen[row["id"]]),
+                           "corpus": row["corpus"]})
             continue
-        seen.add(row["id"])
+        seen[row["id"]] = row
         unique.append(row)
     from emotioncot.ingest.estimates import fill_unstated  # speakers, language, age: before splits
 

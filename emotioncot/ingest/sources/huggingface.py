@@ -122,7 +122,7 @@ def read(root, options: dict):
                     if not audio.is_absolute() and Path(target).is_dir():
                         audio = Path(target) / audio
             except (ValueError, OSError) as exc:
-                yield error(f"{target} row {index}: {exc}", None, uid)
+                yield {**error(f"{target} row {index}: {exc}", None, uid), "corpus": corpus}
                 continue
             native = item.get(cols["emotion"]) if cols["emotion"] else None
             if label_names is not None and isinstance(native, int):

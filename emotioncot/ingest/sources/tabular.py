@@ -146,7 +146,9 @@ def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outs
             "corpus": corpus,
             "native_label": str(native) if native is not None else None,
             "emotion": emotion if emotion in EMOTIONS else None,
-            "meta": {k: v for k, v in row.items() if k not in KNOWN},
+            # the list row a record came from, for the user to find it again (and for the errors that are only found
+            # after reading, a missing file or a duplicate, to name it)
+            "meta": {**{k: v for k, v in row.items() if k not in KNOWN}, "list_row": where},
         }
     )
     if out.get("age") is not None and not out.get("age_level"):
@@ -184,4 +186,4 @@ def read(root: Path | None, options: dict):
                 raise raw
             yield _row(path, n, raw, corpus, label_map, allow_outside)
         except RowError as exc:
-            yield {"error": str(exc), "path": str(path)}
+            yield {"error": str(exc), "path": str(path), "corpus": corpus}
