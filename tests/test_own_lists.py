@@ -154,3 +154,26 @@ def test_every_bad_row_is_named_by_list_file_and_line_and_the_rest_go_on(folder,
     assert {e["corpus"] for e in errors} == {"mine"}
     # each kept row says which list line it came from
     assert sorted(r["meta"]["list_row"] for r in got) == [f"{listing}:{n}" for n in (2, 3, 4)]
+
+
+def test_column_names_are_read_whatever_their_case(folder, test_data):
+    """A header written `Audio_Path,Transcription,Emotion,Speaker,Gender` (as a spreadsheet exports it) was read as
+    unknown columns: every row failed for want of an audio path, and with only `Emotion` capitalised every clip
+    would have lost its label without a word."""
+    text = _emodb_sentences(test_data)
+    rows = [{" Audio_Path": f"clips/emodb/wav/{name}", "Transcription": text[name[2:5]], "Emotion ": emotion,
+             "SPEAKER": "03", "Gender": "male", "Recorded": "2024"}
+            for name, emotion in (("03a01Wa.wav", "angry"), ("03a01Nc.wav", "neutral"))]
+    listing = _write_csv(folder / "caps.csv", rows)
+    got, errors = ingest_sources([f"csv:{listing}"], _no_clustering(), progress=False)
+    assert errors == []
+    assert sorted((r["emotion"], r["speaker_id"], r["gender"], r["transcript"][:9]) for r in got) == [
+        ("angry", "03", "Male", "Der Lappe"), ("neutral", "03", "Male", "Der Lappe")]
+    assert all(r["meta"]["Recorded"] == "2024" for r in got)  # a column of the user's own keeps its name
+    (folder / "caps.jsonl").write_text(json.dumps({"Path": "clips/emodb/wav/03a01Wa.wav", "Label": "Angry"}) + "\n")
+    got, errors = ingest_sources([f"jsonl:{folder / 'caps.jsonl'}"], _no_clustering(), progress=False)
+    assert errors == [] and [r["emotion"] for r in got] == ["angry"]
+    # a list with no audio column at all says which columns it has
+    (folder / "noaudio.csv").write_text("file,emotion\nclips/emodb/wav/03a01Wa.wav,angry\n")
+    got, errors = ingest_sources([f"csv:{folder / 'noaudio.csv'}"], _no_clustering(), progress=False)
+    assert got == [] and "noaudio.csv:2: no audio_path (columns: file, emotion" in errors[0]["reason"]

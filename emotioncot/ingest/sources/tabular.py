@@ -100,6 +100,15 @@ def _csv_rows(path: Path):
         yield n, dict(zip(header, fields))
 
 
+def _column(name) -> str:
+    """A column's field, matched without regard to case or surrounding spaces (``Emotion``, `` Audio_Path``): a
+    header spelled so was taken as an unknown column, and every clip quietly lost its label. Other columns keep
+    their name (they go to ``meta``)."""
+    key = str(name).strip().lower()
+    key = ALIASES.get(key, key)
+    return key if key in KNOWN else str(name)
+
+
 def _outside(relative: str, folder: Path) -> bool:
     """Whether a relative path climbs out of ``folder`` (judged on the path as written, so that a
     symlinked corpus folder inside the list's folder still counts as inside)."""
@@ -112,12 +121,13 @@ def _outside(relative: str, folder: Path) -> bool:
 
 def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outside: bool) -> dict:
     where = f"{path}:{n}"
-    row = {ALIASES.get(str(k), str(k)): v for k, v in raw.items() if v not in ("", None)}
+    row = {_column(k): v for k, v in raw.items() if v not in ("", None)}
     for key, value in row.items():
         if key in KNOWN and isinstance(value, (dict, list)):
             raise RowError(f"{where}: {key} is a {type(value).__name__}, expected a single value")
     if "audio_path" not in row:
-        raise RowError(f"{where}: no audio_path")
+        given = ", ".join(map(str, raw)) or "none"
+        raise RowError(f"{where}: no audio_path (columns: {given}; the audio column is audio_path, path or audio)")
     audio = Path(str(row["audio_path"]))
     if not audio.is_absolute():
         # Paths outside the list: a relative path is relative to the list's folder and must stay in it
