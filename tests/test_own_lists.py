@@ -177,3 +177,48 @@ def test_column_names_are_read_whatever_their_case(folder, test_data):
     (folder / "noaudio.csv").write_text("file,emotion\nclips/emodb/wav/03a01Wa.wav,angry\n")
     got, errors = ingest_sources([f"csv:{folder / 'noaudio.csv'}"], _no_clustering(), progress=False)
     assert got == [] and "noaudio.csv:2: no audio_path (columns: file, emotion" in errors[0]["reason"]
+
+
+def test_a_gender_the_list_does_not_state_costs_no_clip_and_is_not_made_up(folder, test_data):
+    """`unknown` and `other` refused the whole row (the schema knows Male and Female only); `woman` did too,
+    though the hf: reader reads it. Now: the two genders in their usual spellings, none stated for the rest,
+    and a value that is neither is an error that shows the value."""
+    text = _emodb_sentences(test_data)
+    given = {"03a01Fa.wav": "Unknown", "03a01Nc.wav": "other", "03a01Wa.wav": "Man", "03a02Fc.wav": "w",
+             "03a02Nc.wav": "F", "03a02Ta.wav": "mael"}
+    rows = [{"audio_path": f"clips/emodb/wav/{name}", "transcription": text[name[2:5]], "emotion": "happy",
+             "speaker": f"s{n}", "gender": g} for n, (name, g) in enumerate(given.items())]
+    listing = _write_csv(folder / "genders.csv", rows)
+    got, errors = ingest_sources([f"csv:{listing}"], _no_clustering(), progress=False)
+    by_name = {Path(r["audio_path"]).name: r for r in got}
+    assert set(by_name) == set(given) - {"03a02Ta.wav"}
+    assert {n: (r["gender"], r["gender_source"]) for n, r in by_name.items()} == {
+        "03a01Fa.wav": (None, None), "03a01Nc.wav": (None, None), "03a01Wa.wav": ("Male", "metadata"),
+        "03a02Fc.wav": ("Female", "metadata"), "03a02Nc.wav": ("Female", "metadata")}
+    assert by_name["03a01Fa.wav"]["meta"]["gender_given"] == "Unknown"
+    assert [e["reason"] for e in errors] == [
+        f"{listing}:7: gender is 'mael'; expected male or female (m/f, man/woman), or unknown/other to state none"]
+
+
+def test_a_speaker_the_list_calls_other_gets_no_gender_from_the_voice(folder, test_data, tmp_path):
+    """RAVDESS actor 01 (median F0 140 Hz) is estimated Male where the list says `unknown`; where it says `other`
+    no estimate may state Male or Female, in the rows or in the text."""
+    from emotioncot.config import BuildConfig
+    from emotioncot.pipeline import build
+
+    wavs = sorted((test_data / "ravdess").glob("*.wav"))[:8]
+    rows = [{"audio_path": f"clips/ravdess/{w.name}", "transcription": "Kids are talking by the door.",
+             "emotion": RAVDESS_LABELS[w.name.split("-")[2]], "speaker": "a" if n < 4 else "b",
+             "gender": "other" if n < 4 else "unknown"} for n, w in enumerate(wavs)]
+    listing = _write_csv(folder / "other.csv", rows)
+    config = BuildConfig()
+    config.report.enabled = False
+    config.ingest.estimate_language = False
+    build([f"csv:{listing}"], tmp_path / "out", config, progress=False, log=lambda m: None)
+    records = [json.loads(line) for line in (tmp_path / "out" / "emotioncot.jsonl").read_text().splitlines()]
+    genders = {(r["speaker_id"], r["gender"], r["gender_source"]) for r in records}
+    assert genders == {("a", None, None), ("b", "Male", "estimated")}
+    for r in records:
+        if r["speaker_id"] == "a":
+            text = f"{r['caption']} {r['cot_analysis']}".lower()
+            assert not any(word in text.split() for word in ("male", "female", "man", "woman")), text

@@ -12,7 +12,7 @@ import csv
 import json
 from pathlib import Path
 
-from emotioncot.ingest.sources._common import option_label_map, unified_emotion
+from emotioncot.ingest.sources._common import normalize_gender, option_label_map, unified_emotion
 from emotioncot.taxonomy import EMOTIONS, age_level_from_years
 from emotioncot.workspace import stable_hash
 
@@ -32,6 +32,11 @@ KNOWN = {
 }
 
 
+# Values that say the list does not state Male or Female (the release's two genders): the clip is kept with no
+# gender stated, rather than refused (it was: "unknown" cost the clip) or given one.
+UNSTATED_GENDER = frozenset({"unknown", "unk", "n/a", "na", "none", "null", "?", "-", "other", "x", "u", "non-binary",
+                             "nonbinary", "diverse", "not stated", "prefer not to say"})
+NEITHER_GENDER = frozenset({"other", "x", "non-binary", "nonbinary", "diverse"})
 NUMBERS = ("age", "start_s", "end_s", "valence", "arousal", "dominance")
 
 
@@ -166,9 +171,17 @@ def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outs
         # without it the writer and the card would treat a stated age as unknown.
         out["age_level"] = age_level_from_years(out["age"])
     if out.get("gender"):
-        out["gender"] = str(out["gender"]).strip().capitalize()
-        out["gender"] = {"M": "Male", "F": "Female"}.get(out["gender"], out["gender"])
-        out["gender_source"] = "metadata"
+        given = str(out.pop("gender")).strip()
+        gender = normalize_gender(given)
+        if gender:
+            out["gender"], out["gender_source"] = gender, "metadata"
+        elif given.lower() in UNSTATED_GENDER:
+            out["meta"]["gender_given"] = given  # kept as written; no gender is stated for the clip
+            if given.lower() in NEITHER_GENDER:
+                out["meta"]["no_gender_estimate"] = True  # the list says neither: no F0 estimate may say one
+        else:
+            raise RowError(f"{where}: gender is {given!r}; expected male or female (m/f, man/woman), or "
+                           f"unknown/other to state none")
     from pydantic import ValidationError
 
     from emotioncot.schema import Utterance
