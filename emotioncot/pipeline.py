@@ -72,7 +72,12 @@ def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress:
     return read_table(ws.stage_table("ingest"), Utterance)
 
 
-def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool):
+def _failed_files(errors: list[dict]) -> dict[str, list]:
+    """The audio files of the items ingest left out, with their size and mtime then (a missing file: None)."""
+    return {e["path"]: _file_stamp(e["path"]) for e in errors if e.get("id") and e.get("path")}
+
+
+def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, retry_failed: bool = False):
     from emotioncot.ingest.core import source_fingerprint
 
     def produce() -> StageResult:
@@ -88,11 +93,20 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
 
             raise BuildError(f"no usable utterances in {', '.join(sources)}: {failure_summary(errors)}")
         write_table(ws.stage_table("ingest"), rows, Utterance)
-        return StageResult({"rows": len(rows), "errors": len(errors)}, errors)
+        # A redo under the same key must still give the stages after it a new parent key (they would skip with
+        # the clip it found); the digest of the files it was redone for does, and an unchanged rerun keeps it.
+        digest = stable_hash(sorted((path, _file_stamp(path)) for path in failed)) if redo else None
+        return StageResult({"rows": len(rows), "errors": len(errors), "failed_files": _failed_files(errors)}, errors,
+                           output_digest=digest)
 
     # Corpus folders too, so that files added or changed under a corpus redo the ingest.
     stamps = [source_fingerprint(spec) for spec in sources]
-    return run_stage(ws, "ingest", config, produce, extra=[sources, stamps])
+    # A list's fingerprint is the list file alone: a clip it names that was missing or unreadable and has since
+    # been put in place or replaced would keep its old error (a false one) on every rerun. Such a change, or
+    # --retry-failed where a file failed, redoes the ingest, as the measure stage redoes a changed clip.
+    failed = ws.stage_info("ingest").get("failed_files") or {}
+    redo = (retry_failed and bool(failed)) or any(_file_stamp(path) != stamp for path, stamp in failed.items())
+    return run_stage(ws, "ingest", config, produce, extra=[sources, stamps], force=redo)
 
 
 # ---------------------------------------------------------------- measure
@@ -698,7 +712,7 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     tables = BuildTables(ws)
     runs: dict = {}
     counts: dict = {}
-    runs["ingest"] = _ingest_stage(ws, sources, config, progress)
+    runs["ingest"] = _ingest_stage(ws, sources, config, progress, retry_failed)
     counts["ingest"] = runs["ingest"].info["rows"]
     runs["measure"] = _measure_stage(ws, None, config, progress, None, retry_failed)
     counts["measure"] = runs["measure"].info["rows"]

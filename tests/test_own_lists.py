@@ -222,3 +222,39 @@ def test_a_speaker_the_list_calls_other_gets_no_gender_from_the_voice(folder, te
         if r["speaker_id"] == "a":
             text = f"{r['caption']} {r['cot_analysis']}".lower()
             assert not any(word in text.split() for word in ("male", "female", "man", "woman")), text
+
+
+def test_a_clip_put_in_place_after_the_build_is_found_by_the_rerun(folder, test_data, tmp_path):
+    """The ingest of a list was kept as long as the list file was unchanged: a missing clip copied in afterwards
+    kept its 'file does not exist' on every rerun, --retry-failed included. Now the rerun finds it, measures it and
+    makes its record, and the next unchanged rerun skips every stage again."""
+    import shutil
+
+    from emotioncot.config import BuildConfig
+    from emotioncot.pipeline import build
+
+    text = _emodb_sentences(test_data)
+    names = ("03a01Wa.wav", "03a02Wb.wav", "03a04Wc.wav", "03a05Wa.wav")
+    rows = [{"audio_path": f"clips/emodb/wav/{name}", "transcription": text[name[2:5]], "emotion": "angry",
+             "speaker": "03", "gender": "male", "language": "de"} for name in names[:3]]
+    rows.append({**rows[0], "audio_path": "late/03a05Wa.wav", "transcription": text["a05"]})
+    listing = _write_csv(folder / "late.csv", rows)
+    config = BuildConfig()
+    config.report.enabled = False
+    out = tmp_path / "out"
+
+    def records() -> list[str]:
+        return sorted(Path(json.loads(line)["audio_path"]).name
+                      for line in (out / "emotioncot.jsonl").read_text().splitlines())
+
+    first = build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None)
+    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert records() == sorted(names[:3]) and first["errors"] == 1
+    assert errors[0]["reason"] == f"{listing}:5: {folder / 'late' / '03a05Wa.wav'}: file does not exist"
+    (folder / "late").mkdir()
+    shutil.copy(test_data / "emodb" / "wav" / "03a05Wa.wav", folder / "late" / "03a05Wa.wav")
+    second = build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None)
+    assert records() == sorted(names) and second["errors"] == 0
+    assert (out / "errors.jsonl").read_text().strip() == ""
+    third = build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None)
+    assert set(third["skipped"]) == {"ingest", "measure", "calibrate", "write", "filter", "export"}
