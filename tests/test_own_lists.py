@@ -258,3 +258,35 @@ def test_a_clip_put_in_place_after_the_build_is_found_by_the_rerun(folder, test_
     assert (out / "errors.jsonl").read_text().strip() == ""
     third = build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None)
     assert set(third["skipped"]) == {"ingest", "measure", "calibrate", "write", "filter", "export"}
+
+
+def test_a_language_given_by_name_or_in_capitals_is_the_code_the_measure_stage_reads(folder, test_data):
+    """`English` was kept as written: no eSpeak voice, so no syllable count and no speaking rate for any clip; the
+    card listed `english` as a language."""
+    from emotioncot.measure.syllables import transcript_syllables
+
+    text = _emodb_sentences(test_data)
+    given = {"03a01Fa.wav": "German", "03a01Nc.wav": "DE", "03a01Wa.wav": "de-DE", "03a02Fc.wav": "Klingonese"}
+    rows = [{"audio_path": f"clips/emodb/wav/{name}", "transcription": text[name[2:5]], "emotion": "happy",
+             "speaker": "03", "language": language} for name, language in given.items()]
+    rows.append({"audio_path": "clips/ravdess/01-01-01-01-01-01-01.wav", "transcription": "Kids are talking by the door.",
+                 "emotion": "neutral", "speaker": "01", "language": "English"})
+    listing = _write_csv(folder / "languages.csv", rows)
+    got, errors = ingest_sources([f"csv:{listing}"], _no_clustering(), progress=False)
+    languages = {Path(r["audio_path"]).name: r["language"] for r in got}
+    assert languages == {"03a01Fa.wav": "de", "03a01Nc.wav": "de", "03a01Wa.wav": "de-DE",
+                         "01-01-01-01-01-01-01.wav": "en"}
+    assert all(r["language_source"] == "metadata" for r in got)
+    assert [e["reason"].split(": ", 1)[1] for e in errors] == [
+        "language is 'Klingonese'; expected an ISO 639-1 code (en, de, fr ...), a locale (en-GB) or a language's "
+        "English name (German)"]
+    english = next(r for r in got if r["language"] == "en")
+    assert transcript_syllables(english["transcript"], english["language"])[0] == 7  # Kids are talk-ing by the door
+    # an hf: dataset's language column is read the same way
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_dict({"audio": [str(test_data / "ravdess" / "01-01-01-01-01-01-01.wav")],
+                                     "emotion": ["neutral"], "text": ["Kids are talking by the door."],
+                                     "speaker": ["01"], "language": ["English"]})
+    ds.save_to_disk(str(folder / "hf"))
+    got, errors = ingest_sources([f"hf:{folder / 'hf'}"], _no_clustering(), progress=False)
+    assert errors == [] and [r["language"] for r in got] == ["en"]

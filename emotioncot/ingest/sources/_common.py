@@ -93,6 +93,24 @@ def age_from_range(text: str | None) -> tuple[float | None, str | None]:
     return sum(numbers) / len(numbers), str(text)
 
 
+def language_code(value) -> str:
+    """A language as the measure stage reads it: a code or locale as written, its language part in lower case
+    (``DE`` -> ``de``, ``en-GB``), or a language's English name as its ISO 639-1 code (``English`` -> ``en``). A
+    name was kept as written, and ``English`` then had no syllable count, so no speaking rate, for any clip.
+    Anything else is a ValueError saying what is expected."""
+    text = str(value).strip()
+    if re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*", text):
+        head, sep, rest = text.partition("-" if "-" in text else "_")
+        return head.lower() + sep + rest
+    from lingua import Language
+
+    try:
+        return Language.from_str(text).iso_code_639_1.name.lower()
+    except ValueError:
+        raise ValueError(f"language is {value!r}; expected an ISO 639-1 code (en, de, fr ...), a locale (en-GB) or "
+                         f"a language's English name (German)") from None
+
+
 def normalize_gender(text: str | None) -> str | None:
     if text is None:
         return None

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from emotioncot.config import cache_dir
-from emotioncot.ingest.sources._common import error, normalize_gender, option_label_map, unified_emotion
+from emotioncot.ingest.sources._common import error, language_code, normalize_gender, option_label_map, unified_emotion
 from emotioncot.taxonomy import age_level_from_years
 from emotioncot.workspace import stable_hash
 
@@ -124,6 +124,12 @@ def read(root, options: dict):
             except (ValueError, OSError) as exc:
                 yield {**error(f"{target} row {index}: {exc}", None, uid), "corpus": corpus}
                 continue
+            language = (item.get(cols["language"]) if cols["language"] else None) or options.get("language")
+            try:
+                language = language_code(language) if language not in (None, "") else None
+            except ValueError as exc:
+                yield {**error(f"{target} row {index}: {exc}", None, uid), "corpus": corpus}
+                continue
             native = item.get(cols["emotion"]) if cols["emotion"] else None
             if label_names is not None and isinstance(native, int):
                 native = label_names[native] if 0 <= native < len(label_names) else str(native)
@@ -145,7 +151,7 @@ def read(root, options: dict):
                 "gender": gender, "gender_source": "metadata" if gender else None,
                 "age": age, "age_level": age_level_from_years(age),
                 "transcript": item.get(cols["transcript"]) if cols["transcript"] else None,
-                "language": (item.get(cols["language"]) if cols["language"] else None) or options.get("language"),
+                "language": language,
                 "native_label": native, "emotion": emotion,
                 "split": SPLIT_NAMES.get(part_name) if keep_splits else None,
                 "meta": meta,

@@ -12,7 +12,7 @@ import csv
 import json
 from pathlib import Path
 
-from emotioncot.ingest.sources._common import normalize_gender, option_label_map, unified_emotion
+from emotioncot.ingest.sources._common import language_code, normalize_gender, option_label_map, unified_emotion
 from emotioncot.taxonomy import EMOTIONS, age_level_from_years
 from emotioncot.workspace import stable_hash
 
@@ -114,6 +114,13 @@ def _column(name) -> str:
     return key if key in KNOWN else str(name)
 
 
+def _language(value, where: str) -> str:
+    try:
+        return language_code(value)
+    except ValueError as exc:
+        raise RowError(f"{where}: {exc}") from None
+
+
 def _outside(relative: str, folder: Path) -> bool:
     """Whether a relative path climbs out of ``folder`` (judged on the path as written, so that a
     symlinked corpus folder inside the list's folder still counts as inside)."""
@@ -152,6 +159,8 @@ def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outs
     for key in KNOWN - set(NUMBERS):
         if key in row and not isinstance(row[key], str):
             row[key] = str(row[key])  # ids and labels written as numbers
+    if row.get("language"):
+        row["language"] = _language(row["language"], where)
     native = row.get("native_label") or row.get("emotion")
     emotion = unified_emotion(str(native), label_map) if native is not None else None
     out = {k: v for k, v in row.items() if k in KNOWN}
