@@ -290,3 +290,29 @@ def test_a_language_given_by_name_or_in_capitals_is_the_code_the_measure_stage_r
     ds.save_to_disk(str(folder / "hf"))
     got, errors = ingest_sources([f"hf:{folder / 'hf'}"], _no_clustering(), progress=False)
     assert errors == [] and [r["language"] for r in got] == ["en"]
+
+
+def test_clips_without_an_id_of_a_named_speaker_stay_in_that_speakers_split(folder, test_data):
+    """A list that names the speaker of some clips only: the others were clustered among themselves into a
+    speaker of their own (`mine-spk01`), dealt into a split of its own, so EmoDB speaker 03's voice could be in
+    train and in test. They now cluster with the named clips and take that speaker's id, marked clustered."""
+    pytest.importorskip("resemblyzer")
+    text = _emodb_sentences(test_data)
+    emodb = sorted((test_data / "emodb" / "wav").glob("*.wav"))
+    rows = [{"audio_path": f"clips/emodb/wav/{w.name}", "transcription": text[w.name[2:5]], "emotion": "neutral",
+             "speaker": "03" if n % 2 else ""} for n, w in enumerate(emodb)]
+    rows += [{"audio_path": f"clips/ravdess/{w.name}", "transcription": "Kids are talking by the door.",
+              "emotion": "neutral", "speaker": ""} for w in sorted((test_data / "ravdess").glob("*.wav"))]
+    listing = _write_csv(folder / "mine.csv", rows)
+    config = IngestConfig(workers=1, estimate_language=False)
+    got, errors = ingest_sources([f"csv:{listing}"], config, progress=False)
+    assert errors == []
+    emodb_rows = [r for r in got if "/emodb/" in r["audio_path"]]
+    assert {r["speaker_id"] for r in emodb_rows} == {"03"}
+    assert {r["speaker_source"] for r in emodb_rows} == {"metadata", "clustered"}
+    assert len({r["split"] for r in emodb_rows}) == 1
+    ravdess_rows = [r for r in got if "/ravdess/" in r["audio_path"]]
+    assert len({r["speaker_id"] for r in ravdess_rows}) == 1 and ravdess_rows[0]["speaker_id"] != "03"
+    # the summary says how many took a named speaker's id
+    info = next(r for r in emodb_rows if r["speaker_source"] == "clustered")["meta"]["speaker_clustering"]
+    assert info["joined_named_speakers"] == 25 and info["clusters"] == 2  # 25 EmoDB clips had no id
