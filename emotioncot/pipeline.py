@@ -96,8 +96,10 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
         # A redo under the same key must still give the stages after it a new parent key (they would skip with
         # the clip it found); the digest of the files it was redone for does, and an unchanged rerun keeps it.
         digest = stable_hash(sorted((path, _file_stamp(path)) for path in failed)) if redo else None
-        return StageResult({"rows": len(rows), "errors": len(errors), "failed_files": _failed_files(errors)}, errors,
-                           output_digest=digest)
+        from emotioncot.ingest.core import speaker_leaks
+
+        return StageResult({"rows": len(rows), "errors": len(errors), "failed_files": _failed_files(errors),
+                            "speaker_leaks": speaker_leaks(rows)[:20]}, errors, output_digest=digest)
 
     # Corpus folders too, so that files added or changed under a corpus redo the ingest.
     stamps = [source_fingerprint(spec) for spec in sources]
@@ -714,6 +716,8 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     counts: dict = {}
     runs["ingest"] = _ingest_stage(ws, sources, config, progress, retry_failed)
     counts["ingest"] = runs["ingest"].info["rows"]
+    for leak in runs["ingest"].info.get("speaker_leaks", []):
+        log(f"warning: {leak}")
     runs["measure"] = _measure_stage(ws, None, config, progress, None, retry_failed)
     counts["measure"] = runs["measure"].info["rows"]
     if dry_run:

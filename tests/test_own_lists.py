@@ -316,3 +316,32 @@ def test_clips_without_an_id_of_a_named_speaker_stay_in_that_speakers_split(fold
     # the summary says how many took a named speaker's id
     info = next(r for r in emodb_rows if r["speaker_source"] == "clustered")["meta"]["speaker_clustering"]
     assert info["joined_named_speakers"] == 25 and info["clusters"] == 2  # 25 EmoDB clips had no id
+
+
+def test_a_split_column_that_puts_a_speaker_in_two_splits_is_said_at_once_and_can_be_dealt_again(folder, test_data,
+                                                                                                   tmp_path):
+    """A list's own split column is kept as given; one that put EmoDB speaker 03 in train and test built without a
+    word, and only `validate` failed afterwards. The build says so, and ?splits=reassign (as for hf:) deals
+    speaker-disjoint splits instead."""
+    from emotioncot.config import BuildConfig
+    from emotioncot.ingest.core import format_summary
+    from emotioncot.pipeline import build
+
+    text = _emodb_sentences(test_data)
+    emodb = sorted((test_data / "emodb" / "wav").glob("*.wav"))[:9]
+    rows = [{"audio_path": f"clips/emodb/wav/{w.name}", "transcription": text[w.name[2:5]], "emotion": "neutral",
+             "speaker": "03", "split": ("train", "validation", "test")[n % 3]} for n, w in enumerate(emodb)]
+    rows += [{"audio_path": f"clips/ravdess/{w.name}", "transcription": "Kids are talking by the door.",
+              "emotion": "neutral", "speaker": "01", "split": ""} for w in sorted((test_data / "ravdess").glob("*.wav"))]
+    listing = _write_csv(folder / "split.csv", rows)
+    got, errors = ingest_sources([f"csv:{listing}"], _no_clustering(), progress=False)
+    assert errors == [] and {r["split"] for r in got if r["speaker_id"] == "03"} == {"train", "validation", "test"}
+    assert "warning: speaker '03' of split is in 3 splits (test, train, validation)" in format_summary(got, errors)
+    config = BuildConfig()
+    config.report.enabled = False
+    said: list[str] = []
+    build([f"csv:{listing}"], tmp_path / "out", config, progress=False, log=said.append)
+    assert any("speaker '03' of split is in 3 splits" in line and "?splits=reassign" in line for line in said)
+    dealt, _ = ingest_sources([f"csv:{listing}?splits=reassign"], _no_clustering(), progress=False)
+    assert all(len({r["split"] for r in dealt if r["speaker_id"] == s}) == 1 for s in ("03", "01"))
+    assert "in 3 splits" not in format_summary(dealt, [])

@@ -240,6 +240,18 @@ def summarize(rows: list[dict], errors: list[dict]) -> dict:
     return {"utterances": by_class, "without_class": without_class, "left_out": left_out, "example": example}
 
 
+def speaker_leaks(rows: list[dict]) -> list[str]:
+    """One line per speaker the source's own split column puts in more than one split (the dealt splits never do):
+    such a build fails ``validate`` (``speaker_leak``), so ingest says so at once and how to deal the splits."""
+    splits: dict[tuple, set] = {}
+    for r in rows:
+        if r.get("speaker_id") and r.get("split"):
+            splits.setdefault((r["corpus"], str(r["speaker_id"])), set()).add(r["split"])
+    return [f"speaker {spk!r} of {corpus} is in {len(s)} splits ({', '.join(sorted(s))}) as the source's split column "
+            f"says; `validate` will fail (speaker_leak): add ?splits=reassign to the source to deal speaker-disjoint "
+            f"splits" for (corpus, spk), s in sorted(splits.items()) if len(s) > 1]
+
+
 def format_summary(rows: list[dict], errors: list[dict]) -> str:
     s = summarize(rows, errors)
     lines = [count(len(rows), "utterance")]
@@ -266,6 +278,7 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
     from emotioncot.ingest.speakers import clustering_summary, describe
 
     lines += [f"speakers: {line}" for line in describe(clustering_summary(rows))]
+    lines += [f"warning: {line}" for line in speaker_leaks(rows)]
     no_split = sum(n for (c, e, sp), n in s["utterances"].items() if sp == "(no split)")
     if no_split:
         lines.append(f"{count(no_split, 'utterance')} {'has' if no_split == 1 else 'have'} no split (their speaker and sentence fell in different splits under --text-disjoint)")

@@ -2,7 +2,8 @@
 ``emotion``) and emotioncot's own column names. Relative audio paths are relative to the list file and
 must stay in its folder (``?allow_outside=1`` lifts that). A malformed row (not an object, a wrong type,
 not UTF-8, more fields than the header) is an error naming the file and line; the other rows go on.
-Options: ``?corpus=NAME`` (default: the file's stem), ``?labels=ang:angry,xxx:`` (native label -> class;
+Options: ``?corpus=NAME`` (default: the file's stem), ``?splits=reassign`` (deal speaker-disjoint splits instead of
+keeping a ``split`` column), ``?labels=ang:angry,xxx:`` (native label -> class;
 empty target: excluded); other labels go through ``_common.unified_emotion`` (the taxonomy's aliases, except
 the states corpora keep apart, such as calm)."""
 
@@ -212,10 +213,14 @@ def read(root: Path | None, options: dict):
     corpus = options.get("corpus_name") or path.stem
     label_map = option_label_map(options)
     allow_outside = str(options.get("allow_outside", "")).lower() in ("1", "true", "yes")
+    reassign = options.get("splits") == "reassign"  # a split column is kept unless so (as for hf: sources)
     for n, raw in _rows(path):
         try:
             if isinstance(raw, RowError):
                 raise raw
-            yield _row(path, n, raw, corpus, label_map, allow_outside)
+            row = _row(path, n, raw, corpus, label_map, allow_outside)
+            if reassign:
+                row.pop("split", None)
+            yield row
         except RowError as exc:
             yield {"error": str(exc), "path": str(path), "corpus": corpus}
