@@ -345,3 +345,18 @@ def test_a_split_column_that_puts_a_speaker_in_two_splits_is_said_at_once_and_ca
     dealt, _ = ingest_sources([f"csv:{listing}?splits=reassign"], _no_clustering(), progress=False)
     assert all(len({r["split"] for r in dealt if r["speaker_id"] == s}) == 1 for s in ("03", "01"))
     assert "in 3 splits" not in format_summary(dealt, [])
+
+
+def test_an_hf_datasets_gender_other_withholds_the_estimate_as_a_lists_does(test_data, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from emotioncot.stream import withholds_gender
+
+    wavs = sorted((test_data / "ravdess").glob("*.wav"))[:3]
+    datasets.Dataset.from_dict({"audio": [str(w) for w in wavs], "emotion": ["neutral"] * 3,
+                                "speaker": ["a", "b", "c"], "gender": ["other", "unknown", "woman"]}
+                               ).save_to_disk(str(tmp_path / "set"))
+    got, errors = ingest_sources([f"hf:{tmp_path / 'set'}"], _no_clustering(), progress=False)
+    by_speaker = {r["speaker_id"]: r for r in got}
+    assert errors == [] and {s: r["gender"] for s, r in by_speaker.items()} == {"a": None, "b": None, "c": "Female"}
+    assert [withholds_gender(by_speaker[s]) for s in "abc"] == [True, False, False]
+    assert by_speaker["a"]["meta"]["gender_given"] == "other"

@@ -111,6 +111,13 @@ def language_code(value) -> str:
                          f"a language's English name (German)") from None
 
 
+# Values that say a source does not state Male or Female (the release's two genders): the clip is kept with no
+# gender stated, rather than refused (it was: "unknown" cost the clip) or given one.
+UNSTATED_GENDER = frozenset({"unknown", "unk", "n/a", "na", "none", "null", "?", "-", "other", "x", "u", "non-binary",
+                             "nonbinary", "diverse", "not stated", "prefer not to say"})
+NEITHER_GENDER = frozenset({"other", "x", "non-binary", "nonbinary", "diverse"})
+
+
 def normalize_gender(text: str | None) -> str | None:
     if text is None:
         return None

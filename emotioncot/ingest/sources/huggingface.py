@@ -19,7 +19,9 @@ import os
 from pathlib import Path
 
 from emotioncot.config import cache_dir
-from emotioncot.ingest.sources._common import error, language_code, normalize_gender, option_label_map, unified_emotion
+from emotioncot.ingest.sources._common import (
+    NEITHER_GENDER, error, language_code, normalize_gender, option_label_map, unified_emotion,
+)
 from emotioncot.taxonomy import age_level_from_years
 from emotioncot.workspace import stable_hash
 
@@ -140,11 +142,16 @@ def read(root, options: dict):
                 age = float(age) if age not in (None, "") else None
             except (TypeError, ValueError):
                 age = None
-            gender = normalize_gender(item.get(cols["gender"])) if cols["gender"] else None
+            given = item.get(cols["gender"]) if cols["gender"] else None
+            gender = normalize_gender(given)
             speaker = item.get(cols["speaker"]) if cols["speaker"] else None
             used = {c for c in cols.values() if c} | {audio_col}
             meta = {k: v for k, v in item.items() if k not in used and (v is None or isinstance(v, (str, int, float, bool)))}
             meta["hf_split"] = part_name or None
+            if given not in (None, "") and not gender:
+                meta["gender_given"] = str(given)  # stated none; "other" also withholds the F0 estimate (as lists)
+                if str(given).strip().lower() in NEITHER_GENDER:
+                    meta["no_gender_estimate"] = True
             yield {
                 "id": str(uid), "corpus": corpus, "audio_path": str(Path(audio).resolve()),
                 "speaker_id": str(speaker) if speaker not in (None, "") else None,

@@ -13,7 +13,9 @@ import csv
 import json
 from pathlib import Path
 
-from emotioncot.ingest.sources._common import language_code, normalize_gender, option_label_map, unified_emotion
+from emotioncot.ingest.sources._common import (
+    NEITHER_GENDER, UNSTATED_GENDER, language_code, normalize_gender, option_label_map, unified_emotion,
+)
 from emotioncot.taxonomy import EMOTIONS, age_level_from_years
 from emotioncot.workspace import stable_hash
 
@@ -33,11 +35,6 @@ KNOWN = {
 }
 
 
-# Values that say the list does not state Male or Female (the release's two genders): the clip is kept with no
-# gender stated, rather than refused (it was: "unknown" cost the clip) or given one.
-UNSTATED_GENDER = frozenset({"unknown", "unk", "n/a", "na", "none", "null", "?", "-", "other", "x", "u", "non-binary",
-                             "nonbinary", "diverse", "not stated", "prefer not to say"})
-NEITHER_GENDER = frozenset({"other", "x", "non-binary", "nonbinary", "diverse"})
 NUMBERS = ("age", "start_s", "end_s", "valence", "arousal", "dominance")
 
 
