@@ -108,6 +108,11 @@ def test_labels_the_corpora_keep_apart_are_not_merged_into_a_class(folder, test_
     from emotioncot.ingest.core import format_summary
 
     assert "?labels=NATIVE:CLASS" in format_summary(got, errors)
+    # and counts them as kept apart, not as labels it does not know
+    from emotioncot.ingest.core import taxonomy_exclusions
+
+    why = {e["native_label"]: e["why"] for e in taxonomy_exclusions(got)}
+    assert why == {"Calm ": "kept apart (?labels=)", "frustrated": "kept apart (?labels=)", "Boredom": "unknown label"}
 
 
 def test_an_hf_dataset_maps_labels_as_a_list_does(test_data, tmp_path):

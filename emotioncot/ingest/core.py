@@ -191,6 +191,10 @@ def _label_status(corpus: str, native: str | None, cache: dict) -> str:
     manifest = cache[corpus]
     if manifest is not None and native in (manifest.get("excluded") or []):
         return "excluded by manifest"
+    from emotioncot.ingest.sources._common import STATES_OF_THEIR_OWN
+
+    if " ".join(str(native).lower().split()) in STATES_OF_THEIR_OWN:
+        return "kept apart (?labels=)"  # known, but no class unless the source maps it: not an unknown label
     return "unknown label"
 
 
@@ -272,7 +276,7 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
         lines.append("kept without a 9-class emotion (native label kept):")
         for (c, status, native), n in sorted(s["without_class"].items()):
             lines.append(f"  {c:14s} {status:22s} {native!r:20s} {n}")
-        if any(status == "unknown label" for _, status, _ in s["without_class"]):
+        if any(status in ("unknown label", "kept apart (?labels=)") for _, status, _ in s["without_class"]):
             lines.append("  (a label of a list or hf: source gets a class with ?labels=NATIVE:CLASS on the source, "
                          "e.g. jsonl:clips.jsonl?labels=calm:neutral; empty CLASS: excluded; docs/corpora.md)")
     from emotioncot.ingest.speakers import clustering_summary, describe
