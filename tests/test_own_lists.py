@@ -365,3 +365,13 @@ def test_an_hf_datasets_gender_other_withholds_the_estimate_as_a_lists_does(test
     assert errors == [] and {s: r["gender"] for s, r in by_speaker.items()} == {"a": None, "b": None, "c": "Female"}
     assert [withholds_gender(by_speaker[s]) for s in "abc"] == [True, False, False]
     assert by_speaker["a"]["meta"]["gender_given"] == "other"
+
+
+def test_the_source_kind_decides_how_a_list_is_read_not_its_suffix(folder, test_data):
+    """`csv:clips.txt` was read as JSON Lines (only a `.csv` suffix made a list CSV): every row 'not valid JSON'."""
+    (folder / "clips.txt").write_text("audio_path,emotion,speaker\nclips/emodb/wav/03a01Wa.wav,angry,03\n")
+    got, errors = ingest_sources([f"csv:{folder / 'clips.txt'}"], _no_clustering(), progress=False)
+    assert errors == [] and [(r["emotion"], r["speaker_id"]) for r in got] == [("angry", "03")]
+    (folder / "clips.list").write_text(json.dumps({"audio_path": "clips/emodb/wav/03a01Wa.wav", "emotion": "angry"}))
+    got, errors = ingest_sources([f"jsonl:{folder / 'clips.list'}"], _no_clustering(), progress=False)
+    assert errors == [] and [r["emotion"] for r in got] == ["angry"]

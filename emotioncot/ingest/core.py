@@ -131,6 +131,8 @@ def read_source(spec: str, progress: bool | None = False) -> tuple[list[dict], l
     source = parse_source(spec)
     reader = get_reader(source.name)
     options = {"corpus_name": source.options.get("corpus"), **source.options}
+    if source.name in ("csv", "jsonl"):
+        options["list_kind"] = source.name  # csv:clips.tsv is CSV whatever its suffix
     corpus = options.get("corpus_name") or source.name
     rows, errors = [], []
     items = tqdm(reader(source.path, options), desc=f"ingest: {corpus}", unit="item", disable=True if progress is False else None)

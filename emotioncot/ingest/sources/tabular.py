@@ -58,9 +58,11 @@ def _text_lines(path: Path):
                               f"row skipped (save the list as UTF-8)")
 
 
-def _rows(path: Path):
-    """``(line number, row dict or RowError)`` for every non-empty row of a JSONL or CSV list."""
-    if path.suffix.lower() == ".csv":
+def _rows(path: Path, kind: str | None = None):
+    """``(line number, row dict or RowError)`` for every non-empty row of a JSONL or CSV list. ``kind`` is the
+    source's (``csv:`` or ``jsonl:``); the file's suffix decides only where none is given: ``csv:clips.tsv`` was
+    read as JSON Lines, and every row was 'not valid JSON'."""
+    if (kind or ("csv" if path.suffix.lower() == ".csv" else "jsonl")) == "csv":
         yield from _csv_rows(path)
         return
     for n, line in _text_lines(path):
@@ -211,7 +213,7 @@ def read(root: Path | None, options: dict):
     label_map = option_label_map(options)
     allow_outside = str(options.get("allow_outside", "")).lower() in ("1", "true", "yes")
     reassign = options.get("splits") == "reassign"  # a split column is kept unless so (as for hf: sources)
-    for n, raw in _rows(path):
+    for n, raw in _rows(path, options.get("list_kind")):
         try:
             if isinstance(raw, RowError):
                 raise raw
