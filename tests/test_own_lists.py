@@ -375,3 +375,14 @@ def test_the_source_kind_decides_how_a_list_is_read_not_its_suffix(folder, test_
     (folder / "clips.list").write_text(json.dumps({"audio_path": "clips/emodb/wav/03a01Wa.wav", "emotion": "angry"}))
     got, errors = ingest_sources([f"jsonl:{folder / 'clips.list'}"], _no_clustering(), progress=False)
     assert errors == [] and [r["emotion"] for r in got] == ["angry"]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_list_separated_by_semicolons_or_tabs_is_read(folder, separator):
+    """A spreadsheet saved where the decimal mark is a comma writes `;`; a .tsv has tabs. Both were one column."""
+    lines = [["audio_path", "transcription", "emotion", "speaker", "age"],
+             ["clips/emodb/wav/03a01Wa.wav", "Der Lappen liegt auf dem Eisschrank.", "angry", "03", "31"]]
+    (folder / "sep.csv").write_text("".join(separator.join(line) + "\n" for line in lines))
+    got, errors = ingest_sources([f"csv:{folder / 'sep.csv'}"], _no_clustering(), progress=False)
+    assert errors == [] and [(r["emotion"], r["speaker_id"], r["transcript"], r["age"]) for r in got] == [
+        ("angry", "03", "Der Lappen liegt auf dem Eisschrank.", 31.0)]

@@ -80,6 +80,14 @@ def _rows(path: Path, kind: str | None = None):
                 yield n, value
 
 
+def _delimiter(header: str) -> str:
+    """The header's field separator: a comma, else a tab or a semicolon (a spreadsheet saved in a locale whose
+    decimal mark is the comma writes ``;``). Read with commas, such a list was one column: no row had an audio path."""
+    if "," in header:
+        return ","
+    return max(("\t", ";"), key=header.count) if ("\t" in header or ";" in header) else ","
+
+
 def _csv_rows(path: Path):
     import io
 
@@ -89,7 +97,8 @@ def _csv_rows(path: Path):
     # Lines that are not UTF-8 are reported and left out; the rest is parsed as one CSV text (a quoted
     # field may span lines: csv keeps count of them, so line numbers are mapped back through ``numbers``).
     numbers = [n for n, _ in good]
-    reader = csv.reader(io.StringIO("".join(line + "\n" for _, line in good), newline=""))
+    reader = csv.reader(io.StringIO("".join(line + "\n" for _, line in good), newline=""),
+                        delimiter=_delimiter(next((line for _, line in good if line.strip()), "")))
     header = None
     yield from bad
     for fields in reader:
