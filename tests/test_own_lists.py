@@ -386,3 +386,15 @@ def test_a_list_separated_by_semicolons_or_tabs_is_read(folder, separator):
     got, errors = ingest_sources([f"csv:{folder / 'sep.csv'}"], _no_clustering(), progress=False)
     assert errors == [] and [(r["emotion"], r["speaker_id"], r["transcript"], r["age"]) for r in got] == [
         ("angry", "03", "Der Lappen liegt auf dem Eisschrank.", 31.0)]
+
+
+def test_an_empty_list_says_it_is_empty(tmp_path):
+    from emotioncot.errors import BuildError
+    from emotioncot.pipeline import build
+
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(BuildError) as caught:
+        build([f"jsonl:{tmp_path / 'empty.jsonl'}"], tmp_path / "out", progress=False, log=lambda m: None)
+    assert str(caught.value).endswith("the sources gave no items at all (an empty list, or a folder with no clips "
+                                      "where its layout puts them)")
+    assert not (tmp_path / "out").exists()

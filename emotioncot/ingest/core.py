@@ -319,6 +319,8 @@ def left_out_kinds(summary: dict) -> list[tuple[str, str, int, str]]:
 def failure_summary(errors: list[dict], most: int = 3) -> str:
     """The items that failed, in one line a message can carry: the commonest reasons with one full example each
     (a build that kept nothing removes its folder, errors.jsonl included, so the message must say why itself)."""
+    if not errors:  # "0 items failed: " said nothing of why nothing was there
+        return "the sources gave no items at all (an empty list, or a folder with no clips where its layout puts them)"
     kinds = left_out_kinds(summarize([], errors))
     parts = [f"{c}: {count(n, 'item')} such as {example!r}" for c, _, n, example in kinds[:most]]
     more = f"; and {count(len(kinds) - most, 'other reason')}" if len(kinds) > most else ""
