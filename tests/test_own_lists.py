@@ -398,3 +398,15 @@ def test_an_empty_list_says_it_is_empty(tmp_path):
     assert str(caught.value).endswith("the sources gave no items at all (an empty list, or a folder with no clips "
                                       "where its layout puts them)")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_release_field_names_are_read_as_the_release_means_them(folder):
+    """EmotionThinker's release names the age group `age_group` (read_jsonl and the filter read it so); a list in
+    that format lost its age groups to `meta`."""
+    line = {"audio_path": "clips/emodb/wav/03a01Wa.wav", "transcription": "Der Lappen liegt auf dem Eisschrank.",
+            "gt": "angry", "gender_new": "Male", "age_group": "Young Adult"}
+    (folder / "release.jsonl").write_text(json.dumps(line) + "\n")
+    got, errors = ingest_sources([f"jsonl:{folder / 'release.jsonl'}"], _no_clustering(), progress=False)
+    assert errors == []
+    assert [(r["emotion"], r["gender"], r["age_level"], r["age_source"]) for r in got] == [
+        ("angry", "Male", "Young Adult", "metadata")]

@@ -25,6 +25,7 @@ ALIASES = {
     "gt": "emotion",
     "label": "emotion",
     "gender_new": "gender",
+    "age_group": "age_level",  # the release's name for it, as export.jsonl.read_jsonl and the filter read it
     "speaker": "speaker_id",
     "path": "audio_path",
     "audio": "audio_path",
