@@ -78,7 +78,10 @@ def _failed_files(errors: list[dict]) -> dict[str, list]:
 
 
 def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, retry_failed: bool = False):
+    from emotioncot.ingest import freshness
     from emotioncot.ingest.core import source_fingerprint
+
+    watch = freshness.names_audio_elsewhere(sources)  # lists and hf: datasets: their audio is not in the fingerprint
 
     def produce() -> StageResult:
         from emotioncot.ingest import ingest_sources
@@ -93,21 +96,30 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
 
             raise BuildError(f"no usable utterances in {', '.join(sources)}: {failure_summary(errors)}")
         write_table(ws.stage_table("ingest"), rows, Utterance)
-        # A redo under the same key must still give the stages after it a new parent key (they would skip with
-        # the clip it found); the digest of the files it was redone for does, and an unchanged rerun keeps it.
-        digest = stable_hash(sorted((path, _file_stamp(path)) for path in failed)) if redo else None
+        failed_now = _failed_files(errors)
+        rows_digest = stable_hash(sorted(r["id"] for r in rows))
+        audio = freshness.audio_digest([r["audio_path"] for r in rows if watch] + list(failed_now))
+        # A redo under the same key must give the stages after it a new parent key when it found other clips or
+        # other audio (they would skip without it); one that found the same keeps theirs (--retry-failed on a file
+        # that is still broken redoes nothing after ingest).
+        digest = None
+        if redo:
+            same = (rows_digest, audio) == (before.get("rows_digest"), before.get("audio_digest"))
+            digest = before.get("output_digest") if same else stable_hash(rows_digest, audio)
         from emotioncot.ingest.core import speaker_leaks
 
-        return StageResult({"rows": len(rows), "errors": len(errors), "failed_files": _failed_files(errors),
+        return StageResult({"rows": len(rows), "errors": len(errors), "failed_files": failed_now,
+                            "rows_digest": rows_digest, "audio_digest": audio, "output_digest": digest,
                             "speaker_leaks": speaker_leaks(rows)[:20]}, errors, output_digest=digest)
 
     # Corpus folders too, so that files added or changed under a corpus redo the ingest.
     stamps = [source_fingerprint(spec) for spec in sources]
-    # A list's fingerprint is the list file alone: a clip it names that was missing or unreadable and has since
-    # been put in place or replaced would keep its old error (a false one) on every rerun. Such a change, or
-    # --retry-failed where a file failed, redoes the ingest, as the measure stage redoes a changed clip.
-    failed = ws.stage_info("ingest").get("failed_files") or {}
-    redo = (retry_failed and bool(failed)) or any(_file_stamp(path) != stamp for path, stamp in failed.items())
+    before = ws.stage_info("ingest")
+    failed = before.get("failed_files") or {}
+    redo = retry_failed and bool(failed)
+    if not redo and before.get("audio_digest") and ws.stage_table("ingest").exists():
+        kept = freshness.kept_audio_paths(ws.stage_table("ingest")) if watch else []
+        redo = freshness.audio_digest(kept + list(failed)) != before["audio_digest"]
     return run_stage(ws, "ingest", config, produce, extra=[sources, stamps], force=redo)
 
 

@@ -231,8 +231,9 @@ def test_a_speaker_the_list_calls_other_gets_no_gender_from_the_voice(folder, te
 
 def test_a_clip_put_in_place_after_the_build_is_found_by_the_rerun(folder, test_data, tmp_path):
     """The ingest of a list was kept as long as the list file was unchanged: a missing clip copied in afterwards
-    kept its 'file does not exist' on every rerun, --retry-failed included. Now the rerun finds it, measures it and
-    makes its record, and the next unchanged rerun skips every stage again."""
+    kept its 'file does not exist' on every rerun, --retry-failed included, and a clip replaced after the build kept
+    the record of the old audio. Now the rerun finds the clip, measures it and makes its record, the next unchanged
+    rerun skips every stage again, and a clip broken afterwards loses its record with the reason."""
     import shutil
 
     from emotioncot.config import BuildConfig
@@ -263,6 +264,13 @@ def test_a_clip_put_in_place_after_the_build_is_found_by_the_rerun(folder, test_
     assert (out / "errors.jsonl").read_text().strip() == ""
     third = build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None)
     assert set(third["skipped"]) == {"ingest", "measure", "calibrate", "write", "filter", "export"}
+    # --retry-failed reads a clip that is still broken again, and redoes nothing after ingest when it still fails
+    (folder / "late" / "03a05Wa.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt broken")
+    build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None)
+    assert records() == sorted(names[:3])
+    again = build([f"csv:{listing}"], out, config, progress=False, log=lambda m: None, retry_failed=True)
+    assert "ingest" not in again["skipped"] and {"calibrate", "write", "filter", "export"} <= set(again["skipped"])
+    assert records() == sorted(names[:3]) and again["errors"] == 1
 
 
 def test_a_language_given_by_name_or_in_capitals_is_the_code_the_measure_stage_reads(folder, test_data):
