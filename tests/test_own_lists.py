@@ -297,12 +297,14 @@ def test_a_language_given_by_name_or_in_capitals_is_the_code_the_measure_stage_r
     assert transcript_syllables(english["transcript"], english["language"])[0] == 7  # Kids are talk-ing by the door
     # an hf: dataset's language column is read the same way
     datasets = pytest.importorskip("datasets")
-    ds = datasets.Dataset.from_dict({"audio": [str(test_data / "ravdess" / "01-01-01-01-01-01-01.wav")],
-                                     "emotion": ["neutral"], "text": ["Kids are talking by the door."],
-                                     "speaker": ["01"], "language": ["English"]})
+    # (a value that is no language leaves the row's language unstated there: a dataset is not edited as a list is)
+    wavs = [str(test_data / "ravdess" / name) for name in ("01-01-01-01-01-01-01.wav", "01-01-03-01-01-01-01.wav")]
+    ds = datasets.Dataset.from_dict({"audio": wavs, "emotion": ["neutral", "happy"], "speaker": ["01", "01"],
+                                     "text": ["Kids are talking by the door."] * 2, "language": ["English", "Klingonese"]})
     ds.save_to_disk(str(folder / "hf"))
     got, errors = ingest_sources([f"hf:{folder / 'hf'}"], _no_clustering(), progress=False)
-    assert errors == [] and [r["language"] for r in got] == ["en"]
+    assert errors == [] and [(r["language"], r["meta"].get("language_given")) for r in got] == [
+        ("en", None), (None, "Klingonese")]
 
 
 def test_clips_without_an_id_of_a_named_speaker_stay_in_that_speakers_split(folder, test_data):

@@ -126,12 +126,11 @@ def read(root, options: dict):
             except (ValueError, OSError) as exc:
                 yield {**error(f"{target} row {index}: {exc}", None, uid), "corpus": corpus}
                 continue
-            language = (item.get(cols["language"]) if cols["language"] else None) or options.get("language")
+            given_language = (item.get(cols["language"]) if cols["language"] else None) or options.get("language")
             try:
-                language = language_code(language) if language not in (None, "") else None
-            except ValueError as exc:
-                yield {**error(f"{target} row {index}: {exc}", None, uid), "corpus": corpus}
-                continue
+                language = language_code(given_language) if given_language not in (None, "") else None
+            except ValueError:  # a dataset cannot be edited as a list can: the row is kept, its language unstated
+                language = None
             native = item.get(cols["emotion"]) if cols["emotion"] else None
             if label_names is not None and isinstance(native, int):
                 native = label_names[native] if 0 <= native < len(label_names) else str(native)
@@ -148,6 +147,8 @@ def read(root, options: dict):
             used = {c for c in cols.values() if c} | {audio_col}
             meta = {k: v for k, v in item.items() if k not in used and (v is None or isinstance(v, (str, int, float, bool)))}
             meta["hf_split"] = part_name or None
+            if given_language not in (None, "") and language is None:
+                meta["language_given"] = str(given_language)  # not a language code or name; estimated if asked
             if given not in (None, "") and not gender:
                 meta["gender_given"] = str(given)  # stated none; "other" also withholds the F0 estimate (as lists)
                 if str(given).strip().lower() in NEITHER_GENDER:
