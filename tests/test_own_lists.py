@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from emotioncot.config import IngestConfig
-from emotioncot.ingest.core import ingest_sources, read_source
+from emotioncot.ingest.core import ingest_sources
 
 
 def _emodb_sentences(data: Path) -> dict[str, str]:
