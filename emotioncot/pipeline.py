@@ -72,8 +72,16 @@ def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress:
     return read_table(ws.stage_table("ingest"), Utterance)
 
 
-def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool):
+def _failed_files(errors: list[dict]) -> dict[str, list]:
+    """The audio files of the items ingest left out, with their size and mtime then (a missing file: None)."""
+    return {e["path"]: _file_stamp(e["path"]) for e in errors if e.get("id") and e.get("path")}
+
+
+def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, retry_failed: bool = False):
+    from emotioncot.ingest import freshness
     from emotioncot.ingest.core import source_fingerprint
+
+    watch = freshness.names_audio_elsewhere(sources)  # lists and hf: datasets: their audio is not in the fingerprint
 
     def produce() -> StageResult:
         from emotioncot.ingest import ingest_sources
@@ -88,11 +96,31 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
 
             raise BuildError(f"no usable utterances in {', '.join(sources)}: {failure_summary(errors)}")
         write_table(ws.stage_table("ingest"), rows, Utterance)
-        return StageResult({"rows": len(rows), "errors": len(errors)}, errors)
+        failed_now = _failed_files(errors)
+        rows_digest = stable_hash(sorted(r["id"] for r in rows))
+        audio = freshness.audio_digest([r["audio_path"] for r in rows if watch] + list(failed_now))
+        # A redo under the same key must give the stages after it a new parent key when it found other clips or
+        # other audio (they would skip without it); one that found the same keeps theirs (--retry-failed on a file
+        # that is still broken redoes nothing after ingest).
+        digest = None
+        if redo:
+            same = (rows_digest, audio) == (before.get("rows_digest"), before.get("audio_digest"))
+            digest = before.get("output_digest") if same else stable_hash(rows_digest, audio)
+        from emotioncot.ingest.core import speaker_leaks
+
+        return StageResult({"rows": len(rows), "errors": len(errors), "failed_files": failed_now,
+                            "rows_digest": rows_digest, "audio_digest": audio, "output_digest": digest,
+                            "speaker_leaks": speaker_leaks(rows)[:20]}, errors, output_digest=digest)
 
     # Corpus folders too, so that files added or changed under a corpus redo the ingest.
     stamps = [source_fingerprint(spec) for spec in sources]
-    return run_stage(ws, "ingest", config, produce, extra=[sources, stamps])
+    before = ws.stage_info("ingest")
+    failed = before.get("failed_files") or {}
+    redo = retry_failed and bool(failed)
+    if not redo and before.get("audio_digest") and ws.stage_table("ingest").exists():
+        kept = freshness.kept_audio_paths(ws.stage_table("ingest")) if watch else []
+        redo = freshness.audio_digest(kept + list(failed)) != before["audio_digest"]
+    return run_stage(ws, "ingest", config, produce, extra=[sources, stamps], force=redo)
 
 
 # ---------------------------------------------------------------- measure
@@ -698,8 +726,10 @@ def _build(ws: Workspace, sources: list[str], config: BuildConfig, progress: boo
     tables = BuildTables(ws)
     runs: dict = {}
     counts: dict = {}
-    runs["ingest"] = _ingest_stage(ws, sources, config, progress)
+    runs["ingest"] = _ingest_stage(ws, sources, config, progress, retry_failed)
     counts["ingest"] = runs["ingest"].info["rows"]
+    for leak in runs["ingest"].info.get("speaker_leaks", []):
+        log(f"warning: {leak}")
     runs["measure"] = _measure_stage(ws, None, config, progress, None, retry_failed)
     counts["measure"] = runs["measure"].info["rows"]
     if dry_run:

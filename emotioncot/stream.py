@@ -79,10 +79,19 @@ def speaker_gender_estimates(ws: Workspace) -> dict[tuple[str, str], tuple[str, 
     return out
 
 
+def withholds_gender(row: dict) -> bool:
+    """Whether the source said the speaker is neither Male nor Female (a list's gender ``other``): then no F0
+    estimate may state one of the two."""
+    meta = row.get("meta") or {}
+    if isinstance(meta, str):
+        meta = json.loads(meta) if meta else {}
+    return bool(meta.get("no_gender_estimate"))
+
+
 def apply_genders(row: dict, genders: dict) -> None:
     from emotioncot.measure.gender import MIN_CONFIDENCE
 
-    if row.get("gender") or not row.get("speaker_id"):
+    if row.get("gender") or not row.get("speaker_id") or withholds_gender(row):
         return
     est = genders.get((row.get("corpus") or "?", row["speaker_id"]))
     if est and est[1] >= MIN_CONFIDENCE:

@@ -118,3 +118,13 @@ def test_entry_point_imports_only_the_command_it_runs(test_data):
     assert "emotioncot.cli.analyze" in loaded
     for heavy in ("emotioncot.cli.train", "emotioncot.cli.build", "'pandas'", "'datasets'", "scipy.signal", "scipy.fft", "emotioncot.pipeline"):
         assert heavy not in loaded, loaded
+
+
+def test_build_and_ingest_take_the_same_sources_and_say_so():
+    """build's --corpus help left out hf: (a saved dataset folder or a Hub name), which build takes as ingest does."""
+    import typer.main
+
+    commands = typer.main.get_command(app).commands
+    helps = {name: next(p.help for p in commands[name].params if p.name == "corpus") for name in ("build", "ingest")}
+    assert helps["build"] == helps["ingest"]
+    assert all(kind in helps["build"] for kind in ("demo", "NAME=PATH", "jsonl:PATH", "csv:PATH", "hf:PATH"))

@@ -8,8 +8,8 @@ from typing import List, Optional
 import typer
 
 from emotioncot.cli.common import (
-    OLD_SEED, PROMPT_STYLE_HELP, QUIET, SAMPLING_SEED, SPLIT_SEED, check_prompt_style, fail, load_config, os_problem,
-    seed_alias, stopped,
+    OLD_SEED, PROMPT_STYLE_HELP, QUIET, SAMPLING_SEED, SOURCE_HELP, SPLIT_SEED, check_prompt_style, fail, load_config,
+    os_problem, seed_alias, stopped,
 )
 from emotioncot.cli.estimate_options import (
     NO_GENDER_ESTIMATE, NO_LANGUAGE_ESTIMATE, NO_SPEAKER_CLUSTERS, SPEAKER_MODEL, apply_estimate_options,
@@ -26,7 +26,7 @@ from emotioncot.wording import count
 def register(app: typer.Typer) -> None:
     @app.command()
     def build(
-        corpus: List[str] = typer.Option(..., "--corpus", "-c", help="A source: 'demo', NAME=PATH (a corpus in its distribution layout), jsonl:PATH or csv:PATH. Repeat for several."),
+        corpus: List[str] = typer.Option(..., "--corpus", "-c", help=SOURCE_HELP),
         out: Path = typer.Option(..., "--out", "-o", help="The build folder (created; a rerun resumes it)."),
         config: Optional[Path] = typer.Option(None, "--config", help="A JSON/YAML file with BuildConfig sections (ingest, measure, calibrate, write, filter, export, report)."),
         writer: Optional[str] = WRITER,

@@ -106,3 +106,12 @@ def echo_stale(workspace: Path) -> None:
     if stale:
         typer.secho(f"now out of date: {', '.join(stale)} (they were made from the earlier result); run "
                     f"`{rebuild_command(workspace)}` to redo just those", fg=typer.colors.YELLOW)
+
+
+# --corpus of build and ingest: one text, so that neither leaves out a kind of source the other takes
+SOURCE_HELP = (
+    "A source: 'demo'; NAME=PATH for a corpus in its distribution layout (see `emotioncot corpora`); "
+    "jsonl:PATH or csv:PATH (EmotionThinker columns audio_path, transcription, emotion, or emotioncot's); "
+    "hf:OWNER/NAME[:CONFIG] or hf:PATH (a save_to_disk folder). Options after '?', e.g. "
+    "'iemocap=/data/IEMOCAP_full_release?fold=4' or 'hf:org/set?emotion=style&transcript=text'. Repeatable."
+)

@@ -8,15 +8,9 @@ from typing import List, Optional
 
 import typer
 
-from emotioncot.cli.common import OLD_SEED, QUIET, SPLIT_SEED, fail, load_config, seed_alias
+from emotioncot.cli.common import OLD_SEED, QUIET, SOURCE_HELP, SPLIT_SEED, fail, load_config, seed_alias
 from emotioncot.cli.estimate_options import NO_LANGUAGE_ESTIMATE, NO_SPEAKER_CLUSTERS, SPEAKER_MODEL, apply_estimate_options
 
-SOURCE_HELP = (
-    "A source: 'demo'; NAME=PATH for a corpus in its distribution layout (see `emotioncot corpora`); "
-    "jsonl:PATH or csv:PATH (EmotionThinker columns audio_path, transcription, emotion, or emotioncot's); "
-    "hf:OWNER/NAME[:CONFIG] or hf:PATH (a save_to_disk folder). Options after '?', e.g. "
-    "'iemocap=/data/IEMOCAP_full_release?fold=4' or 'hf:org/set?emotion=style&transcript=text'. Repeatable."
-)
 
 
 def register(app: typer.Typer) -> None:

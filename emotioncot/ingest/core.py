@@ -90,6 +90,21 @@ def _with_header(row: dict) -> dict:
     return row
 
 
+def _at_row(row: dict, reason: str) -> str:
+    """The reason led by the list row the item came from (``FILE:LINE``), where it came from a list."""
+    where = (row.get("meta") or {}).get("list_row")
+    return f"{where}: {reason}" if where else reason
+
+
+def _duplicate(row: dict, first: dict) -> str:
+    """Why a row with an id already taken is left out, naming both rows (list line, else the audio file)."""
+    same_clip = (row["audio_path"], row.get("start_s"), row.get("end_s")) == \
+        (first["audio_path"], first.get("start_s"), first.get("end_s"))
+    earlier = (first.get("meta") or {}).get("list_row") or first["audio_path"]
+    what = f"the same clip as {earlier}" if same_clip else f"id {row['id']!r} is already used by {earlier}"
+    return _at_row(row, f"{what}; this row is left out (duplicate id {row['id']})")
+
+
 def read_headers(rows: list[dict], workers: int, progress: bool | None = None) -> tuple[list[dict], list[dict]]:
     """Duration, rate and channels of every row's audio from file headers only, many files at a time
     (header reads wait on the disk, not the CPU, so threads overlap them). Unreadable files -> errors."""
@@ -98,7 +113,7 @@ def read_headers(rows: list[dict], workers: int, progress: bool | None = None) -
         try:
             return _with_header(row), None
         except AudioError as exc:
-            return None, {"id": row["id"], "path": row["audio_path"], "reason": str(exc), "corpus": row["corpus"]}
+            return None, {"id": row["id"], "path": row["audio_path"], "reason": _at_row(row, str(exc)), "corpus": row["corpus"]}
 
     kept, errors = [], []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -116,12 +131,15 @@ def read_source(spec: str, progress: bool | None = False) -> tuple[list[dict], l
     source = parse_source(spec)
     reader = get_reader(source.name)
     options = {"corpus_name": source.options.get("corpus"), **source.options}
+    if source.name in ("csv", "jsonl"):
+        options["list_kind"] = source.name  # csv:clips.tsv is CSV whatever its suffix
     corpus = options.get("corpus_name") or source.name
     rows, errors = [], []
     items = tqdm(reader(source.path, options), desc=f"ingest: {corpus}", unit="item", disable=True if progress is False else None)
     for item in items:
         if "error" in item:
-            errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"], "corpus": corpus})
+            errors.append({"id": item.get("id"), "path": item.get("path"), "reason": item["error"],
+                           "corpus": item.get("corpus") or corpus})  # a list's corpus is its file's stem, not "csv"
             continue
         try:
             rows.append(Utterance.model_validate(item).model_dump())
@@ -143,13 +161,14 @@ def ingest_sources(
         errors.extend(source_errors)
     kept, header_errors = read_headers(rows, max(4, config.workers * 4), progress)
     errors.extend(header_errors)
-    seen = set()
+    seen: dict[str, dict] = {}
     unique = []
     for row in kept:
         if row["id"] in seen:
-            errors.append({"id": row["id"], "path": row["audio_path"], "reason": "duplicate id", "corpus": row["corpus"]})
+            errors.append({"id": row["id"], "path": row["audio_path"], "reason": _duplicate(row, seen[row["id"]]),
+                           "corpus": row["corpus"]})
             continue
-        seen.add(row["id"])
+        seen[row["id"]] = row
         unique.append(row)
     from emotioncot.ingest.estimates import fill_unstated  # speakers, language, age: before splits
 
@@ -174,6 +193,10 @@ def _label_status(corpus: str, native: str | None, cache: dict) -> str:
     manifest = cache[corpus]
     if manifest is not None and native in (manifest.get("excluded") or []):
         return "excluded by manifest"
+    from emotioncot.ingest.sources._common import STATES_OF_THEIR_OWN
+
+    if " ".join(str(native).lower().split()) in STATES_OF_THEIR_OWN:
+        return "kept apart (?labels=)"  # known, but no class unless the source maps it: not an unknown label
     return "unknown label"
 
 
@@ -223,6 +246,18 @@ def summarize(rows: list[dict], errors: list[dict]) -> dict:
     return {"utterances": by_class, "without_class": without_class, "left_out": left_out, "example": example}
 
 
+def speaker_leaks(rows: list[dict]) -> list[str]:
+    """One line per speaker the source's own split column puts in more than one split (the dealt splits never do):
+    such a build fails ``validate`` (``speaker_leak``), so ingest says so at once and how to deal the splits."""
+    splits: dict[tuple, set] = {}
+    for r in rows:
+        if r.get("speaker_id") and r.get("split"):
+            splits.setdefault((r["corpus"], str(r["speaker_id"])), set()).add(r["split"])
+    return [f"speaker {spk!r} of {corpus} is in {len(s)} splits ({', '.join(sorted(s))}) as the source's split column "
+            f"says; `validate` will fail (speaker_leak): add ?splits=reassign to the source to deal speaker-disjoint "
+            f"splits" for (corpus, spk), s in sorted(splits.items()) if len(s) > 1]
+
+
 def format_summary(rows: list[dict], errors: list[dict]) -> str:
     s = summarize(rows, errors)
     lines = [count(len(rows), "utterance")]
@@ -243,9 +278,13 @@ def format_summary(rows: list[dict], errors: list[dict]) -> str:
         lines.append("kept without a 9-class emotion (native label kept):")
         for (c, status, native), n in sorted(s["without_class"].items()):
             lines.append(f"  {c:14s} {status:22s} {native!r:20s} {n}")
+        if any(status in ("unknown label", "kept apart (?labels=)") for _, status, _ in s["without_class"]):
+            lines.append("  (a label of a list or hf: source gets a class with ?labels=NATIVE:CLASS on the source, "
+                         "e.g. jsonl:clips.jsonl?labels=calm:neutral; empty CLASS: excluded; docs/corpora.md)")
     from emotioncot.ingest.speakers import clustering_summary, describe
 
     lines += [f"speakers: {line}" for line in describe(clustering_summary(rows))]
+    lines += [f"warning: {line}" for line in speaker_leaks(rows)]
     no_split = sum(n for (c, e, sp), n in s["utterances"].items() if sp == "(no split)")
     if no_split:
         lines.append(f"{count(no_split, 'utterance')} {'has' if no_split == 1 else 'have'} no split (their speaker and sentence fell in different splits under --text-disjoint)")
@@ -280,6 +319,8 @@ def left_out_kinds(summary: dict) -> list[tuple[str, str, int, str]]:
 def failure_summary(errors: list[dict], most: int = 3) -> str:
     """The items that failed, in one line a message can carry: the commonest reasons with one full example each
     (a build that kept nothing removes its folder, errors.jsonl included, so the message must say why itself)."""
+    if not errors:  # "0 items failed: " said nothing of why nothing was there
+        return "the sources gave no items at all (an empty list, or a folder with no clips where its layout puts them)"
     kinds = left_out_kinds(summarize([], errors))
     parts = [f"{c}: {count(n, 'item')} such as {example!r}" for c, _, n, example in kinds[:most]]
     more = f"; and {count(len(kinds) - most, 'other reason')}" if len(kinds) > most else ""

@@ -21,6 +21,8 @@ weakest embeddings; clusters of one clip are expected for speakers with one clip
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from emotioncot.errors import BuildError
@@ -121,32 +123,52 @@ def separation(embeddings: np.ndarray, labels: np.ndarray) -> dict:
 
 def assign_speaker_clusters(rows: list[dict], threshold: float, max_clips: int = 15000) -> dict[str, dict]:
     """Give every row without a speaker id its corpus's voice cluster (in place).
-    Returns per corpus what was done (clips, clusters, threshold, separation), also kept in each clustered
-    row's ``meta["speaker_clustering"]`` so that the card and report can say it from the records alone."""
+
+    Where the corpus names the speaker of some of its clips, those clips are clustered too, and a clip without an
+    id whose cluster holds a named speaker's clips takes that speaker's id (the one with most clips there), marked
+    clustered: otherwise it would be a speaker of its own, dealt into a split of its own, and the same voice could
+    sit in train and in test. Returns per corpus what was done (clips, clusters, threshold, separation), also kept
+    in each clustered row's ``meta["speaker_clustering"]`` so that the card and report can say it from the records
+    alone."""
     by_corpus: dict[str, list[dict]] = {}
+    named: dict[str, list[dict]] = {}
     for row in rows:
-        if not row.get("speaker_id"):
-            by_corpus.setdefault(row.get("corpus") or "", []).append(row)
+        (named if row.get("speaker_id") else by_corpus).setdefault(row.get("corpus") or "", []).append(row)
     for corpus, todo in by_corpus.items():  # checked before any embedding: fail fast, not after an hour
-        if len(todo) > max_clips:
+        clips = len(todo) + len(named.get(corpus, []))
+        if clips > max_clips:
             raise BuildError(
-                f"{corpus}: {len(todo)} clips have no speaker id; clustering them by voice would hold "
-                f"{len(todo) ** 2 * 4 / 1e9:.1f} GB of distances (ingest.max_cluster_clips is {max_clips}). Give the "
-                f"source a speaker_id column, pass --no-speaker-clusters (splits are then per clip), or raise "
-                f"ingest.max_cluster_clips")
+                f"{corpus}: {len(todo)} clips have no speaker id; clustering them by voice (with the corpus's "
+                f"{clips - len(todo)} clips of named speakers) would hold {clips ** 2 * 4 / 1e9:.1f} GB of distances "
+                f"(ingest.max_cluster_clips is {max_clips}). Give the source a speaker_id column, pass "
+                f"--no-speaker-clusters (splits are then per clip), or raise ingest.max_cluster_clips")
     summary = {}
     for corpus, todo in by_corpus.items():
-        vectors, kept, failed = embed_clips(todo)
+        pool = todo + named.get(corpus, [])
+        vectors, kept, failed = embed_clips(pool)
         labels = cluster(vectors, threshold)
-        info = {"clips": len(kept), "clusters": int(labels.max()) + 1 if len(labels) else 0, "threshold": threshold,
-                "method": "average linkage, cosine distance", "encoder": ENCODER, "not_embedded": len(failed),
-                **separation(vectors, labels)}
+        speakers_in: dict[int, Counter] = {}
         for i, label in zip(kept, labels):
-            todo[i]["speaker_id"] = f"{corpus}-spk{label + 1:02d}"
+            if i >= len(todo):
+                speakers_in.setdefault(int(label), Counter())[pool[i]["speaker_id"]] += 1
+        ids, joined = {}, 0
+        for i, label in zip(kept, labels):
+            if i < len(todo):
+                counts = speakers_in.get(int(label))
+                ids[i] = min(counts, key=lambda s: (-counts[s], s)) if counts else f"{corpus}-spk{label + 1:02d}"
+                joined += bool(counts)
+        info = {"clips": len(ids), "clusters": len(set(ids.values())), "threshold": threshold,
+                "method": "average linkage, cosine distance", "encoder": ENCODER,
+                "not_embedded": sum(1 for i in failed if i < len(todo)), **separation(vectors, labels)}
+        if named.get(corpus):
+            info["joined_named_speakers"] = joined
+        for i, speaker in ids.items():
+            todo[i]["speaker_id"] = speaker
             todo[i]["speaker_source"] = "clustered"
             todo[i].setdefault("meta", {})["speaker_clustering"] = info
         for i, reason in failed.items():
-            todo[i].setdefault("meta", {})["speaker_clustering_error"] = reason
+            if i < len(todo):
+                todo[i].setdefault("meta", {})["speaker_clustering_error"] = reason
         summary[corpus] = info
     return summary
 
@@ -177,6 +199,9 @@ def describe(summary: dict[str, dict]) -> list[str]:
             parts.append(f"mean silhouette {s['silhouette']}, mean distance within a cluster {s['within_distance']}")
         if s.get("nearest_between_distance") is not None:
             parts.append(f"nearest two clusters {s['nearest_between_distance']} apart")
+        if s.get("joined_named_speakers"):
+            parts.append(f"{s['joined_named_speakers']} of them took the id of a speaker the source names, whose "
+                         f"clips they cluster with")
         if s.get("not_embedded"):
             parts.append(f"{s['not_embedded']} clips could not be embedded and have no speaker")
         lines.append("; ".join(parts) + ".")

@@ -54,8 +54,10 @@ def apply_speaker_genders(rows: list[dict], measurements: list[dict]) -> None:
     measurement offered an estimate count (``measure.estimate_gender: false`` offers none: no gender at all)."""
     offered = {m["id"] for m in measurements if m.get("estimated_gender_confidence") is not None}
     per_speaker = speaker_genders([r for r in rows if r["id"] in offered])
+    from emotioncot.stream import withholds_gender
+
     for row in rows:
-        if row.get("gender") or not row.get("speaker_id"):
+        if row.get("gender") or not row.get("speaker_id") or withholds_gender(row):
             continue
         est = per_speaker.get((row.get("corpus") or "?", row["speaker_id"]))
         if est and est[1] >= MIN_CONFIDENCE:

@@ -93,6 +93,31 @@ def age_from_range(text: str | None) -> tuple[float | None, str | None]:
     return sum(numbers) / len(numbers), str(text)
 
 
+def language_code(value) -> str:
+    """A language as the measure stage reads it: a code or locale as written, its language part in lower case
+    (``DE`` -> ``de``, ``en-GB``), or a language's English name as its ISO 639-1 code (``English`` -> ``en``). A
+    name was kept as written, and ``English`` then had no syllable count, so no speaking rate, for any clip.
+    Anything else is a ValueError saying what is expected."""
+    text = str(value).strip()
+    if re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*", text):
+        head, sep, rest = text.partition("-" if "-" in text else "_")
+        return head.lower() + sep + rest
+    from lingua import Language
+
+    try:
+        return Language.from_str(text).iso_code_639_1.name.lower()
+    except ValueError:
+        raise ValueError(f"language is {value!r}; expected an ISO 639-1 code (en, de, fr ...), a locale (en-GB) or "
+                         f"a language's English name (German)") from None
+
+
+# Values that say a source does not state Male or Female (the release's two genders): the clip is kept with no
+# gender stated, rather than refused (it was: "unknown" cost the clip) or given one.
+UNSTATED_GENDER = frozenset({"unknown", "unk", "n/a", "na", "none", "null", "?", "-", "other", "x", "u", "non-binary",
+                             "nonbinary", "diverse", "not stated", "prefer not to say"})
+NEITHER_GENDER = frozenset({"other", "x", "non-binary", "nonbinary", "diverse"})
+
+
 def normalize_gender(text: str | None) -> str | None:
     if text is None:
         return None
@@ -124,12 +149,24 @@ def option_label_map(options: dict) -> dict[str, str | None]:
     return out
 
 
+# Labels the taxonomy's aliases read as a class in a model's answer, but that corpora annotate as a state of its own
+# and their manifests leave without a class (RAVDESS and Expresso `calm`, IEMOCAP `fru`): a list or hf: dataset
+# labelled so is not quietly merged into neutral or angry. ``?labels=calm:neutral`` merges it on purpose.
+STATES_OF_THEIR_OWN = frozenset({"calm", "frustrated", "frustration"})
+
+
 def unified_emotion(native: str | None, label_map: dict[str, str | None]) -> str | None:
-    """A native label through an explicit map first, then the taxonomy's aliases."""
+    """A native label through an explicit map first, then the taxonomy's aliases (except ``STATES_OF_THEIR_OWN``)."""
     from emotioncot.taxonomy import normalize_emotion
 
     if native is None:
         return None
     if native in label_map:
         return label_map[native]
+    key = " ".join(str(native).lower().split())  # "Calm " is the calm of ?labels=calm:neutral
+    folded = {" ".join(k.lower().split()): v for k, v in label_map.items()}
+    if key in folded:
+        return folded[key]
+    if key in STATES_OF_THEIR_OWN:
+        return None
     return normalize_emotion(native)

@@ -9,7 +9,7 @@ decodes audio only through torchcodec, which emotioncot does not use): a path th
 referenced as it is; embedded bytes are written once to the cache (``$EMOTIONCOT_CACHE/hf/<dataset>/``).
 Dataset splits (``train``, ``validation``/``valid``/``dev``, ``test``) are kept as official splits unless
 ``?splits=reassign``; ``?split=train`` reads one split only. Native labels are mapped with
-``?labels=ang:angry,hap:happy,xxx:`` (empty target: excluded), then ``taxonomy.normalize_emotion``; a
+``?labels=ang:angry,hap:happy,xxx:`` (empty target: excluded), then ``_common.unified_emotion``; a
 label with no target is kept with ``emotion`` null.
 """
 
@@ -19,7 +19,9 @@ import os
 from pathlib import Path
 
 from emotioncot.config import cache_dir
-from emotioncot.ingest.sources._common import error, normalize_gender, option_label_map, unified_emotion
+from emotioncot.ingest.sources._common import (
+    NEITHER_GENDER, error, language_code, normalize_gender, option_label_map, unified_emotion,
+)
 from emotioncot.taxonomy import age_level_from_years
 from emotioncot.workspace import stable_hash
 
@@ -122,8 +124,13 @@ def read(root, options: dict):
                     if not audio.is_absolute() and Path(target).is_dir():
                         audio = Path(target) / audio
             except (ValueError, OSError) as exc:
-                yield error(f"{target} row {index}: {exc}", None, uid)
+                yield {**error(f"{target} row {index}: {exc}", None, uid), "corpus": corpus}
                 continue
+            given_language = (item.get(cols["language"]) if cols["language"] else None) or options.get("language")
+            try:
+                language = language_code(given_language) if given_language not in (None, "") else None
+            except ValueError:  # a dataset cannot be edited as a list can: the row is kept, its language unstated
+                language = None
             native = item.get(cols["emotion"]) if cols["emotion"] else None
             if label_names is not None and isinstance(native, int):
                 native = label_names[native] if 0 <= native < len(label_names) else str(native)
@@ -134,18 +141,25 @@ def read(root, options: dict):
                 age = float(age) if age not in (None, "") else None
             except (TypeError, ValueError):
                 age = None
-            gender = normalize_gender(item.get(cols["gender"])) if cols["gender"] else None
+            given = item.get(cols["gender"]) if cols["gender"] else None
+            gender = normalize_gender(given)
             speaker = item.get(cols["speaker"]) if cols["speaker"] else None
             used = {c for c in cols.values() if c} | {audio_col}
             meta = {k: v for k, v in item.items() if k not in used and (v is None or isinstance(v, (str, int, float, bool)))}
             meta["hf_split"] = part_name or None
+            if given_language not in (None, "") and language is None:
+                meta["language_given"] = str(given_language)  # not a language code or name; estimated if asked
+            if given not in (None, "") and not gender:
+                meta["gender_given"] = str(given)  # stated none; "other" also withholds the F0 estimate (as lists)
+                if str(given).strip().lower() in NEITHER_GENDER:
+                    meta["no_gender_estimate"] = True
             yield {
                 "id": str(uid), "corpus": corpus, "audio_path": str(Path(audio).resolve()),
                 "speaker_id": str(speaker) if speaker not in (None, "") else None,
                 "gender": gender, "gender_source": "metadata" if gender else None,
                 "age": age, "age_level": age_level_from_years(age),
                 "transcript": item.get(cols["transcript"]) if cols["transcript"] else None,
-                "language": (item.get(cols["language"]) if cols["language"] else None) or options.get("language"),
+                "language": language,
                 "native_label": native, "emotion": emotion,
                 "split": SPLIT_NAMES.get(part_name) if keep_splits else None,
                 "meta": meta,

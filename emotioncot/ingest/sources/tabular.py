@@ -2,8 +2,10 @@
 ``emotion``) and emotioncot's own column names. Relative audio paths are relative to the list file and
 must stay in its folder (``?allow_outside=1`` lifts that). A malformed row (not an object, a wrong type,
 not UTF-8, more fields than the header) is an error naming the file and line; the other rows go on.
-Options: ``?corpus=NAME`` (default: the file's stem), ``?labels=ang:angry,xxx:`` (native label -> class;
-empty target: excluded); other labels go through ``taxonomy.normalize_emotion``."""
+Options: ``?corpus=NAME`` (default: the file's stem), ``?splits=reassign`` (deal speaker-disjoint splits instead of
+keeping a ``split`` column), ``?labels=ang:angry,xxx:`` (native label -> class;
+empty target: excluded); other labels go through ``_common.unified_emotion`` (the taxonomy's aliases, except
+the states corpora keep apart, such as calm)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import csv
 import json
 from pathlib import Path
 
-from emotioncot.ingest.sources._common import option_label_map, unified_emotion
-from emotioncot.taxonomy import EMOTIONS
+from emotioncot.ingest.sources._common import (
+    NEITHER_GENDER, UNSTATED_GENDER, language_code, normalize_gender, option_label_map, unified_emotion,
+)
+from emotioncot.taxonomy import EMOTIONS, age_level_from_years
 from emotioncot.workspace import stable_hash
 
 ALIASES = {
@@ -21,6 +25,7 @@ ALIASES = {
     "gt": "emotion",
     "label": "emotion",
     "gender_new": "gender",
+    "age_group": "age_level",  # the release's name for it, as export.jsonl.read_jsonl and the filter read it
     "speaker": "speaker_id",
     "path": "audio_path",
     "audio": "audio_path",
@@ -54,9 +59,11 @@ def _text_lines(path: Path):
                               f"row skipped (save the list as UTF-8)")
 
 
-def _rows(path: Path):
-    """``(line number, row dict or RowError)`` for every non-empty row of a JSONL or CSV list."""
-    if path.suffix.lower() == ".csv":
+def _rows(path: Path, kind: str | None = None):
+    """``(line number, row dict or RowError)`` for every non-empty row of a JSONL or CSV list. ``kind`` is the
+    source's (``csv:`` or ``jsonl:``); the file's suffix decides only where none is given: ``csv:clips.tsv`` was
+    read as JSON Lines, and every row was 'not valid JSON'."""
+    if (kind or ("csv" if path.suffix.lower() == ".csv" else "jsonl")) == "csv":
         yield from _csv_rows(path)
         return
     for n, line in _text_lines(path):
@@ -74,6 +81,14 @@ def _rows(path: Path):
                 yield n, value
 
 
+def _delimiter(header: str) -> str:
+    """The header's field separator: a comma, else a tab or a semicolon (a spreadsheet saved in a locale whose
+    decimal mark is the comma writes ``;``). Read with commas, such a list was one column: no row had an audio path."""
+    if "," in header:
+        return ","
+    return max(("\t", ";"), key=header.count) if ("\t" in header or ";" in header) else ","
+
+
 def _csv_rows(path: Path):
     import io
 
@@ -83,7 +98,8 @@ def _csv_rows(path: Path):
     # Lines that are not UTF-8 are reported and left out; the rest is parsed as one CSV text (a quoted
     # field may span lines: csv keeps count of them, so line numbers are mapped back through ``numbers``).
     numbers = [n for n, _ in good]
-    reader = csv.reader(io.StringIO("".join(line + "\n" for _, line in good), newline=""))
+    reader = csv.reader(io.StringIO("".join(line + "\n" for _, line in good), newline=""),
+                        delimiter=_delimiter(next((line for _, line in good if line.strip()), "")))
     header = None
     yield from bad
     for fields in reader:
@@ -99,6 +115,22 @@ def _csv_rows(path: Path):
         yield n, dict(zip(header, fields))
 
 
+def _column(name) -> str:
+    """A column's field, matched without regard to case or surrounding spaces (``Emotion``, `` Audio_Path``): a
+    header spelled so was taken as an unknown column, and every clip quietly lost its label. Other columns keep
+    their name (they go to ``meta``)."""
+    key = str(name).strip().lower()
+    key = ALIASES.get(key, key)
+    return key if key in KNOWN else str(name)
+
+
+def _language(value, where: str) -> str:
+    try:
+        return language_code(value)
+    except ValueError as exc:
+        raise RowError(f"{where}: {exc}") from None
+
+
 def _outside(relative: str, folder: Path) -> bool:
     """Whether a relative path climbs out of ``folder`` (judged on the path as written, so that a
     symlinked corpus folder inside the list's folder still counts as inside)."""
@@ -111,12 +143,13 @@ def _outside(relative: str, folder: Path) -> bool:
 
 def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outside: bool) -> dict:
     where = f"{path}:{n}"
-    row = {ALIASES.get(str(k), str(k)): v for k, v in raw.items() if v not in ("", None)}
+    row = {_column(k): v for k, v in raw.items() if v not in ("", None)}
     for key, value in row.items():
         if key in KNOWN and isinstance(value, (dict, list)):
             raise RowError(f"{where}: {key} is a {type(value).__name__}, expected a single value")
     if "audio_path" not in row:
-        raise RowError(f"{where}: no audio_path")
+        given = ", ".join(map(str, raw)) or "none"
+        raise RowError(f"{where}: no audio_path (columns: {given}; the audio column is audio_path, path or audio)")
     audio = Path(str(row["audio_path"]))
     if not audio.is_absolute():
         # Paths outside the list: a relative path is relative to the list's folder and must stay in it
@@ -136,6 +169,8 @@ def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outs
     for key in KNOWN - set(NUMBERS):
         if key in row and not isinstance(row[key], str):
             row[key] = str(row[key])  # ids and labels written as numbers
+    if row.get("language"):
+        row["language"] = _language(row["language"], where)
     native = row.get("native_label") or row.get("emotion")
     emotion = unified_emotion(str(native), label_map) if native is not None else None
     out = {k: v for k, v in row.items() if k in KNOWN}
@@ -145,13 +180,27 @@ def _row(path: Path, n: int, raw: dict, corpus: str, label_map: dict, allow_outs
             "corpus": corpus,
             "native_label": str(native) if native is not None else None,
             "emotion": emotion if emotion in EMOTIONS else None,
-            "meta": {k: v for k, v in row.items() if k not in KNOWN},
+            # the list row a record came from, for the user to find it again (and for the errors that are only found
+            # after reading, a missing file or a duplicate, to name it)
+            "meta": {**{k: v for k, v in row.items() if k not in KNOWN}, "list_row": where},
         }
     )
+    if out.get("age") is not None and not out.get("age_level"):
+        # An age in years says the age group too, as it does for every corpus reader and hf: sources;
+        # without it the writer and the card would treat a stated age as unknown.
+        out["age_level"] = age_level_from_years(out["age"])
     if out.get("gender"):
-        out["gender"] = str(out["gender"]).strip().capitalize()
-        out["gender"] = {"M": "Male", "F": "Female"}.get(out["gender"], out["gender"])
-        out["gender_source"] = "metadata"
+        given = str(out.pop("gender")).strip()
+        gender = normalize_gender(given)
+        if gender:
+            out["gender"], out["gender_source"] = gender, "metadata"
+        elif given.lower() in UNSTATED_GENDER:
+            out["meta"]["gender_given"] = given  # kept as written; no gender is stated for the clip
+            if given.lower() in NEITHER_GENDER:
+                out["meta"]["no_gender_estimate"] = True  # the list says neither: no F0 estimate may say one
+        else:
+            raise RowError(f"{where}: gender is {given!r}; expected male or female (m/f, man/woman), or "
+                           f"unknown/other to state none")
     from pydantic import ValidationError
 
     from emotioncot.schema import Utterance
@@ -173,10 +222,14 @@ def read(root: Path | None, options: dict):
     corpus = options.get("corpus_name") or path.stem
     label_map = option_label_map(options)
     allow_outside = str(options.get("allow_outside", "")).lower() in ("1", "true", "yes")
-    for n, raw in _rows(path):
+    reassign = options.get("splits") == "reassign"  # a split column is kept unless so (as for hf: sources)
+    for n, raw in _rows(path, options.get("list_kind")):
         try:
             if isinstance(raw, RowError):
                 raise raw
-            yield _row(path, n, raw, corpus, label_map, allow_outside)
+            row = _row(path, n, raw, corpus, label_map, allow_outside)
+            if reassign:
+                row.pop("split", None)
+            yield row
         except RowError as exc:
-            yield {"error": str(exc), "path": str(path)}
+            yield {"error": str(exc), "path": str(path), "corpus": corpus}
