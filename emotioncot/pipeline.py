@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -28,17 +27,9 @@ from emotioncot.errors import BuildError, Interrupted
 from emotioncot.schema import GeneratedText, Levels, Measurements, Record, Utterance
 from emotioncot.stages import STAGE_NAMES, StageResult, run_stage
 from emotioncot.tables import atomic_path, commit, read_table, write_json_atomic, write_table
-from emotioncot.workspace import Workspace, stable_hash
+from emotioncot.workspace import Workspace, file_stamp, stable_hash
 
 STAGES = STAGE_NAMES
-
-
-def _file_stamp(path: str) -> list:
-    try:
-        st = os.stat(path)
-        return [st.st_size, int(st.st_mtime)]
-    except OSError:
-        return [None, None]
 
 
 def _file_digest(path: Path) -> str:
@@ -74,7 +65,7 @@ def run_ingest(ws: Workspace, sources: list[str], config: BuildConfig, progress:
 
 def _failed_files(errors: list[dict]) -> dict[str, list]:
     """The audio files of the items ingest left out, with their size and mtime then (a missing file: None)."""
-    return {e["path"]: _file_stamp(e["path"]) for e in errors if e.get("id") and e.get("path")}
+    return {e["path"]: file_stamp(e["path"]) for e in errors if e.get("id") and e.get("path")}
 
 
 def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progress: bool, retry_failed: bool = False):
@@ -128,7 +119,7 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
 
 def measure_key(row: dict, config: BuildConfig) -> str:
     return stable_hash(
-        row["id"], row["audio_path"], _file_stamp(row["audio_path"]), row.get("start_s"), row.get("end_s"),
+        row["id"], row["audio_path"], file_stamp(row["audio_path"]), row.get("start_s"), row.get("end_s"),
         row.get("transcript"), row.get("language"), config.measure.model_dump(mode="json", exclude={"workers"}),
         __version__,
     )

@@ -31,6 +31,17 @@ from emotioncot.errors import BuildError
 from emotioncot.tables import write_json_atomic
 
 
+def file_stamp(path: str) -> list:
+    """A file's size and whole-second mtime ([None, None] when it cannot be read): what tells a rerun that an audio
+    file changed, for the measure stage's item keys and the ingest of sources whose fingerprint does not cover their
+    audio."""
+    try:
+        st = os.stat(path)
+        return [st.st_size, int(st.st_mtime)]
+    except OSError:
+        return [None, None]
+
+
 def stable_hash(*parts: Any, length: int = 16) -> str:
     """A short, stable hash of JSON-able parts (dict keys sorted)."""
     blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")

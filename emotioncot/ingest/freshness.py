@@ -10,22 +10,13 @@ the files it could not read, and a rerun redoes it when they changed, as the mea
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable
 
-from emotioncot.workspace import stable_hash
+from emotioncot.workspace import file_stamp, stable_hash
 
 # sources whose fingerprint does not cover the audio files they name
 UNWATCHED = ("jsonl", "csv", "hf")
-
-
-def stamp(path: str) -> list:
-    try:
-        st = os.stat(path)
-        return [st.st_size, int(st.st_mtime)]
-    except OSError:
-        return [None, None]
 
 
 def names_audio_elsewhere(sources: list[str]) -> bool:
@@ -36,7 +27,7 @@ def names_audio_elsewhere(sources: list[str]) -> bool:
 
 def audio_digest(paths: Iterable[str]) -> str:
     """One digest of the size and mtime of every file named (a missing one counts as missing)."""
-    return stable_hash(sorted((path, stamp(path)) for path in set(paths)))
+    return stable_hash(sorted((path, file_stamp(path)) for path in set(paths)))
 
 
 def kept_audio_paths(table: Path) -> list[str]:
