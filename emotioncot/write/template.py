@@ -28,7 +28,7 @@ from emotioncot.calibrate.evidence import Case, weigh
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.facts import graded_fact, level_reference
 
-PROMPT_ID = "template-v7"
+PROMPT_ID = "template-v8"
 
 # Every field the writer reads: a row's text depends on these and on PROMPT_ID alone.
 TEMPLATE_INPUTS = (
@@ -123,8 +123,8 @@ _BALANCE = {
     "more_for": ["So {for_n} speak for it and {against_n} against, and the cues for it outnumber those against.",
                  "With {for_n} for it and {against_n} against, the cues against it weigh less."],
     "even": ["The cues for and against are evenly split, {for_n} on each side.",
-             "That leaves {for_n} for it and {against_n} against: an even split."],
-    "more_against": ["More cues speak against it ({against_n}) than for it ({for_n}).",
+             "That makes {for_n} for it and {against_n} against: an even split."],
+    "more_against": ["More cues go against it ({against_n}) than for it ({for_n}).",
                      "Only {for_n} {for_verb} for it, while {against_n} go against it."],
 }
 # how strong the case from the voice is, said in the last sentence with the label
@@ -135,11 +135,11 @@ _CONCLUDE = {
     "mixed": ["The case from the voice is mixed, but it leans toward {label}.",
               "On balance, with cues on both sides, the emotion is best taken as {label}.",
               "Weighing both sides, the evidence is mixed, though it leans toward {label}."],
-    "weak": ["The voice makes only a weak case, so the label {label} rests on little acoustic evidence here.",
+    "weak": ["The voice makes a weak case, so the label {label} rests on little acoustic evidence here.",
              "Little in the voice argues for it, so {label} is given on weak acoustic grounds.",
              "All in all, the acoustic case is weak: the emotion is given as {label}, but the voice alone does not show it."],
 }
-_CONCLUDE_EVEN = ["The case from the voice is mixed and evenly split, and the emotion is given as {label}.",
+_CONCLUDE_EVEN = ["The case from the voice is mixed, with neither side ahead, and the emotion is given as {label}.",
                   "So the voice leaves the case open, and the emotion is given as {label}."]
 # A sentence about the words only where it says something true of this clip: its question or exclamation
 # form, and what that form suggests for the emotion. Corpora that read the same sentences in every emotion
