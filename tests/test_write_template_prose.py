@@ -26,11 +26,18 @@ _CUE_WORDS = {
 }
 _STOP = {"the", "a", "an", "and", "of", "to", "it", "is", "are", "for", "that", "this", "in", "on", "with", "its",
          "at", "as", "by", "be", "or", "than", "but", "so", "one", "two", "three", "four"}
+# "Listening to this clip, <subject> ...": the subject after the comma is who does the -ing
+_ING_OPENER = re.compile(r"^([A-Z][a-z]+ing)\b[^,]*,\s+(\w+)")
+_LISTENERS = {"we", "you", "one"}
 
 
 def _prose_problems(text: str, case=None) -> list[str]:
     out = []
     said = sentences(mask_quotes(text))
+    for s in said:
+        m = _ING_OPENER.match(s)
+        if m and m.group(2).lower() not in _LISTENERS:
+            out.append(f"dangling participle: {s}")
     grams = [{(a, b) for a, b in zip(w, w[1:]) if not {a, b} & (_STOP | _CUE_WORDS)}
              for w in (re.findall(r"[a-z'-]+", s.lower()) for s in said)]
     for k in range(len(said) - 1):

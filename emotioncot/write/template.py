@@ -72,7 +72,7 @@ _CONTOUR = {
 }
 
 _OPENERS = [
-    "Listening to this clip, {speaker} says \"{text}\".",
+    "On this clip, {speaker} can be heard saying \"{text}\".",
     "In this recording, {speaker} says \"{text}\".",
     "The utterance \"{text}\" is spoken by {speaker}.",
     "Here {speaker} delivers the line \"{text}\".",
@@ -81,7 +81,7 @@ _OPENERS = [
 ]
 _PITCH = [  # every pitch sentence names what the level is relative to ({ref}, {against}: ``_REFERENCE``)
     "The pitch is {w} {ref}{num}.",
-    "Starting with the voice itself, the pitch sits at {a} {w} level {ref}{num}.",
+    "To begin with the voice itself, the pitch sits at {a} {w} level {ref}{num}.",
     "Set against {against}, the pitch sounds {w}{num}.",
 ]
 _ENERGY = [
@@ -134,7 +134,7 @@ _CONCLUDE = {
               "So the acoustic case is consistent, and the emotion is {label}."],
     "mixed": ["The case from the voice is mixed, but it leans toward {label}.",
               "On balance, with cues on both sides, the emotion is best taken as {label}.",
-              "Weighing both sides, the evidence is mixed, though it leans toward {label}."],
+              "With both sides weighed, the evidence is mixed, though it leans toward {label}."],
     "weak": ["The voice makes a weak case, so the label {label} rests on little acoustic evidence here.",
              "Little in the voice argues for it, so {label} is given on weak acoustic grounds.",
              "All in all, the acoustic case is weak: the emotion is given as {label}, but the voice alone does not show it."],
