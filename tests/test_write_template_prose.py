@@ -29,6 +29,7 @@ _STOP = {"the", "a", "an", "and", "of", "to", "it", "is", "are", "for", "that", 
 # "Listening to this clip, <subject> ...": the subject after the comma is who does the -ing
 _ING_OPENER = re.compile(r"^([A-Z][a-z]+ing)\b[^,]*,\s+(\w+)")
 _LISTENERS = {"we", "you", "one"}
+_EVERY_CUE = re.compile(r"\bevery (?:weighed |measured )?cue\b|\ball (?:of )?the (?:measured )?cues\b", re.I)
 
 
 def _prose_problems(text: str, case=None) -> list[str]:
@@ -43,6 +44,8 @@ def _prose_problems(text: str, case=None) -> list[str]:
     for k in range(len(said) - 1):
         for gram in grams[k] & grams[k + 1]:
             out.append(f"{' '.join(gram)!r} in two adjacent sentences: {said[k]} / {said[k + 1]}")
+    if case is not None and case.neutral and any(_EVERY_CUE.search(s) for s in said):
+        out.append(f"says every cue is on one side beside {len(case.neutral)} that took none: {said[-1]}")
     return out
 
 
