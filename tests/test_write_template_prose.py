@@ -16,14 +16,10 @@ from emotioncot.filter.text import mask_quotes, sentences
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.template import write_caption, write_rationale
 
-# the words a rationale names its cues with (level adjectives and nouns): a cue named in its own sentence and
-# again in the argument is a reference back, not a repetition
-_CUE_WORDS = {
-    "pitch", "vocal", "effort", "tempo", "pace", "contour", "melody", "level", "mid-level",
-    "raised", "high", "elevated", "lowered", "low", "deep", "moderate", "medium", "strong", "considerable", "weak",
-    "reduced", "ordinary", "fast", "quick", "rapid", "slow", "unhurried", "leisurely", "average", "regular",
-    "rising", "falling", "rising-falling", "falling-rising", "flat", "expressive",
-}
+# the nouns a rationale names its cues with: a cue named in its own sentence and again in the argument ("the
+# strong vocal effort") is a reference back, not a repetition; the same adjective for two cues in a row ("the
+# pitch sounds moderate. Vocal effort sounds moderate") is
+_CUE_WORDS = {"pitch", "vocal", "effort", "tempo", "pace", "contour", "melody", "level", "speaking", "rate"}
 _STOP = {"the", "a", "an", "and", "of", "to", "it", "is", "are", "for", "that", "this", "in", "on", "with", "its",
          "at", "as", "by", "be", "or", "than", "but", "so", "one", "two", "three", "four"}
 # "Listening to this clip, <subject> ...": the subject after the comma is who does the -ing

@@ -215,11 +215,14 @@ def _a(word: str) -> str:
     return "an" if word[:1].lower() in "aeio" or word.lower().startswith(("un", "hour")) else "a"
 
 
-def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random) -> str:
+def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random, used: set[str]) -> str:
+    """One cue's level, with an adjective not in ``used`` (the cue sentences before it): "the pitch sounds
+    moderate. Vocal effort sounds moderate" said one word twice in a row (template-v7)."""
     sentence = _choice(rng, table)
     # no adjective whose last part is the noun that follows it ("a mid-level level")
     options = [w for w in _WORDS[cue][level] if not ("{w} level" in sentence and w.endswith("-level"))]
-    word = _choice(rng, options)
+    word = _choice(rng, [w for w in options if w not in used] or options)
+    used.add(word)
     ref, against, _ = _reference(record)
     return sentence.format(w=word, a=_a(word), num=_num(record, cue, rng), ref=ref, against=against)
 
@@ -279,9 +282,10 @@ def write_caption(record: dict) -> str:
     parts = [_sentence(_speaker_phrase(record)) + f" says \"{text}\"." if text
              else f"The clip holds speech from {_speaker_phrase(record)}."]
     levels = _levels(record)
+    used: set[str] = set()
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
-            parts.append(_cue_sentence(cue, table, levels[cue], record, rng))
+            parts.append(_cue_sentence(cue, table, levels[cue], record, rng, used))
     pauses = record.get("pause_count")
     if pauses:
         parts.append(f"There {'is one pause' if pauses == 1 else f'are {pauses} pauses'} in the utterance.")
@@ -364,9 +368,10 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
     sentences = [_sentence(opener.format(speaker=speaker, text=text))]
 
     levels = _levels(record)
+    used: set[str] = set()
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
-            sentences.append(_cue_sentence(cue, table, levels[cue], record, rng))
+            sentences.append(_cue_sentence(cue, table, levels[cue], record, rng, used))
     missing = [_NOUN[c][0] for c in ("pitch", "energy", "speed") if c not in levels]
     if missing:
         sentences.append(f"The {_join(missing)} could not be judged reliably, so {'it is' if len(missing) == 1 else 'they are'} left aside.")
