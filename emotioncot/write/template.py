@@ -130,7 +130,7 @@ _BALANCE = {
 # how strong the case from the voice is, said in the last sentence with the label
 _CONCLUDE = {
     "clear": ["The voice makes a clear case, and the emotion is {label}.",
-              "With no cue against it, the emotion is clearly {label}.",
+              "With no cue on the other side, the emotion is clearly {label}.",
               "So the acoustic case is consistent, and the emotion is {label}."],
     "mixed": ["The case from the voice is mixed, but it leans toward {label}.",
               "On balance, with cues on both sides, the emotion is best taken as {label}.",
