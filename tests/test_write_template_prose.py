@@ -89,3 +89,21 @@ def test_real_build_captions_and_rationales_read_as_plain_english(real_build):
         for text, case in ((r["caption"], None), (r["cot_analysis"], weigh(record, r["emotion"], evidence))):
             failures += [(r["id"], p) for p in _prose_problems(text, case)]
     assert failures == [], failures[:5]
+
+
+_RELATIVE = re.compile(r"\bjudged against\b|\brelative to\b", re.I)
+
+
+@pytest.mark.slow
+def test_real_build_says_tempo_and_effort_levels_are_relative(real_build):
+    """Levels are cut per speaker, so the same rate is "slow" for EmoDB speaker 03 and "rapid" for RAVDESS actor 01;
+    a text that names a tempo or effort level beside its number without saying it is relative states a falsehood to
+    anyone who reads it as absolute ("The tempo is rapid (around 4.7 syllables per second)")."""
+    folder, _ = real_build
+    rows = [json.loads(line) for line in (folder / "emotioncot.jsonl").read_text().splitlines()]
+    slow = [r["articulation_rate_sps"] for r in rows if r["speed_level"] == "slow"]
+    fast = [r["articulation_rate_sps"] for r in rows if r["speed_level"] == "fast"]
+    assert max(slow) > min(fast)  # what makes the absolute reading false on these clips
+    unsaid = [(r["id"], field) for r in rows for field in ("caption", "cot_analysis")
+              if (r["speed_level"] or r["energy_level"]) and not _RELATIVE.search(r[field])]
+    assert unsaid == [], unsaid[:5]

@@ -275,6 +275,13 @@ def _tidy(text: str) -> str:
     return _STOP_BEFORE_CONTINUATION.sub('"', text)
 
 
+def _relative_levels(levels: dict) -> bool:
+    """Whether a text states a vocal effort or tempo level, whose sentence does not say what it is relative to (the
+    pitch sentence does): the same 4.7 syllables per second is "slow" for one speaker and "rapid" for another, so
+    the text says once that its levels are relative, right after them."""
+    return "energy" in levels or "speed" in levels
+
+
 def write_caption(record: dict) -> str:
     """A description of speaker, prosody and words; no emotion is named or guessed."""
     rng = random.Random(f"caption:{record['id']}")
@@ -286,6 +293,8 @@ def write_caption(record: dict) -> str:
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
             parts.append(_cue_sentence(cue, table, levels[cue], record, rng, used))
+    if _relative_levels(levels):
+        parts.append(_choice(rng, _reference(record)[2]))
     pauses = record.get("pause_count")
     if pauses:
         parts.append(f"There {'is one pause' if pauses == 1 else f'are {pauses} pauses'} in the utterance.")
@@ -372,6 +381,9 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
             sentences.append(_cue_sentence(cue, table, levels[cue], record, rng, used))
+    relative = _relative_levels(levels)
+    if relative:
+        sentences.append(_choice(rng, _reference(record)[2]))
     missing = [_NOUN[c][0] for c in ("pitch", "energy", "speed") if c not in levels]
     if missing:
         sentences.append(f"The {_join(missing)} could not be judged reliably, so {'it is' if len(missing) == 1 else 'they are'} left aside.")
@@ -391,7 +403,7 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
     words = _words_sentence(record, emotion, rng, state)
     if words:
         sentences.append(words)
-    if len(" ".join(sentences).split()) < 60:
+    if not relative and len(" ".join(sentences).split()) < 60:
         sentences.append(_choice(rng, _reference(record)[2]))
     even = case.strength == "mixed" and len(case.supporting) == len(case.opposing)
     sentences.append(_choice(rng, _CONCLUDE_EVEN if even else _CONCLUDE[case.strength]).format(label=emotion))
