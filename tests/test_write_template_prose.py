@@ -25,6 +25,7 @@ _STOP = {"the", "a", "an", "and", "of", "to", "it", "is", "are", "for", "that", 
 # "Listening to this clip, <subject> ...": the subject after the comma is who does the -ing
 _ING_OPENER = re.compile(r"^([A-Z][a-z]+ing)\b[^,]*,\s+(\w+)")
 _LISTENERS = {"we", "you", "one"}
+_RELATIVE = re.compile(r"\bjudged against\b|\brelative to\b", re.I)
 _EVERY_CUE = re.compile(r"\bevery (?:weighed |measured )?cue\b|\ball (?:of )?the (?:measured )?cues\b", re.I)
 
 
@@ -40,6 +41,13 @@ def _prose_problems(text: str, case=None) -> list[str]:
     for k in range(len(said) - 1):
         for gram in grams[k] & grams[k + 1]:
             out.append(f"{' '.join(gram)!r} in two adjacent sentences: {said[k]} / {said[k + 1]}")
+    # the sentence saying the levels are relative repeats no phrase of another ("Set against this speaker's own
+    # range, the pitch sounds raised ... These levels are relative to the speaker's own range")
+    for k, s in enumerate(said):
+        if _RELATIVE.search(s):
+            for j, other in enumerate(said):
+                if j != k and grams[k] & grams[j]:
+                    out.append(f"{sorted(grams[k] & grams[j])[0]} again in the relative note: {other} / {s}")
     if case is not None and case.neutral and any(_EVERY_CUE.search(s) for s in said):
         out.append(f"says every cue is on one side beside {len(case.neutral)} that took none: {said[-1]}")
     return out
@@ -61,6 +69,7 @@ def test_every_level_combination_reads_as_plain_english():
                                ("slow", "normal", "fast", None), (*CUE_LEVELS["intonation"], None), (0, 1))
     for i, (p, e, s, into, extra) in enumerate(combos):
         rec = {"id": f"p{i}", "corpus": "x", "transcript": "Kids are talking by the door.",
+               "level_group": ("x/speaker=1", "x/gender=Female", "x", "global", None)[i % 5],
                "gender": ("Male", None)[extra], "age_level": ("Young Adult", None)[extra], "pitch_level": p,
                "energy_level": e, "speed_level": s, "intonation": into, "stressed_words": ["door"] * extra,
                "pause_count": extra}
@@ -90,8 +99,6 @@ def test_real_build_captions_and_rationales_read_as_plain_english(real_build):
             failures += [(r["id"], p) for p in _prose_problems(text, case)]
     assert failures == [], failures[:5]
 
-
-_RELATIVE = re.compile(r"\bjudged against\b|\brelative to\b", re.I)
 
 
 @pytest.mark.slow

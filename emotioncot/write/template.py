@@ -159,18 +159,19 @@ _FORM_VERB = {True: ["fits {state}", "goes with {state}", "is in keeping with {s
 # What the levels were graded against, by the record's ``level_group`` (calibrate/levels.py): "for this
 # speaker" is true only where the thresholds were fitted on this speaker's own clips.
 _REFERENCE = {  # kind -> ("for ..." after a level word, "set against ...", [closing notes])
+    # the closing notes repeat no phrase of the pitch sentence they follow ("this speaker's own range" twice)
     "speaker": ("for this speaker", "this speaker's own range", [
         "Each level is judged against how this speaker normally sounds, not against an absolute scale.",
-        "These levels are relative to the speaker's own range, which keeps the reading fair to this voice."]),
+        "These levels are relative to how this speaker usually sounds, which keeps the reading fair to this voice."]),
     "corpus_gender": ("for {a_gender} voice in this corpus", "the other {gender} voices in this corpus", [
         "Each level is judged against how {gender} speakers of this corpus normally sound, not against an absolute scale.",
-        "These levels are relative to the range of {gender} voices in this corpus, not to an absolute scale."]),
+        "These levels are relative to the {gender} speakers of this corpus, not to an absolute scale."]),
     "corpus": ("for a voice in this corpus", "the other voices in this corpus", [
         "Each level is judged against how the speakers of this corpus normally sound, not against an absolute scale.",
-        "These levels are relative to the range of the voices in this corpus, not to an absolute scale."]),
+        "These levels are relative to the speakers of this corpus, not to an absolute scale."]),
     "global": ("for a voice in this dataset", "all the voices in this dataset", [
         "Each level is judged against every speaker in the dataset, not against an absolute scale.",
-        "These levels are relative to the range of all the voices in the dataset, not to an absolute scale."]),
+        "These levels are relative to every speaker in the dataset, not to an absolute scale."]),
     "mixed": ("for the group it is compared with", "the group of voices it is compared with", [
         "Each level is judged against the group of voices it was calibrated on, not against an absolute scale."]),
 }
