@@ -122,6 +122,14 @@ class WriteConfig(_Section):
     # batch answers cost this fraction of the live prices (--price-*-per-mtok); OpenAI's batch price is half
     batch_price_factor: float = Field(default=0.5, ge=0)
 
+    def unusable(self) -> str | None:
+        """Why no record can be written with these settings, or None. The template writer with ``label_mode:
+        blind`` used to fail every record, each reported as that item's own failure: it is the run's error."""
+        if self.writer == "template" and self.label_mode != "aware":
+            return ("the template writer writes label-aware rationales only: --label-mode blind needs an LLM writer "
+                    "(--writer openai or openai-batch with --model)")
+        return None
+
 
 class FilterConfig(_Section):
     """The quality filter (docs/filtering.md). Each check can be switched off; each has its own reason code."""

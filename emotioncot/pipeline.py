@@ -398,11 +398,19 @@ def write_template_item(record: dict, how: tuple[str, dict | None]) -> dict:
         return {"ok": False, "reason": str(exc)}
 
 
+def check_writer(config: BuildConfig) -> None:
+    """Write settings no record can be written with are the run's error, said before any work (``WriteConfig.unusable``)."""
+    why = config.write.unusable()
+    if why:
+        raise BuildError(why)
+
+
 def run_write(ws: Workspace, records, config: BuildConfig, progress: bool = True) -> tuple[list[dict], dict]:
     """Write a caption and a rationale for each record (``records``: a list, or a function that reads them);
     ``(texts, writer_info)``. Skipped when nothing it depends on changed: the parents' keys, the writer's settings
     and the text it writes from (the template's version, the prompt files' contents), so that a new template or a
     prompt edited in place is written again rather than served from the last run."""
+    check_writer(config)
     run = _write_stage(ws, records, config, progress)
     return read_table(ws.stage_table("write"), GeneratedText), _writer_info(run)
 
@@ -659,6 +667,7 @@ def build(sources: list[str], out: Path, config: BuildConfig | None = None, prog
     ``dry_run=N`` stops before writing: prints the first N records' LLM prompts and the estimated tokens
     of the write stage, sends nothing, and returns ``{"dry_run": estimate}``."""
     config = config or BuildConfig()
+    check_writer(config)
     fresh, owned = not Path(out).exists(), False
     try:
         ws = Workspace(out)

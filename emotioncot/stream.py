@@ -112,6 +112,8 @@ def iter_joined(ws: Workspace, levels: bool = False, genders: dict | None = None
             for k, v in m.items():
                 if k not in NOT_IN_RECORD:
                     row[k] = v
+            if isinstance(row.get("null_reasons"), dict):  # nor the reasons for fields it does not carry
+                row["null_reasons"] = {f: why for f, why in row["null_reasons"].items() if f not in NOT_IN_RECORD}
             apply_genders(row, genders)
             yield row
 

@@ -207,6 +207,12 @@ INVALID = [
      "pace is slow, and the melody falls toward the end. The falling contour suggests an even, unmarked way of "
      "speaking. Only the low pitch, the low vocal effort and the slow pace are against this reading, and they weigh "
      "less than the rest. So the emotion that best explains these cues is neutral."),
+    # "every weighed cue on one side" beside two cues it has just called no sign either way (EmoDB 03a04Ad, template-v7)
+    ({**FEAR, "energy_level": "normal", "speed_level": "fast", "transcript": "Heute abend könnte ich es ihm sagen."}, None,
+     'A young adult male speaker says "Heute abend könnte ich es ihm sagen." The pitch is high for this speaker. '
+     "Vocal effort sounds ordinary. The speech moves at a rapid pace. The melody climbs and then falls away. The "
+     "elevated pitch and the fast pace fit a nervous, unsettled quality. The moderate vocal effort and the "
+     "rising-falling contour are no sign either way. With every weighed cue on one side, the emotion is clearly fear."),
     # a clear conclusion from a mixed case
     (FEAR, None, 'A male speaker says "Kids are talking by the door." His pitch is high and his vocal effort is high, '
                  "but his tempo is slow and the melody climbs and then falls away. The high pitch points toward a "

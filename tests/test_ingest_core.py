@@ -237,6 +237,20 @@ def test_manifests_complete_and_readers_documented():
         assert stray == [], (corpus, stray)
 
 
+def test_no_label_a_corpus_manifest_excludes_gets_a_class_from_a_list():
+    """A list or dataset of a corpus's clips carries its native labels: every label some corpus manifest leaves out
+    (RAVDESS and Expresso calm, EmoDB boredom, IEMOCAP fru ...) must stay without a class there too, not reach one
+    through the answer aliases ("calm" reads as neutral in a model's answer). A new manifest exclusion that an
+    alias would map fails here until ``STATES_OF_THEIR_OWN`` holds it."""
+    from emotioncot.ingest.manifest import list_manifests
+    from emotioncot.ingest.sources._common import unified_emotion
+
+    forced = {(m["name"], label): unified_emotion(label, {}) for m in list_manifests()
+              for label in (m.get("excluded") or [])}
+    assert ("ravdess", "calm") in forced and ("emodb", "boredom") in forced and ("expresso", "bored") in forced
+    assert {k: v for k, v in forced.items() if v is not None} == {}
+
+
 def test_manifest_check_rejects_double_and_foreign_labels():
     from emotioncot.ingest.manifest import ManifestError, check_manifest
 

@@ -100,6 +100,22 @@ def test_gender_is_per_speaker_and_withheld_when_unsure(f0s, expected):
     assert {r.get("gender_source") for r in rows} == {"estimated" if expected else None}
 
 
+def test_the_card_states_the_gender_rule_the_estimator_applies():
+    """The card's "under N Hz or over M Hz": a speaker median just inside each stated bound gets a gender, one a
+    hertz outside it does not (the card said "under about 151 Hz", and 150.5 Hz was withheld)."""
+    import re
+
+    from emotioncot.ingest.estimates import _how
+    from emotioncot.measure.gender import MIN_CONFIDENCE, estimate_gender
+
+    m = re.search(r"under (?:about )?(\d+) Hz or over (?:about )?(\d+) Hz", _how("gender"))
+    assert m, _how("gender")
+    male_below, female_above = int(m.group(1)), int(m.group(2))
+    assert estimate_gender(male_below - 0.01)[0] == "Male" and estimate_gender(male_below - 0.01)[1] >= MIN_CONFIDENCE
+    assert estimate_gender(female_above + 0.01)[0] == "Female" and estimate_gender(female_above + 0.01)[1] >= MIN_CONFIDENCE
+    assert estimate_gender(male_below + 1)[1] < MIN_CONFIDENCE and estimate_gender(female_above - 1)[1] < MIN_CONFIDENCE
+
+
 def test_gender_from_the_source_wins_and_the_switch_offers_none():
     from emotioncot.measure.gender import apply_speaker_genders
 

@@ -258,6 +258,34 @@ def test_excluded_labels_are_exclusions_not_errors(real_build, test_data):
     assert f"| emodb | boredom | excluded by manifest | {expected['boredom']} |" in card
 
 
+def test_the_card_does_not_claim_every_utterance_when_clips_were_left_out(real_build):
+    """EmoDB boredom and RAVDESS calm have no record: the card's opening must not say the dataset holds every
+    utterance of its corpora, and it points at the count of what was left out."""
+    folder, _ = real_build
+    summary = json.loads((folder / "build.json").read_text())
+    assert summary["excluded"]["total"] > 0 and summary["counts"]["export"] < summary["counts"]["ingest"]
+    card = (folder / "README.md").read_text()
+    opening = card.split("\n# ", 1)[1].split("\n## ", 1)[0]
+    assert not re.search(r"\b(?:every|all (?:the )?)utterances?\b", opening, re.I), opening
+    assert "left out" in opening, opening
+
+
+def test_null_reasons_explain_only_fields_the_record_has(real_build):
+    """A record's null_reasons say why one of its own fields is empty. The per-clip gender guess is not a record
+    field (metadata, or the per-speaker estimate, decides gender), so a reason for it beside a speaker stated male
+    by the corpus (EmoDB 03: "median F0 too near the 165 Hz boundary") only misleads."""
+    folder, _ = real_build
+    rows = _jsonl(folder)
+    stray = []
+    for r in rows:
+        reasons = r["null_reasons"] if isinstance(r["null_reasons"], dict) else json.loads(r["null_reasons"] or "{}")
+        for field in reasons:
+            base = field[: -len("_detail")] if field.endswith("_detail") else field
+            if base not in r:
+                stray.append((r["id"], field, reasons[field]))
+    assert rows and stray == [], stray[:3]
+
+
 def test_thresholds_for_other_groups_fall_back_and_say_so(real_build):
     from emotioncot.calibrate.levels import apply_thresholds, fit_thresholds
     from emotioncot.pipeline import load_records

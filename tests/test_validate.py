@@ -201,9 +201,9 @@ def test_text_check_uses_the_builds_own_filter_settings(tmp_path, demo_build):
     (tmp_path / "stages").mkdir()
     shutil.copy(demo_build / "stages" / "filter.parquet", tmp_path / "stages" / "filter.parquet")
     config = json.loads((demo_build / "build.json").read_text())["config"]
-    config["filter"]["min_words"] = 150  # stricter than the demo's rationales
+    config["filter"]["min_words"] = 201  # stricter than any rationale: the template writes 50 to 200 words
     (tmp_path / "build.json").write_text(json.dumps({"config": config}))
     report = validate_path(tmp_path)
-    assert report["problem_counts"] == {"text_length_short": 216}  # every demo rationale has 50 to 149 words
-    assert all(p["message"].endswith("fewer than 150") for p in report["problems"])
+    assert report["problem_counts"] == {"text_length_short": 216}  # every demo rationale
+    assert all(p["message"].endswith("fewer than 201") for p in report["problems"])
     assert report["text_check"]["filter_config"] == str(tmp_path / "build.json")

@@ -129,6 +129,20 @@ def test_template_needs_the_gold_label():
         write_rationale({"id": "x"}, "bored")
 
 
+def test_a_label_blind_template_build_is_refused_before_any_work(tmp_path):
+    """Every record would fail (the template needs the gold label): that is the run's error, said at once, not one
+    errors.jsonl line per clip blaming the clip (a RAVDESS build with --label-mode blind wrote 15 such lines)."""
+    from typer.testing import CliRunner
+
+    from emotioncot.cli import app
+
+    out = tmp_path / "blind"
+    for command in (["build", "--corpus", f"ravdess={tmp_path}", "-o", str(out)], ["generate", str(out)]):
+        result = CliRunner().invoke(app, [*command, "--label-mode", "blind", "-q"])
+        assert result.exit_code != 0 and "label-aware rationales only" in result.output, result.output
+        assert not (out / "errors.jsonl").exists() and not (out / "stages").exists()
+
+
 def test_every_level_the_template_states_is_read_back_by_the_grounding_reader():
     """The offline writer and the quality filter (and the offline grader) share one reading of the text:
     whatever level the template writes for pitch, energy and speed must be read back as exactly that level."""

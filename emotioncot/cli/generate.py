@@ -63,6 +63,8 @@ def apply_write_options(cfg: BuildConfig, **options) -> BuildConfig:
         fail("invalid write option: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     if cfg.write.writer != "template" and not cfg.write.model:
         fail(f"--writer {cfg.write.writer} needs --model (and --base-url unless you use api.openai.com)")
+    if cfg.write.unusable():
+        fail(cfg.write.unusable())
     return cfg
 
 

@@ -204,9 +204,10 @@ def render_card(records: list[dict], counts: dict, embedded: bool, manifests: di
         "---", meta.to_yaml(), "---", "",
         f"# {TITLE}", "",
         "Speech-emotion reasoning data in the EmotionCoT style, built with "
-        f"emotioncot {__version__}: every utterance of the source corpora "
+        f"emotioncot {__version__}: utterances of the source corpora, each "
         "with its emotion in a 9-class taxonomy, acoustic measurements in physical units, calibrated levels, a caption "
-        "and a chain-of-thought rationale.", "",
+        "and a chain-of-thought rationale. Clips whose label has no class in the taxonomy are left out (see \"Left "
+        "out by the taxonomy\"), and so are records the quality filter rejected.", "",
         f"Classes: {', '.join(EMOTIONS)}.", "",
         "## Files", "",
         "- `parquet/{split}-NNNNN-of-NNNNN.parquet`: the data (what the Hub viewer and `load_dataset` read);",

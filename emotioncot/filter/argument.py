@@ -10,7 +10,8 @@ for the emotion). A rationale is rejected when it
 - says the cues against it are fewer or weigh less ("outweigh", "outnumber", "only ... against") when they are
   not, says the two sides are even when they are not, or states a count of cues for or against that is wrong;
 - concludes "clearly" (or "unambiguously", "every cue") from a case that is not clear (``Case.strength``), or
-  "best explains these cues" / "therefore" from a weak one;
+  "best explains these cues" / "therefore" from a weak one, or says every cue is on one side ("every weighed cue
+  on one side", "all the cues point") of a clear case in which some cue counts neither way;
 - refers to the speaker with pronouns or nouns of both genders, or of the other gender at all.
 
 The reader is deliberately plain: a clause is read as *for* the emotion when it holds a support phrase
@@ -49,6 +50,8 @@ _FEWER_AGAINST = re.compile(r"\bweighs? less\b|\boutweigh\w*|\boutnumber\w*|\bfe
 _AGAINST_FIRST = re.compile(r"\b(?:cues?|ones?|they)\s+against\s+(?:it\s+|this reading\s+)?(?:\w+\s+)?(?:outweigh|outnumber)"
                             r"|\bmore cues? (?:\w+ )?against\b", re.I)
 _EVEN = re.compile(r"\bevenly (?:split|balanced)\b|\beven split\b|\bon each side\b|\bbalance each other\b", re.I)
+# "every cue points one way": false where a cue counts neither way, even in a clear case
+_EVERY_CUE = re.compile(r"\bevery (?:weighed |measured )?cue\b|\ball (?:of )?the (?:measured |weighed )?cues\b", re.I)
 _CLEAR = re.compile(r"(?<!not )(?<!no )\b(?:clear(?:ly)?|unambiguous(?:ly)?|obvious(?:ly)?|every (?:weighed |measured )?cue"
                     r"|all (?:of )?the (?:measured )?cues)\b", re.I)
 # a conclusion that says the cues point to the label, which a weak case (no cue for it, one, or more against) cannot
@@ -222,6 +225,10 @@ def _balance_reading(sentence: str) -> tuple[str | None, bool, tuple[tuple[str, 
 
 def _strength_problems(masked: str, case: Case, conclusion_sentences: int = 2) -> list[str]:
     if case.strength == "clear":
+        for sentence in sentences(masked)[-conclusion_sentences:]:
+            m = _EVERY_CUE.search(sentence) if case.neutral else None
+            if m:
+                return [f"concludes “{m.group(0)}” on one side, but {len(case.neutral)} cue(s) count neither way"]
         return []
     for sentence in sentences(masked)[-conclusion_sentences:]:
         m = _CLEAR.search(sentence) or (_FOLLOWS.search(sentence) if case.strength == "weak" else None)

@@ -70,7 +70,8 @@ REASON_CODES = {
     "caption_emotion": "the caption names the gold emotion",
     "argument": "the stated balance of cues contradicts the evidence table (a cue said to support what the table "
                 "says it opposes, cues against called fewer or weaker when they are not, a 'clear' conclusion from "
-                "mixed or weak cues), or the speaker is referred to with both genders",
+                "mixed or weak cues, 'every cue' on one side beside a cue that counts neither way), or the speaker "
+                "is referred to with both genders",
 }
 
 # Problems a writer can fix when told about them (the repair loop sends these back); a schema error, a

@@ -51,12 +51,13 @@ ESTIMATED_FIELDS = (("speaker_id", "speaker_source"), ("gender", "gender_source"
 def _how(field: str) -> str:
     """How an attribute is estimated, with the limits the code uses (for the card and the report)."""
     from emotioncot.measure.age_gender import MIN_PROBABILITY
-    from emotioncot.measure.gender import MIN_CONFIDENCE
+    from emotioncot.measure.gender import MIN_CONFIDENCE, stated_range_hz
 
+    male_below, female_above = stated_range_hz()
     return {
         "speaker_id": "Clustered by voice (GE2E embeddings, average linkage) where the source gave no speaker ids.",
         "gender": f"Estimated per speaker, never per clip: from the median F0 of the speaker's clips, stated at "
-                  f"confidence {MIN_CONFIDENCE} or more (under about 151 Hz or over 181 Hz), or from the speaker "
+                  f"confidence {MIN_CONFIDENCE} or more (under {male_below} Hz or over {female_above} Hz), or from the speaker "
                   f"model's median probability, stated at {MIN_PROBABILITY} or more.",
         "age_level": "Estimated per speaker from the speaker model's median age.",
         "language": "Estimated from the transcript (lingua, offline), kept at the confidence "

@@ -8,7 +8,7 @@ A record's gender is never taken from one clip: acted emotion moves a male voice
 actor 01 reaches 341 Hz in anger, EmoDB speaker 03 has 25 of 49 clips above 165 Hz). It is estimated per
 speaker (a corpus's speaker id, or the voice cluster of a list without ids, ``emotioncot.ingest.speakers``),
 from the median of the speaker's clip medians, and stated only at ``MIN_CONFIDENCE`` or above (at least
-1.65 st from the boundary: under 151 Hz male, over 181 Hz female). EmoDB speaker 03's median, 168 Hz, is
+1.65 st from the boundary: under 150 Hz male, over 182 Hz female, ``stated_range_hz``). EmoDB speaker 03's median, 168 Hz, is
 left unstated; RAVDESS actor 01's, 140 Hz, is male (0.87)."""
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ def estimate_gender(f0_median_hz: float | None) -> tuple[str | None, float | Non
     d = 12 * math.log2(f0_median_hz / BOUNDARY_HZ)
     confidence = 0.5 + 0.5 * math.tanh(abs(d) / 3.0)
     return ("Female" if d > 0 else "Male"), round(confidence, 3)
+
+
+def stated_range_hz() -> tuple[int, int]:
+    """(male below, female above): whole Hz outside which ``estimate_gender`` reaches ``MIN_CONFIDENCE``, for
+    text that states the rule (rounded outward, so that the text never promises a gender the rule withholds)."""
+    d = 3.0 * math.atanh(2 * MIN_CONFIDENCE - 1)  # semitones from the boundary at which the confidence is the minimum
+    return math.floor(BOUNDARY_HZ * 2 ** (-d / 12)), math.ceil(BOUNDARY_HZ * 2 ** (d / 12))
 
 
 def speaker_genders(rows: list[dict], min_clips: int = 3) -> dict[tuple[str, str], tuple[str, float]]:

@@ -28,7 +28,7 @@ from emotioncot.calibrate.evidence import Case, weigh
 from emotioncot.taxonomy import EMOTIONS
 from emotioncot.write.facts import graded_fact, level_reference
 
-PROMPT_ID = "template-v7"
+PROMPT_ID = "template-v8"
 
 # Every field the writer reads: a row's text depends on these and on PROMPT_ID alone.
 TEMPLATE_INPUTS = (
@@ -72,7 +72,7 @@ _CONTOUR = {
 }
 
 _OPENERS = [
-    "Listening to this clip, {speaker} says \"{text}\".",
+    "On this clip, {speaker} can be heard saying \"{text}\".",
     "In this recording, {speaker} says \"{text}\".",
     "The utterance \"{text}\" is spoken by {speaker}.",
     "Here {speaker} delivers the line \"{text}\".",
@@ -81,7 +81,7 @@ _OPENERS = [
 ]
 _PITCH = [  # every pitch sentence names what the level is relative to ({ref}, {against}: ``_REFERENCE``)
     "The pitch is {w} {ref}{num}.",
-    "Starting with the voice itself, the pitch sits at {a} {w} level {ref}{num}.",
+    "To begin with the voice itself, the pitch sits at {a} {w} level {ref}{num}.",
     "Set against {against}, the pitch sounds {w}{num}.",
 ]
 _ENERGY = [
@@ -123,23 +123,23 @@ _BALANCE = {
     "more_for": ["So {for_n} speak for it and {against_n} against, and the cues for it outnumber those against.",
                  "With {for_n} for it and {against_n} against, the cues against it weigh less."],
     "even": ["The cues for and against are evenly split, {for_n} on each side.",
-             "That leaves {for_n} for it and {against_n} against: an even split."],
-    "more_against": ["More cues speak against it ({against_n}) than for it ({for_n}).",
+             "That makes {for_n} for it and {against_n} against: an even split."],
+    "more_against": ["More cues go against it ({against_n}) than for it ({for_n}).",
                      "Only {for_n} {for_verb} for it, while {against_n} go against it."],
 }
 # how strong the case from the voice is, said in the last sentence with the label
 _CONCLUDE = {
     "clear": ["The voice makes a clear case, and the emotion is {label}.",
-              "With every weighed cue on one side, the emotion is clearly {label}.",
+              "With no cue on the other side, the emotion is clearly {label}.",
               "So the acoustic case is consistent, and the emotion is {label}."],
     "mixed": ["The case from the voice is mixed, but it leans toward {label}.",
               "On balance, with cues on both sides, the emotion is best taken as {label}.",
-              "Weighing both sides, the evidence is mixed, though it leans toward {label}."],
-    "weak": ["The voice makes only a weak case, so the label {label} rests on little acoustic evidence here.",
+              "With both sides weighed, the evidence is mixed, though it leans toward {label}."],
+    "weak": ["The voice makes a weak case, so the label {label} rests on little acoustic evidence here.",
              "Little in the voice argues for it, so {label} is given on weak acoustic grounds.",
              "All in all, the acoustic case is weak: the emotion is given as {label}, but the voice alone does not show it."],
 }
-_CONCLUDE_EVEN = ["The case from the voice is mixed and evenly split, and the emotion is given as {label}.",
+_CONCLUDE_EVEN = ["The case from the voice is mixed, with neither side ahead, and the emotion is given as {label}.",
                   "So the voice leaves the case open, and the emotion is given as {label}."]
 # A sentence about the words only where it says something true of this clip: its question or exclamation
 # form, and what that form suggests for the emotion. Corpora that read the same sentences in every emotion
@@ -159,18 +159,19 @@ _FORM_VERB = {True: ["fits {state}", "goes with {state}", "is in keeping with {s
 # What the levels were graded against, by the record's ``level_group`` (calibrate/levels.py): "for this
 # speaker" is true only where the thresholds were fitted on this speaker's own clips.
 _REFERENCE = {  # kind -> ("for ..." after a level word, "set against ...", [closing notes])
+    # the closing notes repeat no phrase of the pitch sentence they follow ("this speaker's own range" twice)
     "speaker": ("for this speaker", "this speaker's own range", [
         "Each level is judged against how this speaker normally sounds, not against an absolute scale.",
-        "These levels are relative to the speaker's own range, which keeps the reading fair to this voice."]),
+        "These levels are relative to how this speaker usually sounds, which keeps the reading fair to this voice."]),
     "corpus_gender": ("for {a_gender} voice in this corpus", "the other {gender} voices in this corpus", [
         "Each level is judged against how {gender} speakers of this corpus normally sound, not against an absolute scale.",
-        "These levels are relative to the range of {gender} voices in this corpus, not to an absolute scale."]),
+        "These levels are relative to the {gender} speakers of this corpus, not to an absolute scale."]),
     "corpus": ("for a voice in this corpus", "the other voices in this corpus", [
         "Each level is judged against how the speakers of this corpus normally sound, not against an absolute scale.",
-        "These levels are relative to the range of the voices in this corpus, not to an absolute scale."]),
+        "These levels are relative to the speakers of this corpus, not to an absolute scale."]),
     "global": ("for a voice in this dataset", "all the voices in this dataset", [
         "Each level is judged against every speaker in the dataset, not against an absolute scale.",
-        "These levels are relative to the range of all the voices in the dataset, not to an absolute scale."]),
+        "These levels are relative to every speaker in the dataset, not to an absolute scale."]),
     "mixed": ("for the group it is compared with", "the group of voices it is compared with", [
         "Each level is judged against the group of voices it was calibrated on, not against an absolute scale."]),
 }
@@ -215,11 +216,14 @@ def _a(word: str) -> str:
     return "an" if word[:1].lower() in "aeio" or word.lower().startswith(("un", "hour")) else "a"
 
 
-def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random) -> str:
+def _cue_sentence(cue: str, table: list[str], level: str, record: dict, rng: random.Random, used: set[str]) -> str:
+    """One cue's level, with an adjective not in ``used`` (the cue sentences before it): "the pitch sounds
+    moderate. Vocal effort sounds moderate" said one word twice in a row (template-v7)."""
     sentence = _choice(rng, table)
     # no adjective whose last part is the noun that follows it ("a mid-level level")
     options = [w for w in _WORDS[cue][level] if not ("{w} level" in sentence and w.endswith("-level"))]
-    word = _choice(rng, options)
+    word = _choice(rng, [w for w in options if w not in used] or options)
+    used.add(word)
     ref, against, _ = _reference(record)
     return sentence.format(w=word, a=_a(word), num=_num(record, cue, rng), ref=ref, against=against)
 
@@ -272,6 +276,13 @@ def _tidy(text: str) -> str:
     return _STOP_BEFORE_CONTINUATION.sub('"', text)
 
 
+def _relative_levels(levels: dict) -> bool:
+    """Whether a text states a vocal effort or tempo level, whose sentence does not say what it is relative to (the
+    pitch sentence does): the same 4.7 syllables per second is "slow" for one speaker and "rapid" for another, so
+    the text says once that its levels are relative, right after them."""
+    return "energy" in levels or "speed" in levels
+
+
 def write_caption(record: dict) -> str:
     """A description of speaker, prosody and words; no emotion is named or guessed."""
     rng = random.Random(f"caption:{record['id']}")
@@ -279,9 +290,12 @@ def write_caption(record: dict) -> str:
     parts = [_sentence(_speaker_phrase(record)) + f" says \"{text}\"." if text
              else f"The clip holds speech from {_speaker_phrase(record)}."]
     levels = _levels(record)
+    used: set[str] = set()
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
-            parts.append(_cue_sentence(cue, table, levels[cue], record, rng))
+            parts.append(_cue_sentence(cue, table, levels[cue], record, rng, used))
+    if _relative_levels(levels):
+        parts.append(_choice(rng, _reference(record)[2]))
     pauses = record.get("pause_count")
     if pauses:
         parts.append(f"There {'is one pause' if pauses == 1 else f'are {pauses} pauses'} in the utterance.")
@@ -364,9 +378,13 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
     sentences = [_sentence(opener.format(speaker=speaker, text=text))]
 
     levels = _levels(record)
+    used: set[str] = set()
     for cue, table in (("pitch", _PITCH), ("energy", _ENERGY), ("speed", _SPEED)):
         if cue in levels:
-            sentences.append(_cue_sentence(cue, table, levels[cue], record, rng))
+            sentences.append(_cue_sentence(cue, table, levels[cue], record, rng, used))
+    relative = _relative_levels(levels)
+    if relative:
+        sentences.append(_choice(rng, _reference(record)[2]))
     missing = [_NOUN[c][0] for c in ("pitch", "energy", "speed") if c not in levels]
     if missing:
         sentences.append(f"The {_join(missing)} could not be judged reliably, so {'it is' if len(missing) == 1 else 'they are'} left aside.")
@@ -386,7 +404,7 @@ def write_rationale(record: dict, emotion: str, evidence: dict | None = None) ->
     words = _words_sentence(record, emotion, rng, state)
     if words:
         sentences.append(words)
-    if len(" ".join(sentences).split()) < 60:
+    if not relative and len(" ".join(sentences).split()) < 60:
         sentences.append(_choice(rng, _reference(record)[2]))
     even = case.strength == "mixed" and len(case.supporting) == len(case.opposing)
     sentences.append(_choice(rng, _CONCLUDE_EVEN if even else _CONCLUDE[case.strength]).format(label=emotion))
