@@ -252,6 +252,14 @@ VALID = [
      "pace is slow, and the melody falls toward the end. For this speaker, the low pitch, the low vocal effort and "
      "the slow pace point toward his own resting baseline, and nothing speaks against it. The voice makes a clear "
      "case, and the emotion is neutral."),
+    # the 03a04Ad case again, its conclusion true: "not every cue" is what the neutral cues make of it, and "none
+    # speaks against it" counts no cue (it was read as "one ... against")
+    ({**FEAR, "energy_level": "normal", "speed_level": "fast", "transcript": "Heute abend könnte ich es ihm sagen."}, None,
+     'A young adult male speaker says "Heute abend könnte ich es ihm sagen." The pitch is high for this speaker. '
+     "Vocal effort sounds ordinary. The speech moves at a rapid pace. The melody climbs and then falls away. The "
+     "elevated pitch and the fast pace fit a nervous, unsettled quality. The moderate vocal effort and the "
+     "rising-falling contour are no sign either way. Not every cue takes a side, but none speaks against it, so the "
+     "emotion is clearly fear."),
 ]
 
 

@@ -42,7 +42,7 @@ _NEITHER = re.compile(r"\bno sign\b|\beither way\b|\bfor or against\b|\bneither\
                       r"|\bnone\b|\bnothing\b|\bwithout\b|\bn't\b", re.I)
 _CUE_WORD = {"intonation": re.compile(r"\b(?:contour|melody|intonation)\b", re.I)}
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "a single": 1, "single": 1}
-_NUM = r"(one|two|three|four|a single|\d)"
+_NUM = r"\b(one|two|three|four|a single|\d)"  # \b: "none", "someone", the 0 of "150"
 _COUNT_FOR = re.compile(_NUM + r"\s+(?:cues?\s+)?(?:\w+\s+)?for (?:it|this|the|that)\b", re.I)
 _COUNT_AGAINST = re.compile(_NUM + r"\s+(?:cues?\s+)?(?:\w+\s+)?against\b", re.I)
 # claims about the balance, read per sentence
@@ -51,7 +51,9 @@ _AGAINST_FIRST = re.compile(r"\b(?:cues?|ones?|they)\s+against\s+(?:it\s+|this r
                             r"|\bmore cues? (?:\w+ )?against\b", re.I)
 _EVEN = re.compile(r"\bevenly (?:split|balanced)\b|\beven split\b|\bon each side\b|\bbalance each other\b", re.I)
 # "every cue points one way": false where a cue counts neither way, even in a clear case
-_EVERY_CUE = re.compile(r"\bevery (?:weighed |measured )?cue\b|\ball (?:of )?the (?:measured |weighed )?cues\b", re.I)
+# ("not every cue ..." says just that, as _CLEAR's "not clear" says no clear case)
+_EVERY_CUE = re.compile(r"(?<!not )\b(?:every (?:weighed |measured )?cue|all (?:of )?the (?:measured |weighed )?cues)\b",
+                        re.I)
 _CLEAR = re.compile(r"(?<!not )(?<!no )\b(?:clear(?:ly)?|unambiguous(?:ly)?|obvious(?:ly)?|every (?:weighed |measured )?cue"
                     r"|all (?:of )?the (?:measured )?cues)\b", re.I)
 # a conclusion that says the cues point to the label, which a weak case (no cue for it, one, or more against) cannot
