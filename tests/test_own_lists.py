@@ -333,6 +333,27 @@ def test_clips_without_an_id_of_a_named_speaker_stay_in_that_speakers_split(fold
     assert info["joined_named_speakers"] == 25 and info["clusters"] == 2  # 25 EmoDB clips had no id
 
 
+def test_a_list_naming_most_speakers_is_not_refused_for_the_clips_it_does_not_name(folder, test_data):
+    """The clips without an id (here 40) are what ``ingest.max_cluster_clips`` bounds: the named speakers' clips
+    (24) join the clustering only as far as the rest of the bound allows (5), and still draw their speaker's
+    unnamed clips to them. Counting them against the bound refused the list."""
+    pytest.importorskip("resemblyzer")
+    text = _emodb_sentences(test_data)
+    emodb = sorted((test_data / "emodb" / "wav").glob("*.wav"))
+    rows = [{"audio_path": f"clips/emodb/wav/{w.name}", "transcription": text[w.name[2:5]], "emotion": "neutral",
+             "speaker": "03" if n % 2 else ""} for n, w in enumerate(emodb)]
+    rows += [{"audio_path": f"clips/ravdess/{w.name}", "transcription": "Kids are talking by the door.",
+              "emotion": "neutral", "speaker": ""} for w in sorted((test_data / "ravdess").glob("*.wav"))]
+    listing = _write_csv(folder / "mine.csv", rows)
+    config = IngestConfig(workers=1, estimate_language=False, max_cluster_clips=45)
+    got, errors = ingest_sources([f"csv:{listing}"], config, progress=False)
+    assert errors == []
+    emodb_rows = [r for r in got if "/emodb/" in r["audio_path"]]
+    assert {r["speaker_id"] for r in emodb_rows} == {"03"} and len({r["split"] for r in emodb_rows}) == 1
+    info = next(r for r in emodb_rows if r["speaker_source"] == "clustered")["meta"]["speaker_clustering"]
+    assert info["joined_named_speakers"] == 25 and info["clips"] == 40
+
+
 def test_a_split_column_that_puts_a_speaker_in_two_splits_is_said_at_once_and_can_be_dealt_again(folder, test_data,
                                                                                                    tmp_path):
     """A list's own split column is kept as given; one that put EmoDB speaker 03 in train and test built without a

@@ -121,6 +121,24 @@ def separation(embeddings: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
+def _named_share(rows: list[dict], budget: int) -> list[dict]:
+    """At most ``budget`` of the named speakers' ``rows``, taken a clip of each speaker in turn (in row order), so that
+    every named speaker has clips in the clustering however many there are."""
+    if len(rows) <= budget:
+        return rows
+    by_speaker: dict[str, list[dict]] = {}
+    for row in rows:
+        by_speaker.setdefault(str(row["speaker_id"]), []).append(row)
+    queues = list(by_speaker.values())
+    taken: list[dict] = []
+    depth = 0
+    while len(taken) < budget:
+        layer = [q[depth] for q in queues if depth < len(q)]
+        taken += layer[:budget - len(taken)]
+        depth += 1
+    return taken
+
+
 def assign_speaker_clusters(rows: list[dict], threshold: float, max_clips: int = 15000) -> dict[str, dict]:
     """Give every row without a speaker id its corpus's voice cluster (in place).
 
@@ -129,22 +147,23 @@ def assign_speaker_clusters(rows: list[dict], threshold: float, max_clips: int =
     clustered: otherwise it would be a speaker of its own, dealt into a split of its own, and the same voice could
     sit in train and in test. Returns per corpus what was done (clips, clusters, threshold, separation), also kept
     in each clustered row's ``meta["speaker_clustering"]`` so that the card and report can say it from the records
-    alone."""
+    alone. Only the clips without an id count against ``max_clips``: the named speakers' clips join the clustering
+    as far as the rest of it allows, a share of each speaker's (``_named_share``), so that a big list that names
+    most of its speakers is not refused for a few clips that it does not."""
     by_corpus: dict[str, list[dict]] = {}
     named: dict[str, list[dict]] = {}
     for row in rows:
         (named if row.get("speaker_id") else by_corpus).setdefault(row.get("corpus") or "", []).append(row)
     for corpus, todo in by_corpus.items():  # checked before any embedding: fail fast, not after an hour
-        clips = len(todo) + len(named.get(corpus, []))
-        if clips > max_clips:
+        if len(todo) > max_clips:
             raise BuildError(
-                f"{corpus}: {len(todo)} clips have no speaker id; clustering them by voice (with the corpus's "
-                f"{clips - len(todo)} clips of named speakers) would hold {clips ** 2 * 4 / 1e9:.1f} GB of distances "
-                f"(ingest.max_cluster_clips is {max_clips}). Give the source a speaker_id column, pass "
-                f"--no-speaker-clusters (splits are then per clip), or raise ingest.max_cluster_clips")
+                f"{corpus}: {len(todo)} clips have no speaker id; clustering them by voice would hold "
+                f"{len(todo) ** 2 * 4 / 1e9:.1f} GB of distances (ingest.max_cluster_clips is {max_clips}). Give the "
+                f"source a speaker_id column, pass --no-speaker-clusters (splits are then per clip), or raise "
+                f"ingest.max_cluster_clips")
     summary = {}
     for corpus, todo in by_corpus.items():
-        pool = todo + named.get(corpus, [])
+        pool = todo + _named_share(named.get(corpus, []), max_clips - len(todo))
         vectors, kept, failed = embed_clips(pool)
         labels = cluster(vectors, threshold)
         speakers_in: dict[int, Counter] = {}
