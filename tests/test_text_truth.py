@@ -425,8 +425,8 @@ def test_prompt_cue_lines_carry_only_the_graded_numbers():
 
 @pytest.mark.parametrize("group, words", [
     ("demo/speaker=m1", "this speaker's own other clips"),
-    ("meld/gender=Female", "the other female voices in this corpus"),
-    ("meld/gender=unknown", "the other voices in this corpus"),
+    ("meld/gender=Female", "the female voices of this corpus"),
+    ("meld/gender=unknown", "the voices of this corpus"),
     ("global", "all the voices in this dataset"),
     (None, "similar speakers"),
 ])
@@ -438,16 +438,16 @@ def test_llm_prompts_say_what_the_levels_were_graded_against(group, words):
         prompt = load_prompt(default_prompt_path(task, mode or "aware"), task, mode)
         user = prompt.fill(prompt_values(record, mode or "aware"))[1]["content"]
         assert f"(each level compared with {words}):" in user, user
-        others = {"this speaker's own", "female voices", "voices in this corpus", "voices in this dataset"} - {
-            w for w in ("this speaker's own", "female voices", "voices in this corpus", "voices in this dataset") if w in words}
+        others = {"this speaker's own", "female voices", "voices of this corpus", "voices in this dataset"} - {
+            w for w in ("this speaker's own", "female voices", "voices of this corpus", "voices in this dataset") if w in words}
         assert not any(o in user for o in others), user
 
 
 _REFERENCE_WORDS = {  # level_group -> words every pitch sentence must carry
     "demo/speaker=m1": ("this speaker",),
     "meld/gender=Female": ("female voice", "female voices"),
-    "meld/gender=unknown": ("voice in this corpus", "voices in this corpus"),
-    "meld": ("voice in this corpus", "voices in this corpus"),
+    "meld/gender=unknown": ("voice in this corpus", "voices of this corpus"),
+    "meld": ("voice in this corpus", "voices of this corpus"),
     "global": ("voice in this dataset", "voices in this dataset"),
     "meld/speaker=x + meld/gender=Female": ("group it is compared with", "group of voices it is compared with"),
 }
@@ -473,6 +473,9 @@ def test_pitch_sentences_name_the_group_the_level_was_graded_against(group):
             assert any(w in pitch[0] for w in _REFERENCE_WORDS[group]), pitch[0]
             if "speaker=" not in group or " + " in group:
                 assert "this speaker" not in text and "speaker's own" not in text, text
+            # a group may hold this speaker alone (a corpus with one female speaker): "the other female voices"
+            # would say there are others
+            assert not re.search(r"\bother (?:\w+ )?voices\b", text), text
     kept, rejected = filter_records(records, FilterConfig(check_duplicates=False, check_schema=False))
     assert rejected == [], rejected[0]["explanation"]
 

@@ -35,8 +35,8 @@ FIELDS = {
     "speaker": "the speaker in words, e.g. 'a middle-aged female speaker'",
     "transcript": "what is said",
     "cues": "one line per cue: its level and only the number it was graded on (write/facts.py)",
-    "reference": "what the levels were graded against, e.g. 'this speaker's other clips' or 'the other female "
-                 "voices in this corpus' (from level_group)",
+    "reference": "what the levels were graded against, e.g. 'this speaker's other clips' or 'the female "
+                 "voices of this corpus' (from level_group)",
     "emotion": "the gold label (label-aware prompts only)",
     "emotion_choices": "the 9 classes, comma separated",
     "evidence": "how the measured cues weigh, by the build's evidence table (calibrate/evidence.py): label-aware, "
@@ -192,8 +192,8 @@ def cue_lines(record: dict) -> str:
 
 _REFERENCE_WORDS = {
     "speaker": "this speaker's own other clips",
-    "corpus_gender": "the other {gender} voices in this corpus",
-    "corpus": "the other voices in this corpus",
+    "corpus_gender": "the {gender} voices of this corpus",
+    "corpus": "the voices of this corpus",
     "global": "all the voices in this dataset",
     "mixed": "similar speakers",  # no group recorded (JSONL input), or cues graded against different groups
 }

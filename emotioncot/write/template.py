@@ -163,10 +163,10 @@ _REFERENCE = {  # kind -> ("for ..." after a level word, "set against ...", [clo
     "speaker": ("for this speaker", "this speaker's own range", [
         "Each level is judged against how this speaker normally sounds, not against an absolute scale.",
         "These levels are relative to how this speaker usually sounds, which keeps the reading fair to this voice."]),
-    "corpus_gender": ("for {a_gender} voice in this corpus", "the other {gender} voices in this corpus", [
+    "corpus_gender": ("for {a_gender} voice in this corpus", "the {gender} voices of this corpus", [
         "Each level is judged against how {gender} speakers of this corpus normally sound, not against an absolute scale.",
         "These levels are relative to the {gender} speakers of this corpus, not to an absolute scale."]),
-    "corpus": ("for a voice in this corpus", "the other voices in this corpus", [
+    "corpus": ("for a voice in this corpus", "the voices of this corpus", [
         "Each level is judged against how the speakers of this corpus normally sound, not against an absolute scale.",
         "These levels are relative to the speakers of this corpus, not to an absolute scale."]),
     "global": ("for a voice in this dataset", "all the voices in this dataset", [
