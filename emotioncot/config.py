@@ -67,9 +67,11 @@ class CalibrateConfig(_Section):
     report: bool = True  # write calibration_report.txt (+ .png when matplotlib is installed)
     # the evidence table (calibrate/evidence.py): an emotion with fewer clips in a corpus takes the literature
     # prior; a level counts for (against) an emotion when its share among the emotion's clips is at least
-    # evidence_lift times (at most 1/evidence_lift times) its share among the corpus's other clips
+    # evidence_lift times (at most 1/evidence_lift times) its share among the corpus's other clips, and a one-sided
+    # Fisher exact test puts the difference at p <= evidence_alpha (fewer clips than that: neither way)
     evidence_min_clips: int = 5
     evidence_lift: float = 1.5
+    evidence_alpha: float = Field(default=0.05, gt=0, le=1)
 
 
 class WriteConfig(_Section):

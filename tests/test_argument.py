@@ -158,6 +158,30 @@ def test_evidence_is_read_from_the_corpus_where_a_class_has_enough_clips_else_fr
     assert "baseline" in text and not argument_problems({**rec, "emotion": "neutral", "cot_analysis": text}, table)
 
 
+def test_a_difference_the_number_of_clips_makes_by_chance_is_no_evidence():
+    """EmoDB speaker 03's happy clips, four of seven slow against ten of the other 37 (one-sided Fisher p = 0.13),
+    made "the unhurried pace points toward a cheerful tone"; here four of seven against a third (lift 1.6,
+    p = 0.21). The same lift from three times the clips, and a strong difference in seven, still count."""
+    from scipy.stats import fisher_exact
+
+    rest = _rows("c", "neutral", ["low"] * 14 + ["normal"] * 14 + ["high"] * 14)
+    few = _rows("c", "happy", ["low"] * 4 + ["normal"] + ["high"] * 2)
+    p = fisher_exact([[4, 3], [14, 28]], alternative="greater").pvalue
+    assert 0.05 < p < 0.5
+    for rows, alpha, stance in ((rest + few, 0.05, NEUTRAL), (rest + few, 1.0, FOR),
+                                (rest * 3 + few * 3, 0.05, FOR)):
+        rows = [{**r, "id": f"{r['id']}-{i}"} for i, r in enumerate(rows)]
+        levels = [{"id": r["id"], "pitch_level": r["pitch_level"]} for r in rows]
+        table = fit_evidence(rows, levels, min_clips=5, lift=1.5, alpha=alpha)
+        assert table["corpora"]["c"]["happy"]["stances"]["pitch"]["low"] == stance, (len(rows), alpha)
+        assert table["alpha"] == alpha
+    strong = _rows("c", "angry", ["high"] * 7)
+    rows = [{**r, "id": f"{r['id']}-{i}"} for i, r in enumerate(rest + strong)]
+    table = fit_evidence(rows, [{"id": r["id"], "pitch_level": r["pitch_level"]} for r in rows])
+    # seven high of seven against a third: p = 0.001; none low of seven against a third: p = 0.08, by chance alike
+    assert table["corpora"]["c"]["angry"]["stances"]["pitch"] == {"low": NEUTRAL, "normal": NEUTRAL, "high": FOR}
+
+
 def test_the_prior_names_its_source_and_a_bad_prior_names_the_file(tmp_path):
     prior = load_prior()
     assert set(prior["emotions"]) == set(EMOTIONS)

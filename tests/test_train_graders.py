@@ -50,6 +50,17 @@ def test_offline_grader_rewards_grounded_rationales(demo_rows, demo_build):
     assert contradicted == 40
 
 
+def test_a_false_level_keeps_factual_alignment_at_most_the_middle():
+    """Two false levels beside a true pace, gender and a valid argument were graded 3.4: above the middle of the
+    scale for a rationale that says something false of the clip."""
+    row = {"pitch_level": "high", "energy_level": "high", "speed_level": "normal", "gender": "Male"}
+    text = ("A male speaker says it. The pitch is low and the vocal effort is weak; the pace is average. "
+            "These say little either way. The emotion is given as neutral.")
+    false = OfflineGrader.factual(text, row, "neutral")
+    true = OfflineGrader.factual(text, {**row, "pitch_level": "low", "energy_level": "low"}, "neutral")
+    assert false <= 3.0 < true
+
+
 def test_offline_grader_other_criteria(demo_rows):
     grader = OfflineGrader()
     row = demo_rows[0]

@@ -97,7 +97,7 @@ def with_evidence(thresholds: dict, evidence: "EvidenceTally", config: Calibrate
     """The thresholds with their evidence table and version (the hash of everything else)."""
     # which levels count for or against each emotion, read from the levels these cuts give (writers, the
     # filter and the grader weigh cues by it; saved here so that it lands in thresholds.json)
-    thresholds["evidence"] = evidence.table(config.evidence_min_clips, config.evidence_lift)
+    thresholds["evidence"] = evidence.table(config.evidence_min_clips, config.evidence_lift, config.evidence_alpha)
     thresholds["version"] = stable_hash(thresholds, length=12)
     return thresholds
 

@@ -86,7 +86,9 @@ class OfflineGrader:
     - factual alignment: per measured level (pitch, energy, speed) and the speaker's gender, a claim that
       matches scores 1, no claim 0.5, a contradicted one 0 (mixed claims 0.5); and the argument, by the same
       evidence table and reader as the filter's ``argument`` check (filter/argument.py): 1 when the balance
-      of cues it states is the table's, 0 when it is not; grade = 1 + 4 * mean.
+      of cues it states is the table's, 0 when it is not; grade = 1 + 4 * mean, and at most 3 (the middle of the
+      scale) when any claim is contradicted: a rationale that says something false of the clip is not aligned with
+      it, however much else it gets right (two false levels beside a true pace, gender and argument graded 3.4).
     - interpretative quality: mean of (the last emotion the reasoning names agrees with the answer: 1, none
       named: 0.5, another: 0), (share of the three cue families discussed), (share of the transcript's content
       words the reasoning uses).
@@ -117,6 +119,7 @@ class OfflineGrader:
     def factual(reasoning: str, row: dict, answer: Optional[str] = None, evidence: dict | None = None) -> float:
         claims = level_claims(reasoning)
         scores = []
+        false = False  # some claim contradicts the clip
         for attribute, column in _LEVEL_COLUMNS.items():
             measured = row.get(column)
             if not measured:
@@ -128,20 +131,26 @@ class OfflineGrader:
                 scores.append(1.0)
             elif not any(measured in allowed for allowed in said):
                 scores.append(0.0)
+                false = True
             else:
                 scores.append(0.5)
+                false = True  # one of its claims is the other level
         gender = (row.get("gender") or "").lower()
         if gender in ("male", "female"):
             words = set(_WORD.findall(reasoning.lower()))
             said = {g for g, vocab in (("male", {"male", "man"}), ("female", {"female", "woman"})) if words & vocab}
             scores.append(0.5 if not said else (1.0 if said == {gender} else 0.0))
+            false = false or bool(said and said != {gender})
         emotion = answer or row.get("emotion") or row.get("solution")  # the emotion the reasoning argues for
         if emotion:
             from emotioncot.filter.argument import argument_problems
 
             scores.append(0.0 if argument_problems({**row, "emotion": emotion, "cot_analysis": reasoning}, evidence)
                           else 1.0)
-        return _scale(sum(scores) / len(scores)) if scores else 3.0
+        if not scores:
+            return 3.0
+        grade = _scale(sum(scores) / len(scores))
+        return min(grade, 3.0) if false else grade
 
     @staticmethod
     def interpretative(reasoning: str, answer: Optional[str], row: dict) -> float:
