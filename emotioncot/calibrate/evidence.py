@@ -10,9 +10,13 @@ documented prior in ``manifests/evidence_prior.yaml`` (Banse & Scherer 1996; Jus
 A level counts *for* an emotion when the emotion's clips take it clearly more often than the corpus's other
 labelled clips (smoothed share ratio >= ``lift``, at least two clips), *against* when clearly less often
 (ratio <= 1/``lift``, and the other clips take it at least twice), and in either case only where the difference
-is more than the clips' number could make by chance (one-sided Fisher exact test, p <= ``alpha``); otherwise it
-is neutral evidence. Without the test a class of seven clips with four slow ones, against ten of the other 37, read as "the unhurried
-pace points toward a cheerful tone" (EmoDB speaker 03, happy; one-sided p = 0.13).
+is more than the clips' number could make by chance (one-sided Fisher exact test, p <= ``alpha``). Where the
+clips show no such difference at a level, the level keeps the prior's stance unless the clips lean the other way
+(then it counts neither way), and the cue's source says ``data and prior``. Without the test a class of seven clips
+with four slow ones, against ten of the other 37, read as "the unhurried pace points toward a cheerful tone" (EmoDB
+speaker 03, happy; one-sided p = 0.13; the prior has slow against happy); and with the test alone, the same
+speaker's angry clips, eight of fourteen high against eight of his other 30 (p = 0.054), counted high pitch neither
+way, though it is the first mark of anger in the literature.
 
 ``fit_thresholds`` saves the table in thresholds.json (key ``evidence``); the template and LLM writers, the
 filter's ``argument`` check, the offline grader, the report and the card all read it from there.
@@ -88,9 +92,12 @@ def _chance(own_at: int, n_own: int, rest_at: int, n_rest: int, side: str) -> fl
     return float(fisher_exact(table, alternative="greater" if side == FOR else "less").pvalue)
 
 
-def _data_stances(own: Counter, rest: Counter, levels: tuple[str, ...], lift: float, alpha: float) -> dict[str, str]:
+def _data_stances(own: Counter, rest: Counter, levels: tuple[str, ...], lift: float, alpha: float,
+                  prior: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """Per level, the stance the clips show; where they show none beyond chance, the prior's, unless the clips lean
+    the other way (then neither). Also whether any level took the prior's stance."""
     n_own, n_rest, k = sum(own.values()), sum(rest.values()), len(levels)
-    out = {}
+    out, from_prior = {}, False
     for level in levels:
         share_own = (own[level] + _SMOOTH) / (n_own + _SMOOTH * k)
         share_rest = (rest[level] + _SMOOTH) / (n_rest + _SMOOTH * k)
@@ -100,10 +107,14 @@ def _data_stances(own: Counter, rest: Counter, levels: tuple[str, ...], lift: fl
             side = FOR
         elif ratio <= 1 / lift and rest[level] >= 2:
             side = AGAINST
-        if side != NEUTRAL and _chance(own[level], n_own, rest[level], n_rest, side) > alpha:
-            side = NEUTRAL  # a difference this many clips make by chance is no evidence either way
+        if side == NEUTRAL or _chance(own[level], n_own, rest[level], n_rest, side) > alpha:
+            # no difference beyond chance: the literature's stance, where these clips do not lean against it
+            side = prior.get(level, NEUTRAL)
+            if (side == FOR and ratio < 1) or (side == AGAINST and ratio > 1):
+                side = NEUTRAL
+            from_prior = from_prior or side != NEUTRAL
         out[level] = side
-    return out
+    return out, from_prior
 
 
 def fit_evidence(rows: list[dict], levels: list[dict], min_clips: int = 5, lift: float = 1.5,
@@ -148,7 +159,9 @@ class EvidenceTally:
                     own = counts[corpus][emotion][cue]
                     if sum(own.values()) >= min_clips:
                         rest = sum((counts[corpus][e][cue] for e in counts[corpus] if e != emotion), Counter())
-                        stances[cue], sources[cue] = _data_stances(own, rest, cue_levels, lift, alpha), "data"
+                        prior_stances = prior["emotions"][emotion]["stances"][cue]
+                        stances[cue], mixed = _data_stances(own, rest, cue_levels, lift, alpha, prior_stances)
+                        sources[cue] = "data and prior" if mixed else "data"
                     else:
                         stances[cue], sources[cue] = dict(prior["emotions"][emotion]["stances"][cue]), "prior"
                 table[emotion] = {
@@ -278,6 +291,8 @@ def prompt_lines(evidence: dict | None, record: dict, emotions: tuple[str, ...] 
             minus = [lv for lv, s in stances[cue].items() if s == AGAINST]
             if plus or minus:
                 parts.append(f"{cue}: for {', '.join(plus) or '-'}; against {', '.join(minus) or '-'}")
-        origin = "this corpus's clips" if "data" in sources.values() else "the literature prior"
+        origin = ("the literature prior" if set(sources.values()) == {"prior"} else "this corpus's clips"
+                  if set(sources.values()) == {"data"} else "this corpus's clips; the literature prior where they "
+                  "are too few or show no difference")
         lines.append(f"- {emotion} ({origin}): " + (" | ".join(parts) or "no level counts either way"))
     return "\n".join(lines)
