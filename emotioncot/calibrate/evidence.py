@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from math import exp, lgamma
 from pathlib import Path
 
 import yaml
@@ -85,11 +86,27 @@ def load_prior(path: str | None = None) -> dict:
 
 def _chance(own_at: int, n_own: int, rest_at: int, n_rest: int, side: str) -> float:
     """One-sided Fisher exact p of the emotion's clips taking a level more (``FOR``) or less often than the
-    others do."""
-    from scipy.stats import fisher_exact
+    others do: the hypergeometric tail from ``own_at`` up (down), summed until its terms no longer count. Written
+    out because ``scipy.stats`` costs the calibrate stage 0.7 s and 70 MB to import; the test holds it to
+    scipy's ``fisher_exact``."""
+    total, at_level = n_own + n_rest, own_at + rest_at
+    low, high = max(0, n_own - (total - at_level)), min(n_own, at_level)
 
-    table = [[own_at, n_own - own_at], [rest_at, n_rest - rest_at]]
-    return float(fisher_exact(table, alternative="greater" if side == FOR else "less").pvalue)
+    def log_choose(n: int, k: int) -> float:
+        return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)
+
+    term = exp(log_choose(at_level, own_at) + log_choose(total - at_level, n_own - own_at) - log_choose(total, n_own))
+    p, x, step = 0.0, own_at, 1 if side == FOR else -1
+    while low <= x <= high:
+        p += term
+        if term < p * 1e-17:
+            break
+        if step > 0:  # P(x + 1) / P(x)
+            term *= (at_level - x) * (n_own - x) / ((x + 1) * (total - at_level - n_own + x + 1))
+        else:  # P(x - 1) / P(x)
+            term *= x * (total - at_level - n_own + x) / ((at_level - x + 1) * (n_own - x + 1))
+        x += step
+    return min(1.0, p)
 
 
 def _data_stances(own: Counter, rest: Counter, levels: tuple[str, ...], lift: float, alpha: float,
