@@ -307,18 +307,23 @@ def test_a_language_given_by_name_or_in_capitals_is_the_code_the_measure_stage_r
         ("en", None), (None, "Klingonese")]
 
 
-def test_clips_without_an_id_of_a_named_speaker_stay_in_that_speakers_split(folder, test_data):
-    """A list that names the speaker of some clips only: the others were clustered among themselves into a
-    speaker of their own (`mine-spk01`), dealt into a split of its own, so EmoDB speaker 03's voice could be in
-    train and in test. They now cluster with the named clips and take that speaker's id, marked clustered."""
-    pytest.importorskip("resemblyzer")
+def _partly_named_list(folder: Path, test_data: Path) -> Path:
+    """EmoDB 03's clips, every other one naming its speaker (24 named, 25 not), and RAVDESS 01's, none named."""
     text = _emodb_sentences(test_data)
     emodb = sorted((test_data / "emodb" / "wav").glob("*.wav"))
     rows = [{"audio_path": f"clips/emodb/wav/{w.name}", "transcription": text[w.name[2:5]], "emotion": "neutral",
              "speaker": "03" if n % 2 else ""} for n, w in enumerate(emodb)]
     rows += [{"audio_path": f"clips/ravdess/{w.name}", "transcription": "Kids are talking by the door.",
               "emotion": "neutral", "speaker": ""} for w in sorted((test_data / "ravdess").glob("*.wav"))]
-    listing = _write_csv(folder / "mine.csv", rows)
+    return _write_csv(folder / "mine.csv", rows)
+
+
+def test_clips_without_an_id_of_a_named_speaker_stay_in_that_speakers_split(folder, test_data):
+    """A list that names the speaker of some clips only: the others were clustered among themselves into a
+    speaker of their own (`mine-spk01`), dealt into a split of its own, so EmoDB speaker 03's voice could be in
+    train and in test. They now cluster with the named clips and take that speaker's id, marked clustered."""
+    pytest.importorskip("resemblyzer")
+    listing = _partly_named_list(folder, test_data)
     config = IngestConfig(workers=1, estimate_language=False)
     got, errors = ingest_sources([f"csv:{listing}"], config, progress=False)
     assert errors == []
@@ -338,13 +343,7 @@ def test_a_list_naming_most_speakers_is_not_refused_for_the_clips_it_does_not_na
     (24) join the clustering only as far as the rest of the bound allows (5), and still draw their speaker's
     unnamed clips to them. Counting them against the bound refused the list."""
     pytest.importorskip("resemblyzer")
-    text = _emodb_sentences(test_data)
-    emodb = sorted((test_data / "emodb" / "wav").glob("*.wav"))
-    rows = [{"audio_path": f"clips/emodb/wav/{w.name}", "transcription": text[w.name[2:5]], "emotion": "neutral",
-             "speaker": "03" if n % 2 else ""} for n, w in enumerate(emodb)]
-    rows += [{"audio_path": f"clips/ravdess/{w.name}", "transcription": "Kids are talking by the door.",
-              "emotion": "neutral", "speaker": ""} for w in sorted((test_data / "ravdess").glob("*.wav"))]
-    listing = _write_csv(folder / "mine.csv", rows)
+    listing = _partly_named_list(folder, test_data)
     config = IngestConfig(workers=1, estimate_language=False, max_cluster_clips=45)
     got, errors = ingest_sources([f"csv:{listing}"], config, progress=False)
     assert errors == []
