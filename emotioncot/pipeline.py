@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import shutil
 import time
@@ -88,8 +89,10 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
             raise BuildError(f"no usable utterances in {', '.join(sources)}: {failure_summary(errors)}")
         write_table(ws.stage_table("ingest"), rows, Utterance)
         failed_now = _failed_files(errors)
-        rows_digest = stable_hash(sorted(r["id"] for r in rows))
-        audio = freshness.audio_digest([r["audio_path"] for r in rows if watch] + list(failed_now))
+        rows_digest = freshness.digest_of(sorted(r["id"] for r in rows))
+        # in the order the rerun reads them back: the table's rows, then the failed files
+        listed = (r["audio_path"] for r in rows if watch and r["audio_path"])
+        audio = freshness.audio_digest(itertools.chain(listed, failed_now))
         # A redo under the same key must give the stages after it a new parent key when it found other clips or
         # other audio (they would skip without it); one that found the same keeps theirs (--retry-failed on a file
         # that is still broken redoes nothing after ingest).
@@ -109,8 +112,8 @@ def _ingest_stage(ws: Workspace, sources: list[str], config: BuildConfig, progre
     failed = before.get("failed_files") or {}
     redo = retry_failed and bool(failed)
     if not redo and before.get("audio_digest") and ws.stage_table("ingest").exists():
-        kept = freshness.kept_audio_paths(ws.stage_table("ingest")) if watch else []
-        redo = freshness.audio_digest(kept + list(failed)) != before["audio_digest"]
+        kept = freshness.kept_audio_paths(ws.stage_table("ingest")) if watch else ()
+        redo = freshness.audio_digest(itertools.chain(kept, failed)) != before["audio_digest"]
     return run_stage(ws, "ingest", config, produce, extra=[sources, stamps], force=redo)
 
 
