@@ -12,7 +12,7 @@ checks reject today (on by default for builds and saved datasets; emotioncot/val
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -166,14 +166,11 @@ def validate_path(path: Path, check_audio: bool = False, max_imbalance: float = 
             where = f" [{start}-{end} s]" if start is not None or end is not None else ""
             problems.append({"code": "duplicate_audio", "id": None, "message": f"audio {audio}{where} is used by {count(n, 'row')}"})
 
-    speaker_splits: dict[tuple, set] = defaultdict(set)
-    for r in rows:
-        if r.get("speaker_id") and r.get("split"):
-            speaker_splits[(r.get("corpus"), str(r["speaker_id"]))].add(r["split"])
-    for (corpus, spk), splits in sorted(speaker_splits.items(), key=str):
-        if len(splits) > 1:
-            name = f"speaker {spk!r}" + (f" of {corpus}" if corpus else "")
-            problems.append({"code": "speaker_leak", "id": None, "message": f"{name} is in {len(splits)} splits: {', '.join(sorted(splits))}"})
+    from emotioncot.ingest.splits import speakers_in_several_splits
+
+    for (corpus, spk), splits in speakers_in_several_splits(rows).items():
+        name = f"speaker {spk!r}" + (f" of {corpus}" if corpus else "")
+        problems.append({"code": "speaker_leak", "id": None, "message": f"{name} is in {len(splits)} splits: {', '.join(sorted(splits))}"})
 
     decoded = 0  # rows whose audio --check-audio decoded (the JSON report says how many)
     for i, r in enumerate(rows):

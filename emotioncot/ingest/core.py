@@ -249,13 +249,11 @@ def summarize(rows: list[dict], errors: list[dict]) -> dict:
 def speaker_leaks(rows: list[dict]) -> list[str]:
     """One line per speaker the source's own split column puts in more than one split (the dealt splits never do):
     such a build fails ``validate`` (``speaker_leak``), so ingest says so at once and how to deal the splits."""
-    splits: dict[tuple, set] = {}
-    for r in rows:
-        if r.get("speaker_id") and r.get("split"):
-            splits.setdefault((r["corpus"], str(r["speaker_id"])), set()).add(r["split"])
+    from emotioncot.ingest.splits import speakers_in_several_splits
+
     return [f"speaker {spk!r} of {corpus} is in {len(s)} splits ({', '.join(sorted(s))}) as the source's split column "
             f"says; `validate` will fail (speaker_leak): add ?splits=reassign to the source to deal speaker-disjoint "
-            f"splits" for (corpus, spk), s in sorted(splits.items()) if len(s) > 1]
+            f"splits" for (corpus, spk), s in speakers_in_several_splits(rows).items()]
 
 
 def format_summary(rows: list[dict], errors: list[dict]) -> str:

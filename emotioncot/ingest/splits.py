@@ -85,3 +85,13 @@ def assign_splits(rows: list[dict], ratios=(0.8, 0.1, 0.1), seed: int = 13, text
                 if key and sentence_split[f"{corpus}|{key}"] != split:
                     split = None
             r["split"] = split
+
+
+def speakers_in_several_splits(rows) -> dict[tuple, set[str]]:
+    """(corpus, speaker id) -> its splits, for every speaker that rows put in more than one split (a leak: the dealt
+    splits never make one, a source's own split column can), ordered by corpus and speaker."""
+    splits: dict[tuple, set[str]] = {}
+    for r in rows:
+        if r.get("speaker_id") and r.get("split"):
+            splits.setdefault((r.get("corpus"), str(r["speaker_id"])), set()).add(r["split"])
+    return {key: s for key, s in sorted(splits.items(), key=str) if len(s) > 1}
