@@ -193,9 +193,9 @@ def _label_status(corpus: str, native: str | None, cache: dict) -> str:
     manifest = cache[corpus]
     if manifest is not None and native in (manifest.get("excluded") or []):
         return "excluded by manifest"
-    from emotioncot.ingest.sources._common import STATES_OF_THEIR_OWN
+    from emotioncot.ingest.sources._common import STATES_OF_THEIR_OWN, label_key
 
-    if " ".join(str(native).lower().split()) in STATES_OF_THEIR_OWN:
+    if label_key(native) in STATES_OF_THEIR_OWN:
         return "kept apart (?labels=)"  # known, but no class unless the source maps it: not an unknown label
     return "unknown label"
 

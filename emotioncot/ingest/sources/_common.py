@@ -155,6 +155,11 @@ def option_label_map(options: dict) -> dict[str, str | None]:
 STATES_OF_THEIR_OWN = frozenset({"calm", "frustrated", "frustration"})
 
 
+def label_key(label) -> str:
+    """A native label as written by anyone: lower case, single spaces."""
+    return " ".join(str(label).lower().split())
+
+
 def unified_emotion(native: str | None, label_map: dict[str, str | None]) -> str | None:
     """A native label through an explicit map first, then the taxonomy's aliases (except ``STATES_OF_THEIR_OWN``)."""
     from emotioncot.taxonomy import normalize_emotion
@@ -163,8 +168,8 @@ def unified_emotion(native: str | None, label_map: dict[str, str | None]) -> str
         return None
     if native in label_map:
         return label_map[native]
-    key = " ".join(str(native).lower().split())  # "Calm " is the calm of ?labels=calm:neutral
-    folded = {" ".join(k.lower().split()): v for k, v in label_map.items()}
+    key = label_key(native)  # "Calm " is the calm of ?labels=calm:neutral
+    folded = {label_key(k): v for k, v in label_map.items()}
     if key in folded:
         return folded[key]
     if key in STATES_OF_THEIR_OWN:
